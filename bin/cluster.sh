@@ -1,0 +1,208 @@
+#!/usr/bin/env bash
+# cluster.sh — run a local bully-cluster from conf/node<ID>.json, one background process per node.
+#
+#   bin/cluster.sh up [N]       build the jar if needed, start nodes 1..N (default 5), wait until ready
+#   bin/cluster.sh down         stop every node: SIGTERM, then SIGKILL after a timeout
+#   bin/cluster.sh status       one line per node: id, pid, process state, role, term
+#   bin/cluster.sh start ID     start one node and wait until it is ready
+#   bin/cluster.sh kill ID      SIGKILL one node (a crash)
+#   bin/cluster.sh pause ID     SIGSTOP one node (a hung process that keeps its sockets)
+#   bin/cluster.sh resume ID    SIGCONT a paused node
+#   bin/cluster.sh logs ID [-f] print (or follow) one node's log
+#
+# Logs go to logs/node<ID>.log and PIDs to run/node<ID>.pid. Processes are only ever signalled by
+# the PID this script recorded, after checking that the PID is still a bully node.
+# Environment: JAVA (java), JAVA_OPTS (small heap, serial GC), BULLY_CONF_DIR (conf),
+#              BULLY_RUN_DIR (run), BULLY_LOG_DIR (logs), READY_TIMEOUT_S (60), STOP_TIMEOUT_S (20).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+JAR="$ROOT/target/bully-node.jar"
+CONF_DIR=${BULLY_CONF_DIR:-$ROOT/conf}
+RUN_DIR=${BULLY_RUN_DIR:-$ROOT/run}
+LOG_DIR=${BULLY_LOG_DIR:-$ROOT/logs}
+JAVA=${JAVA:-java}
+JAVA_OPTS=${JAVA_OPTS:--Xms64m -Xmx512m -XX:+UseSerialGC}
+READY_TIMEOUT_S=${READY_TIMEOUT_S:-60}
+STOP_TIMEOUT_S=${STOP_TIMEOUT_S:-20}
+
+die() { echo "cluster.sh: $*" >&2; exit 1; }
+
+usage() {
+  sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  exit "${1:-0}"
+}
+
+conf_of() { echo "$CONF_DIR/node$1.json"; }
+pid_file() { echo "$RUN_DIR/node$1.pid"; }
+log_file() { echo "$LOG_DIR/node$1.log"; }
+
+require_id() {
+  [[ ${1:-} =~ ^[0-9]+$ ]] || die "expected a node id, got '${1:-}'"
+  [[ -f $(conf_of "$1") ]] || die "unknown node id $1: there is no $(conf_of "$1")"
+}
+
+# The value of an integer key in node $1's own entry of cluster.nodes, e.g. member_port 3 httpPort.
+member_port() {
+  grep -E "\"id\"[[:space:]]*:[[:space:]]*$1[[:space:]]*," "$(conf_of "$1")" \
+    | grep -oE "\"$2\"[[:space:]]*:[[:space:]]*[0-9]+" | grep -oE '[0-9]+$' | head -n 1
+}
+
+http_port() {
+  local port
+  port=$(grep -oE '^[[:space:]]*"httpPort"[[:space:]]*:[[:space:]]*[0-9]+' "$(conf_of "$1")" | grep -oE '[0-9]+$' || true)
+  [[ -n $port ]] || port=$(member_port "$1" httpPort)
+  echo "$port"
+}
+
+# The PID of node $1 if it is running and is really our node process, else nothing.
+running_pid() {
+  local file pid
+  file=$(pid_file "$1")
+  [[ -f $file ]] || return 0
+  pid=$(cat "$file")
+  if [[ -r /proc/$pid/cmdline ]] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "bully-node.jar"; then
+    echo "$pid"
+  else
+    rm -f "$file"
+  fi
+}
+
+configured_ids() {
+  local f
+  for f in "$CONF_DIR"/node*.json; do
+    [[ -e $f ]] || continue
+    f=${f##*/node}; echo "${f%.json}"
+  done | sort -n
+}
+
+build_if_needed() {
+  if [[ ! -f $JAR ]] || [[ -n $(find "$ROOT/src/main" "$ROOT/pom.xml" -newer "$JAR" -print -quit) ]]; then
+    echo "Building $JAR ..."
+    (cd "$ROOT" && mvn -B -q -DskipTests package) || die "the build failed"
+  fi
+}
+
+port_in_use() { [[ -n $(ss -ltnH "sport = :$1" 2>/dev/null) ]]; }
+
+launch() {
+  local id=$1 pid port
+  require_id "$id"
+  pid=$(running_pid "$id")
+  [[ -z $pid ]] || die "node $id is already running (pid $pid)"
+  for port in "$(http_port "$id")" "$(member_port "$id" clusterPort)"; do
+    [[ -z $port ]] || ! port_in_use "$port" || die "node $id cannot start: port $port is already in use"
+  done
+  mkdir -p "$RUN_DIR" "$LOG_DIR"
+  # Relative dataDir values in conf/ are relative to the repository root.
+  (cd "$ROOT" && exec "$JAVA" $JAVA_OPTS -jar "$JAR" -conf "$(conf_of "$id")" >>"$(log_file "$id")" 2>&1) &
+  echo $! >"$(pid_file "$id")"
+  disown $! 2>/dev/null || true
+}
+
+wait_ready() {
+  local id=$1 port deadline pid
+  port=$(http_port "$id")
+  deadline=$((SECONDS + READY_TIMEOUT_S))
+  while ((SECONDS < deadline)); do
+    pid=$(running_pid "$id")
+    if [[ -z $pid ]]; then
+      echo "cluster.sh: node $id exited during start-up; the end of $(log_file "$id"):" >&2
+      tail -n 5 "$(log_file "$id")" >&2
+      return 1
+    fi
+    curl -sf -o /dev/null --max-time 1 "http://127.0.0.1:$port/health/ready" && return 0
+    sleep 0.2
+  done
+  echo "cluster.sh: node $id was not ready within ${READY_TIMEOUT_S}s; see $(log_file "$id")" >&2
+  return 1
+}
+
+signal() {
+  local id=$1 sig=$2 pid
+  require_id "$id"
+  pid=$(running_pid "$id")
+  [[ -n $pid ]] || die "node $id is not running"
+  kill "-$sig" "$pid"
+  echo "node $id (pid $pid): sent SIG$sig"
+}
+
+cmd_up() {
+  local n=${1:-5} id failed=0 t0=$SECONDS
+  [[ $n =~ ^[0-9]+$ ]] && ((n >= 1)) || die "up takes a node count, got '$n'"
+  for ((id = 1; id <= n; id++)); do require_id "$id"; done
+  build_if_needed
+  for ((id = 1; id <= n; id++)); do
+    [[ -z $(running_pid "$id") ]] || { echo "node $id is already running"; continue; }
+    launch "$id"
+  done
+  for ((id = 1; id <= n; id++)); do wait_ready "$id" || failed=1; done
+  ((failed == 0)) || die "not every node became ready; 'bin/cluster.sh down' stops the others"
+  echo "$n nodes ready in $((SECONDS - t0)) s. Dashboard: http://127.0.0.1:$(http_port 1)/"
+}
+
+cmd_down() {
+  local id pid pids=() deadline
+  for id in $(configured_ids); do
+    pid=$(running_pid "$id")
+    [[ -n $pid ]] || continue
+    kill -CONT "$pid" 2>/dev/null || true # a paused node cannot handle SIGTERM
+    kill -TERM "$pid" 2>/dev/null || true
+    pids+=("$id:$pid")
+  done
+  deadline=$((SECONDS + STOP_TIMEOUT_S))
+  for entry in "${pids[@]}"; do
+    id=${entry%%:*}; pid=${entry##*:}
+    while [[ -e /proc/$pid ]] && ((SECONDS < deadline)); do sleep 0.1; done
+    if [[ -e /proc/$pid ]]; then
+      kill -KILL "$pid" 2>/dev/null || true
+      echo "node $id (pid $pid) did not stop in ${STOP_TIMEOUT_S}s: killed"
+    else
+      echo "node $id (pid $pid) stopped"
+    fi
+    rm -f "$(pid_file "$id")"
+  done
+  ((${#pids[@]} > 0)) || echo "no node is running"
+}
+
+cmd_status() {
+  local id pid state port body role term
+  printf '%-4s %-8s %-8s %-12s %s\n' ID PID PROCESS ROLE TERM
+  for id in $(configured_ids); do
+    pid=$(running_pid "$id"); role=-; term=-
+    if [[ -z $pid ]]; then
+      state=stopped; pid=-
+    elif [[ $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) == T ]]; then
+      state=paused
+    else
+      state=running
+      port=$(http_port "$id")
+      if body=$(curl -sf --max-time 1 "http://127.0.0.1:$port/api/status"); then
+        role=$(grep -oE '"role":"[A-Z]+"' <<<"$body" | cut -d'"' -f4)
+        term=$(grep -oE '"term":[0-9]+' <<<"$body" | cut -d: -f2)
+      else
+        role=unreachable
+      fi
+    fi
+    printf '%-4s %-8s %-8s %-12s %s\n' "$id" "$pid" "$state" "$role" "$term"
+  done
+}
+
+cmd=${1:-}
+shift || true
+case $cmd in
+  up) cmd_up "$@" ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  start) require_id "${1:-}"; build_if_needed; launch "$1"; wait_ready "$1" && echo "node $1 ready" ;;
+  kill) signal "${1:-}" KILL; rm -f "$(pid_file "$1")" ;;
+  pause) signal "${1:-}" STOP ;;
+  resume) signal "${1:-}" CONT ;;
+  logs)
+    require_id "${1:-}"
+    [[ -f $(log_file "$1") ]] || die "node $1 has no log yet ($(log_file "$1"))"
+    if [[ ${2:-} == -f ]]; then tail -n 50 -f "$(log_file "$1")"; else cat "$(log_file "$1")"; fi ;;
+  -h | --help | help) usage 0 ;;
+  "") usage 1 ;;
+  *) echo "cluster.sh: unknown command '$cmd'" >&2; usage 1 ;;
+esac

@@ -1,0 +1,84 @@
+package dev.bully.cluster;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.NetworkConfig;
+import dev.bully.config.NodeConfig;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.spi.cluster.hazelcast.ConfigUtil;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+
+/**
+ * Builds the Hazelcast and Vert.x options of a node from its configuration.
+ *
+ * <p>Membership is static and explicit: TCP-IP join to the configured members only, no multicast
+ * and no auto-detection, bound to the configured interface (loopback by default), and the cluster
+ * name keeping one cluster's members out of another's. Hazelcast's own failure detection is tuned
+ * to notice a hung member within seconds and to merge a healed partition within seconds, but the
+ * election never relies on it: the node's own heartbeats decide.
+ */
+public final class ClusterSetup {
+
+  /** The Hazelcast member attribute that carries the Bully node id. */
+  public static final String NODE_ID_ATTRIBUTE = "bully.nodeId";
+
+  private ClusterSetup() {
+  }
+
+  public static Config hazelcastConfig(NodeConfig config) {
+    // Vert.x's defaults declare the maps that hold event-bus subscriptions and node information.
+    Config hazelcast = ConfigUtil.loadConfig();
+    hazelcast.setClusterName(config.clusterName());
+    hazelcast.setInstanceName("bully-" + config.clusterName() + "-" + config.nodeId());
+    hazelcast.setProperty("hazelcast.logging.type", "slf4j");
+    hazelcast.setProperty("hazelcast.phone.home.enabled", "false");
+    // The node leaves the cluster itself on SIGTERM, after its verticles stopped.
+    hazelcast.setProperty("hazelcast.shutdownhook.enabled", "false");
+    // Members are listed explicitly, so there is nothing to wait for before joining.
+    hazelcast.setProperty("hazelcast.wait.seconds.before.join", "0");
+    hazelcast.setProperty("hazelcast.heartbeat.interval.seconds", "1");
+    hazelcast.setProperty("hazelcast.max.no.heartbeat.seconds", "5");
+    // A member that was cut off or paused rejoins within seconds of healing, not minutes.
+    hazelcast.setProperty("hazelcast.merge.first.run.delay.seconds", "5");
+    hazelcast.setProperty("hazelcast.merge.next.run.delay.seconds", "5");
+    hazelcast.getMemberAttributeConfig().setAttribute(NODE_ID_ATTRIBUTE, Integer.toString(config.nodeId()));
+
+    NetworkConfig network = hazelcast.getNetworkConfig();
+    network.setPort(config.clusterPort()).setPortAutoIncrement(false);
+    network.setPublicAddress(config.clusterPublicHost() + ":" + config.clusterPort());
+    if (isWildcard(config.clusterHost())) {
+      hazelcast.setProperty("hazelcast.socket.bind.any", "true");
+    } else {
+      hazelcast.setProperty("hazelcast.socket.bind.any", "false");
+      network.getInterfaces().setEnabled(true).addInterface(ipAddress(config.clusterHost()));
+    }
+    JoinConfig join = network.getJoin();
+    join.getMulticastConfig().setEnabled(false);
+    join.getAutoDetectionConfig().setEnabled(false);
+    join.getTcpIpConfig().setEnabled(true).setMembers(config.joinMembers());
+    return hazelcast;
+  }
+
+  public static VertxOptions vertxOptions(NodeConfig config) {
+    EventBusOptions eventBus = new EventBusOptions()
+        .setHost(config.eventBusHost())
+        .setPort(config.eventBusPort())
+        .setClusterPublicHost(config.eventBusPublicHost());
+    return new VertxOptions().setEventBusOptions(eventBus);
+  }
+
+  private static boolean isWildcard(String host) {
+    return host.equals("0.0.0.0") || host.equals("::");
+  }
+
+  /** Hazelcast interfaces are IP patterns, so a host name is resolved once here. */
+  private static String ipAddress(String host) {
+    try {
+      return InetAddress.getByName(host).getHostAddress();
+    } catch (UnknownHostException e) {
+      throw new IllegalArgumentException("cannot resolve clusterManager.host '" + host + "'", e);
+    }
+  }
+}

@@ -1,0 +1,81 @@
+package dev.bully.config;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The validated configuration of one node. Built only by {@link ConfigLoader}, so every instance
+ * satisfies the rules the loader checks: the node id is a configured member, ports do not clash,
+ * timings are positive and consistent.
+ *
+ * @param source                 where the configuration was read from (a file path or "environment")
+ * @param nodeId                 this node's id
+ * @param clusterName            isolates one cluster from another on the same hosts
+ * @param members                every configured member, this node included, ordered by id
+ * @param httpHost               the address the HTTP server binds
+ * @param httpPort               the port the HTTP server binds
+ * @param clusterHost            the address the cluster manager binds
+ * @param clusterPort            the port the cluster manager binds
+ * @param clusterPublicHost      the address the cluster manager advertises to the others
+ * @param joinMembers            the {@code host:port} list the cluster manager joins through
+ * @param eventBusHost           the address the event-bus transport binds
+ * @param eventBusPort           the port the event-bus transport binds (0: any free port)
+ * @param eventBusPublicHost     the address the event-bus transport advertises to the others
+ * @param dataDir                where the embedded store keeps its file
+ * @param mongoConnectionString  an external MongoDB to use instead of the embedded store
+ * @param mongoDatabase          the database name inside MongoDB
+ * @param heartbeatMs            how often the coordinator sends heartbeats
+ * @param failureTimeoutMs       how long silence lasts before a node suspects the coordinator
+ * @param takeoverDelayMs        how long a caught-up higher node waits before it takes over
+ * @param chaosEnabled           whether the admin chaos endpoints are served
+ * @param adminToken             the bearer token the admin endpoints require
+ */
+public record NodeConfig(
+    String source,
+    int nodeId,
+    String clusterName,
+    List<Member> members,
+    String httpHost,
+    int httpPort,
+    String clusterHost,
+    int clusterPort,
+    String clusterPublicHost,
+    List<String> joinMembers,
+    String eventBusHost,
+    int eventBusPort,
+    String eventBusPublicHost,
+    Path dataDir,
+    Optional<String> mongoConnectionString,
+    String mongoDatabase,
+    long heartbeatMs,
+    long failureTimeoutMs,
+    long takeoverDelayMs,
+    boolean chaosEnabled,
+    Optional<String> adminToken) {
+
+  public NodeConfig {
+    members = List.copyOf(members);
+    joinMembers = List.copyOf(joinMembers);
+  }
+
+  /** This node's own entry in {@link #members()}. */
+  public Member self() {
+    return member(nodeId).orElseThrow();
+  }
+
+  /** The configured member with this id, if any. */
+  public Optional<Member> member(int id) {
+    return members.stream().filter(m -> m.id() == id).findFirst();
+  }
+
+  /** Every configured member except this node. */
+  public List<Member> peers() {
+    return members.stream().filter(m -> m.id() != nodeId).toList();
+  }
+
+  /** The number of acknowledgements, this node's own included, that make a majority. */
+  public int majority() {
+    return members.size() / 2 + 1;
+  }
+}

@@ -1,0 +1,93 @@
+package dev.bully.http;
+
+import dev.bully.cluster.ClusterView;
+import dev.bully.config.NodeConfig;
+import dev.bully.store.NodeStore;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.healthchecks.Status;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.healthchecks.HealthCheckHandler;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node's HTTP API: status and health for now. Routes answer JSON, and anything the router
+ * cannot serve (unknown path, wrong method, a failure) is a JSON error, so a client never sees a
+ * stack trace and the node keeps serving.
+ */
+public final class HttpVerticle extends VerticleBase {
+  private static final Logger log = LoggerFactory.getLogger(HttpVerticle.class);
+  private static final long HEALTH_CHECK_TIMEOUT_MS = 2_000;
+
+  private final NodeConfig config;
+  private final NodeStore store;
+  private final ClusterView cluster;
+  private HttpServer server;
+
+  public HttpVerticle(NodeConfig config, NodeStore store, ClusterView cluster) {
+    this.config = config;
+    this.store = store;
+    this.cluster = cluster;
+  }
+
+  @Override
+  public Future<?> start() {
+    Router router = Router.router(vertx);
+    router.get("/api/status").handler(this::status);
+    router.get("/health/live").handler(HealthCheckHandler.create(vertx)
+        .register("event-loop", promise -> promise.complete(Status.OK())));
+    router.get("/health/ready").handler(HealthCheckHandler.create(vertx)
+        .register("cluster", HEALTH_CHECK_TIMEOUT_MS, promise -> promise.complete(
+            cluster.isJoined() ? Status.OK() : Status.KO(new JsonObject().put("reason", "not joined"))))
+        .register("store", HEALTH_CHECK_TIMEOUT_MS, promise -> store.ping()
+            .onSuccess(v -> promise.complete(Status.OK()))
+            .onFailure(e -> promise.complete(Status.KO(new JsonObject().put("reason", e.getMessage()))))));
+
+    router.errorHandler(404, ctx -> HttpErrors.send(ctx, 404, "not_found", "No resource at " + ctx.request().path()));
+    router.errorHandler(405, ctx -> HttpErrors.send(ctx, 405, "method_not_allowed",
+        ctx.request().method() + " is not allowed on " + ctx.request().path()));
+    router.errorHandler(500, ctx -> {
+      log.error("Request {} {} failed", ctx.request().method(), ctx.request().path(), ctx.failure());
+      HttpErrors.send(ctx, 500, "internal_error", "The node could not complete the request");
+    });
+
+    HttpServerOptions options = new HttpServerOptions().setHost(config.httpHost()).setPort(config.httpPort());
+    return vertx.createHttpServer(options).requestHandler(router).listen().onSuccess(s -> {
+      server = s;
+      log.info("HTTP API listening on http://{}:{}/", config.httpHost(), s.actualPort());
+    });
+  }
+
+  private void status(RoutingContext ctx) {
+    Future.all(store.loadState(), store.lastPosition()).onSuccess(all -> {
+      Set<Integer> members = cluster.memberIds();
+      JsonArray peers = new JsonArray();
+      config.peers().forEach(peer -> peers.add(new JsonObject()
+          .put("id", peer.id())
+          .put("url", peer.httpUrl())
+          .put("member", members.contains(peer.id()))));
+      JsonObject body = new JsonObject()
+          .put("nodeId", config.nodeId())
+          .put("cluster", config.clusterName())
+          .put("role", "FOLLOWER")
+          .put("term", all.<dev.bully.store.DurableState>resultAt(0).term())
+          .putNull("coordinatorId")
+          .put("lastIndex", all.<dev.bully.core.LogPosition>resultAt(1).index())
+          .put("commitIndex", 0)
+          .put("peers", peers);
+      ctx.json(body);
+    }).onFailure(ctx::fail);
+  }
+
+  @Override
+  public Future<?> stop() {
+    return server == null ? Future.succeededFuture() : server.close();
+  }
+}

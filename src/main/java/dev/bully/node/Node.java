@@ -1,0 +1,105 @@
+package dev.bully.node;
+
+import dev.bully.cluster.ClusterSetup;
+import dev.bully.cluster.ClusterView;
+import dev.bully.config.NodeConfig;
+import dev.bully.http.HttpVerticle;
+import dev.bully.store.EmbeddedMongo;
+import dev.bully.store.NodeStore;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import java.io.IOException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One running node: its store, its clustered Vert.x instance and its verticles.
+ *
+ * <p>Start-up opens the store before joining the cluster, so a node never takes part in the
+ * protocol without its durable state. Shut-down runs in reverse: verticles first, so nothing new
+ * is written; then the store is flushed and closed; the cluster is left last of all with Vert.x.
+ */
+public final class Node {
+  private static final Logger log = LoggerFactory.getLogger(Node.class);
+
+  private final NodeConfig config;
+  private final DataDirLock lock;
+  private final EmbeddedMongo embedded;
+  private Vertx vertx;
+  private NodeStore store;
+
+  private Node(NodeConfig config, DataDirLock lock, EmbeddedMongo embedded) {
+    this.config = config;
+    this.lock = lock;
+    this.embedded = embedded;
+  }
+
+  /** Opens the store, joins the cluster and deploys the verticles. */
+  public static Future<Node> start(NodeConfig config) {
+    Node node;
+    try {
+      DataDirLock lock = DataDirLock.acquire(config.dataDir());
+      EmbeddedMongo embedded = config.mongoConnectionString().isPresent() ? null : EmbeddedMongo.start(config.dataDir());
+      node = new Node(config, lock, embedded);
+    } catch (IOException | RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    return node.joinAndDeploy().recover(failure -> node.stop().transform(v -> Future.failedFuture(failure)));
+  }
+
+  private Future<Node> joinAndDeploy() {
+    HazelcastClusterManager clusterManager = new HazelcastClusterManager(ClusterSetup.hazelcastConfig(config));
+    return Vertx.builder()
+        .with(ClusterSetup.vertxOptions(config))
+        .withClusterManager(clusterManager)
+        .buildClustered()
+        .compose(v -> {
+          vertx = v;
+          log.info("Node {} joined cluster '{}' as a member of {}", config.nodeId(), config.clusterName(),
+              config.joinMembers());
+          return NodeStore.open(vertx, config.mongoConnectionString(), config.mongoDatabase(), embedded);
+        })
+        .compose(s -> {
+          store = s;
+          ClusterView cluster = new ClusterView(clusterManager.getHazelcastInstance());
+          return vertx.deployVerticle(new HttpVerticle(config, store, cluster));
+        })
+        .map(deploymentId -> this);
+  }
+
+  /** Undeploys the verticles, flushes and closes the store, and leaves the cluster. Never fails. */
+  public Future<Void> stop() {
+    Future<Void> undeployed = Future.succeededFuture();
+    if (vertx != null) {
+      undeployed = Future.all(vertx.deploymentIDs().stream().map(vertx::undeploy).toList()).mapEmpty();
+    }
+    return undeployed
+        .eventually(() -> {
+          if (store != null) {
+            store.close();
+          }
+          return vertx == null ? Future.succeededFuture() : vertx.close();
+        })
+        .eventually(() -> {
+          closeQuietly();
+          return Future.succeededFuture();
+        })
+        .otherwiseEmpty();
+  }
+
+  private void closeQuietly() {
+    try {
+      if (embedded != null) {
+        embedded.close();
+      }
+    } catch (RuntimeException e) {
+      log.warn("Closing the embedded store failed", e);
+    }
+    try {
+      lock.close();
+    } catch (IOException e) {
+      log.warn("Releasing the data folder lock failed", e);
+    }
+  }
+}

@@ -1,0 +1,70 @@
+package dev.bully.store;
+
+import de.bwaldvogel.mongo.MongoServer;
+import de.bwaldvogel.mongo.backend.h2.H2Backend;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The MongoDB-wire server a node runs in-process when no external MongoDB is configured:
+ * mongo-java-server on its H2 MVStore backend, with one file under the data folder, listening on
+ * 127.0.0.1 only.
+ *
+ * <p>The MVStore commits to its file by itself only about once a second, so a write the server has
+ * acknowledged can still be lost by a crash. {@link #commit()} makes everything acknowledged so far
+ * survive a process crash; {@link GroupCommit} calls it once for many writes. It does not fsync, so
+ * it does not protect against an operating-system crash or power loss.
+ */
+public final class EmbeddedMongo implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(EmbeddedMongo.class);
+
+  static final String FILE_NAME = "store.mv.db";
+
+  private final H2Backend backend;
+  private final MongoServer server;
+  private final String connectionString;
+
+  private EmbeddedMongo(H2Backend backend, MongoServer server, String connectionString) {
+    this.backend = backend;
+    this.server = server;
+    this.connectionString = connectionString;
+  }
+
+  /** Opens (or creates) the store file under {@code dataDir} and starts serving it on a free loopback port. */
+  public static EmbeddedMongo start(Path dataDir) {
+    try {
+      Files.createDirectories(dataDir);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create data folder " + dataDir, e);
+    }
+    Path file = dataDir.resolve(FILE_NAME);
+    H2Backend backend = new H2Backend(file.toString());
+    MongoServer server = new MongoServer(backend);
+    server.bind("127.0.0.1", 0);
+    String connectionString = server.getConnectionString();
+    log.info("Embedded store {} serving at {}", file, connectionString);
+    return new EmbeddedMongo(backend, server, connectionString);
+  }
+
+  /** The {@code mongodb://} address the node's MongoDB client connects to. */
+  public String connectionString() {
+    return connectionString;
+  }
+
+  /** Writes everything the server has acknowledged so far to the store file. Blocking. */
+  public void commit() {
+    backend.commit();
+  }
+
+  /** Stops serving, then commits and closes the store file. */
+  @Override
+  public void close() {
+    server.shutdownNow();
+    backend.commit();
+    backend.close();
+  }
+}

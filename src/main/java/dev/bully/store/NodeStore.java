@@ -1,0 +1,172 @@
+package dev.bully.store;
+
+import dev.bully.core.LogEntry;
+import dev.bully.core.LogPosition;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.FindOptions;
+import io.vertx.ext.mongo.IndexOptions;
+import io.vertx.ext.mongo.MongoClient;
+import io.vertx.ext.mongo.UpdateOptions;
+import io.vertx.ext.mongo.WriteOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/**
+ * A node's own MongoDB database, reached only through the Vert.x MongoDB client.
+ *
+ * <ul>
+ *   <li>{@code meta} holds one document, {@code {_id: "election", term, promisedTo}}.</li>
+ *   <li>{@code log} holds the replicated log in segments: one document per appended batch,
+ *       {@code {_id: firstIndex, last: lastIndex, entries: [{index, term, requestId, data, ts}]}}.
+ *       A batch is one insert, so the store's per-document cost is paid per batch, not per entry.</li>
+ *   <li>{@code rollback} keeps entries that a newer coordinator replaced; they are never deleted.</li>
+ * </ul>
+ *
+ * <p>Every write method completes only once the write is durable: journaled on an external
+ * MongoDB, committed to the file by {@link GroupCommit} on the embedded one.
+ */
+public final class NodeStore {
+  static final String META = "meta";
+  static final String LOG = "log";
+  static final String ROLLBACK = "rollback";
+  private static final JsonObject STATE_ID = new JsonObject().put("_id", "election");
+
+  private final MongoClient mongo;
+  private final WriteOption writeOption;
+  private final Supplier<Future<Void>> durable;
+  private final Runnable onClose;
+
+  private NodeStore(MongoClient mongo, WriteOption writeOption, Supplier<Future<Void>> durable, Runnable onClose) {
+    this.mongo = mongo;
+    this.writeOption = writeOption;
+    this.durable = durable;
+    this.onClose = onClose;
+  }
+
+  /**
+   * Connects to the external MongoDB at {@code connectionString}, or to {@code embedded} when there
+   * is none, and creates the collections' indexes.
+   */
+  public static Future<NodeStore> open(Vertx vertx, Optional<String> connectionString, String database,
+                                       EmbeddedMongo embedded) {
+    JsonObject options = new JsonObject()
+        .put("connection_string", connectionString.orElseGet(embedded::connectionString))
+        .put("db_name", database)
+        .put("useObjectId", false);
+    MongoClient mongo = MongoClient.create(vertx, options);
+    NodeStore store;
+    if (connectionString.isPresent()) {
+      store = new NodeStore(mongo, WriteOption.JOURNALED, Future::succeededFuture, mongo::close);
+    } else {
+      WorkerExecutor committer = vertx.createSharedWorkerExecutor("bully-store-commit", 1);
+      GroupCommit groupCommit = new GroupCommit(committer, embedded::commit);
+      store = new NodeStore(mongo, WriteOption.ACKNOWLEDGED, groupCommit::sync, () -> {
+        mongo.close();
+        committer.close();
+      });
+    }
+    return store.createIndexes().map(store);
+  }
+
+  private Future<Void> createIndexes() {
+    // The embedded store serves unique secondary indexes only; a segment's last index is unique anyway.
+    return mongo.createIndexWithOptions(LOG, new JsonObject().put("last", 1), new IndexOptions().unique(true));
+  }
+
+  /** Whether the store answers at all; for readiness checks. */
+  public Future<Void> ping() {
+    return mongo.runCommand("ping", new JsonObject().put("ping", 1)).mapEmpty();
+  }
+
+  /** The persisted term and promise, or {@link DurableState#INITIAL} on a fresh store. */
+  public Future<DurableState> loadState() {
+    return mongo.findOne(META, STATE_ID, null).map(doc -> doc == null
+        ? DurableState.INITIAL
+        : new DurableState(doc.getLong("term", 0L), doc.getInteger("promisedTo", 0)));
+  }
+
+  /** Persists the term and promise; completes once they are durable. */
+  public Future<Void> saveState(DurableState state) {
+    JsonObject update = new JsonObject().put("$set", new JsonObject()
+        .put("term", state.term())
+        .put("promisedTo", state.promisedTo()));
+    UpdateOptions options = new UpdateOptions().setUpsert(true).setWriteOption(writeOption);
+    return mongo.updateCollectionWithOptions(META, STATE_ID, update, options).compose(r -> durable.get());
+  }
+
+  /** Appends {@code entries} (consecutive, starting right after the current last entry) as one segment. */
+  public Future<Void> append(List<LogEntry> entries) {
+    if (entries.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    JsonArray encoded = new JsonArray(new ArrayList<>(entries.size()));
+    entries.forEach(e -> encoded.add(encode(e)));
+    JsonObject segment = new JsonObject()
+        .put("_id", entries.get(0).index())
+        .put("last", entries.get(entries.size() - 1).index())
+        .put("entries", encoded);
+    return mongo.insertWithOptions(LOG, segment, writeOption).compose(id -> durable.get());
+  }
+
+  /** The position of the last entry in the log, or {@link LogPosition#EMPTY}. */
+  public Future<LogPosition> lastPosition() {
+    FindOptions lastSegment = new FindOptions().setSort(new JsonObject().put("_id", -1)).setLimit(1);
+    return mongo.findWithOptions(LOG, new JsonObject(), lastSegment).map(segments -> {
+      if (segments.isEmpty()) {
+        return LogPosition.EMPTY;
+      }
+      JsonArray entries = segments.get(0).getJsonArray("entries");
+      return decode(entries.getJsonObject(entries.size() - 1)).position();
+    });
+  }
+
+  /** Up to {@code limit} entries from index {@code from} on, in order. */
+  public Future<List<LogEntry>> entries(long from, int limit) {
+    JsonObject query = new JsonObject().put("last", new JsonObject().put("$gte", from));
+    FindOptions options = new FindOptions().setSort(new JsonObject().put("_id", 1)).setLimit(limit);
+    return mongo.findWithOptions(LOG, query, options).map(segments -> {
+      List<LogEntry> result = new ArrayList<>(limit);
+      for (JsonObject segment : segments) {
+        for (Object item : segment.getJsonArray("entries")) {
+          LogEntry entry = decode((JsonObject) item);
+          if (entry.index() >= from && result.size() < limit) {
+            result.add(entry);
+          }
+        }
+      }
+      return result;
+    });
+  }
+
+  /** Closes the client; the embedded server itself is closed by its owner. */
+  public void close() {
+    onClose.run();
+  }
+
+  static JsonObject encode(LogEntry entry) {
+    JsonObject doc = new JsonObject()
+        .put("index", entry.index())
+        .put("term", entry.term())
+        .put("data", new JsonObject(entry.data()))
+        .put("ts", entry.timestampMs());
+    if (entry.requestId() != null) {
+      doc.put("requestId", entry.requestId());
+    }
+    return doc;
+  }
+
+  static LogEntry decode(JsonObject doc) {
+    return new LogEntry(
+        doc.getLong("index"),
+        doc.getLong("term"),
+        doc.getString("requestId"),
+        doc.getJsonObject("data").encode(),
+        doc.getLong("ts"));
+  }
+}
