@@ -2,6 +2,8 @@ package dev.bully.http;
 
 import dev.bully.cluster.ClusterView;
 import dev.bully.config.NodeConfig;
+import dev.bully.core.LogPosition;
+import dev.bully.store.DurableState;
 import dev.bully.store.NodeStore;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -13,6 +15,7 @@ import io.vertx.ext.healthchecks.Status;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.healthchecks.HealthCheckHandler;
+import java.net.BindException;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,10 +62,14 @@ public final class HttpVerticle extends VerticleBase {
     });
 
     HttpServerOptions options = new HttpServerOptions().setHost(config.httpHost()).setPort(config.httpPort());
-    return vertx.createHttpServer(options).requestHandler(router).listen().onSuccess(s -> {
-      server = s;
-      log.info("HTTP API listening on http://{}:{}/", config.httpHost(), s.actualPort());
-    });
+    return vertx.createHttpServer(options).requestHandler(router).listen()
+        .recover(failure -> Future.failedFuture(failure instanceof BindException
+            ? new IllegalStateException("HTTP port " + config.httpPort() + " on " + config.httpHost() + " is already in use")
+            : failure))
+        .onSuccess(s -> {
+          server = s;
+          log.info("HTTP API listening on http://{}:{}/", config.httpHost(), s.actualPort());
+        });
   }
 
   private void status(RoutingContext ctx) {
@@ -77,9 +84,9 @@ public final class HttpVerticle extends VerticleBase {
           .put("nodeId", config.nodeId())
           .put("cluster", config.clusterName())
           .put("role", "FOLLOWER")
-          .put("term", all.<dev.bully.store.DurableState>resultAt(0).term())
+          .put("term", all.<DurableState>resultAt(0).term())
           .putNull("coordinatorId")
-          .put("lastIndex", all.<dev.bully.core.LogPosition>resultAt(1).index())
+          .put("lastIndex", all.<LogPosition>resultAt(1).index())
           .put("commitIndex", 0)
           .put("peers", peers);
       ctx.json(body);

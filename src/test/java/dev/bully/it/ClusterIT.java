@@ -1,0 +1,96 @@
+package dev.bully.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.bully.core.LogEntry;
+import dev.bully.store.DurableState;
+import dev.bully.store.StoreFixture;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Three real node processes from the built jar: they join, report status, and stop and restart cleanly. */
+class ClusterIT {
+  private static final Duration MEMBERSHIP_TIMEOUT = Duration.ofSeconds(30);
+
+  @TempDir
+  Path dir;
+
+  @Test
+  void threeNodesJoinReportStatusAndKeepTheirStoreAcrossARestart() {
+    try (LocalCluster cluster = new LocalCluster(dir, 3)) {
+      // Node 2 starts on a store that already holds a term and three entries.
+      StoreFixture.withStore(cluster.dataDir(2), store -> store.saveState(new DurableState(4, 3))
+          .compose(v -> store.append(List.of(entry(1), entry(2), entry(3)))));
+
+      cluster.startAll();
+      for (int id = 1; id <= 3; id++) {
+        NodeProcess node = cluster.node(id);
+        JsonObject status = node.status();
+        assertEquals(id, status.getInteger("nodeId"));
+        assertEquals("FOLLOWER", status.getString("role"));
+        assertTrue(status.containsKey("coordinatorId") && status.getValue("coordinatorId") == null);
+        Await.until(MEMBERSHIP_TIMEOUT, "node " + id + " sees both others as members",
+            () -> memberPeers(node).size() == 2);
+      }
+      assertEquals(4, cluster.node(2).status().getLong("term"));
+      assertEquals(3, cluster.node(2).status().getLong("lastIndex"));
+      assertEquals(0, cluster.node(1).status().getLong("lastIndex"));
+
+      int exitCode = cluster.node(2).terminate(Duration.ofSeconds(30));
+      assertEquals(143, exitCode, "SIGTERM ends the JVM through its shutdown hook");
+      assertTrue(cluster.node(2).logText().contains("Node 2 stopped"), "node 2 logs a clean stop");
+      Await.until(MEMBERSHIP_TIMEOUT, "node 1 sees node 2 leave", () -> !memberPeers(cluster.node(1)).contains(2));
+
+      NodeProcess restarted = cluster.start(2);
+      restarted.awaitReady(LocalCluster.READY_TIMEOUT);
+      JsonObject status = restarted.status();
+      assertEquals(4, status.getLong("term"), "the term survives a restart");
+      assertEquals(3, status.getLong("lastIndex"), "the log survives a restart");
+      Await.until(MEMBERSHIP_TIMEOUT, "node 1 sees node 2 again", () -> memberPeers(cluster.node(1)).contains(2));
+    }
+  }
+
+  @Test
+  void invalidConfigurationExitsWithAMessageNamingFileAndKey() throws Exception {
+    Path conf = dir.resolve("bad.json");
+    Files.writeString(conf, "{\"cluster\": {\"nodes\": [{\"id\": 1, \"httpPort\": 8081, \"clusterPort\": 5701}]}}");
+    Process process = new ProcessBuilder("java", "-jar", NodeProcess.JAR.toAbsolutePath().toString(), "-conf", conf.toString())
+        .redirectErrorStream(true).start();
+    assertTrue(process.waitFor(30, TimeUnit.SECONDS));
+    String output = new String(process.getInputStream().readAllBytes());
+    assertEquals(2, process.exitValue(), output);
+    assertTrue(output.contains("bully-node: " + conf + ": key 'nodeId' is missing"), output);
+  }
+
+  @Test
+  void aPortInUseIsReportedClearly() throws IOException {
+    try (LocalCluster cluster = new LocalCluster(dir, 1);
+         var blocker = new java.net.ServerSocket(cluster.httpPort(1), 1, java.net.InetAddress.getLoopbackAddress())) {
+      NodeProcess node = cluster.start(1);
+      Await.until(LocalCluster.READY_TIMEOUT, "node 1 exits", () -> !node.isAlive());
+      assertTrue(node.logText().contains("HTTP port " + cluster.httpPort(1) + " on 127.0.0.1 is already in use"),
+          node.logText());
+    }
+  }
+
+  private static List<Integer> memberPeers(NodeProcess node) {
+    JsonArray peers = node.status().getJsonArray("peers");
+    return peers.stream().map(JsonObject.class::cast)
+        .filter(peer -> peer.getBoolean("member"))
+        .map(peer -> peer.getInteger("id"))
+        .toList();
+  }
+
+  private static LogEntry entry(long index) {
+    return new LogEntry(index, 4, "key-" + index, "{\"n\":" + index + "}", 1_700_000_000_000L + index);
+  }
+}

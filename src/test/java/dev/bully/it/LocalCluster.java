@@ -1,0 +1,133 @@
+package dev.bully.it;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * A cluster of real node processes for integration tests: its own folder, free ports, one
+ * configuration file per node, and every process it started stopped by PID on close.
+ */
+public final class LocalCluster implements AutoCloseable {
+  public static final Duration READY_TIMEOUT = Duration.ofSeconds(90);
+
+  private final Path dir;
+  private final int size;
+  private final List<Integer> ports;
+  private final String name;
+  private final Map<Integer, NodeProcess> running = new TreeMap<>();
+
+  public LocalCluster(Path dir, int size) {
+    this(dir, size, new JsonObject());
+  }
+
+  /** {@code extra} is merged into every node's configuration (e.g. timings, chaos settings). */
+  public LocalCluster(Path dir, int size, JsonObject extra) {
+    this.dir = dir;
+    this.size = size;
+    this.ports = freePorts(2 * size);
+    this.name = "it-" + ProcessHandle.current().pid() + "-" + ports.get(0);
+    for (int id = 1; id <= size; id++) {
+      writeConfig(id, extra);
+    }
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  public Path config(int id) {
+    return dir.resolve("node" + id + ".json");
+  }
+
+  public Path dataDir(int id) {
+    return dir.resolve("data/node" + id);
+  }
+
+  public Path log(int id) {
+    return dir.resolve("node" + id + ".log");
+  }
+
+  public int httpPort(int id) {
+    return ports.get(id - 1);
+  }
+
+  public NodeProcess start(int id) {
+    if (running.containsKey(id) && running.get(id).isAlive()) {
+      throw new IllegalStateException("node " + id + " is already running");
+    }
+    NodeProcess node = NodeProcess.start(id, httpPort(id), config(id), dir, log(id));
+    running.put(id, node);
+    return node;
+  }
+
+  /** Starts every node, then waits until each is ready. */
+  public List<NodeProcess> startAll() {
+    List<NodeProcess> nodes = new ArrayList<>();
+    for (int id = 1; id <= size; id++) {
+      nodes.add(start(id));
+    }
+    nodes.forEach(node -> node.awaitReady(READY_TIMEOUT));
+    return nodes;
+  }
+
+  public NodeProcess node(int id) {
+    return running.get(id);
+  }
+
+  private void writeConfig(int id, JsonObject extra) {
+    JsonArray nodes = new JsonArray();
+    for (int member = 1; member <= size; member++) {
+      nodes.add(new JsonObject()
+          .put("id", member)
+          .put("host", "127.0.0.1")
+          .put("httpPort", httpPort(member))
+          .put("clusterPort", ports.get(size + member - 1)));
+    }
+    JsonObject config = new JsonObject()
+        .put("nodeId", id)
+        .put("cluster", new JsonObject().put("name", name).put("nodes", nodes))
+        .put("dataDir", dataDir(id).toString());
+    config.mergeIn(extra, true);
+    try {
+      Files.writeString(config(id), config.encodePrettily());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static List<Integer> freePorts(int count) {
+    List<ServerSocket> sockets = new ArrayList<>();
+    try {
+      for (int i = 0; i < count; i++) {
+        sockets.add(new ServerSocket(0, 1, InetAddress.getLoopbackAddress()));
+      }
+      return sockets.stream().map(ServerSocket::getLocalPort).toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } finally {
+      for (ServerSocket socket : sockets) {
+        try {
+          socket.close();
+        } catch (IOException ignored) {
+          // The port is released either way.
+        }
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    running.values().forEach(NodeProcess::close);
+  }
+}
