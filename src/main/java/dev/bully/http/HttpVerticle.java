@@ -3,7 +3,7 @@ package dev.bully.http;
 import dev.bully.cluster.ClusterView;
 import dev.bully.config.NodeConfig;
 import dev.bully.core.LogPosition;
-import dev.bully.store.DurableState;
+import dev.bully.core.DurableState;
 import dev.bully.store.NodeStore;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;

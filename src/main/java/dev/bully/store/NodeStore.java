@@ -1,5 +1,6 @@
 package dev.bully.store;
 
+import dev.bully.core.DurableState;
 import dev.bully.core.LogEntry;
 import dev.bully.core.LogPosition;
 import io.vertx.core.Future;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.bully.core.LogEntry;
-import dev.bully.store.DurableState;
+import dev.bully.core.DurableState;
 import dev.bully.store.StoreFixture;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

@@ -1,4 +1,4 @@
-package dev.bully.store;
+package dev.bully.core;
 
 /**
  * The election state a node keeps on disk before it acts on it.

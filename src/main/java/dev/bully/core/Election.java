@@ -1,0 +1,568 @@
+package dev.bully.core;
+
+import dev.bully.core.Message.Ack;
+import dev.bully.core.Message.Answer;
+import dev.bully.core.Message.Claim;
+import dev.bully.core.Message.Heartbeat;
+import dev.bully.core.Message.Reject;
+import dev.bully.core.Message.TakeOver;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.random.RandomGenerator;
+
+/**
+ * The term-based Bully election of one node, as a pure state machine: it takes a tick, a message or
+ * a hint, and returns what to persist and what to send ({@link Output}). It does no IO, reads no
+ * clock (time is an argument) and draws randomness only from the generator it is given, so the
+ * verticles and the simulator run exactly the same code.
+ *
+ * <p>The rules it enforces (see DESIGN.md §2):
+ * <ul>
+ *   <li>At most one coordinator per term: a claim needs acknowledgements from a majority of the
+ *       configured nodes, and a node acknowledges at most one claimer per term ({@code promisedTo}),
+ *       only one whose log is at least as up to date as its own, and only after persisting.</li>
+ *   <li>Terms never go down, and a message from an older term is rejected with the current one
+ *       (stale-coordinator fencing); a newer term makes the receiver adopt it and step down.</li>
+ *   <li>Bully priority: a node that loses its coordinator asks every higher node; a higher node
+ *       whose log is at least as good answers "I take over" and runs its own election, so the
+ *       highest eligible node claims. A higher node that returns later is asked by the coordinator
+ *       to take over once it has stayed caught up for {@code takeoverDelayMs}.</li>
+ *   <li>No disruption: before raising its term a node runs a pre-vote, and nodes that hear a live
+ *       coordinator refuse it; a coordinator that no longer hears a majority steps down.</li>
+ * </ul>
+ */
+public final class Election {
+  private enum Phase { NONE, ELECTING, AWAITING_COORDINATOR, PRE_VOTE, CLAIMING }
+
+  private final ElectionSettings settings;
+  private final int me;
+  private final RandomGenerator random;
+  private final PeerTracker peers;
+
+  // Durable: persisted before any message that depends on them is sent.
+  private long term;
+  private int promisedTo;
+
+  private Role role = Role.FOLLOWER;
+  private int coordinatorId;
+  private LogPosition log;
+  private long commitIndex;
+  private long lastHeartbeatMs;
+  private long electionNotBeforeMs;
+  private Set<Integer> liveMembers;
+
+  // The election this node is running, if any.
+  private Phase phase = Phase.NONE;
+  private long phaseDeadlineMs;
+  private int suspectId;
+  private boolean coordinatorSuspected;
+  private boolean confirmSuspectSilence;
+  private final Set<Integer> answeredBy = new TreeSet<>();
+  private final Set<Integer> votes = new TreeSet<>();
+  private final Set<Integer> refusals = new TreeSet<>();
+  private long proposedTerm;
+
+  // Coordinator only.
+  private long nextHeartbeatMs;
+  private long coordinatorSinceMs;
+  private long takeoverSentMs = Long.MIN_VALUE / 2;
+
+  private OutputBuilder out;
+
+  public Election(ElectionSettings settings, DurableState durable, LogPosition log, RandomGenerator random, long nowMs) {
+    this.settings = settings;
+    this.me = settings.nodeId();
+    this.random = random;
+    this.peers = new PeerTracker(settings);
+    this.term = durable.term();
+    this.promisedTo = durable.promisedTo();
+    this.log = log;
+    this.lastHeartbeatMs = nowMs;
+    this.liveMembers = Set.copyOf(settings.memberIds());
+  }
+
+  public Status status() {
+    return new Status(me, role, term, coordinatorId, log, commitIndex, lastHeartbeatMs);
+  }
+
+  public DurableState durableState() {
+    return new DurableState(term, promisedTo);
+  }
+
+  public LogPosition log() {
+    return log;
+  }
+
+  // ---------------------------------------------------------------- inputs
+
+  /** Advances time: failure detection, election deadlines, heartbeats and the coordinator's checks. */
+  public Output tick(long nowMs) {
+    begin();
+    if (role == Role.COORDINATOR) {
+      coordinatorTick(nowMs);
+    } else if (phase != Phase.NONE) {
+      if (nowMs >= phaseDeadlineMs) {
+        phaseTimedOut(nowMs);
+      }
+    } else if (nowMs >= electionNotBeforeMs) {
+      long silentMs = nowMs - lastHeartbeatMs;
+      if (silentMs >= suspicionTimeoutMs()) {
+        out.event(coordinatorId != 0
+            ? ProtocolEvent.suspects(me, term, coordinatorId, silentMs)
+            : ProtocolEvent.noCoordinator(me, term, silentMs));
+        startElection(nowMs, false);
+      }
+    }
+    return finish();
+  }
+
+  /** Handles one message from another configured node. */
+  public Output step(Message message, long nowMs) {
+    begin();
+    int from = message.from();
+    if (from == me || !settings.isMember(from)) {
+      out.event(ProtocolEvent.ignored(me, term, message.type() + " from unknown node " + from));
+      return finish();
+    }
+    // A pre-vote asks a hypothetical question: it must not move this node's term.
+    if (message instanceof Claim claim && claim.preVote()) {
+      answerPreVote(claim, nowMs);
+      return finish();
+    }
+    if (message.term() > term) {
+      adoptTerm(message.term(), from);
+    } else if (message.term() < term) {
+      rejectStale(message);
+      return finish();
+    }
+    if (message instanceof Message.Election election) {
+      onElection(election, nowMs);
+    } else if (message instanceof Answer answer) {
+      onAnswer(answer);
+    } else if (message instanceof Claim claim) {
+      onClaim(claim, nowMs);
+    } else if (message instanceof Ack ack) {
+      onAck(ack, nowMs);
+    } else if (message instanceof Reject reject) {
+      onReject(reject, nowMs);
+    } else if (message instanceof Heartbeat heartbeat) {
+      onHeartbeat(heartbeat, nowMs);
+    } else if (message instanceof TakeOver takeOver) {
+      onTakeOver(takeOver, nowMs);
+    }
+    return finish();
+  }
+
+  /** Starts an election now, as if this node had just noticed the coordinator's failure (chaos, tests). */
+  public Output startElectionNow(long nowMs) {
+    begin();
+    if (role != Role.COORDINATOR && phase == Phase.NONE) {
+      if (coordinatorId != 0) {
+        out.event(ProtocolEvent.suspects(me, term, coordinatorId, nowMs - lastHeartbeatMs));
+      }
+      startElection(nowMs, false);
+    }
+    return finish();
+  }
+
+  /**
+   * The cluster manager's view of who is up. Only a hint: it may shorten failure detection and
+   * skip asking nodes that are gone, but a node it lists may still be hung.
+   */
+  public Output membershipChanged(Set<Integer> members, long nowMs) {
+    begin();
+    liveMembers = Set.copyOf(members);
+    if (role == Role.FOLLOWER && phase == Phase.NONE && coordinatorId != 0 && !members.contains(coordinatorId)) {
+      out.event(ProtocolEvent.suspectsLeft(me, term, coordinatorId));
+      startElection(nowMs, false);
+    }
+    return finish();
+  }
+
+  /** The replication layer appended to (or truncated) this node's log. */
+  public void logChanged(LogPosition position) {
+    this.log = position;
+  }
+
+  /** The replication layer learned a higher commit index. */
+  public void commitIndexChanged(long index) {
+    commitIndex = Math.max(commitIndex, index);
+  }
+
+  // ---------------------------------------------------------------- failure detection and election
+
+  /**
+   * Followers wait longer the more live nodes rank above them, so the highest survivor notices
+   * first and claims before anyone else starts, which makes the best case the common case.
+   */
+  long suspicionTimeoutMs() {
+    long higher = settings.memberIds().stream()
+        .filter(id -> id > me && id != coordinatorId && liveMembers.contains(id))
+        .count();
+    return settings.failureTimeoutMs() + higher * settings.staggerMs();
+  }
+
+  /**
+   * Asks every higher node. When this node noticed the failure itself, the silent coordinator is
+   * not asked again. When it was only told by a lower node ({@code hinted}), it asks the
+   * coordinator too and believes in the failure only if the coordinator stays silent.
+   */
+  private void startElection(long nowMs, boolean hinted) {
+    becomeCandidate();
+    suspectId = coordinatorId;
+    coordinatorSuspected = !hinted;
+    confirmSuspectSilence = hinted;
+    answeredBy.clear();
+    out.event(ProtocolEvent.startsElection(me, term, term + 1, hinted ? " after an election message" : ""));
+    List<Integer> higher = settings.memberIds().stream()
+        .filter(id -> id > me && liveMembers.contains(id) && (hinted || id != suspectId))
+        .toList();
+    if (higher.isEmpty()) {
+      startPreVote(nowMs);
+      return;
+    }
+    higher.forEach(id -> out.send(id, new Message.Election(me, term, log)));
+    enterPhase(Phase.ELECTING, nowMs + settings.answerTimeoutMs());
+  }
+
+  private void phaseTimedOut(long nowMs) {
+    switch (phase) {
+      case ELECTING -> {
+        if (confirmSuspectSilence) {
+          coordinatorSuspected = true;
+        }
+        if (answeredBy.isEmpty()) {
+          startPreVote(nowMs);
+        } else {
+          enterPhase(Phase.AWAITING_COORDINATOR, nowMs + settings.awaitCoordinatorMs());
+        }
+      }
+      case AWAITING_COORDINATOR -> {
+        out.event(ProtocolEvent.noCoordinator(me, term, nowMs - lastHeartbeatMs));
+        startElection(nowMs, false);
+      }
+      case PRE_VOTE -> {
+        out.event(ProtocolEvent.preVoteFailed(me, term, proposedTerm, votes, settings.majority()));
+        backOff(nowMs);
+      }
+      case CLAIMING -> {
+        out.event(ProtocolEvent.claimFailed(me, term, votes, settings.majority()));
+        backOff(nowMs);
+      }
+      case NONE -> {
+      }
+    }
+  }
+
+  /** Asks everyone whether they would acknowledge a claim for the next term, without raising it. */
+  private void startPreVote(long nowMs) {
+    proposedTerm = term + 1;
+    votes.clear();
+    refusals.clear();
+    votes.add(me);
+    enterPhase(Phase.PRE_VOTE, nowMs + settings.answerTimeoutMs());
+    for (int id : settings.memberIds()) {
+      if (id != me) {
+        out.send(id, new Claim(me, proposedTerm, log, true, false));
+      }
+    }
+    if (votes.size() >= settings.majority()) {
+      startClaim(nowMs, null);
+    }
+  }
+
+  /** Raises the term, promises itself, and claims. The term is persisted before the claim is sent. */
+  private void startClaim(long nowMs, Integer takeoverFrom) {
+    becomeCandidate();
+    term = term + 1;
+    promisedTo = me;
+    out.persist();
+    votes.clear();
+    refusals.clear();
+    votes.add(me);
+    enterPhase(Phase.CLAIMING, nowMs + settings.answerTimeoutMs());
+    out.event(ProtocolEvent.claims(me, term, takeoverFrom));
+    for (int id : settings.memberIds()) {
+      if (id != me) {
+        out.send(id, new Claim(me, term, log, false, takeoverFrom != null));
+      }
+    }
+    if (votes.size() >= settings.majority()) {
+      becomeCoordinator(nowMs);
+    }
+  }
+
+  /** After a failed pre-vote or claim, wait a random while so that rivals do not collide again. */
+  private void backOff(long nowMs) {
+    // A node that still hears its coordinator (it was only told of a failure) keeps following it.
+    becomeFollower(coordinatorSuspected ? 0 : suspectId);
+    electionNotBeforeMs = nowMs + settings.failureTimeoutMs() / 2 + random.nextLong(settings.failureTimeoutMs());
+  }
+
+  private void enterPhase(Phase next, long deadlineMs) {
+    phase = next;
+    phaseDeadlineMs = deadlineMs;
+  }
+
+  // ---------------------------------------------------------------- message handlers
+
+  private void answerPreVote(Claim claim, long nowMs) {
+    String refusal = null;
+    if (claim.term() <= term && !(claim.term() == term && (promisedTo == 0 || promisedTo == claim.from()))) {
+      refusal = "term " + claim.term() + " is not newer than mine (" + term + ")";
+    } else if (hearsLiveCoordinator(nowMs)) {
+      refusal = "coordinator " + coordinatorId + " is alive";
+    } else if (!claim.log().isAtLeast(log)) {
+      refusal = "its log " + claim.log() + " is behind mine " + log;
+    }
+    if (refusal == null) {
+      out.send(claim.from(), new Ack(me, term, log, claim.term()));
+    } else {
+      out.send(claim.from(), new Reject(me, term, refusal, claim.term()));
+    }
+  }
+
+  private boolean hearsLiveCoordinator(long nowMs) {
+    if (role == Role.COORDINATOR) {
+      return true;
+    }
+    return coordinatorId != 0 && !coordinatorSuspected
+        && nowMs - lastHeartbeatMs < settings.liveCoordinatorWindowMs();
+  }
+
+  private void onElection(Message.Election election, long nowMs) {
+    int candidate = election.from();
+    if (role == Role.COORDINATOR) {
+      // The candidate lost us, but we are alive: tell it so directly.
+      out.send(candidate, heartbeat());
+      return;
+    }
+    if (candidate > me) {
+      out.event(ProtocolEvent.ignored(me, term, "ELECTION from higher node " + candidate));
+      return;
+    }
+    if (!log.isAtLeast(election.log())) {
+      out.event(ProtocolEvent.ignored(me, term, "ELECTION from node " + candidate + ": my log " + log
+          + " is behind its " + election.log()));
+      return;
+    }
+    out.send(candidate, new Answer(me, term));
+    out.event(ProtocolEvent.answered(me, term, candidate));
+    if (phase == Phase.NONE) {
+      startElection(nowMs, true);
+    }
+  }
+
+  private void onAnswer(Answer answer) {
+    if (phase == Phase.ELECTING) {
+      answeredBy.add(answer.from());
+    }
+  }
+
+  private void onClaim(Claim claim, long nowMs) {
+    int claimer = claim.from();
+    String refusal = null;
+    if (role == Role.COORDINATOR) {
+      refusal = "I am coordinator of term " + term;
+    } else if (promisedTo != 0 && promisedTo != claimer) {
+      refusal = "already acknowledged node " + promisedTo + " for term " + term;
+    } else if (!claim.log().isAtLeast(log)) {
+      refusal = "its log " + claim.log() + " is behind mine " + log;
+    }
+    if (refusal != null) {
+      out.send(claimer, new Reject(me, term, refusal, 0));
+      out.event(ProtocolEvent.rejected(me, term, "the claim for term " + term, claimer, refusal));
+      return;
+    }
+    if (promisedTo != claimer) {
+      promisedTo = claimer;
+      out.persist();
+    }
+    becomeFollower(0);
+    lastHeartbeatMs = nowMs; // give the claimer a full timeout to announce itself
+    out.send(claimer, new Ack(me, term, log, 0));
+    out.event(ProtocolEvent.acknowledged(me, term, claimer));
+  }
+
+  private void onAck(Ack ack, long nowMs) {
+    if (ack.preVoteTerm() != 0) {
+      if (phase == Phase.PRE_VOTE && ack.preVoteTerm() == proposedTerm) {
+        votes.add(ack.from());
+        if (votes.size() >= settings.majority()) {
+          startClaim(nowMs, null);
+        }
+      }
+      return;
+    }
+    if (phase == Phase.CLAIMING) {
+      votes.add(ack.from());
+      if (votes.size() >= settings.majority()) {
+        becomeCoordinator(nowMs);
+      }
+    } else if (role == Role.COORDINATOR) {
+      peers.acknowledged(ack.from(), ack.log(), log, nowMs);
+    }
+  }
+
+  private void onReject(Reject reject, long nowMs) {
+    boolean counts = reject.preVoteTerm() != 0
+        ? phase == Phase.PRE_VOTE && reject.preVoteTerm() == proposedTerm
+        : phase == Phase.CLAIMING;
+    if (!counts) {
+      return;
+    }
+    refusals.add(reject.from());
+    // Give up as soon as a majority is out of reach, rather than at the deadline.
+    if (settings.memberIds().size() - refusals.size() < settings.majority()) {
+      phaseDeadlineMs = nowMs;
+      phaseTimedOut(nowMs);
+    }
+  }
+
+  private void onHeartbeat(Heartbeat heartbeat, long nowMs) {
+    int sender = heartbeat.from();
+    if (role == Role.COORDINATOR) {
+      // Impossible while at most one node wins each term; reported, never obeyed.
+      out.event(ProtocolEvent.ignored(me, term, "HEARTBEAT from node " + sender + ", a second coordinator of term " + term));
+      return;
+    }
+    if (phase != Phase.NONE && sender == suspectId) {
+      out.event(ProtocolEvent.abandoned(me, term, sender));
+    }
+    if (coordinatorId != sender) {
+      out.event(ProtocolEvent.follows(me, term, sender));
+    }
+    if (promisedTo == 0) {
+      // The coordinator of this term won a majority; promising it keeps this node from backing a rival in the same term.
+      promisedTo = sender;
+      out.persist();
+    }
+    becomeFollower(sender);
+    lastHeartbeatMs = nowMs;
+    commitIndexChanged(heartbeat.commitIndex());
+    out.send(sender, new Ack(me, term, log, 0));
+  }
+
+  private void onTakeOver(TakeOver takeOver, long nowMs) {
+    if (role == Role.FOLLOWER && takeOver.from() == coordinatorId) {
+      startClaim(nowMs, takeOver.from());
+    }
+  }
+
+  /** The top-of-handling term check, for messages from an older term. */
+  private void rejectStale(Message message) {
+    if (message instanceof Heartbeat || message instanceof Claim || message instanceof TakeOver) {
+      String reason = "stale term " + message.term() + " < " + term;
+      out.send(message.from(), new Reject(me, term, reason, 0));
+      out.event(ProtocolEvent.rejected(me, term, message.type(), message.from(), reason));
+    } else if (message instanceof Message.Election election && role == Role.COORDINATOR) {
+      out.send(election.from(), heartbeat());
+    }
+  }
+
+  private void adoptTerm(long newTerm, int sender) {
+    long previous = term;
+    term = newTerm;
+    promisedTo = 0;
+    out.persist();
+    if (role == Role.FOLLOWER && phase == Phase.NONE) {
+      out.event(ProtocolEvent.adoptedTerm(me, term, previous, sender));
+    } else {
+      out.event(ProtocolEvent.steppedDownForTerm(me, term, sender));
+    }
+    becomeFollower(0);
+  }
+
+  // ---------------------------------------------------------------- coordinator
+
+  private void coordinatorTick(long nowMs) {
+    if (nowMs - coordinatorSinceMs >= settings.failureTimeoutMs()) {
+      Set<Integer> reachable = peers.heardWithin(settings.failureTimeoutMs(), nowMs);
+      reachable.add(me);
+      if (reachable.size() < settings.majority()) {
+        out.event(ProtocolEvent.steppedDownNoMajority(me, term, reachable, settings.majority(), settings.failureTimeoutMs()));
+        becomeFollower(0);
+        lastHeartbeatMs = nowMs;
+        return;
+      }
+    }
+    if (nowMs >= nextHeartbeatMs) {
+      broadcast(heartbeat());
+      nextHeartbeatMs = nowMs + settings.heartbeatMs();
+    }
+    considerTakeover(nowMs);
+  }
+
+  /** Bully priority: a higher node that has stayed caught up for takeoverDelayMs is asked to take over. */
+  private void considerTakeover(long nowMs) {
+    if (nowMs - takeoverSentMs < Math.max(settings.takeoverDelayMs(), settings.failureTimeoutMs())) {
+      return;
+    }
+    peers.highestCaughtUpAbove(me, settings.takeoverDelayMs(), settings.failureTimeoutMs(), nowMs).ifPresent(successor -> {
+      out.event(ProtocolEvent.handsOver(me, term, successor, nowMs - peers.caughtUpSinceMs(successor)));
+      out.send(successor, new TakeOver(me, term));
+      takeoverSentMs = nowMs;
+    });
+  }
+
+  private Heartbeat heartbeat() {
+    return new Heartbeat(me, term, commitIndex, log);
+  }
+
+  private void broadcast(Message message) {
+    for (int id : settings.memberIds()) {
+      if (id != me) {
+        out.send(id, message);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- role changes
+
+  private void becomeFollower(int coordinator) {
+    setRole(Role.FOLLOWER);
+    phase = Phase.NONE;
+    coordinatorSuspected = false;
+    if (coordinatorId != coordinator) {
+      coordinatorId = coordinator;
+      out.statusChanged();
+    }
+  }
+
+  private void becomeCandidate() {
+    setRole(Role.CANDIDATE);
+  }
+
+  private void becomeCoordinator(long nowMs) {
+    setRole(Role.COORDINATOR);
+    phase = Phase.NONE;
+    coordinatorId = me;
+    coordinatorSinceMs = nowMs;
+    peers.reset(votes, nowMs);
+    out.event(ProtocolEvent.coordinator(me, term, votes));
+    out.statusChanged();
+    broadcast(heartbeat()); // the announcement
+    nextHeartbeatMs = nowMs + settings.heartbeatMs();
+  }
+
+  private void setRole(Role next) {
+    if (role != next) {
+      role = next;
+      out.statusChanged();
+    }
+  }
+
+  // ---------------------------------------------------------------- output
+
+  private void begin() {
+    out = new OutputBuilder(term);
+  }
+
+  private Output finish() {
+    Output result = out.build(new DurableState(term, promisedTo));
+    out = null;
+    return result;
+  }
+}

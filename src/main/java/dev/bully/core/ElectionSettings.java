@@ -1,0 +1,62 @@
+package dev.bully.core;
+
+import java.util.List;
+
+/**
+ * The static facts an election runs on: who this node is, who the members are, and the timings.
+ *
+ * <p>Derived timings: a node waits {@link #answerTimeoutMs()} for answers to an election or a claim;
+ * follower timeouts are staggered by {@link #staggerMs()} per higher live id, so the highest
+ * survivor notices first; after a failed claim a node backs off for a random time so that two
+ * claimers do not collide again.
+ *
+ * @param nodeId           this node
+ * @param memberIds        every configured node, this one included
+ * @param heartbeatMs      the coordinator's heartbeat interval
+ * @param failureTimeoutMs silence after which the highest follower suspects the coordinator
+ * @param takeoverDelayMs  how long a higher node must stay caught up before it is asked to take over
+ */
+public record ElectionSettings(int nodeId, List<Integer> memberIds, long heartbeatMs, long failureTimeoutMs,
+                               long takeoverDelayMs) {
+
+  public ElectionSettings {
+    memberIds = memberIds.stream().sorted().toList();
+    if (!memberIds.contains(nodeId)) {
+      throw new IllegalArgumentException("node " + nodeId + " is not among " + memberIds);
+    }
+    if (failureTimeoutMs < 2 * heartbeatMs) {
+      throw new IllegalArgumentException("failureTimeoutMs must be at least twice heartbeatMs");
+    }
+  }
+
+  /** Acknowledgements, this node's own included, that make a majority of the configured cluster. */
+  public int majority() {
+    return memberIds.size() / 2 + 1;
+  }
+
+  public long answerTimeoutMs() {
+    return failureTimeoutMs / 2;
+  }
+
+  public long staggerMs() {
+    return failureTimeoutMs / 2;
+  }
+
+  /** How long a node that was answered waits for the new coordinator before it starts over. */
+  public long awaitCoordinatorMs() {
+    return 3 * failureTimeoutMs;
+  }
+
+  /**
+   * A voter that heard its coordinator this recently refuses pre-votes. It is one heartbeat shorter
+   * than the failure timeout, so the follower that times out first is not refused by voters whose
+   * last heartbeat arrived a moment later than its own.
+   */
+  public long liveCoordinatorWindowMs() {
+    return failureTimeoutMs - heartbeatMs;
+  }
+
+  public boolean isMember(int id) {
+    return memberIds.contains(id);
+  }
+}

@@ -1,0 +1,5 @@
+package dev.bully.core;
+
+/** A message and the node it goes to. */
+public record Envelope(int to, Message message) {
+}

@@ -1,0 +1,70 @@
+package dev.bully.core;
+
+/**
+ * The protocol's messages. Every message carries its sender and the sender's current term, with one
+ * exception: a pre-vote {@link Claim} carries the term it proposes, which the sender has not taken yet.
+ */
+public sealed interface Message {
+  int from();
+
+  long term();
+
+  /** The name on the wire and in message counts. */
+  String type();
+
+  /** "I lost the coordinator": sent to every node with a higher id. */
+  record Election(int from, long term, LogPosition log) implements Message {
+    public String type() {
+      return "ELECTION";
+    }
+  }
+
+  /** "I take over": a higher, eligible node answers an election and runs its own. */
+  record Answer(int from, long term) implements Message {
+    public String type() {
+      return "ANSWER";
+    }
+  }
+
+  /**
+   * A claim to be coordinator of {@code term}, sent to all. With {@code preVote} it only asks
+   * whether the claim would be acknowledged, and changes nothing at the receiver. {@code takeover}
+   * marks a claim the previous coordinator asked for (priority takeover or hand-off).
+   */
+  record Claim(int from, long term, LogPosition log, boolean preVote, boolean takeover) implements Message {
+    public String type() {
+      return "COORDINATOR";
+    }
+  }
+
+  /**
+   * Acknowledges a claim or a heartbeat of {@code term}, with the sender's log position. For a
+   * pre-vote, {@code preVoteTerm} is the proposed term that would be acknowledged; otherwise 0.
+   */
+  record Ack(int from, long term, LogPosition log, long preVoteTerm) implements Message {
+    public String type() {
+      return "ACK";
+    }
+  }
+
+  /** Refuses a claim or a stale message; {@code term} is the sender's own, so a stale sender learns it. */
+  record Reject(int from, long term, String reason, long preVoteTerm) implements Message {
+    public String type() {
+      return "REJECT";
+    }
+  }
+
+  /** The coordinator's periodic proof of life, which also announces a new coordinator. */
+  record Heartbeat(int from, long term, long commitIndex, LogPosition log) implements Message {
+    public String type() {
+      return "HEARTBEAT";
+    }
+  }
+
+  /** The coordinator asks a higher-id follower that has caught up to claim the next term now. */
+  record TakeOver(int from, long term) implements Message {
+    public String type() {
+      return "TAKEOVER";
+    }
+  }
+}

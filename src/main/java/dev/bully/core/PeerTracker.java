@@ -1,0 +1,67 @@
+package dev.bully.core;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * What a coordinator knows about its followers: when each last acknowledged it, and since when each
+ * has been continuously caught up. The first tells it whether it still leads a majority; the
+ * second, which higher node may take over.
+ */
+final class PeerTracker {
+  private final ElectionSettings settings;
+  private final Map<Integer, Long> lastAckMs = new HashMap<>();
+  private final Map<Integer, Long> caughtUpSinceMs = new HashMap<>();
+
+  PeerTracker(ElectionSettings settings) {
+    this.settings = settings;
+  }
+
+  /** A new term of leadership: the nodes that acknowledged the claim count as heard now. */
+  void reset(Set<Integer> acknowledged, long nowMs) {
+    lastAckMs.clear();
+    caughtUpSinceMs.clear();
+    acknowledged.stream().filter(id -> id != settings.nodeId()).forEach(id -> lastAckMs.put(id, nowMs));
+  }
+
+  void acknowledged(int peer, LogPosition peerLog, LogPosition coordinatorLog, long nowMs) {
+    Long previousAck = lastAckMs.put(peer, nowMs);
+    boolean continuous = previousAck != null && nowMs - previousAck < settings.failureTimeoutMs();
+    if (peerLog.isAtLeast(coordinatorLog)) {
+      if (!continuous) {
+        caughtUpSinceMs.remove(peer); // it was away: its caught-up time starts over
+      }
+      caughtUpSinceMs.putIfAbsent(peer, nowMs);
+    } else {
+      caughtUpSinceMs.remove(peer);
+    }
+  }
+
+  /** The peers that acknowledged within {@code windowMs}; a fresh, mutable set. */
+  Set<Integer> heardWithin(long windowMs, long nowMs) {
+    Set<Integer> heard = new TreeSet<>();
+    lastAckMs.forEach((peer, at) -> {
+      if (nowMs - at < windowMs) {
+        heard.add(peer);
+      }
+    });
+    return heard;
+  }
+
+  /** The highest peer above {@code me} that is reachable now and has been caught up for {@code delayMs}. */
+  Optional<Integer> highestCaughtUpAbove(int me, long delayMs, long windowMs, long nowMs) {
+    return caughtUpSinceMs.entrySet().stream()
+        .filter(e -> e.getKey() > me)
+        .filter(e -> nowMs - e.getValue() >= delayMs)
+        .filter(e -> nowMs - lastAckMs.getOrDefault(e.getKey(), Long.MIN_VALUE / 2) < windowMs)
+        .map(Map.Entry::getKey)
+        .max(Integer::compare);
+  }
+
+  long caughtUpSinceMs(int peer) {
+    return caughtUpSinceMs.getOrDefault(peer, 0L);
+  }
+}

@@ -1,0 +1,16 @@
+package dev.bully.core;
+
+/**
+ * A node's protocol state at one moment, as the API, the dashboard and the tests see it.
+ *
+ * @param nodeId          the node
+ * @param role            its role
+ * @param term            its current term
+ * @param coordinatorId   the coordinator it follows (itself when coordinator), or 0 when none is known
+ * @param log             the position of its last log entry
+ * @param commitIndex     the highest index it knows to be committed
+ * @param lastHeartbeatMs when it last heard its coordinator (its own time), or when it started
+ */
+public record Status(int nodeId, Role role, long term, int coordinatorId, LogPosition log, long commitIndex,
+                     long lastHeartbeatMs) {
+}

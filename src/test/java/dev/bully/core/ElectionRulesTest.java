@@ -1,0 +1,202 @@
+package dev.bully.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.bully.core.Message.Ack;
+import dev.bully.core.Message.Answer;
+import dev.bully.core.Message.Claim;
+import dev.bully.core.Message.Heartbeat;
+import dev.bully.core.Message.Reject;
+import dev.bully.core.Message.TakeOver;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+
+/** One rule of the protocol per test, each on a single node fed messages and ticks by hand. */
+class ElectionRulesTest {
+  private static final List<Integer> FIVE = IntStream.rangeClosed(1, 5).boxed().toList();
+  private static final LogPosition LOG = new LogPosition(1, 10);
+
+  private static Election node(int id, long term, int promisedTo, LogPosition log) {
+    return new Election(new ElectionSettings(id, FIVE, 50, 200, 1000), new DurableState(term, promisedTo), log,
+        new SplittableRandom(id), 0);
+  }
+
+  private static <T extends Message> List<T> sent(Output output, Class<T> type) {
+    return output.messages().stream().map(Envelope::message).filter(type::isInstance).map(type::cast).toList();
+  }
+
+  private static Election following(int id, int coordinator, long term) {
+    Election node = node(id, term, 0, LOG);
+    node.step(new Heartbeat(coordinator, term, 0, LOG), 1);
+    assertEquals(coordinator, node.status().coordinatorId());
+    return node;
+  }
+
+  @Test
+  void aPromiseIsPersistedWithTheAcknowledgement() {
+    Output output = node(2, 1, 0, LOG).step(new Claim(4, 2, LOG, false, false), 5);
+    assertEquals(new DurableState(2, 4), output.persist());
+    assertEquals(1, sent(output, Ack.class).size());
+  }
+
+  @Test
+  void aNodeAcknowledgesAtMostOneClaimerPerTerm() {
+    Election node = node(2, 1, 0, LOG);
+    node.step(new Claim(3, 2, LOG, false, false), 5);
+    Output second = node.step(new Claim(4, 2, LOG, false, false), 6);
+    assertEquals(List.of(), sent(second, Ack.class));
+    assertEquals("already acknowledged node 3 for term 2", sent(second, Reject.class).get(0).reason());
+    assertEquals(new DurableState(2, 3), node.durableState());
+  }
+
+  @Test
+  void aClaimerWhoseLogIsBehindIsRejected() {
+    Output output = node(2, 1, 0, LOG).step(new Claim(4, 2, new LogPosition(1, 9), false, false), 5);
+    assertTrue(sent(output, Reject.class).get(0).reason().contains("is behind mine"));
+  }
+
+  @Test
+  void aNewerTermIsAdoptedAndPersistedBeforeAnything() {
+    Election coordinator = node(5, 3, 5, LOG);
+    coordinator.startElectionNow(0); // not a coordinator yet: the call is harmless
+    Output output = coordinator.step(new Heartbeat(4, 7, 0, LOG), 10);
+    assertEquals(7, output.persist().term());
+    assertEquals(Role.FOLLOWER, coordinator.status().role());
+    assertEquals(4, coordinator.status().coordinatorId());
+  }
+
+  @Test
+  void aMessageFromAnOlderTermIsRejectedWithTheCurrentTerm() {
+    Election node = following(2, 4, 5);
+    Output output = node.step(new Heartbeat(5, 3, 0, LOG), 10);
+    Reject reject = sent(output, Reject.class).get(0);
+    assertEquals(5, reject.term());
+    assertEquals(4, node.status().coordinatorId(), "the stale coordinator changed nothing");
+    assertNull(output.persist());
+  }
+
+  @Test
+  void aPreVoteChangesNothingAtTheVoter() {
+    Election node = node(2, 3, 0, LOG);
+    Output output = node.step(new Claim(4, 4, LOG, true, false), 500);
+    assertNull(output.persist());
+    assertEquals(3, node.status().term());
+    assertEquals(4, sent(output, Ack.class).get(0).preVoteTerm());
+  }
+
+  @Test
+  void aVoterThatHearsALiveCoordinatorRefusesPreVotes() {
+    Election node = following(2, 5, 3);
+    Output output = node.step(new Claim(4, 4, LOG, true, false), 60);
+    assertEquals("coordinator 5 is alive", sent(output, Reject.class).get(0).reason());
+  }
+
+  @Test
+  void theHighestNodeClaimsWithoutAskingTheCoordinatorItSuspects() {
+    Election node = following(4, 5, 3);
+    Output output = node.tick(1 + 200);
+    assertTrue(output.events().get(0).text().startsWith("Node 4 suspects coordinator 5 (no heartbeat for 200 ms)"));
+    assertEquals(List.of(), sent(output, Message.Election.class), "no higher node to ask but the suspect");
+    assertEquals(4, sent(output, Claim.class).size(), "a pre-vote to every other node");
+    assertTrue(sent(output, Claim.class).stream().allMatch(Claim::preVote));
+  }
+
+  @Test
+  void lowerNodesWaitLongerSoTheHighestSurvivorNoticesFirst() {
+    Election node3 = following(3, 5, 3);
+    assertEquals(Output.NONE, node3.tick(1 + 200), "node 3 still waits: node 4 ranks above it");
+    assertFalse(node3.tick(1 + 300).events().isEmpty());
+  }
+
+  @Test
+  void aHigherEligibleNodeAnswersAndRunsItsOwnElection() {
+    Election node = node(3, 3, 0, LOG);
+    Output output = node.step(new Message.Election(1, 3, LOG), 10);
+    assertEquals(1, sent(output, Answer.class).size());
+    assertEquals(List.of(4, 5), output.messages().stream()
+        .filter(e -> e.message() instanceof Message.Election).map(Envelope::to).toList());
+    assertEquals(Role.CANDIDATE, node.status().role());
+  }
+
+  @Test
+  void aHigherNodeThatIsBehindDoesNotAnswer() {
+    Election node = node(3, 3, 0, new LogPosition(1, 5));
+    Output output = node.step(new Message.Election(1, 3, LOG), 10);
+    assertEquals(List.of(), sent(output, Answer.class));
+  }
+
+  @Test
+  void aCoordinatorNeedsAMajorityOfTheConfiguredNodes() {
+    Election node = node(5, 0, 0, LOG);
+    node.tick(200); // no coordinator: pre-vote
+    node.step(new Ack(1, 0, LOG, 1), 201);
+    Output claim = node.step(new Ack(2, 0, LOG, 1), 202);
+    assertEquals(new DurableState(1, 5), claim.persist(), "the term is persisted before the claim is sent");
+    node.step(new Ack(1, 1, LOG, 0), 203);
+    assertEquals(Role.CANDIDATE, node.status().role(), "two of five is not a majority");
+    Output won = node.step(new Ack(2, 1, LOG, 0), 204);
+    assertEquals(Role.COORDINATOR, node.status().role());
+    assertEquals("Node 5 is coordinator of term 1 (acks from 1,2,5)", won.events().get(0).text());
+    assertEquals(4, sent(won, Heartbeat.class).size(), "it announces itself at once");
+  }
+
+  @Test
+  void aCoordinatorThatLosesItsMajorityStepsDown() {
+    Election node = node(5, 0, 0, LOG);
+    node.tick(200);
+    node.step(new Ack(1, 0, LOG, 1), 201);
+    node.step(new Ack(2, 0, LOG, 1), 201);
+    node.step(new Ack(1, 1, LOG, 0), 202);
+    node.step(new Ack(2, 1, LOG, 0), 202);
+    assertEquals(Role.COORDINATOR, node.status().role());
+    Output output = node.tick(202 + 200);
+    assertEquals(Role.FOLLOWER, node.status().role());
+    assertTrue(output.events().get(0).text().startsWith("Node 5 stepped down: lost contact with a majority"));
+  }
+
+  @Test
+  void aCaughtUpHigherNodeIsAskedToTakeOverOnlyAfterTheDelay() {
+    Election node = node(4, 0, 0, LOG);
+    node.tick(300); // node 5 ranks above it: it waits one stagger longer, then asks node 5
+    node.tick(400); // node 5 did not answer within the answer timeout: pre-vote
+    node.step(new Ack(1, 0, LOG, 1), 401);
+    node.step(new Ack(2, 0, LOG, 1), 401);
+    node.step(new Ack(1, 1, LOG, 0), 402);
+    node.step(new Ack(2, 1, LOG, 0), 402);
+    assertEquals(Role.COORDINATOR, node.status().role());
+    long sentTakeOverAt = -1;
+    for (long t = 410; t <= 1700 && sentTakeOverAt < 0; t += 10) {
+      node.step(new Ack(1, 1, LOG, 0), t);
+      node.step(new Ack(5, 1, LOG, 0), t);
+      if (!sent(node.tick(t), TakeOver.class).isEmpty()) {
+        sentTakeOverAt = t;
+      }
+    }
+    assertEquals(1410, sentTakeOverAt, "node 5 caught up at 410 ms and the delay is 1000 ms");
+  }
+
+  @Test
+  void aTakeOverFromTheCoordinatorMakesTheFollowerClaimAtOnce() {
+    Election node = following(5, 4, 3);
+    Output output = node.step(new TakeOver(4, 3), 50);
+    assertEquals(new DurableState(4, 5), output.persist());
+    assertTrue(sent(output, Claim.class).stream().noneMatch(Claim::preVote));
+    assertEquals("Node 5 claims term 4 (takeover from node 4)", output.events().get(0).text());
+  }
+
+  @Test
+  void messagesFromUnknownNodesChangeNothing() {
+    Election node = following(2, 5, 3);
+    Output output = node.step(new Heartbeat(9, 99, 0, LOG), 10);
+    assertNull(output.persist());
+    assertEquals(3, node.status().term());
+    assertNotNull(output.events().get(0));
+    assertTrue(output.messages().isEmpty());
+  }
+}

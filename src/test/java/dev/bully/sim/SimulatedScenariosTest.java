@@ -1,0 +1,201 @@
+package dev.bully.sim;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.bully.core.LogPosition;
+import dev.bully.core.ProtocolEvent;
+import dev.bully.core.Role;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The seven cases of the Bully seed, plus the termBullyMongo rejoin case, as deterministic
+ * scenarios on the simulator. Each opens with one sentence describing the situation.
+ */
+class SimulatedScenariosTest {
+  static final long HEARTBEAT_MS = 50;
+  static final long FAILURE_TIMEOUT_MS = 200;
+  static final long TAKEOVER_DELAY_MS = 1000;
+  static final long AGREEMENT_MS = 3000;
+
+  private Simulation booted(long seed) {
+    Simulation sim = new Simulation(seed, 5, HEARTBEAT_MS, FAILURE_TIMEOUT_MS, TAKEOVER_DELAY_MS);
+    assertEquals(5, sim.awaitAgreement(AGREEMENT_MS), "a fresh cluster elects node 5\n" + sim.transcriptTail(40));
+    sim.runFor(500);
+    return sim;
+  }
+
+  private static void assertCoordinator(Simulation sim, int expected, long termAbove) {
+    assertTrue(sim.awaitCoordinator(expected, AGREEMENT_MS), "node " + expected + " is the agreed coordinator\n"
+        + sim.transcriptTail(60));
+    assertTrue(sim.status(expected).term() > termAbove, "the new coordinator's term is higher than " + termAbove);
+  }
+
+  private static boolean said(Simulation sim, String line) {
+    return sim.transcript().stream().anyMatch(l -> l.endsWith(line));
+  }
+
+  @Test
+  void case1BestCase() {
+    // Coordinator 5 crashes; node 4, the highest survivor, notices first and becomes coordinator.
+    Simulation sim = booted(1);
+    long term = sim.status(5).term();
+    int firstSize = sim.transcript().size();
+    sim.crash(5);
+    assertCoordinator(sim, 4, term);
+    List<String> after = sim.transcript().subList(firstSize, sim.transcript().size());
+    assertTrue(after.get(1).contains("Node 4 suspects coordinator 5"), "node 4 notices first:\n" + String.join("\n", after));
+    assertFalse(after.stream().anyMatch(l -> l.contains("failed")), "one round is enough:\n" + String.join("\n", after));
+  }
+
+  @Test
+  void case2WorstCase() {
+    // Coordinator 5 crashes and node 1, the lowest id, notices first; the election climbs 1→2→3→4.
+    Simulation sim = booted(2);
+    long term = sim.status(5).term();
+    sim.crash(5);
+    sim.runFor(20);
+    sim.startElectionNow(1);
+    assertCoordinator(sim, 4, term);
+    assertTrue(said(sim, "Node 2 answered node 1"), sim.transcriptTail(40));
+    assertTrue(said(sim, "Node 3 answered node 2"), sim.transcriptTail(40));
+    assertTrue(said(sim, "Node 4 answered node 3"), sim.transcriptTail(40));
+  }
+
+  @Test
+  void case3aNewCoordinatorDiesDuringItsAnnouncement() {
+    // Coordinator 5 crashes; node 4 wins the election but crashes while announcing itself, and node 3 ends as coordinator.
+    Simulation sim = booted(3);
+    long term = sim.status(5).term();
+    sim.onEvent(event -> {
+      if (event.kind() == ProtocolEvent.Kind.COORDINATOR && event.node() == 4) {
+        sim.crash(4);
+      }
+    });
+    sim.crash(5);
+    assertCoordinator(sim, 3, term + 1);
+  }
+
+  @Test
+  void case3bNonCoordinatorDiesDuringTheElection() {
+    // Coordinator 5 crashes and node 2 crashes in the middle of the election that follows; node 4 still wins.
+    Simulation sim = booted(4);
+    long term = sim.status(5).term();
+    AtomicBoolean crashed = new AtomicBoolean();
+    sim.onEvent(event -> {
+      if (event.node() == 4 && event.kind() == ProtocolEvent.Kind.SUSPECT && crashed.compareAndSet(false, true)) {
+        sim.crash(2);
+      }
+    });
+    sim.crash(5);
+    assertCoordinator(sim, 4, term);
+    assertTrue(crashed.get());
+  }
+
+  @Test
+  void case4SimultaneousElections() {
+    // Coordinator 5 crashes and nodes 1, 2 and 3 start elections at the same moment; exactly one coordinator results.
+    Simulation sim = booted(5);
+    long term = sim.status(5).term();
+    sim.crash(5);
+    sim.startElectionNow(1);
+    sim.startElectionNow(2);
+    sim.startElectionNow(3);
+    assertCoordinator(sim, 4, term);
+    sim.coordinatorsByTerm().forEach((t, id) -> assertTrue(t <= term || id == 4, "term " + t + " had coordinator " + id));
+  }
+
+  @Test
+  void case51FollowerLeavesSilently() {
+    // Follower 2 is paused like SIGSTOP; coordinator 5 stays, and when node 2 resumes it follows again without an election.
+    Simulation sim = booted(6);
+    long term = sim.status(5).term();
+    sim.pause(2);
+    sim.runFor(3000);
+    assertEquals(5, sim.agreedCoordinator());
+    sim.resume(2);
+    sim.runFor(1000);
+    assertEquals(5, sim.agreedCoordinator(), sim.transcriptTail(30));
+    assertEquals(term, sim.status(5).term(), "no term was spent:\n" + sim.transcriptTail(30));
+  }
+
+  @Test
+  void case52CoordinatorLeavesSilently() {
+    // Coordinator 5 is paused; node 4 is elected; when 5 resumes it sees the higher term, steps down, and takes over
+    // again only after it has stayed caught up for takeoverDelayMs.
+    Simulation sim = booted(7);
+    long term = sim.status(5).term();
+    sim.pause(5);
+    assertCoordinator(sim, 4, term);
+    long term4 = sim.status(4).term();
+    sim.runFor(1000);
+    sim.resume(5);
+    sim.runFor(100);
+    assertTrue(said(sim, "Node 5 stepped down: lost contact with a majority (heard 5 within 200 ms, 3 needed)")
+        || sim.transcript().stream().anyMatch(l -> l.contains("Node 5 stepped down: saw term")), sim.transcriptTail(30));
+    assertEquals(4, sim.agreedCoordinator(), "node 5 does not lead at once");
+    sim.runFor(TAKEOVER_DELAY_MS / 2);
+    assertEquals(4, sim.agreedCoordinator(), "nor before takeoverDelayMs");
+    assertCoordinator(sim, 5, term4);
+    assertTrue(said(sim, "claims term " + (term4 + 1) + " (takeover from node 4)"), sim.transcriptTail(30));
+  }
+
+  @Test
+  void rejoinWithStaleTermWaitsUntilCaughtUp() {
+    // Coordinator 5 crashes and restarts later with its stale term and a log that is behind; it must not lead until it
+    // has caught up, and then it takes over.
+    Simulation sim = booted(8);
+    long term = sim.status(5).term();
+    sim.crash(5);
+    assertCoordinator(sim, 4, term);
+    LogPosition written = new LogPosition(sim.status(4).term(), 10);
+    for (int id = 1; id <= 4; id++) {
+      sim.setLog(id, written);
+    }
+    sim.restart(5);
+    sim.runFor(3 * TAKEOVER_DELAY_MS);
+    assertEquals(4, sim.agreedCoordinator(), "a node that is behind never leads\n" + sim.transcriptTail(30));
+    assertEquals(Role.FOLLOWER, sim.status(5).role());
+    assertEquals(sim.status(4).term(), sim.status(5).term(), "it has learned the current term");
+    sim.setLog(5, written); // caught up
+    sim.runFor(TAKEOVER_DELAY_MS + 500);
+    assertEquals(5, sim.agreedCoordinator(), sim.transcriptTail(30));
+  }
+
+  @Test
+  void isolatedFollowerDoesNotInflateTerms() {
+    // Follower 3 is cut off from everyone for ten seconds; its pre-votes fail, so when it returns the coordinator and
+    // its term are undisturbed.
+    Simulation sim = booted(9);
+    long term = sim.status(5).term();
+    sim.isolate(3);
+    sim.runFor(10_000);
+    assertEquals(term, sim.status(3).term(), "the isolated node never raised its term");
+    sim.heal();
+    sim.runFor(1000);
+    assertEquals(5, sim.agreedCoordinator(), sim.transcriptTail(20));
+    assertEquals(term, sim.status(5).term());
+  }
+
+  @Test
+  void isolatedCoordinatorStepsDownAndTheMajorityGoesOn() {
+    // Coordinator 5 is cut off from the others: it steps down within the failure timeout, the majority elects 4, and
+    // after healing 5 takes over again through a takeover.
+    Simulation sim = booted(10);
+    long term = sim.status(5).term();
+    sim.isolate(5);
+    sim.runFor(FAILURE_TIMEOUT_MS + 2 * Simulation.TICK_MS + HEARTBEAT_MS);
+    assertTrue(said(sim, "Node 5 stepped down: lost contact with a majority (heard 5 within 200 ms, 3 needed)"),
+        sim.transcriptTail(20));
+    sim.runFor(1000);
+    assertEquals(Set.of(4), Set.of(sim.status(1).coordinatorId()), sim.transcriptTail(20));
+    sim.heal();
+    assertCoordinator(sim, 4, term);
+    sim.runFor(TAKEOVER_DELAY_MS + 1000);
+    assertEquals(5, sim.agreedCoordinator(), sim.transcriptTail(20));
+  }
+}
