@@ -1,6 +1,8 @@
 package dev.bully.cluster;
 
 import com.hazelcast.cluster.Member;
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.core.HazelcastInstance;
 import java.util.Set;
 import java.util.TreeSet;
@@ -12,9 +14,26 @@ import java.util.TreeSet;
  */
 public final class ClusterView {
   private final HazelcastInstance hazelcast;
+  private volatile Runnable onChange = () -> { };
 
   public ClusterView(HazelcastInstance hazelcast) {
     this.hazelcast = hazelcast;
+    hazelcast.getCluster().addMembershipListener(new MembershipListener() {
+      @Override
+      public void memberAdded(MembershipEvent event) {
+        onChange.run();
+      }
+
+      @Override
+      public void memberRemoved(MembershipEvent event) {
+        onChange.run();
+      }
+    });
+  }
+
+  /** Runs {@code listener} (on a cluster-manager thread) whenever a member joins or leaves. */
+  public void onMembershipChange(Runnable listener) {
+    this.onChange = listener;
   }
 
   /** Whether this node has joined and not left the cluster. */

@@ -64,7 +64,7 @@ public final class ConfigLoader {
 
   static final String DEFAULT_HOST = "127.0.0.1";
   static final int DEFAULT_HEARTBEAT_MS = 50;
-  static final int DEFAULT_FAILURE_TIMEOUT_MS = 250;
+  static final int DEFAULT_FAILURE_TIMEOUT_MS = 150;
   static final int DEFAULT_TAKEOVER_DELAY_MS = 2000;
 
   private final String source;

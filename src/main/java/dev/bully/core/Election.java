@@ -159,9 +159,6 @@ public final class Election {
   public Output startElectionNow(long nowMs) {
     begin();
     if (role != Role.COORDINATOR && phase == Phase.NONE) {
-      if (coordinatorId != 0) {
-        out.event(ProtocolEvent.suspects(me, term, coordinatorId, nowMs - lastHeartbeatMs));
-      }
       startElection(nowMs, false);
     }
     return finish();
@@ -282,7 +279,7 @@ public final class Election {
     votes.clear();
     refusals.clear();
     votes.add(me);
-    enterPhase(Phase.CLAIMING, nowMs + settings.answerTimeoutMs());
+    enterPhase(Phase.CLAIMING, nowMs + settings.claimTimeoutMs());
     out.event(ProtocolEvent.claims(me, term, takeoverFrom));
     for (int id : settings.memberIds()) {
       if (id != me) {

@@ -5,7 +5,9 @@ import java.util.List;
 /**
  * The static facts an election runs on: who this node is, who the members are, and the timings.
  *
- * <p>Derived timings: a node waits {@link #answerTimeoutMs()} for answers to an election or a claim;
+ * <p>Derived timings: a node waits {@link #answerTimeoutMs()} for answers to an election or a pre-vote
+ * and {@link #claimTimeoutMs()} for acknowledgements of a claim (each voter persists before it
+ * answers); both end early once the outcome is known, so they cost nothing when all goes well;
  * follower timeouts are staggered by {@link #staggerMs()} per higher live id, so the highest
  * survivor notices first; after a failed claim a node backs off for a random time so that two
  * claimers do not collide again.
@@ -35,7 +37,11 @@ public record ElectionSettings(int nodeId, List<Integer> memberIds, long heartbe
   }
 
   public long answerTimeoutMs() {
-    return failureTimeoutMs / 2;
+    return failureTimeoutMs;
+  }
+
+  public long claimTimeoutMs() {
+    return 2 * failureTimeoutMs;
   }
 
   public long staggerMs() {

@@ -2,8 +2,7 @@ package dev.bully.http;
 
 import dev.bully.cluster.ClusterView;
 import dev.bully.config.NodeConfig;
-import dev.bully.core.LogPosition;
-import dev.bully.core.DurableState;
+import dev.bully.election.Addresses;
 import dev.bully.store.NodeStore;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -44,6 +43,7 @@ public final class HttpVerticle extends VerticleBase {
   public Future<?> start() {
     Router router = Router.router(vertx);
     router.get("/api/status").handler(this::status);
+    new AdminRoutes(config).mount(vertx, router);
     router.get("/health/live").handler(HealthCheckHandler.create(vertx)
         .register("event-loop", promise -> promise.complete(Status.OK())));
     router.get("/health/ready").handler(HealthCheckHandler.create(vertx)
@@ -73,23 +73,14 @@ public final class HttpVerticle extends VerticleBase {
   }
 
   private void status(RoutingContext ctx) {
-    Future.all(store.loadState(), store.lastPosition()).onSuccess(all -> {
+    vertx.eventBus().<JsonObject>request(Addresses.LOCAL_STATUS, null).onSuccess(reply -> {
       Set<Integer> members = cluster.memberIds();
       JsonArray peers = new JsonArray();
       config.peers().forEach(peer -> peers.add(new JsonObject()
           .put("id", peer.id())
           .put("url", peer.httpUrl())
           .put("member", members.contains(peer.id()))));
-      JsonObject body = new JsonObject()
-          .put("nodeId", config.nodeId())
-          .put("cluster", config.clusterName())
-          .put("role", "FOLLOWER")
-          .put("term", all.<DurableState>resultAt(0).term())
-          .putNull("coordinatorId")
-          .put("lastIndex", all.<LogPosition>resultAt(1).index())
-          .put("commitIndex", 0)
-          .put("peers", peers);
-      ctx.json(body);
+      ctx.json(reply.body().copy().put("peers", peers));
     }).onFailure(ctx::fail);
   }
 

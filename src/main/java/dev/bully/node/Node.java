@@ -2,7 +2,12 @@ package dev.bully.node;
 
 import dev.bully.cluster.ClusterSetup;
 import dev.bully.cluster.ClusterView;
+import dev.bully.config.Member;
 import dev.bully.config.NodeConfig;
+import dev.bully.core.Election;
+import dev.bully.core.ElectionSettings;
+import dev.bully.election.ElectionVerticle;
+import dev.bully.election.HeartbeatVerticle;
 import dev.bully.http.HttpVerticle;
 import dev.bully.store.EmbeddedMongo;
 import dev.bully.store.NodeStore;
@@ -10,6 +15,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.io.IOException;
+import java.util.SplittableRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,10 +68,23 @@ public final class Node {
         })
         .compose(s -> {
           store = s;
+          return Future.all(store.loadState(), store.lastPosition());
+        })
+        .compose(state -> {
+          Election election = new Election(electionSettings(), state.resultAt(0), state.resultAt(1),
+              new SplittableRandom(), ElectionVerticle.nowMs());
           ClusterView cluster = new ClusterView(clusterManager.getHazelcastInstance());
-          return vertx.deployVerticle(new HttpVerticle(config, store, cluster));
+          // The election verticle first, so its consumers exist before anything ticks or asks for status.
+          return vertx.deployVerticle(new ElectionVerticle(config, store, election))
+              .compose(id -> vertx.deployVerticle(new HeartbeatVerticle(cluster, config.heartbeatMs())))
+              .compose(id -> vertx.deployVerticle(new HttpVerticle(config, store, cluster)));
         })
         .map(deploymentId -> this);
+  }
+
+  private ElectionSettings electionSettings() {
+    return new ElectionSettings(config.nodeId(), config.members().stream().map(Member::id).toList(),
+        config.heartbeatMs(), config.failureTimeoutMs(), config.takeoverDelayMs());
   }
 
   /** Undeploys the verticles, flushes and closes the store, and leaves the cluster. Never fails. */

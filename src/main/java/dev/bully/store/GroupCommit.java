@@ -1,8 +1,11 @@
 package dev.bully.store;
 
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.WorkerExecutor;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Makes writes durable in groups: many callers, one commit.
@@ -10,16 +13,18 @@ import io.vertx.core.WorkerExecutor;
  * <p>A caller asks for {@link #sync()} after its write was acknowledged by the store. If no commit
  * is running, one starts at once and covers that write. If one is running, it may have started
  * before the caller's write, so the caller waits for the next commit, which every caller that
- * arrives meanwhile shares. At most one commit runs at a time and at most one more is queued, so
- * under load the store commits back to back and each commit carries every write that arrived
- * during the previous one.
+ * arrives meanwhile shares. At most one commit runs at a time, so under load the store commits back
+ * to back and each commit carries every write that arrived during the previous one.
+ *
+ * <p>Each caller gets its own promise, created on its own context, so its continuation runs on its
+ * own event loop whichever thread finished the commit.
  */
 final class GroupCommit {
   private final WorkerExecutor executor;
   private final Runnable commit;
 
   private boolean running;
-  private Promise<Void> queued;
+  private List<Promise<Void>> waitingForNext = new ArrayList<>();
 
   GroupCommit(WorkerExecutor executor, Runnable commit) {
     this.executor = executor;
@@ -27,34 +32,44 @@ final class GroupCommit {
   }
 
   /** Completes once every write acknowledged before this call is durable. */
-  synchronized Future<Void> sync() {
-    if (!running) {
-      running = true;
-      Promise<Void> promise = Promise.promise();
-      run(promise);
-      return promise.future();
+  Future<Void> sync() {
+    Promise<Void> promise = Promise.promise();
+    boolean startNow;
+    synchronized (this) {
+      startNow = !running;
+      if (startNow) {
+        running = true;
+      } else {
+        waitingForNext.add(promise);
+      }
     }
-    if (queued == null) {
-      queued = Promise.promise();
+    if (startNow) {
+      run(List.of(promise));
     }
-    return queued.future();
+    return promise.future();
   }
 
-  private void run(Promise<Void> promise) {
+  private void run(List<Promise<Void>> group) {
     executor.<Void>executeBlocking(() -> {
       commit.run();
       return null;
     }, true).onComplete(result -> {
-      Promise<Void> next;
+      List<Promise<Void>> next;
       synchronized (this) {
-        next = queued;
-        queued = null;
-        running = next != null;
+        next = waitingForNext;
+        waitingForNext = new ArrayList<>();
+        running = !next.isEmpty();
       }
-      if (next != null) {
+      if (!next.isEmpty()) {
         run(next);
       }
-      promise.handle(result);
+      complete(group, result);
     });
+  }
+
+  private static void complete(List<Promise<Void>> group, AsyncResult<Void> result) {
+    for (Promise<Void> promise : group) {
+      promise.handle(result);
+    }
   }
 }

@@ -164,21 +164,21 @@ class ElectionRulesTest {
   void aCaughtUpHigherNodeIsAskedToTakeOverOnlyAfterTheDelay() {
     Election node = node(4, 0, 0, LOG);
     node.tick(300); // node 5 ranks above it: it waits one stagger longer, then asks node 5
-    node.tick(400); // node 5 did not answer within the answer timeout: pre-vote
-    node.step(new Ack(1, 0, LOG, 1), 401);
-    node.step(new Ack(2, 0, LOG, 1), 401);
-    node.step(new Ack(1, 1, LOG, 0), 402);
-    node.step(new Ack(2, 1, LOG, 0), 402);
+    node.tick(500); // node 5 did not answer within the answer timeout (the failure timeout): pre-vote
+    node.step(new Ack(1, 0, LOG, 1), 501);
+    node.step(new Ack(2, 0, LOG, 1), 501);
+    node.step(new Ack(1, 1, LOG, 0), 502);
+    node.step(new Ack(2, 1, LOG, 0), 502);
     assertEquals(Role.COORDINATOR, node.status().role());
     long sentTakeOverAt = -1;
-    for (long t = 410; t <= 1700 && sentTakeOverAt < 0; t += 10) {
+    for (long t = 510; t <= 1700 && sentTakeOverAt < 0; t += 10) {
       node.step(new Ack(1, 1, LOG, 0), t);
       node.step(new Ack(5, 1, LOG, 0), t);
       if (!sent(node.tick(t), TakeOver.class).isEmpty()) {
         sentTakeOverAt = t;
       }
     }
-    assertEquals(1410, sentTakeOverAt, "node 5 caught up at 410 ms and the delay is 1000 ms");
+    assertEquals(1510, sentTakeOverAt, "node 5 caught up at 510 ms and the delay is 1000 ms");
   }
 
   @Test

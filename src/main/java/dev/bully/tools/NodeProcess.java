@@ -1,4 +1,4 @@
-package dev.bully.it;
+package dev.bully.tools;
 
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -16,7 +16,8 @@ import java.util.concurrent.TimeUnit;
 
 /** One node started from the built jar as a real operating-system process, stopped by its PID. */
 public final class NodeProcess implements AutoCloseable {
-  static final Path JAR = Path.of(System.getProperty("bully.jar", "target/bully-node.jar"));
+  public static final Path JAR = Path.of(System.getProperty("bully.jar", "target/bully-node.jar"));
+  private static final List<String> JVM_OPTIONS = List.of("-Xms256m", "-Xmx256m", "-XX:+UseSerialGC");
   private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   private final int id;
@@ -33,8 +34,9 @@ public final class NodeProcess implements AutoCloseable {
 
   /** Starts {@code java -jar bully-node.jar -conf conf} in {@code workDir}, appending output to {@code log}. */
   public static NodeProcess start(int id, int httpPort, Path conf, Path workDir, Path log) {
-    List<String> command = new ArrayList<>(List.of("java", "-Xms64m", "-Xmx256m", "-XX:+UseSerialGC",
-        "-XX:TieredStopAtLevel=1", "-jar", JAR.toAbsolutePath().toString(), "-conf", conf.toString()));
+    List<String> command = new ArrayList<>(List.of("java"));
+    command.addAll(JVM_OPTIONS);
+    command.addAll(List.of("-jar", JAR.toAbsolutePath().toString(), "-conf", conf.toString()));
     try {
       Process process = new ProcessBuilder(command)
           .directory(workDir.toFile())
@@ -47,12 +49,49 @@ public final class NodeProcess implements AutoCloseable {
     }
   }
 
+  /** The process ended while something waited for it; waiting longer cannot help. */
+  public static final class Exited extends RuntimeException {
+    Exited(String message) {
+      super(message);
+    }
+  }
+
   public int id() {
     return id;
   }
 
   public long pid() {
     return process.pid();
+  }
+
+  /** Sends a signal by PID (STOP and CONT pause and resume: Java has no API for them). */
+  public void signal(String name) {
+    try {
+      Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(pid())).inheritIO().start();
+      if (kill.waitFor() != 0) {
+        throw new IllegalStateException("kill -" + name + " " + pid() + " failed");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public void pause() {
+    signal("STOP");
+  }
+
+  public void resume() {
+    signal("CONT");
+  }
+
+  /** POSTs to an admin endpoint with the token. */
+  public HttpResponse<String> admin(String path, String token) {
+    return send(HttpRequest.newBuilder(URI.create(baseUrl() + path))
+        .header("Authorization", "Bearer " + token)
+        .POST(HttpRequest.BodyPublishers.noBody()));
   }
 
   public boolean isAlive() {
@@ -66,7 +105,7 @@ public final class NodeProcess implements AutoCloseable {
   public void awaitReady(Duration timeout) {
     Await.until(timeout, "node " + id + " ready (log: " + log + ")", () -> {
       if (!process.isAlive()) {
-        throw new AssertionError("node " + id + " exited with " + process.exitValue() + "; log:\n" + logText());
+        throw new Exited("node " + id + " exited with " + process.exitValue() + "; log:\n" + logText());
       }
       return get("/health/ready").statusCode() == 200;
     });
@@ -101,17 +140,22 @@ public final class NodeProcess implements AutoCloseable {
     return awaitExit(timeout);
   }
 
-  /** SIGKILL: a crash with no chance to flush anything. */
+  /** SIGKILL: a crash with no chance to flush anything. Returns once the process is gone. */
   public void kill() {
-    process.destroyForcibly();
+    killNow();
     awaitExit(Duration.ofSeconds(10));
+  }
+
+  /** SIGKILL without waiting for the process to disappear, for faults that must follow at once. */
+  public void killNow() {
+    process.destroyForcibly();
   }
 
   private int awaitExit(Duration timeout) {
     try {
       if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
         process.destroyForcibly();
-        throw new AssertionError("node " + id + " (pid " + pid() + ") did not exit within " + timeout.toMillis() + " ms");
+        throw new IllegalStateException("node " + id + " (pid " + pid() + ") did not exit within " + timeout.toMillis() + " ms");
       }
       return process.exitValue();
     } catch (InterruptedException e) {
@@ -131,6 +175,7 @@ public final class NodeProcess implements AutoCloseable {
   @Override
   public void close() {
     if (process.isAlive()) {
+      resume(); // a paused process cannot die until it runs again
       process.destroyForcibly();
       awaitExit(Duration.ofSeconds(10));
     }

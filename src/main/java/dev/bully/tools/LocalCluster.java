@@ -1,4 +1,4 @@
-package dev.bully.it;
+package dev.bully.tools;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -10,13 +10,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.stream.IntStream;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * A cluster of real node processes for integration tests: its own folder, free ports, one
- * configuration file per node, and every process it started stopped by PID on close.
+ * A cluster of real node processes for the scenarios, the benchmarks and the integration tests: its
+ * own folder, free loopback ports, one configuration file per node, and every process it started
+ * stopped by PID on close.
  */
 public final class LocalCluster implements AutoCloseable {
   public static final Duration READY_TIMEOUT = Duration.ofSeconds(90);
@@ -33,7 +38,7 @@ public final class LocalCluster implements AutoCloseable {
 
   /** {@code extra} is merged into every node's configuration (e.g. timings, chaos settings). */
   public LocalCluster(Path dir, int size, JsonObject extra) {
-    this.dir = dir;
+    this.dir = dir.toAbsolutePath();
     this.size = size;
     this.ports = freePorts(2 * size);
     this.name = "it-" + ProcessHandle.current().pid() + "-" + ports.get(0);
@@ -83,6 +88,66 @@ public final class LocalCluster implements AutoCloseable {
 
   public NodeProcess node(int id) {
     return running.get(id);
+  }
+
+  public int size() {
+    return size;
+  }
+
+  /** The running nodes' statuses by id; a node that does not answer is left out. */
+  public Map<Integer, JsonObject> statuses() {
+    Map<Integer, JsonObject> statuses = new TreeMap<>();
+    running.forEach((id, node) -> {
+      if (node.isAlive()) {
+        try {
+          statuses.put(id, node.status());
+        } catch (RuntimeException e) {
+          // paused, starting or stopping
+        }
+      }
+    });
+    return statuses;
+  }
+
+  /**
+   * The coordinator that every one of {@code ids} follows, in one term, and which itself is
+   * coordinator; 0 when they do not agree.
+   */
+  public int agreedCoordinator(Collection<Integer> ids) {
+    Map<Integer, JsonObject> statuses = statuses();
+    Set<String> views = new HashSet<>();
+    for (int id : ids) {
+      JsonObject status = statuses.get(id);
+      if (status == null || status.getInteger("coordinatorId") == null) {
+        return 0;
+      }
+      views.add(status.getInteger("coordinatorId") + "@" + status.getLong("term"));
+    }
+    if (views.size() != 1) {
+      return 0;
+    }
+    int coordinator = Integer.parseInt(views.iterator().next().split("@")[0]);
+    JsonObject own = statuses.get(coordinator);
+    return own != null && "COORDINATOR".equals(own.getString("role")) ? coordinator : 0;
+  }
+
+  /** Waits until {@code ids} agree on {@code expected} as coordinator; returns its term. */
+  public long awaitCoordinator(int expected, Collection<Integer> ids, Duration timeout) {
+    Await.until(timeout, "nodes " + ids + " agree on coordinator " + expected, () -> agreedCoordinator(ids) == expected);
+    return node(expected).status().getLong("term");
+  }
+
+  /** The lines of node {@code id}'s log so far. */
+  public List<String> logLines(int id) {
+    try {
+      return Files.exists(log(id)) ? Files.readAllLines(log(id)) : List.of();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public List<Integer> ids() {
+    return IntStream.rangeClosed(1, size).boxed().toList();
   }
 
   private void writeConfig(int id, JsonObject extra) {

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# scenario.sh NAME — run one of the Bully seed cases on a fresh 5-node cluster of real processes.
+#
+#   NAME: case1 case2 case3a case3b case4 case5.1 case5.2 rejoin, or all
+#
+# Each run starts its own cluster on free loopback ports under target/scenarios/, waits for
+# coordinator 5, injects the fault (kill -9, SIGSTOP, or an admin chaos endpoint that only this
+# cluster enables, with a random token), prints the merged transcript and the messages sent by
+# type, checks the outcome and stops every node it started. Exit code 0 when the outcome is right.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+JAR="$ROOT/target/bully-node.jar"
+if [[ ! -f $JAR ]] || [[ -n $(find "$ROOT/src/main" "$ROOT/pom.xml" -newer "$JAR" -print -quit) ]]; then
+  echo "Building $JAR ..."
+  (cd "$ROOT" && mvn -B -q -DskipTests package)
+fi
+cd "$ROOT"
+exec "${JAVA:-java}" -cp "$JAR" dev.bully.tools.Scenarios "$@"

@@ -1,0 +1,26 @@
+package dev.bully.election;
+
+/** Event-bus addresses. Protocol traffic goes node to node; the dashboard listens on the two cluster.* ones. */
+public final class Addresses {
+  /** Every node's status, published cluster-wide on each change and periodically. */
+  public static final String STATUS = "cluster.status";
+  /** Every protocol event, published cluster-wide in transcript form. */
+  public static final String EVENTS = "cluster.events";
+
+  /** Node-local: the heartbeat verticle's clock ticks for the election verticle. */
+  static final String TICK = "bully.local.tick";
+  /** Node-local: the cluster manager's membership hint (a JSON array of node ids). */
+  static final String MEMBERS = "bully.local.members";
+  /** Node-local: request/reply for this node's status, for the HTTP API. */
+  public static final String LOCAL_STATUS = "bully.local.status";
+  /** Node-local: chaos commands from the admin API. */
+  public static final String LOCAL_CHAOS = "bully.local.chaos";
+
+  private Addresses() {
+  }
+
+  /** Where node {@code id} receives protocol messages. */
+  public static String node(String cluster, int id) {
+    return "bully." + cluster + ".node." + id;
+  }
+}

@@ -1,0 +1,196 @@
+package dev.bully.election;
+
+import dev.bully.config.NodeConfig;
+import dev.bully.core.Election;
+import dev.bully.core.Envelope;
+import dev.bully.core.Message;
+import dev.bully.core.Output;
+import dev.bully.core.ProtocolEvent;
+import dev.bully.core.Status;
+import dev.bully.store.NodeStore;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Drives the {@link Election} core on the event bus. It is the only thread that touches the core.
+ * For every input (a peer's message, a tick, a membership hint, a chaos command) it asks the core
+ * what to do, persists the term and promise the output depends on, then sends, then logs the
+ * protocol events and publishes the node's status. Outputs are handled strictly in order: while a
+ * persist is in flight, later outputs wait for it, since their messages may depend on it.
+ */
+public final class ElectionVerticle extends VerticleBase {
+  private static final Logger log = LoggerFactory.getLogger(ElectionVerticle.class);
+  /** Protocol events get their own logger, so the transcript can be read from the logs alone. */
+  private static final Logger transcript = LoggerFactory.getLogger("Protocol");
+  private static final long STATUS_PUBLISH_MS = 250;
+  /**
+   * Followers only ever talk to the coordinator, so without this the first election after a failure
+   * would pay for opening event-bus connections (tens of ms each) in the middle of the failover.
+   */
+  private static final long KEEP_ALIVE_MS = 5_000;
+  static final String KEEP_ALIVE = "KEEPALIVE";
+
+  private final NodeConfig config;
+  private final NodeStore store;
+  private final Election election;
+  private final MessageCodec codec;
+  private final ChaosFaults faults = new ChaosFaults();
+  private final TreeMap<String, Long> sentByType = new TreeMap<>();
+
+  private EventBus eventBus;
+  private int persistsInFlight;
+  private Future<Void> lastOutput = Future.succeededFuture();
+
+  public ElectionVerticle(NodeConfig config, NodeStore store, Election election) {
+    this.config = config;
+    this.store = store;
+    this.election = election;
+    Set<Integer> ids = new HashSet<>();
+    config.members().forEach(m -> ids.add(m.id()));
+    this.codec = new MessageCodec(config.clusterName(), ids);
+  }
+
+  @Override
+  public Future<?> start() {
+    eventBus = vertx.eventBus();
+    MessageConsumer<Object> protocol = eventBus.consumer(Addresses.node(config.clusterName(), config.nodeId()), this::onMessage);
+    eventBus.localConsumer(Addresses.TICK, tick -> handle(election.tick(nowMs())));
+    eventBus.<JsonArray>localConsumer(Addresses.MEMBERS, members -> {
+      Set<Integer> ids = new HashSet<>();
+      members.body().forEach(id -> ids.add((Integer) id));
+      handle(election.membershipChanged(ids, nowMs()));
+    });
+    eventBus.localConsumer(Addresses.LOCAL_STATUS, request -> request.reply(statusJson()));
+    eventBus.<String>localConsumer(Addresses.LOCAL_CHAOS, command -> command.reply(chaos(command.body())));
+    vertx.setPeriodic(STATUS_PUBLISH_MS, id -> eventBus.publish(Addresses.STATUS, statusJson()));
+    vertx.setPeriodic(1, KEEP_ALIVE_MS, id -> keepConnectionsOpen());
+    return protocol.completion();
+  }
+
+  private void keepConnectionsOpen() {
+    JsonObject keepAlive = new JsonObject().put("type", KEEP_ALIVE).put("cluster", config.clusterName()).put("from", config.nodeId());
+    config.peers().forEach(peer -> eventBus.send(Addresses.node(config.clusterName(), peer.id()), keepAlive));
+  }
+
+  private void onMessage(io.vertx.core.eventbus.Message<Object> delivery) {
+    if (delivery.body() instanceof JsonObject body && KEEP_ALIVE.equals(body.getValue("type"))) {
+      return;
+    }
+    Message message;
+    try {
+      message = codec.decode(delivery.body());
+    } catch (MessageCodec.InvalidMessage e) {
+      log.warn("Node {} rejected a message: {} ({})", config.nodeId(), e.getMessage(), delivery.body());
+      return;
+    }
+    if (faults.diesOnElectionMessage(message)) {
+      transcript.info("Node {} dies during the election (chaos), on {} from node {}", config.nodeId(), message.type(), message.from());
+      Runtime.getRuntime().halt(137);
+    }
+    handle(election.step(message, nowMs()));
+  }
+
+  private void handle(Output output) {
+    if (output.isEmpty()) {
+      return;
+    }
+    if (output.persist() == null && persistsInFlight == 0) {
+      dispatch(output);
+      return;
+    }
+    boolean persists = output.persist() != null;
+    if (persists) {
+      persistsInFlight++;
+    }
+    lastOutput = lastOutput
+        .compose(v -> persists ? store.saveState(output.persist()) : Future.<Void>succeededFuture())
+        .andThen(done -> {
+          if (persists) {
+            persistsInFlight--;
+          }
+        })
+        .map(v -> {
+          dispatch(output);
+          return (Void) null;
+        })
+        .recover(failure -> {
+          // Nothing that depended on the lost write was sent; the protocol treats it as a lost message.
+          log.error("Node {} could not persist {}; its messages were not sent", config.nodeId(), output.persist(), failure);
+          return Future.succeededFuture();
+        });
+  }
+
+  /** Sends the output's messages and records its events; runs only once its state is durable. */
+  private void dispatch(Output output) {
+    boolean dieAfterAnnouncing = faults.diesDuringAnnouncement(output);
+    for (Envelope envelope : output.messages()) {
+      send(envelope);
+      if (dieAfterAnnouncing && envelope.message() instanceof Message.Heartbeat) {
+        transcript.info("Node {} dies during its announcement (chaos), after telling node {}", config.nodeId(), envelope.to());
+        Runtime.getRuntime().halt(137);
+      }
+    }
+    for (ProtocolEvent event : output.events()) {
+      transcript.info(event.text());
+      eventBus.publish(Addresses.EVENTS, new JsonObject()
+          .put("node", event.node())
+          .put("term", event.term())
+          .put("kind", event.kind().name())
+          .put("text", event.text())
+          .put("ts", System.currentTimeMillis()));
+    }
+    if (output.statusChanged()) {
+      eventBus.publish(Addresses.STATUS, statusJson());
+    }
+  }
+
+  private void send(Envelope envelope) {
+    Message message = envelope.message();
+    sentByType.merge(message.type(), 1L, Long::sum);
+    eventBus.send(Addresses.node(config.clusterName(), envelope.to()), codec.encode(message));
+  }
+
+  private JsonObject chaos(String command) {
+    switch (command) {
+      case "start-election" -> handle(election.startElectionNow(nowMs()));
+      case "die-during-announcement" -> faults.armDieDuringAnnouncement();
+      case "die-during-election" -> faults.armDieDuringElection();
+      default -> {
+        return new JsonObject().put("error", "unknown_fault").put("message", "No chaos fault named '" + command + "'");
+      }
+    }
+    transcript.info("Node {} received chaos command '{}'", config.nodeId(), command);
+    return new JsonObject().put("node", config.nodeId()).put("fault", command);
+  }
+
+  private JsonObject statusJson() {
+    Status status = election.status();
+    long now = nowMs();
+    return new JsonObject()
+        .put("nodeId", status.nodeId())
+        .put("cluster", config.clusterName())
+        .put("role", status.role().name())
+        .put("term", status.term())
+        .put("coordinatorId", status.coordinatorId() == 0 ? null : status.coordinatorId())
+        .put("lastTerm", status.log().term())
+        .put("lastIndex", status.log().index())
+        .put("commitIndex", status.commitIndex())
+        .put("lastHeartbeatAgoMs", status.coordinatorId() == status.nodeId() ? 0 : now - status.lastHeartbeatMs())
+        .put("messagesSent", new JsonObject(new TreeMap<>(sentByType)))
+        .put("ts", System.currentTimeMillis());
+  }
+
+  /** Monotonic milliseconds: the core only ever compares durations. */
+  public static long nowMs() {
+    return System.nanoTime() / 1_000_000;
+  }
+}

@@ -1,0 +1,114 @@
+package dev.bully.election;
+
+import dev.bully.core.LogPosition;
+import dev.bully.core.Message;
+import dev.bully.core.Message.Ack;
+import dev.bully.core.Message.Answer;
+import dev.bully.core.Message.Claim;
+import dev.bully.core.Message.Heartbeat;
+import dev.bully.core.Message.Reject;
+import dev.bully.core.Message.TakeOver;
+import io.vertx.core.json.JsonObject;
+import java.util.Set;
+
+/**
+ * Protocol messages as JSON on the event bus: {@code {type, cluster, from, term, ...}}. Decoding
+ * validates everything a peer controls, so a malformed message, one from another cluster or one
+ * from an id outside {@code cluster.nodes} is refused with a reason before it reaches the core.
+ */
+public final class MessageCodec {
+  private final String cluster;
+  private final Set<Integer> members;
+
+  public MessageCodec(String cluster, Set<Integer> members) {
+    this.cluster = cluster;
+    this.members = Set.copyOf(members);
+  }
+
+  /** Why a message was refused; the node logs it and changes nothing. */
+  public static final class InvalidMessage extends Exception {
+    InvalidMessage(String reason) {
+      super(reason, null, false, false);
+    }
+  }
+
+  public JsonObject encode(Message message) {
+    JsonObject json = new JsonObject()
+        .put("type", message.type())
+        .put("cluster", cluster)
+        .put("from", message.from())
+        .put("term", message.term());
+    if (message instanceof Message.Election election) {
+      putLog(json, election.log());
+    } else if (message instanceof Claim claim) {
+      putLog(json, claim.log());
+      json.put("preVote", claim.preVote()).put("takeover", claim.takeover());
+    } else if (message instanceof Ack ack) {
+      putLog(json, ack.log());
+      json.put("preVoteTerm", ack.preVoteTerm());
+    } else if (message instanceof Reject reject) {
+      json.put("reason", reject.reason()).put("preVoteTerm", reject.preVoteTerm());
+    } else if (message instanceof Heartbeat heartbeat) {
+      putLog(json, heartbeat.log());
+      json.put("commitIndex", heartbeat.commitIndex());
+    }
+    return json;
+  }
+
+  public Message decode(Object body) throws InvalidMessage {
+    if (!(body instanceof JsonObject json)) {
+      throw new InvalidMessage("body is not a JSON object");
+    }
+    String type = text(json, "type");
+    String sender = text(json, "cluster");
+    if (!sender.equals(cluster)) {
+      throw new InvalidMessage("from cluster '" + sender + "', not '" + cluster + "'");
+    }
+    long fromValue = number(json, "from");
+    if (!members.contains((int) fromValue) || fromValue != (int) fromValue) {
+      throw new InvalidMessage("from node " + fromValue + ", which is not in cluster.nodes");
+    }
+    int from = (int) fromValue;
+    long term = number(json, "term");
+    return switch (type) {
+      case "ELECTION" -> new Message.Election(from, term, log(json));
+      case "ANSWER" -> new Answer(from, term);
+      case "COORDINATOR" -> new Claim(from, term, log(json), flag(json, "preVote"), flag(json, "takeover"));
+      case "ACK" -> new Ack(from, term, log(json), number(json, "preVoteTerm"));
+      case "REJECT" -> new Reject(from, term, text(json, "reason"), number(json, "preVoteTerm"));
+      case "HEARTBEAT" -> new Heartbeat(from, term, number(json, "commitIndex"), log(json));
+      case "TAKEOVER" -> new TakeOver(from, term);
+      default -> throw new InvalidMessage("unknown type '" + type + "'");
+    };
+  }
+
+  private static void putLog(JsonObject json, LogPosition log) {
+    json.put("lastTerm", log.term()).put("lastIndex", log.index());
+  }
+
+  private static LogPosition log(JsonObject json) throws InvalidMessage {
+    return new LogPosition(number(json, "lastTerm"), number(json, "lastIndex"));
+  }
+
+  private static String text(JsonObject json, String key) throws InvalidMessage {
+    if (!(json.getValue(key) instanceof String value)) {
+      throw new InvalidMessage("'" + key + "' is missing or not a string");
+    }
+    return value;
+  }
+
+  private static long number(JsonObject json, String key) throws InvalidMessage {
+    Object value = json.getValue(key);
+    if (!(value instanceof Number n) || n.doubleValue() != n.longValue() || n.longValue() < 0) {
+      throw new InvalidMessage("'" + key + "' is missing or not a non-negative integer");
+    }
+    return n.longValue();
+  }
+
+  private static boolean flag(JsonObject json, String key) throws InvalidMessage {
+    if (!(json.getValue(key) instanceof Boolean value)) {
+      throw new InvalidMessage("'" + key + "' is missing or not a boolean");
+    }
+    return value;
+  }
+}

@@ -1,0 +1,53 @@
+package dev.bully.http;
+
+import dev.bully.config.NodeConfig;
+import dev.bully.election.Addresses;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.Set;
+
+/**
+ * {@code POST /admin/chaos/{fault}}: faults that no signal can make, for the scenarios and the chaos
+ * script. The routes exist only when {@code chaos.enabled} is set, and every request must carry
+ * {@code Authorization: Bearer <admin.token>}.
+ */
+final class AdminRoutes {
+  private static final Set<String> FAULTS = Set.of("start-election", "die-during-announcement", "die-during-election");
+
+  private final NodeConfig config;
+
+  AdminRoutes(NodeConfig config) {
+    this.config = config;
+  }
+
+  void mount(Vertx vertx, Router router) {
+    if (!config.chaosEnabled()) {
+      return; // absent, not forbidden: unknown paths answer 404
+    }
+    router.post("/admin/*").handler(this::authorize);
+    router.post("/admin/chaos/:fault").handler(ctx -> {
+      String fault = ctx.pathParam("fault");
+      if (!FAULTS.contains(fault)) {
+        HttpErrors.send(ctx, 404, "unknown_fault", "No chaos fault '" + fault + "'; known: " + FAULTS);
+        return;
+      }
+      vertx.eventBus().<JsonObject>request(Addresses.LOCAL_CHAOS, fault)
+          .onSuccess(reply -> ctx.json(reply.body()))
+          .onFailure(ctx::fail);
+    });
+  }
+
+  private void authorize(RoutingContext ctx) {
+    String header = ctx.request().getHeader("Authorization");
+    String expected = "Bearer " + config.adminToken().orElseThrow();
+    if (header == null || !MessageDigest.isEqual(header.getBytes(StandardCharsets.UTF_8), expected.getBytes(StandardCharsets.UTF_8))) {
+      HttpErrors.send(ctx, 401, "unauthorized", "Admin endpoints need 'Authorization: Bearer <admin.token>'");
+      return;
+    }
+    ctx.next();
+  }
+}

@@ -1,0 +1,91 @@
+package dev.bully.tools;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * {@code bin/bench.sh failover [TRIALS]}: five real nodes; each trial kills the coordinator with
+ * kill -9 and measures the time until every survivor agrees on a new coordinator, then restarts the
+ * killed node and waits until it has taken over again. Prints each trial, then min / median / p90 /
+ * max, and how many trials needed more than one claim.
+ */
+public final class FailoverBench {
+  private static final Pattern CLAIM = Pattern.compile("Node (\\d+) claims term (\\d+)");
+  private static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(60);
+
+  public static void main(String[] args) throws IOException {
+    int trials = args.length > 0 ? Integer.parseInt(args[0]) : 20;
+    Path dir = Files.createDirectories(Path.of("target", "bench", "failover-" + System.currentTimeMillis()));
+    List<Long> failoverMs = new ArrayList<>();
+    int multiRound = 0;
+    try (LocalCluster cluster = new LocalCluster(dir, 5)) {
+      cluster.startAll();
+      cluster.awaitCoordinator(5, cluster.ids(), SETTLE_TIMEOUT);
+      System.out.println("failover: 5 nodes, kill -9 of the coordinator, until all survivors agree (logs in " + dir + ")");
+      for (int trial = 1; trial <= trials; trial++) {
+        int coordinator = 5;
+        List<Integer> survivors = cluster.ids().stream().filter(id -> id != coordinator).toList();
+        long termBefore = cluster.node(coordinator).status().getLong("term");
+        // Kill at a random point of the heartbeat interval, as a real crash would.
+        sleep((long) (Math.random() * 50));
+        long startNs = System.nanoTime();
+        cluster.node(coordinator).killNow();
+        while (cluster.agreedCoordinator(survivors) == 0) {
+          if (System.nanoTime() - startNs > SETTLE_TIMEOUT.toNanos()) {
+            throw new IllegalStateException("no agreement within " + SETTLE_TIMEOUT + ": " + cluster.statuses());
+          }
+        }
+        long elapsedMs = (System.nanoTime() - startNs) / 1_000_000;
+        cluster.node(coordinator).kill();
+        int winner = cluster.agreedCoordinator(survivors);
+        Set<Long> claimedTerms = claimedTermsAfter(cluster, survivors, termBefore);
+        boolean oneRound = claimedTerms.size() == 1;
+        multiRound += oneRound ? 0 : 1;
+        failoverMs.add(elapsedMs);
+        System.out.printf("trial %2d: %4d ms  new coordinator %d, claims in terms %s%s%n", trial, elapsedMs, winner,
+            claimedTerms, oneRound ? "" : "  (more than one round)");
+        cluster.start(coordinator).awaitReady(LocalCluster.READY_TIMEOUT);
+        cluster.awaitCoordinator(coordinator, cluster.ids(), SETTLE_TIMEOUT);
+      }
+    }
+    List<Long> sorted = failoverMs.stream().sorted().toList();
+    System.out.printf("failover ms: min %d / median %d / p90 %d / max %d over %d trials; %d needed a second round%n",
+        sorted.get(0), percentile(sorted, 50), percentile(sorted, 90), sorted.get(sorted.size() - 1), sorted.size(), multiRound);
+  }
+
+  /** Nearest-rank percentile, as the etcd peer scripts compute it. */
+  static long percentile(List<Long> sorted, int p) {
+    int rank = (int) Math.ceil(p / 100.0 * sorted.size());
+    return sorted.get(Math.max(0, rank - 1));
+  }
+
+  private static Set<Long> claimedTermsAfter(LocalCluster cluster, List<Integer> survivors, long termBefore) {
+    Set<Long> terms = new TreeSet<>();
+    for (int id : survivors) {
+      for (String line : cluster.logLines(id)) {
+        Matcher claim = CLAIM.matcher(line);
+        if (claim.find() && Long.parseLong(claim.group(2)) > termBefore) {
+          terms.add(Long.parseLong(claim.group(2)));
+        }
+      }
+    }
+    return terms;
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+}
