@@ -24,6 +24,7 @@ import java.util.function.Consumer;
  */
 public final class Scenarios {
   static final Duration OUTCOME_TIMEOUT = Duration.ofSeconds(20);
+  static final int SLOW_DETECTION_MS = 1000;
   static final Map<String, String> DESCRIPTIONS = new LinkedHashMap<>();
 
   static {
@@ -78,6 +79,11 @@ public final class Scenarios {
     JsonObject extra = new JsonObject()
         .put("chaos", new JsonObject().put("enabled", true))
         .put("admin", new JsonObject().put("token", token));
+    if (name.equals("case2") || name.equals("case4")) {
+      // These cases need the lower nodes to start before node 4 notices by itself; a slower detector
+      // makes that certain however long the chaos request takes on a loaded machine.
+      extra.put("failureTimeoutMs", SLOW_DETECTION_MS);
+    }
     out.println("== " + name + ": " + DESCRIPTIONS.get(name));
     try (LocalCluster cluster = new LocalCluster(dir, 5, extra)) {
       return new Scenarios(name, cluster, token, out).execute();
