@@ -12,6 +12,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.SplittableRandom;
 import java.util.Set;
 import java.util.stream.IntStream;
 import java.util.List;
@@ -25,6 +27,8 @@ import java.util.TreeMap;
  */
 public final class LocalCluster implements AutoCloseable {
   public static final Duration READY_TIMEOUT = Duration.ofSeconds(90);
+  private static final int PORT_RANGE_START = 20_000;
+  private static final int PORT_RANGE_SIZE = 12_000;
 
   private final Path dir;
   private final int size;
@@ -171,23 +175,28 @@ public final class LocalCluster implements AutoCloseable {
     }
   }
 
+  /**
+   * Free ports below the kernel's ephemeral range (32768 and up here). A port picked from the
+   * ephemeral range can be taken, between the pick and the node's bind, by any outgoing connection
+   * on the machine, including the nodes' own connections to each other.
+   */
   private static List<Integer> freePorts(int count) {
-    List<ServerSocket> sockets = new ArrayList<>();
-    try {
-      for (int i = 0; i < count; i++) {
-        sockets.add(new ServerSocket(0, 1, InetAddress.getLoopbackAddress()));
+    SplittableRandom random = new SplittableRandom();
+    Set<Integer> chosen = new LinkedHashSet<>();
+    while (chosen.size() < count) {
+      int port = PORT_RANGE_START + random.nextInt(PORT_RANGE_SIZE);
+      if (!chosen.contains(port) && canBind(port)) {
+        chosen.add(port);
       }
-      return sockets.stream().map(ServerSocket::getLocalPort).toList();
+    }
+    return List.copyOf(chosen);
+  }
+
+  private static boolean canBind(int port) {
+    try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+      return true;
     } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } finally {
-      for (ServerSocket socket : sockets) {
-        try {
-          socket.close();
-        } catch (IOException ignored) {
-          // The port is released either way.
-        }
-      }
+      return false;
     }
   }
 
