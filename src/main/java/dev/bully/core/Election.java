@@ -47,8 +47,12 @@ public final class Election {
 
   private Role role = Role.FOLLOWER;
   private int coordinatorId;
-  private LogPosition log;
-  private long commitIndex;
+  private final ReplicatedLog log;
+  /** How far this node's log is known to match the current coordinator's (verified by an APPEND). */
+  private long verifiedIndex;
+  private Leader leader;
+  /** How much of this node's log its store has reported durable (the driver tells, after each write). */
+  private long durableIndex;
   private long lastHeartbeatMs;
   private long electionNotBeforeMs;
   private Set<Integer> liveMembers;
@@ -68,10 +72,13 @@ public final class Election {
   private long nextHeartbeatMs;
   private long coordinatorSinceMs;
   private long takeoverSentMs = Long.MIN_VALUE / 2;
+  /** The node this coordinator is handing over to (0: none): new writes wait until it holds the whole log. */
+  private int handingOverTo;
+  private long handOverStartedMs;
 
   private OutputBuilder out;
 
-  public Election(ElectionSettings settings, DurableState durable, LogPosition log, RandomGenerator random, long nowMs) {
+  public Election(ElectionSettings settings, DurableState durable, ReplicatedLog log, RandomGenerator random, long nowMs) {
     this.settings = settings;
     this.me = settings.nodeId();
     this.random = random;
@@ -79,12 +86,13 @@ public final class Election {
     this.term = durable.term();
     this.promisedTo = durable.promisedTo();
     this.log = log;
+    this.durableIndex = log.lastIndex();
     this.lastHeartbeatMs = nowMs;
     this.liveMembers = Set.copyOf(settings.memberIds());
   }
 
   public Status status() {
-    return new Status(me, role, term, coordinatorId, log, commitIndex, lastHeartbeatMs);
+    return new Status(me, role, term, coordinatorId, log.last(), log.commitIndex(), lastHeartbeatMs);
   }
 
   public DurableState durableState() {
@@ -92,7 +100,23 @@ public final class Election {
   }
 
   public LogPosition log() {
-    return log;
+    return log.last();
+  }
+
+  /** The index of the entry written with this idempotency key, if this node's log has one. */
+  public Long indexOf(String requestId) {
+    return log.indexOf(requestId);
+  }
+
+  /** Entries of this node's log from {@code from} on, committed or not, at most {@code limit}. */
+  public java.util.List<LogEntry> entries(long from, int limit) {
+    return log.slice(from, limit);
+  }
+
+  /** Committed entries from {@code from} on, at most {@code limit}. */
+  public java.util.List<LogEntry> committed(long from, int limit) {
+    long last = Math.min(log.commitIndex(), from + limit - 1);
+    return last < from ? java.util.List.of() : log.slice(from, (int) (last - from + 1));
   }
 
   // ---------------------------------------------------------------- inputs
@@ -151,6 +175,25 @@ public final class Election {
       onHeartbeat(heartbeat, nowMs);
     } else if (message instanceof TakeOver takeOver) {
       onTakeOver(takeOver, nowMs);
+    } else if (message instanceof Message.Append append) {
+      onAppend(append, nowMs);
+    } else if (message instanceof Message.Appended appended) {
+      if (role == Role.COORDINATOR) {
+        peers.acknowledged(appended.from(), new LogPosition(log.termAt(appended.matchIndex()), appended.matchIndex()),
+            committedPosition(), nowMs);
+        if (leader.appended(appended.from(), appended.matchIndex(), nowMs)) {
+          out.committed(log.commitIndex());
+        }
+        out.sendAll(leader.appendsTo(appended.from(), nowMs));
+        if (appended.from() == handingOverTo) {
+          sendTakeOverIfLevel(nowMs);
+        }
+      }
+    } else if (message instanceof Message.Mismatch mismatch) {
+      if (role == Role.COORDINATOR) {
+        leader.mismatched(mismatch.from(), mismatch.backUpTo(), nowMs);
+        out.sendAll(leader.appendsTo(mismatch.from(), nowMs));
+      }
     }
     return finish();
   }
@@ -178,14 +221,32 @@ public final class Election {
     return finish();
   }
 
-  /** The replication layer appended to (or truncated) this node's log. */
-  public void logChanged(LogPosition position) {
-    this.log = position;
+  /**
+   * A client's writes, on the coordinator: they are appended to the log (the driver persists them
+   * with the output) and shipped to the followers. Elsewhere they are refused with no output.
+   */
+  public Output propose(List<Write> writes, long nowMs) {
+    begin();
+    if (role == Role.COORDINATOR && handingOverTo == 0 && !writes.isEmpty()) {
+      out.append(log.appendNew(term, writes), log.lastIndex());
+      out.sendAll(leader.appends(nowMs));
+    }
+    return finish();
   }
 
-  /** The replication layer learned a higher commit index. */
-  public void commitIndexChanged(long index) {
-    commitIndex = Math.max(commitIndex, index);
+  /** The driver made this node's log durable up to {@code index}; a coordinator may now count itself. */
+  public Output localPersisted(long index, long nowMs) {
+    begin();
+    durableIndex = Math.min(index, log.lastIndex());
+    if (role == Role.COORDINATOR && leader.persisted(durableIndex)) {
+      out.committed(log.commitIndex());
+    }
+    return finish();
+  }
+
+  /** Whether this node takes writes now: it is coordinator and not handing over. */
+  public boolean acceptsWrites() {
+    return role == Role.COORDINATOR && handingOverTo == 0;
   }
 
   // ---------------------------------------------------------------- failure detection and election
@@ -220,7 +281,7 @@ public final class Election {
       startPreVote(nowMs);
       return;
     }
-    higher.forEach(id -> out.send(id, new Message.Election(me, term, log)));
+    higher.forEach(id -> out.send(id, new Message.Election(me, term, log.last())));
     enterPhase(Phase.ELECTING, nowMs + settings.answerTimeoutMs());
   }
 
@@ -262,7 +323,7 @@ public final class Election {
     enterPhase(Phase.PRE_VOTE, nowMs + settings.answerTimeoutMs());
     for (int id : settings.memberIds()) {
       if (id != me) {
-        out.send(id, new Claim(me, proposedTerm, log, true, false));
+        out.send(id, new Claim(me, proposedTerm, log.last(), true, false));
       }
     }
     if (votes.size() >= settings.majority()) {
@@ -283,7 +344,7 @@ public final class Election {
     out.event(ProtocolEvent.claims(me, term, takeoverFrom));
     for (int id : settings.memberIds()) {
       if (id != me) {
-        out.send(id, new Claim(me, term, log, false, takeoverFrom != null));
+        out.send(id, new Claim(me, term, log.last(), false, takeoverFrom != null));
       }
     }
     if (votes.size() >= settings.majority()) {
@@ -311,11 +372,11 @@ public final class Election {
       refusal = "term " + claim.term() + " is not newer than mine (" + term + ")";
     } else if (hearsLiveCoordinator(nowMs)) {
       refusal = "coordinator " + coordinatorId + " is alive";
-    } else if (!claim.log().isAtLeast(log)) {
-      refusal = "its log " + claim.log() + " is behind mine " + log;
+    } else if (!claim.log().isAtLeast(log.last())) {
+      refusal = "its log " + claim.log() + " is behind mine " + log.last();
     }
     if (refusal == null) {
-      out.send(claim.from(), new Ack(me, term, log, claim.term()));
+      out.send(claim.from(), new Ack(me, term, log.last(), claim.term()));
     } else {
       out.send(claim.from(), new Reject(me, term, refusal, claim.term()));
     }
@@ -340,8 +401,8 @@ public final class Election {
       out.event(ProtocolEvent.ignored(me, term, "ELECTION from higher node " + candidate));
       return;
     }
-    if (!log.isAtLeast(election.log())) {
-      out.event(ProtocolEvent.ignored(me, term, "ELECTION from node " + candidate + ": my log " + log
+    if (!log.last().isAtLeast(election.log())) {
+      out.event(ProtocolEvent.ignored(me, term, "ELECTION from node " + candidate + ": my log " + log.last()
           + " is behind its " + election.log()));
       return;
     }
@@ -365,8 +426,8 @@ public final class Election {
       refusal = "I am coordinator of term " + term;
     } else if (promisedTo != 0 && promisedTo != claimer) {
       refusal = "already acknowledged node " + promisedTo + " for term " + term;
-    } else if (!claim.log().isAtLeast(log)) {
-      refusal = "its log " + claim.log() + " is behind mine " + log;
+    } else if (!claim.log().isAtLeast(log.last())) {
+      refusal = "its log " + claim.log() + " is behind mine " + log.last();
     }
     if (refusal != null) {
       out.send(claimer, new Reject(me, term, refusal, 0));
@@ -379,7 +440,7 @@ public final class Election {
     }
     becomeFollower(0);
     lastHeartbeatMs = nowMs; // give the claimer a full timeout to announce itself
-    out.send(claimer, new Ack(me, term, log, 0));
+    out.send(claimer, new Ack(me, term, log.last(), 0));
     out.event(ProtocolEvent.acknowledged(me, term, claimer));
   }
 
@@ -399,7 +460,7 @@ public final class Election {
         becomeCoordinator(nowMs);
       }
     } else if (role == Role.COORDINATOR) {
-      peers.acknowledged(ack.from(), ack.log(), log, nowMs);
+      peers.acknowledged(ack.from(), ack.log(), committedPosition(), nowMs);
     }
   }
 
@@ -425,21 +486,48 @@ public final class Election {
       out.event(ProtocolEvent.ignored(me, term, "HEARTBEAT from node " + sender + ", a second coordinator of term " + term));
       return;
     }
-    if (phase != Phase.NONE && sender == suspectId) {
-      out.event(ProtocolEvent.abandoned(me, term, sender));
+    follow(sender, nowMs);
+    // Same index and term means the same log up to there (log matching), so this log is verified that far.
+    if (log.termAt(heartbeat.log().index()) == heartbeat.log().term()) {
+      verifiedIndex = Math.max(verifiedIndex, heartbeat.log().index());
     }
-    if (coordinatorId != sender) {
-      out.event(ProtocolEvent.follows(me, term, sender));
+    // Only entries verified to match this coordinator's log may be marked committed from its word.
+    if (log.commitTo(Math.min(heartbeat.commitIndex(), verifiedIndex))) {
+      out.committed(log.commitIndex());
     }
-    if (promisedTo == 0) {
-      // The coordinator of this term won a majority; promising it keeps this node from backing a rival in the same term.
-      promisedTo = sender;
-      out.persist();
+    out.send(sender, new Ack(me, term, log.last(), 0));
+  }
+
+  /**
+   * A follower takes entries from the coordinator of its term. An APPEND is also proof of life, so
+   * it resets the failure detector like a heartbeat. The reply goes out only after the driver
+   * persisted what the output says, rollback included.
+   */
+  private void onAppend(Message.Append append, long nowMs) {
+    int sender = append.from();
+    if (role == Role.COORDINATOR) {
+      out.event(ProtocolEvent.ignored(me, term, "APPEND from node " + sender + ", a second coordinator of term " + term));
+      return;
     }
-    becomeFollower(sender);
-    lastHeartbeatMs = nowMs;
-    commitIndexChanged(heartbeat.commitIndex());
-    out.send(sender, new Ack(me, term, log, 0));
+    follow(sender, nowMs);
+    ReplicatedLog.AppendResult result = log.accept(append.prevIndex(), append.prevTerm(), append.entries());
+    if (!result.ok()) {
+      out.send(sender, new Message.Mismatch(me, term, result.index()));
+      return;
+    }
+    if (!result.removed().isEmpty()) {
+      durableIndex = Math.min(durableIndex, result.removed().get(0).index() - 1);
+      out.event(ProtocolEvent.rolledBack(me, term, result.removed(), sender));
+      out.rollback(result.removed(), term);
+    }
+    if (!result.appended().isEmpty() || !result.removed().isEmpty()) {
+      out.append(result.appended(), log.lastIndex());
+    }
+    verifiedIndex = Math.max(verifiedIndex, result.index());
+    if (log.commitTo(Math.min(append.commitIndex(), verifiedIndex))) {
+      out.committed(log.commitIndex());
+    }
+    out.send(sender, new Message.Appended(me, term, result.index()));
   }
 
   private void onTakeOver(TakeOver takeOver, long nowMs) {
@@ -448,9 +536,28 @@ public final class Election {
     }
   }
 
+  /** Hearing the coordinator of this term: follow it and reset the failure detector. */
+  private void follow(int sender, long nowMs) {
+    if (phase != Phase.NONE && sender == suspectId) {
+      out.event(ProtocolEvent.abandoned(me, term, sender));
+    }
+    if (coordinatorId != sender) {
+      out.event(ProtocolEvent.follows(me, term, sender));
+      verifiedIndex = 0;
+    }
+    if (promisedTo == 0) {
+      // The coordinator of this term won a majority; promising it keeps this node from backing a rival in the same term.
+      promisedTo = sender;
+      out.persist();
+    }
+    becomeFollower(sender);
+    lastHeartbeatMs = nowMs;
+  }
+
   /** The top-of-handling term check, for messages from an older term. */
   private void rejectStale(Message message) {
-    if (message instanceof Heartbeat || message instanceof Claim || message instanceof TakeOver) {
+    if (message instanceof Heartbeat || message instanceof Claim || message instanceof TakeOver
+        || message instanceof Message.Append) {
       String reason = "stale term " + message.term() + " < " + term;
       out.send(message.from(), new Reject(me, term, reason, 0));
       out.event(ProtocolEvent.rejected(me, term, message.type(), message.from(), reason));
@@ -463,6 +570,7 @@ public final class Election {
     long previous = term;
     term = newTerm;
     promisedTo = 0;
+    verifiedIndex = 0;
     out.persist();
     if (role == Role.FOLLOWER && phase == Phase.NONE) {
       out.event(ProtocolEvent.adoptedTerm(me, term, previous, sender));
@@ -489,23 +597,49 @@ public final class Election {
       broadcast(heartbeat());
       nextHeartbeatMs = nowMs + settings.heartbeatMs();
     }
+    out.sendAll(leader.appends(nowMs));
     considerTakeover(nowMs);
   }
 
-  /** Bully priority: a higher node that has stayed caught up for takeoverDelayMs is asked to take over. */
+  /**
+   * Bully priority: a higher node that has held every committed entry for takeoverDelayMs takes
+   * over. The coordinator first stops taking writes, so the successor can hold the whole log, and
+   * sends TAKEOVER once it does; a hand-off that does not finish in time is abandoned.
+   */
   private void considerTakeover(long nowMs) {
+    if (handingOverTo != 0) {
+      if (nowMs - handOverStartedMs >= settings.claimTimeoutMs() + settings.failureTimeoutMs()) {
+        handingOverTo = 0; // the successor did not take over: lead on
+      }
+      return;
+    }
     if (nowMs - takeoverSentMs < Math.max(settings.takeoverDelayMs(), settings.failureTimeoutMs())) {
       return;
     }
     peers.highestCaughtUpAbove(me, settings.takeoverDelayMs(), settings.failureTimeoutMs(), nowMs).ifPresent(successor -> {
       out.event(ProtocolEvent.handsOver(me, term, successor, nowMs - peers.caughtUpSinceMs(successor)));
-      out.send(successor, new TakeOver(me, term));
+      handingOverTo = successor;
+      handOverStartedMs = nowMs;
       takeoverSentMs = nowMs;
+      sendTakeOverIfLevel(nowMs);
     });
   }
 
+  private void sendTakeOverIfLevel(long nowMs) {
+    if (handingOverTo != 0 && leader.matchIndex(handingOverTo) >= log.lastIndex()) {
+      out.send(handingOverTo, new TakeOver(me, term));
+    } else if (handingOverTo != 0) {
+      out.sendAll(leader.appendsTo(handingOverTo, nowMs));
+    }
+  }
+
+  /** The position of the last committed entry: a follower that holds it is caught up enough to lead. */
+  private LogPosition committedPosition() {
+    return new LogPosition(log.termAt(log.commitIndex()), log.commitIndex());
+  }
+
   private Heartbeat heartbeat() {
-    return new Heartbeat(me, term, commitIndex, log);
+    return new Heartbeat(me, term, log.commitIndex(), log.last());
   }
 
   private void broadcast(Message message) {
@@ -520,6 +654,8 @@ public final class Election {
 
   private void becomeFollower(int coordinator) {
     setRole(Role.FOLLOWER);
+    leader = null;
+    handingOverTo = 0;
     phase = Phase.NONE;
     coordinatorSuspected = false;
     if (coordinatorId != coordinator) {
@@ -530,6 +666,8 @@ public final class Election {
 
   private void becomeCandidate() {
     setRole(Role.CANDIDATE);
+    leader = null;
+    handingOverTo = 0;
   }
 
   private void becomeCoordinator(long nowMs) {
@@ -542,6 +680,10 @@ public final class Election {
     out.statusChanged();
     broadcast(heartbeat()); // the announcement
     nextHeartbeatMs = nowMs + settings.heartbeatMs();
+    // An entry of its own term lets the new coordinator commit what earlier terms left uncommitted.
+    leader = new Leader(settings, log, term, durableIndex, nowMs);
+    out.append(log.appendNew(term, List.of(Write.NOOP)), log.lastIndex());
+    out.sendAll(leader.appends(nowMs));
   }
 
   private void setRole(Role next) {

@@ -67,4 +67,33 @@ public sealed interface Message {
       return "TAKEOVER";
     }
   }
+
+  /**
+   * Replication: entries from {@code prevIndex + 1} on, to be accepted only if the receiver's log
+   * holds {@code prevIndex} with {@code prevTerm}; also carries the coordinator's commit index.
+   */
+  record Append(int from, long term, long prevIndex, long prevTerm, java.util.List<LogEntry> entries, long commitIndex)
+      implements Message {
+    public Append {
+      entries = java.util.List.copyOf(entries);
+    }
+
+    public String type() {
+      return "APPEND";
+    }
+  }
+
+  /** The receiver's log matches the coordinator's up to {@code matchIndex}, durably. */
+  record Appended(int from, long term, long matchIndex) implements Message {
+    public String type() {
+      return "APPENDED";
+    }
+  }
+
+  /** The receiver's log did not hold the coordinator's {@code prevIndex}; resend from after {@code backUpTo}. */
+  record Mismatch(int from, long term, long backUpTo) implements Message {
+    public String type() {
+      return "MISMATCH";
+    }
+  }
 }

@@ -3,13 +3,17 @@ package dev.bully.core;
 import java.util.List;
 
 /**
- * What the driver must do after one input, in this order: persist {@link #persist()} (when not
- * null) and wait until it is durable, then send {@link #messages()}, then publish the events and,
- * when {@link #statusChanged()}, the node's status. Sending only after persisting is what makes a
- * promise or a term survive any crash that the receiver could have observed.
+ * What the driver must do after one input, in this order: make {@link #logWrite()} and
+ * {@link #persist()} durable (when not null) and wait for it, then send {@link #messages()}, then
+ * publish the events and, when {@link #statusChanged()}, the node's status. Sending only after
+ * persisting is what makes a promise, a term or an acknowledged entry survive any crash that the
+ * receiver could have observed. After a log write the driver reports it back with
+ * {@link Election#localPersisted}. {@link #commitIndex()} is the new commit index, or -1 when it
+ * did not move; writes up to it can be acknowledged once the output is durable.
  */
-public record Output(DurableState persist, List<Envelope> messages, List<ProtocolEvent> events, boolean statusChanged) {
-  public static final Output NONE = new Output(null, List.of(), List.of(), false);
+public record Output(DurableState persist, LogWrite logWrite, List<Envelope> messages, List<ProtocolEvent> events,
+                     boolean statusChanged, long commitIndex) {
+  public static final Output NONE = new Output(null, null, List.of(), List.of(), false, -1);
 
   public Output {
     messages = List.copyOf(messages);
@@ -17,6 +21,11 @@ public record Output(DurableState persist, List<Envelope> messages, List<Protoco
   }
 
   public boolean isEmpty() {
-    return persist == null && messages.isEmpty() && events.isEmpty() && !statusChanged;
+    return persist == null && logWrite == null && messages.isEmpty() && events.isEmpty() && !statusChanged && commitIndex < 0;
+  }
+
+  /** Whether the driver must write to its store before sending. */
+  public boolean needsPersisting() {
+    return persist != null || logWrite != null;
   }
 }

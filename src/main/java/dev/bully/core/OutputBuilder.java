@@ -8,6 +8,11 @@ final class OutputBuilder {
   private final long termAtStart;
   private boolean persist;
   private boolean statusChanged;
+  private long commitIndex = -1;
+  private final List<LogEntry> removed = new ArrayList<>();
+  private long replacedInTerm;
+  private final List<LogEntry> appended = new ArrayList<>();
+  private long lastIndex = -1;
   private final List<Envelope> messages = new ArrayList<>();
   private final List<ProtocolEvent> events = new ArrayList<>();
 
@@ -27,15 +32,40 @@ final class OutputBuilder {
     messages.add(new Envelope(to, message));
   }
 
+  void sendAll(List<Envelope> envelopes) {
+    messages.addAll(envelopes);
+  }
+
   void event(ProtocolEvent event) {
     events.add(event);
   }
 
+  void rollback(List<LogEntry> entries, long term) {
+    if (!appended.isEmpty()) {
+      // Entries appended earlier in this input are gone again: they never reach the store.
+      appended.removeIf(e -> e.index() >= entries.get(0).index());
+    }
+    removed.addAll(entries);
+    replacedInTerm = term;
+  }
+
+  void append(List<LogEntry> entries, long lastIndexAfter) {
+    appended.addAll(entries);
+    lastIndex = lastIndexAfter;
+  }
+
+  void committed(long index) {
+    commitIndex = index;
+    statusChanged = true;
+  }
+
   Output build(DurableState state) {
     boolean changed = statusChanged || state.term() != termAtStart;
-    if (!persist && !changed && messages.isEmpty() && events.isEmpty()) {
+    LogWrite logWrite = lastIndex < 0 && removed.isEmpty() ? null
+        : new LogWrite(removed, replacedInTerm, appended, lastIndex);
+    if (!persist && logWrite == null && !changed && messages.isEmpty() && events.isEmpty() && commitIndex < 0) {
       return Output.NONE;
     }
-    return new Output(persist ? state : null, messages, events, changed);
+    return new Output(persist ? state : null, logWrite, messages, events, changed, commitIndex);
   }
 }

@@ -15,6 +15,7 @@ final class PeerTracker {
   private final ElectionSettings settings;
   private final Map<Integer, Long> lastAckMs = new HashMap<>();
   private final Map<Integer, Long> caughtUpSinceMs = new HashMap<>();
+  private final Map<Integer, LogPosition> bestLog = new HashMap<>();
 
   PeerTracker(ElectionSettings settings) {
     this.settings = settings;
@@ -24,13 +25,21 @@ final class PeerTracker {
   void reset(Set<Integer> acknowledged, long nowMs) {
     lastAckMs.clear();
     caughtUpSinceMs.clear();
+    bestLog.clear();
     acknowledged.stream().filter(id -> id != settings.nodeId()).forEach(id -> lastAckMs.put(id, nowMs));
   }
 
-  void acknowledged(int peer, LogPosition peerLog, LogPosition coordinatorLog, long nowMs) {
+  /**
+   * A peer acknowledged the coordinator with its log at {@code peerLog}. It counts as caught up when
+   * its best position so far is in the term of the last committed entry and at most one batch
+   * short of it: acknowledgements arrive late and out of order while writes keep committing, and
+   * the hand-off brings the successor fully level before it claims.
+   */
+  void acknowledged(int peer, LogPosition peerLog, LogPosition committed, long nowMs) {
     Long previousAck = lastAckMs.put(peer, nowMs);
     boolean continuous = previousAck != null && nowMs - previousAck < settings.failureTimeoutMs();
-    if (peerLog.isAtLeast(coordinatorLog)) {
+    LogPosition best = bestLog.merge(peer, peerLog, (a, b) -> a.isAtLeast(b) ? a : b);
+    if (best.term() >= committed.term() && best.index() + Leader.MAX_BATCH >= committed.index()) {
       if (!continuous) {
         caughtUpSinceMs.remove(peer); // it was away: its caught-up time starts over
       }

@@ -16,7 +16,8 @@ import java.util.stream.Collectors;
 public record ProtocolEvent(Kind kind, int node, long term, String text) {
 
   public enum Kind {
-    SUSPECT, ELECTION, ANSWER, CLAIM, ACK, REJECT, COORDINATOR, FOLLOW, STEP_DOWN, TERM, TAKEOVER, PRE_VOTE, IGNORED
+    SUSPECT, ELECTION, ANSWER, CLAIM, ACK, REJECT, COORDINATOR, FOLLOW, STEP_DOWN, TERM, TAKEOVER, PRE_VOTE, ROLLBACK,
+    IGNORED
   }
 
   @Override
@@ -104,6 +105,13 @@ public record ProtocolEvent(Kind kind, int node, long term, String text) {
   static ProtocolEvent abandoned(int node, long term, int coordinator) {
     return new ProtocolEvent(Kind.FOLLOW, node, term,
         "Node " + node + " abandoned its election: coordinator " + coordinator + " is alive (term " + term + ")");
+  }
+
+  static ProtocolEvent rolledBack(int node, long term, java.util.List<LogEntry> removed, int coordinator) {
+    LogEntry first = removed.get(0);
+    LogEntry last = removed.get(removed.size() - 1);
+    return new ProtocolEvent(Kind.ROLLBACK, node, term, "Node " + node + " rolled back entries " + first.index() + ".."
+        + last.index() + " (from term " + first.term() + ") to match coordinator " + coordinator + " in term " + term);
   }
 
   static ProtocolEvent ignored(int node, long term, String what) {

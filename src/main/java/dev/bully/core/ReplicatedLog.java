@@ -71,10 +71,10 @@ public final class ReplicatedLog {
   }
 
   /** The coordinator appends new entries of its own term. */
-  public List<LogEntry> appendNew(long term, List<Write> writes, long timestampMs) {
+  public List<LogEntry> appendNew(long term, List<Write> writes) {
     List<LogEntry> appended = new ArrayList<>(writes.size());
     for (Write write : writes) {
-      LogEntry entry = new LogEntry(lastIndex() + 1, term, write.requestId(), write.data(), timestampMs);
+      LogEntry entry = new LogEntry(lastIndex() + 1, term, write.requestId(), write.data(), write.timestampMs());
       add(entry);
       appended.add(entry);
     }

@@ -103,16 +103,16 @@ public final class ElectionVerticle extends VerticleBase {
     if (output.isEmpty()) {
       return;
     }
-    if (output.persist() == null && persistsInFlight == 0) {
+    if (!output.needsPersisting() && persistsInFlight == 0) {
       dispatch(output);
       return;
     }
-    boolean persists = output.persist() != null;
+    boolean persists = output.needsPersisting();
     if (persists) {
       persistsInFlight++;
     }
     lastOutput = lastOutput
-        .compose(v -> persists ? store.saveState(output.persist()) : Future.<Void>succeededFuture())
+        .compose(v -> persists ? persist(output) : Future.<Void>succeededFuture())
         .andThen(done -> {
           if (persists) {
             persistsInFlight--;
@@ -120,13 +120,23 @@ public final class ElectionVerticle extends VerticleBase {
         })
         .map(v -> {
           dispatch(output);
+          if (output.logWrite() != null) {
+            handle(election.localPersisted(output.logWrite().lastIndex(), nowMs()));
+          }
           return (Void) null;
         })
         .recover(failure -> {
           // Nothing that depended on the lost write was sent; the protocol treats it as a lost message.
-          log.error("Node {} could not persist {}; its messages were not sent", config.nodeId(), output.persist(), failure);
+          log.error("Node {} could not persist {} {}; its messages were not sent", config.nodeId(), output.persist(),
+              output.logWrite(), failure);
           return Future.succeededFuture();
         });
+  }
+
+  /** The log first, then the term and promise; each is durable when its future completes. */
+  private Future<Void> persist(Output output) {
+    Future<Void> logWritten = output.logWrite() == null ? Future.succeededFuture() : store.write(output.logWrite());
+    return logWritten.compose(v -> output.persist() == null ? Future.<Void>succeededFuture() : store.saveState(output.persist()));
   }
 
   /** Sends the output's messages and records its events; runs only once its state is durable. */

@@ -8,7 +8,12 @@ import dev.bully.core.Message.Claim;
 import dev.bully.core.Message.Heartbeat;
 import dev.bully.core.Message.Reject;
 import dev.bully.core.Message.TakeOver;
+import dev.bully.core.LogEntry;
+import dev.bully.store.NodeStore;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -51,6 +56,15 @@ public final class MessageCodec {
     } else if (message instanceof Heartbeat heartbeat) {
       putLog(json, heartbeat.log());
       json.put("commitIndex", heartbeat.commitIndex());
+    } else if (message instanceof Message.Append append) {
+      JsonArray entries = new JsonArray(new ArrayList<>(append.entries().size()));
+      append.entries().forEach(entry -> entries.add(NodeStore.encode(entry)));
+      json.put("prevIndex", append.prevIndex()).put("prevTerm", append.prevTerm())
+          .put("commitIndex", append.commitIndex()).put("entries", entries);
+    } else if (message instanceof Message.Appended appended) {
+      json.put("matchIndex", appended.matchIndex());
+    } else if (message instanceof Message.Mismatch mismatch) {
+      json.put("backUpTo", mismatch.backUpTo());
     }
     return json;
   }
@@ -78,8 +92,32 @@ public final class MessageCodec {
       case "REJECT" -> new Reject(from, term, text(json, "reason"), number(json, "preVoteTerm"));
       case "HEARTBEAT" -> new Heartbeat(from, term, number(json, "commitIndex"), log(json));
       case "TAKEOVER" -> new TakeOver(from, term);
+      case "APPEND" -> append(json, from, term);
+      case "APPENDED" -> new Message.Appended(from, term, number(json, "matchIndex"));
+      case "MISMATCH" -> new Message.Mismatch(from, term, number(json, "backUpTo"));
       default -> throw new InvalidMessage("unknown type '" + type + "'");
     };
+  }
+
+  private static Message.Append append(JsonObject json, int from, long term) throws InvalidMessage {
+    long prevIndex = number(json, "prevIndex");
+    if (!(json.getValue("entries") instanceof JsonArray array)) {
+      throw new InvalidMessage("'entries' is missing or not an array");
+    }
+    List<LogEntry> entries = new ArrayList<>(array.size());
+    for (int i = 0; i < array.size(); i++) {
+      LogEntry entry;
+      try {
+        entry = NodeStore.decode(array.getJsonObject(i));
+      } catch (RuntimeException e) {
+        throw new InvalidMessage("entry " + i + " is malformed");
+      }
+      if (entry.index() != prevIndex + 1 + i || entry.term() > term || entry.term() < 1) {
+        throw new InvalidMessage("entry " + i + " is not consecutive after prevIndex " + prevIndex + " within term " + term);
+      }
+      entries.add(entry);
+    }
+    return new Message.Append(from, term, prevIndex, number(json, "prevTerm"), entries, number(json, "commitIndex"));
   }
 
   private static void putLog(JsonObject json, LogPosition log) {

@@ -6,6 +6,7 @@ import dev.bully.config.Member;
 import dev.bully.config.NodeConfig;
 import dev.bully.core.Election;
 import dev.bully.core.ElectionSettings;
+import dev.bully.core.ReplicatedLog;
 import dev.bully.election.ElectionVerticle;
 import dev.bully.election.HeartbeatVerticle;
 import dev.bully.http.HttpVerticle;
@@ -68,10 +69,11 @@ public final class Node {
         })
         .compose(s -> {
           store = s;
-          return Future.all(store.loadState(), store.lastPosition());
+          return Future.all(store.loadState(), store.entries(1, Integer.MAX_VALUE));
         })
         .compose(state -> {
-          Election election = new Election(electionSettings(), state.resultAt(0), state.resultAt(1),
+          ReplicatedLog log = new ReplicatedLog(state.resultAt(1), 0);
+          Election election = new Election(electionSettings(), state.resultAt(0), log,
               new SplittableRandom(), ElectionVerticle.nowMs());
           ClusterView cluster = new ClusterView(clusterManager.getHazelcastInstance());
           // The election verticle first, so its consumers exist before anything ticks or asks for status.

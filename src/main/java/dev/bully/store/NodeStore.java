@@ -8,6 +8,9 @@ import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import dev.bully.core.LogWrite;
+import io.vertx.ext.mongo.BulkOperation;
+import io.vertx.ext.mongo.BulkWriteOptions;
 import io.vertx.ext.mongo.FindOptions;
 import io.vertx.ext.mongo.IndexOptions;
 import io.vertx.ext.mongo.MongoClient;
@@ -101,10 +104,56 @@ public final class NodeStore {
     return mongo.updateCollectionWithOptions(META, STATE_ID, update, options).compose(r -> durable.get());
   }
 
+  /**
+   * Makes a log write durable: the removed suffix goes to {@code rollback} (with the term that
+   * replaced it and the time), the log is cut there, then the new entries are appended.
+   */
+  public Future<Void> write(LogWrite write) {
+    Future<Void> cut = write.removed().isEmpty() ? Future.succeededFuture() : rollBack(write.removed(), write.replacedInTerm());
+    return cut.compose(v -> append(write.appended()));
+  }
+
+  private Future<Void> rollBack(List<LogEntry> removed, long replacedInTerm) {
+    long from = removed.get(0).index();
+    long now = System.currentTimeMillis();
+    List<BulkOperation> kept = new ArrayList<>();
+    for (LogEntry entry : removed) {
+      kept.add(BulkOperation.createInsert(encode(entry)
+          .put("_id", entry.index() + ":" + entry.term() + ":" + now)
+          .put("replacedInTerm", replacedInTerm)
+          .put("rolledBackAt", now)));
+    }
+    JsonObject straddling = new JsonObject().put("_id", new JsonObject().put("$lt", from)).put("last", new JsonObject().put("$gte", from));
+    // Rollback first: if the node dies half-way, the entries are in rollback and possibly still in the log, never in neither.
+    return mongo.bulkWriteWithOptions(ROLLBACK, kept, new BulkWriteOptions().setOrdered(true).setWriteOption(writeOption))
+        .compose(r -> mongo.findOne(LOG, straddling, null))
+        .compose(segment -> segment == null ? Future.succeededFuture() : keepBefore(segment, from))
+        .compose(v -> mongo.removeDocumentsWithOptions(LOG, new JsonObject().put("_id", new JsonObject().put("$gte", from)), writeOption))
+        .mapEmpty();
+  }
+
+  /** Rewrites a segment that holds entries on both sides of the cut, keeping those before it. */
+  private Future<Void> keepBefore(JsonObject segment, long from) {
+    JsonArray entries = new JsonArray();
+    for (Object item : segment.getJsonArray("entries")) {
+      if (((JsonObject) item).getLong("index") < from) {
+        entries.add(item);
+      }
+    }
+    JsonObject replacement = segment.copy().put("last", from - 1).put("entries", entries);
+    return mongo.replaceDocumentsWithOptions(LOG, new JsonObject().put("_id", segment.getValue("_id")), replacement,
+        new UpdateOptions().setWriteOption(writeOption)).mapEmpty();
+  }
+
+  /** The entries a newer coordinator replaced, oldest first, as kept in {@code rollback}. */
+  public Future<List<JsonObject>> rolledBack() {
+    return mongo.findWithOptions(ROLLBACK, new JsonObject(), new FindOptions().setSort(new JsonObject().put("rolledBackAt", 1)));
+  }
+
   /** Appends {@code entries} (consecutive, starting right after the current last entry) as one segment. */
   public Future<Void> append(List<LogEntry> entries) {
     if (entries.isEmpty()) {
-      return Future.succeededFuture();
+      return durable.get();
     }
     JsonArray encoded = new JsonArray(new ArrayList<>(entries.size()));
     entries.forEach(e -> encoded.add(encode(e)));
@@ -132,7 +181,7 @@ public final class NodeStore {
     JsonObject query = new JsonObject().put("last", new JsonObject().put("$gte", from));
     FindOptions options = new FindOptions().setSort(new JsonObject().put("_id", 1)).setLimit(limit);
     return mongo.findWithOptions(LOG, query, options).map(segments -> {
-      List<LogEntry> result = new ArrayList<>(limit);
+      List<LogEntry> result = new ArrayList<>();
       for (JsonObject segment : segments) {
         for (Object item : segment.getJsonArray("entries")) {
           LogEntry entry = decode((JsonObject) item);
@@ -150,11 +199,12 @@ public final class NodeStore {
     onClose.run();
   }
 
-  static JsonObject encode(LogEntry entry) {
+  /** An entry as stored and as sent: {@code {index, term, requestId?, data, ts}}; a no-op has {@code data: null}. */
+  public static JsonObject encode(LogEntry entry) {
     JsonObject doc = new JsonObject()
         .put("index", entry.index())
         .put("term", entry.term())
-        .put("data", new JsonObject(entry.data()))
+        .put("data", entry.data() == null ? null : new JsonObject(entry.data()))
         .put("ts", entry.timestampMs());
     if (entry.requestId() != null) {
       doc.put("requestId", entry.requestId());
@@ -162,12 +212,13 @@ public final class NodeStore {
     return doc;
   }
 
-  static LogEntry decode(JsonObject doc) {
+  public static LogEntry decode(JsonObject doc) {
+    JsonObject data = doc.getJsonObject("data");
     return new LogEntry(
         doc.getLong("index"),
         doc.getLong("term"),
         doc.getString("requestId"),
-        doc.getJsonObject("data").encode(),
+        data == null ? null : data.encode(),
         doc.getLong("ts"));
   }
 }

@@ -12,6 +12,7 @@ import dev.bully.core.Message.Claim;
 import dev.bully.core.Message.Heartbeat;
 import dev.bully.core.Message.Reject;
 import dev.bully.core.Message.TakeOver;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;
@@ -23,8 +24,17 @@ class ElectionRulesTest {
   private static final LogPosition LOG = new LogPosition(1, 10);
 
   private static Election node(int id, long term, int promisedTo, LogPosition log) {
-    return new Election(new ElectionSettings(id, FIVE, 50, 200, 1000), new DurableState(term, promisedTo), log,
+    return new Election(new ElectionSettings(id, FIVE, 50, 200, 1000), new DurableState(term, promisedTo), logAt(log),
         new SplittableRandom(id), 0);
+  }
+
+  /** A log whose last entry is at {@code position}, every entry of that term. */
+  private static ReplicatedLog logAt(LogPosition position) {
+    List<LogEntry> entries = new ArrayList<>();
+    for (long index = 1; index <= position.index(); index++) {
+      entries.add(new LogEntry(index, position.term(), null, "{}", 0));
+    }
+    return new ReplicatedLog(entries, 0);
   }
 
   private static <T extends Message> List<T> sent(Output output, Class<T> type) {
@@ -144,6 +154,8 @@ class ElectionRulesTest {
     assertEquals(Role.COORDINATOR, node.status().role());
     assertEquals("Node 5 is coordinator of term 1 (acks from 1,2,5)", won.events().get(0).text());
     assertEquals(4, sent(won, Heartbeat.class).size(), "it announces itself at once");
+    assertEquals(new LogPosition(1, 11), won.logWrite().appended().get(0).position(), "with a no-op entry of its term");
+    assertEquals(4, sent(won, Message.Append.class).size(), "which it replicates at once");
   }
 
   @Test
@@ -171,14 +183,18 @@ class ElectionRulesTest {
     node.step(new Ack(2, 1, LOG, 0), 502);
     assertEquals(Role.COORDINATOR, node.status().role());
     long sentTakeOverAt = -1;
+    LogPosition withNoOp = new LogPosition(1, 11); // a new coordinator appends a no-op entry of its term
     for (long t = 510; t <= 1700 && sentTakeOverAt < 0; t += 10) {
-      node.step(new Ack(1, 1, LOG, 0), t);
-      node.step(new Ack(5, 1, LOG, 0), t);
-      if (!sent(node.tick(t), TakeOver.class).isEmpty()) {
+      node.step(new Ack(1, 1, withNoOp, 0), t);
+      node.step(new Ack(5, 1, withNoOp, 0), t);
+      node.localPersisted(11, t);
+      if (!sent(node.tick(t), TakeOver.class).isEmpty()
+          || !sent(node.step(new Message.Appended(5, 1, 11), t), TakeOver.class).isEmpty()) {
         sentTakeOverAt = t;
       }
     }
     assertEquals(1510, sentTakeOverAt, "node 5 caught up at 510 ms and the delay is 1000 ms");
+    assertFalse(node.acceptsWrites(), "while handing over, the coordinator takes no new writes");
   }
 
   @Test
@@ -198,5 +214,40 @@ class ElectionRulesTest {
     assertEquals(3, node.status().term());
     assertNotNull(output.events().get(0));
     assertTrue(output.messages().isEmpty());
+  }
+
+  @Test
+  void anEntryIsCommittedOnceDurableOnAMajorityAndOfTheCurrentTerm() {
+    Election node = node(5, 0, 0, LogPosition.EMPTY);
+    node.tick(200);
+    node.step(new Ack(1, 0, LogPosition.EMPTY, 1), 201);
+    node.step(new Ack(2, 0, LogPosition.EMPTY, 1), 201);
+    node.step(new Ack(1, 1, LogPosition.EMPTY, 0), 202);
+    node.step(new Ack(2, 1, LogPosition.EMPTY, 0), 202); // coordinator of term 1, no-op at index 1
+    node.propose(List.of(new Write("a", "{}", 0)), 203);
+    assertEquals(-1, node.step(new Message.Appended(1, 1, 2), 204).commitIndex(), "one follower and no durable copy here");
+    assertEquals(-1, node.step(new Message.Appended(2, 1, 2), 205).commitIndex(), "the coordinator's own copy is not durable yet");
+    assertEquals(2, node.localPersisted(2, 206).commitIndex(), "three durable copies of five");
+  }
+
+  @Test
+  void aFollowerRepliesOnlyForEntriesThatContinueItsLog() {
+    Election node = following(2, 5, 3);
+    Output gap = node.step(new Message.Append(5, 3, 12, 1, List.of(new LogEntry(13, 3, null, "{}", 0)), 0), 10);
+    assertEquals(10, sent(gap, Message.Mismatch.class).get(0).backUpTo());
+    Output ok = node.step(new Message.Append(5, 3, 10, 1, List.of(new LogEntry(11, 3, null, "{}", 0)), 11), 20);
+    assertEquals(11, sent(ok, Message.Appended.class).get(0).matchIndex());
+    assertEquals(11, ok.logWrite().lastIndex(), "persisted before the reply is sent");
+    assertEquals(11, ok.commitIndex());
+  }
+
+  @Test
+  void aConflictingSuffixGoesToRollbackMarkedWithTheReplacingTerm() {
+    Election node = following(2, 5, 3);
+    Output output = node.step(new Message.Append(5, 3, 8, 1, List.of(new LogEntry(9, 3, null, "{}", 0)), 0), 10);
+    assertEquals(List.of(9L, 10L), output.logWrite().removed().stream().map(LogEntry::index).toList());
+    assertEquals(3, output.logWrite().replacedInTerm());
+    assertTrue(output.events().stream().anyMatch(e -> e.text().equals(
+        "Node 2 rolled back entries 9..10 (from term 1) to match coordinator 5 in term 3")));
   }
 }

@@ -26,7 +26,7 @@ class ReplicatedLogTest {
   @Test
   void theCoordinatorAppendsConsecutiveEntriesOfItsTerm() {
     ReplicatedLog log = logOf(1, 1);
-    List<LogEntry> appended = log.appendNew(3, List.of(new Write("a", "{}"), new Write(null, "{}")), 7);
+    List<LogEntry> appended = log.appendNew(3, List.of(new Write("a", "{}", 7), new Write(null, "{}", 7)));
     assertEquals(List.of(3L, 4L), appended.stream().map(LogEntry::index).toList());
     assertEquals(new LogPosition(3, 4), log.last());
     assertEquals(3L, log.indexOf("a"));

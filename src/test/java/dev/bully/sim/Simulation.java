@@ -4,8 +4,11 @@ import dev.bully.core.DurableState;
 import dev.bully.core.Election;
 import dev.bully.core.ElectionSettings;
 import dev.bully.core.Envelope;
-import dev.bully.core.LogPosition;
+import dev.bully.core.LogEntry;
+import dev.bully.core.LogWrite;
 import dev.bully.core.Message;
+import dev.bully.core.ReplicatedLog;
+import dev.bully.core.Write;
 import dev.bully.core.Output;
 import dev.bully.core.ProtocolEvent;
 import dev.bully.core.Role;
@@ -30,7 +33,9 @@ import java.util.stream.IntStream;
  * the same history, so a failure replays from its seed alone.
  *
  * <p>After every event it checks the safety invariants: at most one coordinator per term, no term
- * ever goes down, and what a node acts on is what it persisted.
+ * ever goes down, what a node acts on is what it persisted (term, promise and log), an index once
+ * committed anywhere always holds the same entry, and a new coordinator's log holds every entry
+ * committed before it won.
  */
 public final class Simulation {
   public static final long TICK_MS = 10;
@@ -43,6 +48,11 @@ public final class Simulation {
   private final Map<String, Integer> sentByType = new HashMap<>();
   private final Map<Long, Integer> coordinatorOfTerm = new HashMap<>();
   private final Set<Long> blockedLinks = new HashSet<>();
+  private final Map<Long, LogEntry> committed = new HashMap<>();
+  private final Map<String, Long> acknowledged = new HashMap<>();
+  private final Map<String, Integer> proposedTo = new HashMap<>();
+  private long writeSequence;
+  private boolean clientStopped;
   private long now;
   private long sequence;
 
@@ -152,9 +162,54 @@ public final class Simulation {
     }
   }
 
-  public void setLog(int id, LogPosition log) {
-    nodes[id].log = log;
-    nodes[id].election.logChanged(log);
+  /**
+   * A client write sent to the node that leads now (the highest term among live coordinators);
+   * returns the node it went to, or 0 when none leads.
+   */
+  public int write() {
+    int target = 0;
+    long bestTerm = -1;
+    for (int id = 1; id <= size(); id++) {
+      if (isUp(id) && status(id).role() == Role.COORDINATOR && status(id).term() > bestTerm) {
+        target = id;
+        bestTerm = status(id).term();
+      }
+    }
+    if (target != 0) {
+      String key = "w" + (++writeSequence);
+      proposedTo.put(key, target);
+      apply(nodes[target], nodes[target].election.propose(List.of(new Write(key, "{\"n\":" + writeSequence + "}", now)), now));
+    }
+    return target;
+  }
+
+  /** Writes that a coordinator saw committed, as a client would have been told: key to index. */
+  public Map<String, Long> acknowledged() {
+    return Map.copyOf(acknowledged);
+  }
+
+  /** What node {@code id} moved to its rollback collection, oldest first. */
+  public List<LogEntry> rolledBack(int id) {
+    return List.copyOf(nodes[id].rolledBack);
+  }
+
+  /** Starts a client that writes through the current coordinator every {@code intervalMs}, until the end. */
+  public void writeEvery(long intervalMs) {
+    schedule(now + intervalMs, () -> {
+      if (!clientStopped) {
+        write();
+        writeEvery(intervalMs);
+      }
+    });
+  }
+
+  public void stopWriting() {
+    clientStopped = true;
+  }
+
+  /** The committed entries of node {@code id}, in order. */
+  public List<LogEntry> committedLog(int id) {
+    return nodes[id].election.committed(1, Integer.MAX_VALUE);
   }
 
   private void start(int id) {
@@ -162,7 +217,9 @@ public final class Simulation {
     node.up = true;
     node.paused = false;
     node.incarnation++;
-    node.election = new Election(settings[id], node.durable, node.log, new SplittableRandom(random.nextLong()), now);
+    node.election = new Election(settings[id], node.durable, new ReplicatedLog(node.log, 0),
+        new SplittableRandom(random.nextLong()), now);
+    node.checkedCommit = 0;
     int incarnation = node.incarnation;
     // Nodes tick out of phase with each other, as separate processes do.
     schedule(now + 1 + random.nextLong(TICK_MS), () -> tickLoop(node, incarnation));
@@ -259,8 +316,11 @@ public final class Simulation {
 
   // ---------------------------------------------------------------- effects and invariants
 
-  /** Persist, then send, then record: the order the real driver follows. */
+  /** Persist, then send, then record, then report the log write back: the order the real driver follows. */
   private void apply(SimNode node, Output output) {
+    if (output.logWrite() != null) {
+      writeLog(node, output.logWrite());
+    }
     if (output.persist() != null) {
       node.durable = output.persist();
     }
@@ -272,6 +332,27 @@ public final class Simulation {
       send(node.id, envelope);
     }
     checkInvariants(node);
+    if (output.logWrite() != null && node.up) {
+      apply(node, node.election.localPersisted(output.logWrite().lastIndex(), now));
+    }
+  }
+
+  private void writeLog(SimNode node, LogWrite write) {
+    if (!write.removed().isEmpty()) {
+      int from = (int) write.removed().get(0).index();
+      List<LogEntry> tail = node.log.subList(from - 1, node.log.size());
+      if (!tail.equals(write.removed())) {
+        throw violation("node " + node.id + " rolls back " + write.removed() + " but its store holds " + tail);
+      }
+      node.rolledBack.addAll(tail);
+      tail.clear();
+    }
+    for (LogEntry entry : write.appended()) {
+      if (entry.index() != node.log.size() + 1) {
+        throw violation("node " + node.id + " appends entry " + entry.index() + " after " + node.log.size());
+      }
+      node.log.add(entry);
+    }
   }
 
   private void checkInvariants(SimNode node) {
@@ -287,6 +368,34 @@ public final class Simulation {
       Integer previous = coordinatorOfTerm.putIfAbsent(status.term(), node.id);
       if (previous != null && previous != node.id) {
         throw violation("two coordinators in term " + status.term() + ": nodes " + previous + " and " + node.id);
+      }
+      if (previous == null) {
+        checkLeaderCompleteness(node, status.term());
+      }
+    }
+    if (status.log().index() != node.log.size()
+        || (!node.log.isEmpty() && !node.log.get(node.log.size() - 1).position().equals(status.log()))) {
+      throw violation("node " + node.id + " acts on log " + status.log() + " but its store ends at " + node.log.size());
+    }
+    if (status.commitIndex() > node.checkedCommit) {
+      for (LogEntry entry : node.election.committed(node.checkedCommit + 1, (int) (status.commitIndex() - node.checkedCommit))) {
+        LogEntry earlier = committed.putIfAbsent(entry.index(), entry);
+        if (earlier != null && !earlier.equals(entry)) {
+          throw violation("node " + node.id + " committed " + entry + " where " + earlier + " was committed");
+        }
+        if (entry.requestId() != null && Integer.valueOf(node.id).equals(proposedTo.get(entry.requestId()))) {
+          acknowledged.putIfAbsent(entry.requestId(), entry.index());
+        }
+      }
+      node.checkedCommit = status.commitIndex();
+    }
+  }
+
+  /** A node that just won must hold every entry committed so far, or a committed entry could be lost. */
+  private void checkLeaderCompleteness(SimNode node, long term) {
+    for (LogEntry entry : committed.values()) {
+      if (entry.index() > node.log.size() || !node.log.get((int) entry.index() - 1).equals(entry)) {
+        throw violation("node " + node.id + " won term " + term + " without committed " + entry);
       }
     }
   }
@@ -387,7 +496,9 @@ public final class Simulation {
     final int id;
     Election election;
     DurableState durable = DurableState.INITIAL;
-    LogPosition log = LogPosition.EMPTY;
+    final List<LogEntry> log = new ArrayList<>();
+    final List<LogEntry> rolledBack = new ArrayList<>();
+    long checkedCommit;
     boolean up;
     boolean paused;
     int incarnation;

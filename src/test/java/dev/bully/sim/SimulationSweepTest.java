@@ -53,6 +53,7 @@ class SimulationSweepTest {
     sim.delayMaxMs = 1 + random.nextInt(10);
     sim.slowRate = random.nextDouble() * 0.05;
 
+    sim.writeEvery(5 + random.nextInt(40));
     long chaosEndMs = 2000 + random.nextInt(8000);
     while (sim.now() < chaosEndMs) {
       sim.runFor(50 + random.nextInt(700));
@@ -86,7 +87,26 @@ class SimulationSweepTest {
     int highest = sim.liveIds().stream().max(Integer::compare).orElseThrow();
     if (!sim.awaitCoordinator(highest, PRIORITY_BOUND_MS)) {
       throw new AssertionError("coordinator is " + sim.agreedCoordinator() + ", not the highest live node " + highest
-          + ", " + PRIORITY_BOUND_MS + " ms after agreement\n" + sim.transcriptTail(60));
+          + ", " + PRIORITY_BOUND_MS + " ms after agreement; " + sim.status(highest) + "; coordinator "
+          + sim.status(sim.agreedCoordinator()) + "\n" + sim.transcriptTail(60));
+    }
+    // Every write a coordinator saw committed is, exactly once, in every live node's committed log.
+    sim.stopWriting();
+    sim.runFor(1000);
+    for (int id : sim.liveIds()) {
+      java.util.List<String> keys = sim.committedLog(id).stream().map(dev.bully.core.LogEntry::requestId)
+          .filter(java.util.Objects::nonNull).toList();
+      java.util.Set<String> unique = new java.util.HashSet<>(keys);
+      if (unique.size() != keys.size()) {
+        throw new AssertionError("node " + id + "'s committed log holds a write twice");
+      }
+      for (String key : sim.acknowledged().keySet()) {
+        if (!unique.contains(key)) {
+          throw new AssertionError("acknowledged write " + key + " (index " + sim.acknowledged().get(key)
+              + ") is missing from node " + id + "'s committed log; " + sim.status(id) + "; coordinator "
+              + sim.status(sim.agreedCoordinator()) + "\n" + sim.transcriptTail(20));
+        }
+      }
     }
   }
 

@@ -1,0 +1,123 @@
+package dev.bully.core;
+
+import dev.bully.core.Message.Append;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The coordinator's side of replication for one term: how far each follower's log matches, what to
+ * send it next, and what is committed.
+ *
+ * <p>Batches are pipelined: up to {@link #MAX_IN_FLIGHT} APPENDs of up to {@link #MAX_BATCH}
+ * entries each are on their way to a follower at once, so a follower that is far behind catches up
+ * at the speed of its store rather than one round trip per batch. A MISMATCH moves the follower's
+ * next index back; a follower whose match index has not grown for a failure timeout is resent
+ * everything from its match index on.
+ *
+ * <p>An entry is committed once it is durable on a majority and belongs to the current term (an
+ * entry of an older term is committed only by a later one of this term, as in Raft); this node
+ * counts only once its own store reported the entry durable.
+ */
+final class Leader {
+  static final int MAX_BATCH = 1000;
+  static final int MAX_IN_FLIGHT = 4;
+
+  private final ElectionSettings settings;
+  private final ReplicatedLog log;
+  private final long term;
+  private final Map<Integer, Progress> followers = new HashMap<>();
+  private long persistedIndex;
+
+  private static final class Progress {
+    long nextIndex;
+    long matchIndex;
+    int inFlight;
+    long lastProgressMs;
+  }
+
+  Leader(ElectionSettings settings, ReplicatedLog log, long term, long persistedIndex, long nowMs) {
+    this.settings = settings;
+    this.log = log;
+    this.term = term;
+    this.persistedIndex = persistedIndex;
+    for (int id : settings.memberIds()) {
+      if (id != settings.nodeId()) {
+        Progress progress = new Progress();
+        progress.nextIndex = log.lastIndex() + 1;
+        progress.lastProgressMs = nowMs;
+        followers.put(id, progress);
+      }
+    }
+  }
+
+  long matchIndex(int follower) {
+    return followers.get(follower).matchIndex;
+  }
+
+  /** APPENDs for every follower that has room in its pipeline and entries to receive. */
+  List<Envelope> appends(long nowMs) {
+    List<Envelope> out = new ArrayList<>();
+    followers.keySet().stream().sorted().forEach(id -> out.addAll(appendsTo(id, nowMs)));
+    return out;
+  }
+
+  List<Envelope> appendsTo(int follower, long nowMs) {
+    Progress progress = followers.get(follower);
+    if (progress.matchIndex < log.lastIndex() && nowMs - progress.lastProgressMs >= settings.failureTimeoutMs()) {
+      // No progress for a failure timeout: a batch was lost (counting replies cannot tell, since replies can be
+      // duplicated) or the follower restarted. Start again from what it is known to have.
+      progress.nextIndex = progress.matchIndex + 1;
+      progress.inFlight = 0;
+      progress.lastProgressMs = nowMs;
+    }
+    List<Envelope> out = new ArrayList<>();
+    while (progress.inFlight < MAX_IN_FLIGHT && progress.nextIndex <= log.lastIndex()) {
+      long prevIndex = progress.nextIndex - 1;
+      List<LogEntry> batch = log.slice(progress.nextIndex, MAX_BATCH);
+      out.add(new Envelope(follower, new Append(settings.nodeId(), term, prevIndex, log.termAt(prevIndex), batch, log.commitIndex())));
+      progress.nextIndex += batch.size();
+      progress.inFlight++;
+    }
+    return out;
+  }
+
+  /** A follower's log matches up to {@code matchIndex}; returns whether the commit index moved. */
+  boolean appended(int follower, long matchIndex, long nowMs) {
+    Progress progress = followers.get(follower);
+    if (matchIndex > progress.matchIndex) {
+      progress.matchIndex = matchIndex;
+      progress.lastProgressMs = nowMs;
+    }
+    progress.nextIndex = Math.max(progress.nextIndex, progress.matchIndex + 1);
+    progress.inFlight = Math.max(0, progress.inFlight - 1);
+    return advanceCommit();
+  }
+
+  /** A follower could not place a batch; resend from after {@code backUpTo}. */
+  void mismatched(int follower, long backUpTo, long nowMs) {
+    Progress progress = followers.get(follower);
+    progress.nextIndex = Math.max(progress.matchIndex + 1, Math.min(progress.nextIndex, backUpTo + 1));
+    progress.inFlight = 0;
+    progress.lastProgressMs = nowMs;
+  }
+
+  /** This node's own store made entries up to {@code index} durable; returns whether the commit index moved. */
+  boolean persisted(long index) {
+    persistedIndex = Math.max(persistedIndex, index);
+    return advanceCommit();
+  }
+
+  private boolean advanceCommit() {
+    List<Long> matches = new ArrayList<>();
+    matches.add(persistedIndex);
+    followers.values().forEach(p -> matches.add(p.matchIndex));
+    matches.sort((a, b) -> Long.compare(b, a));
+    long majorityIndex = matches.get(settings.majority() - 1);
+    if (majorityIndex > log.commitIndex() && log.termAt(majorityIndex) == term) {
+      return log.commitTo(majorityIndex);
+    }
+    return false;
+  }
+}

@@ -1,0 +1,20 @@
+package dev.bully.core;
+
+import java.util.List;
+
+/**
+ * What the driver must make durable in the log before it sends anything of the same output: first
+ * move {@link #removed()} (the suffix that disagreed with the coordinator) to the rollback
+ * collection, marked with the term that replaced it, then append {@link #appended()}.
+ *
+ * @param removed        entries taken out of the log, oldest first; never committed ones
+ * @param replacedInTerm the term of the coordinator whose log replaced them
+ * @param appended       entries to add, consecutive, right after what remains
+ * @param lastIndex      the log's last index once this write is done
+ */
+public record LogWrite(List<LogEntry> removed, long replacedInTerm, List<LogEntry> appended, long lastIndex) {
+  public LogWrite {
+    removed = List.copyOf(removed);
+    appended = List.copyOf(appended);
+  }
+}
