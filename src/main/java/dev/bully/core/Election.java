@@ -244,6 +244,22 @@ public final class Election {
     return finish();
   }
 
+  /** The term of the entry at {@code index} in this node's log, 0 before the log, -1 past its end. */
+  public long termAt(long index) {
+    return log.termAt(index);
+  }
+
+  /** Whether this node's store and every follower's hold the entry at {@code index} (write concern "all"). */
+  public boolean onAllNodes(long index) {
+    return role == Role.COORDINATOR && durableIndex >= index
+        && settings.memberIds().stream().filter(id -> id != me).allMatch(id -> leader.matchIndex(id) >= index);
+  }
+
+  /** How much of this node's log its store has reported durable. */
+  public long durableIndex() {
+    return durableIndex;
+  }
+
   /** Whether this node takes writes now: it is coordinator and not handing over. */
   public boolean acceptsWrites() {
     return role == Role.COORDINATOR && handingOverTo == 0;

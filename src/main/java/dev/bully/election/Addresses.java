@@ -13,6 +13,10 @@ public final class Addresses {
   static final String MEMBERS = "bully.local.members";
   /** Node-local: request/reply for this node's status, for the HTTP API. */
   public static final String LOCAL_STATUS = "bully.local.status";
+  /** Node-local: client writes from the HTTP API, answered with an HTTP status and body. */
+  public static final String LOCAL_WRITE = "bully.local.write";
+  /** Node-local: reads of committed entries for the HTTP API. */
+  public static final String LOCAL_READ = "bully.local.read";
   /** Node-local: chaos commands from the admin API. */
   public static final String LOCAL_CHAOS = "bully.local.chaos";
 

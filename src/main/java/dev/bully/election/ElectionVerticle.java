@@ -7,6 +7,7 @@ import dev.bully.core.Message;
 import dev.bully.core.Output;
 import dev.bully.core.ProtocolEvent;
 import dev.bully.core.Status;
+import dev.bully.core.Write;
 import dev.bully.store.NodeStore;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -45,6 +46,7 @@ public final class ElectionVerticle extends VerticleBase {
   private final MessageCodec codec;
   private final ChaosFaults faults = new ChaosFaults();
   private final TreeMap<String, Long> sentByType = new TreeMap<>();
+  private final ClientWrites writes;
 
   private EventBus eventBus;
   private int persistsInFlight;
@@ -57,6 +59,7 @@ public final class ElectionVerticle extends VerticleBase {
     Set<Integer> ids = new HashSet<>();
     config.members().forEach(m -> ids.add(m.id()));
     this.codec = new MessageCodec(config.clusterName(), ids);
+    this.writes = new ClientWrites(config.nodeId(), election, this::handle);
   }
 
   @Override
@@ -70,10 +73,39 @@ public final class ElectionVerticle extends VerticleBase {
       handle(election.membershipChanged(ids, nowMs()));
     });
     eventBus.localConsumer(Addresses.LOCAL_STATUS, request -> request.reply(statusJson()));
+    eventBus.<JsonObject>localConsumer(Addresses.LOCAL_WRITE, this::onWrite);
+    eventBus.<JsonObject>localConsumer(Addresses.LOCAL_READ, request -> request.reply(read(request.body())));
     eventBus.<String>localConsumer(Addresses.LOCAL_CHAOS, command -> command.reply(chaos(command.body())));
     vertx.setPeriodic(STATUS_PUBLISH_MS, id -> eventBus.publish(Addresses.STATUS, statusJson()));
     vertx.setPeriodic(1, KEEP_ALIVE_MS, id -> keepConnectionsOpen());
     return protocol.completion();
+  }
+
+  /** A client write from the HTTP API: taken here if this node leads, else where to go instead. */
+  private void onWrite(io.vertx.core.eventbus.Message<JsonObject> request) {
+    JsonObject body = request.body();
+    if (!election.acceptsWrites()) {
+      int coordinator = election.status().coordinatorId();
+      request.reply(coordinator != 0 && coordinator != config.nodeId()
+          ? new JsonObject().put("status", 307).put("coordinatorId", coordinator)
+          : ClientWrites.unavailable(coordinator == config.nodeId() ? "this node is handing over" : "there is no coordinator"));
+      return;
+    }
+    Write write = new Write(body.getString("requestId"), body.getString("data"), System.currentTimeMillis());
+    writes.submit(write, ClientWrites.Concern.valueOf(body.getString("w")), request::reply);
+  }
+
+  /** Committed entries: {@code {index}} for one, {@code {from, limit}} for a range. */
+  private JsonObject read(JsonObject query) {
+    long commitIndex = election.status().commitIndex();
+    JsonObject reply = new JsonObject().put("commitIndex", commitIndex).put("lastIndex", election.log().index());
+    if (query.containsKey("index")) {
+      long index = query.getLong("index");
+      return index <= commitIndex ? reply.put("entry", NodeStore.encode(election.committed(index, 1).get(0))) : reply;
+    }
+    JsonArray entries = new JsonArray();
+    election.committed(query.getLong("from"), query.getInteger("limit")).forEach(e -> entries.add(NodeStore.encode(e)));
+    return reply.put("entries", entries);
   }
 
   private void keepConnectionsOpen() {
@@ -99,13 +131,14 @@ public final class ElectionVerticle extends VerticleBase {
     handle(election.step(message, nowMs()));
   }
 
-  private void handle(Output output) {
+  /** Persists, then dispatches, in order; the future completes once the output is durable and sent. */
+  private Future<Void> handle(Output output) {
     if (output.isEmpty()) {
-      return;
+      return Future.succeededFuture();
     }
     if (!output.needsPersisting() && persistsInFlight == 0) {
       dispatch(output);
-      return;
+      return Future.succeededFuture();
     }
     boolean persists = output.needsPersisting();
     if (persists) {
@@ -131,6 +164,7 @@ public final class ElectionVerticle extends VerticleBase {
               output.logWrite(), failure);
           return Future.succeededFuture();
         });
+    return lastOutput;
   }
 
   /** The log first, then the term and promise; each is durable when its future completes. */
@@ -161,6 +195,7 @@ public final class ElectionVerticle extends VerticleBase {
     if (output.statusChanged()) {
       eventBus.publish(Addresses.STATUS, statusJson());
     }
+    writes.settle();
   }
 
   private void send(Envelope envelope) {

@@ -43,6 +43,7 @@ public final class HttpVerticle extends VerticleBase {
   public Future<?> start() {
     Router router = Router.router(vertx);
     router.get("/api/status").handler(this::status);
+    new WritesRoutes(config, vertx).mount(router);
     new AdminRoutes(config).mount(vertx, router);
     router.get("/health/live").handler(HealthCheckHandler.create(vertx)
         .register("event-loop", promise -> promise.complete(Status.OK())));

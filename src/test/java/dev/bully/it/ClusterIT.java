@@ -71,7 +71,8 @@ class ClusterIT {
       restarted.awaitReady(LocalCluster.READY_TIMEOUT);
       JsonObject status = restarted.status();
       assertTrue(status.getLong("term") >= termBeforeRestart, "the term survives a restart");
-      assertEquals(lastIndex, status.getLong("lastIndex"), "the log survives a restart");
+      // It may already have received more (a new coordinator's no-op if it led before), never less.
+      assertTrue(status.getLong("lastIndex") >= lastIndex, "the log survives a restart: " + status);
       Await.until(MEMBERSHIP_TIMEOUT, "node 1 sees node 2 again", () -> memberPeers(cluster.node(1)).contains(2));
     }
   }

@@ -1,0 +1,145 @@
+package dev.bully.election;
+
+import dev.bully.core.Election;
+import dev.bully.core.LogEntry;
+import dev.bully.core.Output;
+import dev.bully.core.Write;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * Client writes on the coordinator, on the election verticle's thread: batching them into
+ * proposals, and answering each once its write concern is met.
+ *
+ * <p>Group commit: one proposal is being made durable at a time; writes that arrive meanwhile wait
+ * and become the next proposal, one log segment and one store commit for all of them. A write is
+ * answered when its entry is durable here ({@code w=1}), committed ({@code majority}, the default)
+ * or durable on every node ({@code all}). If the entry is replaced, or this node stops leading
+ * before the entry commits, the client gets 503 and may retry with the same Idempotency-Key.
+ */
+final class ClientWrites {
+  enum Concern { ONE, MAJORITY, ALL }
+
+  /** A client's write waiting for an answer: {@code answer} takes a JSON reply with an HTTP status. */
+  private record Waiter(long index, long term, Concern concern, Consumer<JsonObject> answer) {
+  }
+
+  private record Queued(Write write, Concern concern, Consumer<JsonObject> answer) {
+  }
+
+  private final int nodeId;
+  private final Election election;
+  private final Function<Output, Future<Void>> handle;
+  private final List<Waiter> waiting = new ArrayList<>();
+  private List<Queued> queued = new ArrayList<>();
+  private boolean proposing;
+
+  ClientWrites(int nodeId, Election election, Function<Output, Future<Void>> handle) {
+    this.nodeId = nodeId;
+    this.election = election;
+    this.handle = handle;
+  }
+
+  void submit(Write write, Concern concern, Consumer<JsonObject> answer) {
+    Long existing = election.indexOf(write.requestId());
+    if (existing != null) {
+      // A retry of a write this log already holds: answer with the original, never append twice.
+      waiting.add(new Waiter(existing, election.termAt(existing), concern, answer));
+      settle();
+      return;
+    }
+    queued.add(new Queued(write, concern, answer));
+    proposeQueued();
+  }
+
+  private void proposeQueued() {
+    if (proposing || queued.isEmpty()) {
+      return;
+    }
+    List<Queued> batch = queued;
+    queued = new ArrayList<>();
+    if (!election.acceptsWrites()) {
+      batch.forEach(q -> q.answer().accept(unavailable("this node stopped leading before the write was appended")));
+      return;
+    }
+    Map<String, Long> keysInBatch = new HashMap<>();
+    List<Write> writes = new ArrayList<>();
+    List<Queued> appended = new ArrayList<>();
+    for (Queued q : batch) {
+      String key = q.write().requestId();
+      if (key != null && (keysInBatch.containsKey(key) || election.indexOf(key) != null)) {
+        continue; // a duplicate in the same batch is answered below, from the first one's entry
+      }
+      if (key != null) {
+        keysInBatch.put(key, 0L);
+      }
+      writes.add(q.write());
+      appended.add(q);
+    }
+    Output output = election.propose(writes, ElectionVerticle.nowMs());
+    if (output.logWrite() == null) {
+      batch.forEach(q -> q.answer().accept(unavailable("this node is not taking writes")));
+      return;
+    }
+    List<LogEntry> entries = output.logWrite().appended();
+    for (int i = 0; i < appended.size(); i++) {
+      Queued q = appended.get(i);
+      waiting.add(new Waiter(entries.get(i).index(), entries.get(i).term(), q.concern(), q.answer()));
+    }
+    for (Queued q : batch) {
+      if (!appended.contains(q)) {
+        long index = election.indexOf(q.write().requestId());
+        waiting.add(new Waiter(index, election.termAt(index), q.concern(), q.answer()));
+      }
+    }
+    proposing = true;
+    handle.apply(output).onComplete(done -> {
+      proposing = false;
+      settle();
+      proposeQueued();
+    });
+  }
+
+  /** Answers every waiting write whose concern is now met, or that can no longer be met here. */
+  void settle() {
+    long commitIndex = election.status().commitIndex();
+    for (Iterator<Waiter> it = waiting.iterator(); it.hasNext(); ) {
+      Waiter waiter = it.next();
+      if (election.termAt(waiter.index()) != waiter.term()) {
+        it.remove();
+        waiter.answer().accept(unavailable("the write was replaced by a newer coordinator's log"));
+      } else if (met(waiter, commitIndex)) {
+        it.remove();
+        waiter.answer().accept(new JsonObject().put("status", 201)
+            .put("index", waiter.index()).put("term", waiter.term()).put("node", nodeId));
+      } else if (!election.acceptsWrites()) {
+        it.remove();
+        waiter.answer().accept(unavailable("this node stopped leading before the write was committed"));
+      }
+    }
+    if (!election.acceptsWrites() && !queued.isEmpty()) {
+      List<Queued> stranded = queued;
+      queued = new ArrayList<>();
+      stranded.forEach(q -> q.answer().accept(unavailable("this node stopped leading")));
+    }
+  }
+
+  private boolean met(Waiter waiter, long commitIndex) {
+    return switch (waiter.concern()) {
+      case ONE -> election.durableIndex() >= waiter.index();
+      case MAJORITY -> commitIndex >= waiter.index();
+      case ALL -> commitIndex >= waiter.index() && election.onAllNodes(waiter.index());
+    };
+  }
+
+  static JsonObject unavailable(String message) {
+    return new JsonObject().put("status", 503).put("error", "unavailable").put("message", message + "; retry");
+  }
+}

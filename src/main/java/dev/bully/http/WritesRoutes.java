@@ -1,0 +1,166 @@
+package dev.bully.http;
+
+import dev.bully.config.NodeConfig;
+import dev.bully.election.Addresses;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.Json;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+
+/**
+ * The write and read API.
+ *
+ * <ul>
+ *   <li>{@code POST /api/writes} with a JSON object: 201 {@code {index, term, node}} once the write
+ *       concern ({@code ?w=1|majority|all}, majority by default) is met; 307 to the coordinator's
+ *       same URL on a follower; 503 with Retry-After when there is no coordinator or it stepped down
+ *       while the write waited. {@code Idempotency-Key} makes retries return the original entry.</li>
+ *   <li>{@code GET /api/writes?from=1&limit=100} and {@code GET /api/writes/{index}}: this node's
+ *       committed entries; any node answers.</li>
+ * </ul>
+ * Bad input is a JSON error: invalid JSON or not an object 400, over 1 MiB 413, not JSON 415.
+ */
+final class WritesRoutes {
+  static final long MAX_BODY_BYTES = 1024 * 1024;
+  static final int MAX_LIMIT = 1000;
+  private static final int MAX_KEY_LENGTH = 256;
+  private static final long WRITE_TIMEOUT_MS = 10_000;
+
+  private final NodeConfig config;
+  private final Vertx vertx;
+
+  WritesRoutes(NodeConfig config, Vertx vertx) {
+    this.config = config;
+    this.vertx = vertx;
+  }
+
+  void mount(Router router) {
+    router.post("/api/writes").handler(this::requireJson);
+    router.post("/api/writes").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
+    router.post("/api/writes").handler(this::write);
+    router.get("/api/writes").handler(this::range);
+    router.get("/api/writes/:index").handler(this::one);
+    router.errorHandler(413, ctx -> HttpErrors.send(ctx, 413, "too_large", "The body is over " + MAX_BODY_BYTES + " bytes"));
+  }
+
+  private void requireJson(RoutingContext ctx) {
+    String type = ctx.request().getHeader("Content-Type");
+    if (type == null || !type.toLowerCase().startsWith("application/json")) {
+      HttpErrors.send(ctx, 415, "unsupported_media_type", "Send the write as Content-Type: application/json");
+      return;
+    }
+    ctx.next();
+  }
+
+  private void write(RoutingContext ctx) {
+    Object body;
+    try {
+      body = Json.decodeValue(ctx.body().buffer() == null ? "" : ctx.body().asString());
+    } catch (DecodeException e) {
+      HttpErrors.send(ctx, 400, "invalid_json", "The body is not valid JSON");
+      return;
+    }
+    if (!(body instanceof JsonObject data)) {
+      HttpErrors.send(ctx, 400, "not_an_object", "The body must be a JSON object");
+      return;
+    }
+    String concern = switch (ctx.request().getParam("w", "majority")) {
+      case "1" -> "ONE";
+      case "majority" -> "MAJORITY";
+      case "all" -> "ALL";
+      default -> null;
+    };
+    if (concern == null) {
+      HttpErrors.send(ctx, 400, "invalid_write_concern", "w must be 1, majority or all");
+      return;
+    }
+    String key = ctx.request().getHeader("Idempotency-Key");
+    if (key != null && (key.isBlank() || key.length() > MAX_KEY_LENGTH)) {
+      HttpErrors.send(ctx, 400, "invalid_idempotency_key", "Idempotency-Key must be 1 to " + MAX_KEY_LENGTH + " characters");
+      return;
+    }
+    JsonObject request = new JsonObject().put("data", data.encode()).put("requestId", key).put("w", concern);
+    vertx.eventBus().<JsonObject>request(Addresses.LOCAL_WRITE, request, new DeliveryOptions().setSendTimeout(WRITE_TIMEOUT_MS))
+        .onSuccess(reply -> answer(ctx, reply.body()))
+        .onFailure(e -> unavailable(ctx, "The write was not answered in time; retry with the same Idempotency-Key"));
+  }
+
+  private void answer(RoutingContext ctx, JsonObject reply) {
+    int status = reply.getInteger("status");
+    if (status == 307) {
+      String location = config.member(reply.getInteger("coordinatorId")).orElseThrow().httpUrl() + ctx.request().uri();
+      ctx.response().setStatusCode(307).putHeader("Location", location).putHeader("Content-Type", "application/json")
+          .end(new JsonObject().put("coordinatorId", reply.getInteger("coordinatorId")).put("location", location).encode());
+    } else if (status == 503) {
+      unavailable(ctx, reply.getString("message"));
+    } else {
+      reply.remove("status");
+      ctx.response().setStatusCode(201).putHeader("Content-Type", "application/json").end(reply.encode());
+    }
+  }
+
+  private static void unavailable(RoutingContext ctx, String message) {
+    ctx.response().putHeader("Retry-After", "1");
+    HttpErrors.send(ctx, 503, "unavailable", message);
+  }
+
+  private void range(RoutingContext ctx) {
+    Long from = positive(ctx, "from", 1);
+    Long limit = positive(ctx, "limit", 100);
+    if (from == null || limit == null) {
+      return;
+    }
+    if (limit > MAX_LIMIT) {
+      HttpErrors.send(ctx, 400, "invalid_parameter", "limit must be at most " + MAX_LIMIT);
+      return;
+    }
+    vertx.eventBus().<JsonObject>request(Addresses.LOCAL_READ, new JsonObject().put("from", from).put("limit", limit.intValue()))
+        .onSuccess(reply -> ctx.json(reply.body()))
+        .onFailure(ctx::fail);
+  }
+
+  private void one(RoutingContext ctx) {
+    long index;
+    try {
+      index = Long.parseLong(ctx.pathParam("index"));
+    } catch (NumberFormatException e) {
+      index = 0;
+    }
+    if (index < 1) {
+      HttpErrors.send(ctx, 400, "invalid_parameter", "The index must be a positive integer");
+      return;
+    }
+    long wanted = index;
+    vertx.eventBus().<JsonObject>request(Addresses.LOCAL_READ, new JsonObject().put("index", index)).onSuccess(reply -> {
+      JsonObject entry = reply.body().getJsonObject("entry");
+      if (entry == null) {
+        HttpErrors.send(ctx, 404, "not_found", "No committed entry " + wanted + " on this node (commit index "
+            + reply.body().getLong("commitIndex") + ")");
+      } else {
+        ctx.json(entry);
+      }
+    }).onFailure(ctx::fail);
+  }
+
+  /** A positive integer query parameter, or null after answering 400. */
+  private static Long positive(RoutingContext ctx, String name, long fallback) {
+    String raw = ctx.request().getParam(name);
+    if (raw == null) {
+      return fallback;
+    }
+    try {
+      long value = Long.parseLong(raw);
+      if (value >= 1) {
+        return value;
+      }
+    } catch (NumberFormatException e) {
+      // answered below
+    }
+    HttpErrors.send(ctx, 400, "invalid_parameter", name + " must be a positive integer, got '" + raw + "'");
+    return null;
+  }
+}
