@@ -6,12 +6,8 @@
 #
 # Each run starts its own cluster on free loopback ports under target/bench/ and stops it by PID.
 set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-JAR="$ROOT/target/bully-node.jar"
-if [[ ! -f $JAR ]] || [[ -n $(find "$ROOT/src/main" "$ROOT/pom.xml" -newer "$JAR" -print -quit) ]]; then
-  echo "Building $JAR ..."
-  (cd "$ROOT" && mvn -B -q -DskipTests package)
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+build_if_needed
 cd "$ROOT"
 case ${1:-} in
   failover) shift; exec "${JAVA:-java}" -cp "$JAR" dev.bully.tools.FailoverBench "$@" ;;

@@ -16,11 +16,9 @@
 #              BULLY_RUN_DIR (run), BULLY_LOG_DIR (logs), READY_TIMEOUT_S (60), STOP_TIMEOUT_S (20).
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-JAR="$ROOT/target/bully-node.jar"
-# A class-data archive halves each JVM's start-up CPU (4.2 s to 2.2 s here). Node 1 records it when
-# it stops; later starts share it. A rebuild of the jar deletes it.
-CDS_ARCHIVE="$ROOT/target/bully-node.jsa"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# The class-data archive (4.2 s to 2.2 s of start-up CPU here) is recorded by node 1 when it stops;
+# later starts share it; a rebuild deletes it.
 CONF_DIR=${BULLY_CONF_DIR:-$ROOT/conf}
 RUN_DIR=${BULLY_RUN_DIR:-$ROOT/run}
 LOG_DIR=${BULLY_LOG_DIR:-$ROOT/logs}
@@ -77,14 +75,6 @@ configured_ids() {
     [[ -e $f ]] || continue
     f=${f##*/node}; echo "${f%.json}"
   done | sort -n
-}
-
-build_if_needed() {
-  if [[ ! -f $JAR ]] || [[ -n $(find "$ROOT/src/main" "$ROOT/pom.xml" -newer "$JAR" -print -quit) ]]; then
-    echo "Building $JAR ..."
-    rm -f "$CDS_ARCHIVE"
-    (cd "$ROOT" && mvn -B -q -DskipTests package) || die "the build failed"
-  fi
 }
 
 port_in_use() { [[ -n $(ss -ltnH "sport = :$1" 2>/dev/null) ]]; }

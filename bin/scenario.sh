@@ -8,11 +8,7 @@
 # cluster enables, with a random token), prints the merged transcript and the messages sent by
 # type, checks the outcome and stops every node it started. Exit code 0 when the outcome is right.
 set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-JAR="$ROOT/target/bully-node.jar"
-if [[ ! -f $JAR ]] || [[ -n $(find "$ROOT/src/main" "$ROOT/pom.xml" -newer "$JAR" -print -quit) ]]; then
-  echo "Building $JAR ..."
-  (cd "$ROOT" && mvn -B -q -DskipTests package)
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+build_if_needed
 cd "$ROOT"
 exec "${JAVA:-java}" -cp "$JAR" dev.bully.tools.Scenarios "$@"
