@@ -109,14 +109,14 @@ public final class Election {
   }
 
   /** Entries of this node's log from {@code from} on, committed or not, at most {@code limit}. */
-  public java.util.List<LogEntry> entries(long from, int limit) {
+  public List<LogEntry> entries(long from, int limit) {
     return log.slice(from, limit);
   }
 
   /** Committed entries from {@code from} on, at most {@code limit}. */
-  public java.util.List<LogEntry> committed(long from, int limit) {
+  public List<LogEntry> committed(long from, int limit) {
     long last = Math.min(log.commitIndex(), from + limit - 1);
-    return last < from ? java.util.List.of() : log.slice(from, (int) (last - from + 1));
+    return last < from ? List.of() : log.slice(from, (int) (last - from + 1));
   }
 
   // ---------------------------------------------------------------- inputs

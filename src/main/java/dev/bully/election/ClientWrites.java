@@ -7,10 +7,10 @@ import dev.bully.core.Write;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
@@ -69,16 +69,16 @@ final class ClientWrites {
       batch.forEach(q -> q.answer().accept(unavailable("this node stopped leading before the write was appended")));
       return;
     }
-    Map<String, Long> keysInBatch = new HashMap<>();
+    Set<String> keysInBatch = new HashSet<>();
     List<Write> writes = new ArrayList<>();
     List<Queued> appended = new ArrayList<>();
     for (Queued q : batch) {
       String key = q.write().requestId();
-      if (key != null && (keysInBatch.containsKey(key) || election.indexOf(key) != null)) {
+      if (key != null && (keysInBatch.contains(key) || election.indexOf(key) != null)) {
         continue; // a duplicate in the same batch is answered below, from the first one's entry
       }
       if (key != null) {
-        keysInBatch.put(key, 0L);
+        keysInBatch.add(key);
       }
       writes.add(q.write());
       appended.add(q);

@@ -2,7 +2,6 @@ package dev.bully.store;
 
 import dev.bully.core.DurableState;
 import dev.bully.core.LogEntry;
-import dev.bully.core.LogPosition;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
@@ -145,11 +144,6 @@ public final class NodeStore {
         new UpdateOptions().setWriteOption(writeOption)).mapEmpty();
   }
 
-  /** The entries a newer coordinator replaced, oldest first, as kept in {@code rollback}. */
-  public Future<List<JsonObject>> rolledBack() {
-    return mongo.findWithOptions(ROLLBACK, new JsonObject(), new FindOptions().setSort(new JsonObject().put("rolledBackAt", 1)));
-  }
-
   /** Appends {@code entries} (consecutive, starting right after the current last entry) as one segment. */
   public Future<Void> append(List<LogEntry> entries) {
     if (entries.isEmpty()) {
@@ -162,18 +156,6 @@ public final class NodeStore {
         .put("last", entries.get(entries.size() - 1).index())
         .put("entries", encoded);
     return mongo.insertWithOptions(LOG, segment, writeOption).compose(id -> durable.get());
-  }
-
-  /** The position of the last entry in the log, or {@link LogPosition#EMPTY}. */
-  public Future<LogPosition> lastPosition() {
-    FindOptions lastSegment = new FindOptions().setSort(new JsonObject().put("_id", -1)).setLimit(1);
-    return mongo.findWithOptions(LOG, new JsonObject(), lastSegment).map(segments -> {
-      if (segments.isEmpty()) {
-        return LogPosition.EMPTY;
-      }
-      JsonArray entries = segments.get(0).getJsonArray("entries");
-      return decode(entries.getJsonObject(entries.size() - 1)).position();
-    });
   }
 
   /** Up to {@code limit} entries from index {@code from} on, in order. */

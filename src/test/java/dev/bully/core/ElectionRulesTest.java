@@ -74,7 +74,6 @@ class ElectionRulesTest {
   @Test
   void aNewerTermIsAdoptedAndPersistedBeforeAnything() {
     Election coordinator = node(5, 3, 5, LOG);
-    coordinator.startElectionNow(0); // not a coordinator yet: the call is harmless
     Output output = coordinator.step(new Heartbeat(4, 7, 0, LOG), 10);
     assertEquals(7, output.persist().term());
     assertEquals(Role.FOLLOWER, coordinator.status().role());

@@ -1,8 +1,5 @@
 package dev.bully.it;
 
-import dev.bully.tools.Await;
-import dev.bully.tools.LocalCluster;
-import dev.bully.tools.NodeProcess;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -45,7 +45,6 @@ public final class Simulation {
   private final SimNode[] nodes;
   private final PriorityQueue<Event> queue = new PriorityQueue<>();
   private final List<String> transcript = new ArrayList<>();
-  private final Map<String, Integer> sentByType = new HashMap<>();
   private final Map<Long, Integer> coordinatorOfTerm = new HashMap<>();
   private final Set<Long> blockedLinks = new HashSet<>();
   private final Map<Long, LogEntry> committed = new HashMap<>();
@@ -283,7 +282,6 @@ public final class Simulation {
 
   private void send(int from, Envelope envelope) {
     Message message = envelope.message();
-    sentByType.merge(message.type(), 1, Integer::sum);
     if (blockedLinks.contains(link(from, envelope.to())) || random.nextDouble() < lossRate) {
       return;
     }
@@ -464,14 +462,6 @@ public final class Simulation {
     return Map.copyOf(coordinatorOfTerm);
   }
 
-  public Map<String, Integer> sentByType() {
-    return Map.copyOf(sentByType);
-  }
-
-  public void resetCounts() {
-    sentByType.clear();
-  }
-
   public List<String> transcript() {
     return List.copyOf(transcript);
   }
@@ -486,10 +476,6 @@ public final class Simulation {
 
   private void note(String line) {
     transcript.add(String.format("%7d ms  %s", now, line));
-  }
-
-  public SplittableRandom random() {
-    return random;
   }
 
   private static final class SimNode {
