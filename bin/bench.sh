@@ -3,6 +3,8 @@
 #
 #   bench.sh failover [TRIALS]   kill -9 the coordinator of 5 nodes TRIALS times (default 20); time until
 #                                every survivor agrees on the new coordinator: min / median / p90 / max
+#   bench.sh writes [SECONDS]    3 nodes; 1 client, then 64 clients, post writes to the coordinator for
+#                                SECONDS each (default 20): writes/s and latency p50 / p90 / p99 / max
 #
 # Each run starts its own cluster on free loopback ports under target/bench/ and stops it by PID.
 set -euo pipefail
@@ -11,5 +13,6 @@ build_if_needed
 cd "$ROOT"
 case ${1:-} in
   failover) shift; exec "${JAVA:-java}" -cp "$JAR" dev.bully.tools.FailoverBench "$@" ;;
-  *) sed -n '2,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  writes) shift; exec "${JAVA:-java}" -cp "$JAR" dev.bully.tools.WriteBench "$@" ;;
+  *) sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

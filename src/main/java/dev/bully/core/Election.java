@@ -8,7 +8,9 @@ import dev.bully.core.Message.Reject;
 import dev.bully.core.Message.TakeOver;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.random.RandomGenerator;
 
@@ -50,6 +52,8 @@ public final class Election {
   private final ReplicatedLog log;
   /** How far this node's log is known to match the current coordinator's (verified by an APPEND). */
   private long verifiedIndex;
+  /** The last index the coordinator followed here has said it holds. */
+  private long coordinatorLastIndex;
   private Leader leader;
   /** How much of this node's log its store has reported durable (the driver tells, after each write). */
   private long durableIndex;
@@ -92,7 +96,12 @@ public final class Election {
   }
 
   public Status status() {
-    return new Status(me, role, term, coordinatorId, log.last(), log.commitIndex(), lastHeartbeatMs);
+    long behind = role == Role.FOLLOWER && coordinatorId != 0 ? Math.max(0, coordinatorLastIndex - verifiedIndex) : 0;
+    Map<Integer, Long> followerMatch = new TreeMap<>();
+    if (role == Role.COORDINATOR) {
+      settings.memberIds().stream().filter(id -> id != me).forEach(id -> followerMatch.put(id, leader.matchIndex(id)));
+    }
+    return new Status(me, role, term, coordinatorId, log.last(), log.commitIndex(), lastHeartbeatMs, behind, followerMatch);
   }
 
   public DurableState durableState() {
@@ -503,6 +512,7 @@ public final class Election {
       return;
     }
     follow(sender, nowMs);
+    coordinatorLastIndex = heartbeat.log().index();
     // Same index and term means the same log up to there (log matching), so this log is verified that far.
     if (log.termAt(heartbeat.log().index()) == heartbeat.log().term()) {
       verifiedIndex = Math.max(verifiedIndex, heartbeat.log().index());
@@ -526,6 +536,7 @@ public final class Election {
       return;
     }
     follow(sender, nowMs);
+    coordinatorLastIndex = Math.max(coordinatorLastIndex, append.prevIndex() + append.entries().size());
     ReplicatedLog.AppendResult result = log.accept(append.prevIndex(), append.prevTerm(), append.entries());
     if (!result.ok()) {
       out.send(sender, new Message.Mismatch(me, term, result.index()));
@@ -560,6 +571,7 @@ public final class Election {
     if (coordinatorId != sender) {
       out.event(ProtocolEvent.follows(me, term, sender));
       verifiedIndex = 0;
+      coordinatorLastIndex = 0;
     }
     if (promisedTo == 0) {
       // The coordinator of this term won a majority; promising it keeps this node from backing a rival in the same term.

@@ -1,5 +1,7 @@
 package dev.bully.core;
 
+import java.util.Map;
+
 /**
  * A node's protocol state at one moment, as the API, the dashboard and the tests see it.
  *
@@ -10,7 +12,10 @@ package dev.bully.core;
  * @param log             the position of its last log entry
  * @param commitIndex     the highest index it knows to be committed
  * @param lastHeartbeatMs when it last heard its coordinator (its own time), or when it started
+ * @param behind          on a follower, how many of its coordinator's entries it does not have yet (as of the
+ *                        coordinator's last word); 0 on a coordinator and with no coordinator
+ * @param followerMatch   on a coordinator, how far each follower's log is known to match its own; empty elsewhere
  */
 public record Status(int nodeId, Role role, long term, int coordinatorId, LogPosition log, long commitIndex,
-                     long lastHeartbeatMs) {
+                     long lastHeartbeatMs, long behind, Map<Integer, Long> followerMatch) {
 }

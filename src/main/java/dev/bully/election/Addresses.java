@@ -1,5 +1,7 @@
 package dev.bully.election;
 
+import io.vertx.core.eventbus.DeliveryOptions;
+
 /** Event-bus addresses. Protocol traffic goes node to node; the dashboard listens on the two cluster.* ones. */
 public final class Addresses {
   /** Every node's status, published cluster-wide on each change and periodically. */
@@ -21,6 +23,16 @@ public final class Addresses {
   public static final String LOCAL_CHAOS = "bully.local.chaos";
 
   private Addresses() {
+  }
+
+  /**
+   * Delivery options for the node-local addresses. Without local-only delivery, the clustered event
+   * bus asks the cluster manager where an address lives on every send to an address that has no
+   * cluster-wide consumer: a blocking Hazelcast lookup on a worker thread, which waits for as long as
+   * the member owning that entry does not answer (a paused node stalls it for seconds).
+   */
+  public static DeliveryOptions local() {
+    return new DeliveryOptions().setLocalOnly(true);
   }
 
   /** Where node {@code id} receives protocol messages. */

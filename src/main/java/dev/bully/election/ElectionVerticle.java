@@ -8,6 +8,7 @@ import dev.bully.core.Output;
 import dev.bully.core.ProtocolEvent;
 import dev.bully.core.Status;
 import dev.bully.core.Write;
+import dev.bully.metrics.NodeMetrics;
 import dev.bully.store.NodeStore;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -18,6 +19,7 @@ import io.vertx.core.json.JsonObject;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,15 +49,19 @@ public final class ElectionVerticle extends VerticleBase {
   private final ChaosFaults faults = new ChaosFaults();
   private final TreeMap<String, Long> sentByType = new TreeMap<>();
   private final ClientWrites writes;
+  private final NodeMetrics metrics;
 
   private EventBus eventBus;
+  /** The configured nodes the cluster manager sees; messages to others are not sent. */
+  private Set<Integer> members = Set.of();
   private int persistsInFlight;
   private Future<Void> lastOutput = Future.succeededFuture();
 
-  public ElectionVerticle(NodeConfig config, NodeStore store, Election election) {
+  public ElectionVerticle(NodeConfig config, NodeStore store, Election election, NodeMetrics metrics) {
     this.config = config;
     this.store = store;
     this.election = election;
+    this.metrics = metrics;
     Set<Integer> ids = new HashSet<>();
     config.members().forEach(m -> ids.add(m.id()));
     this.codec = new MessageCodec(config.clusterName(), ids);
@@ -70,13 +76,15 @@ public final class ElectionVerticle extends VerticleBase {
     eventBus.<JsonArray>localConsumer(Addresses.MEMBERS, members -> {
       Set<Integer> ids = new HashSet<>();
       members.body().forEach(id -> ids.add((Integer) id));
+      this.members = Set.copyOf(ids);
       handle(election.membershipChanged(ids, nowMs()));
     });
     eventBus.localConsumer(Addresses.LOCAL_STATUS, request -> request.reply(statusJson()));
     eventBus.<JsonObject>localConsumer(Addresses.LOCAL_WRITE, this::onWrite);
     eventBus.<JsonObject>localConsumer(Addresses.LOCAL_READ, request -> request.reply(read(request.body())));
     eventBus.<String>localConsumer(Addresses.LOCAL_CHAOS, command -> command.reply(chaos(command.body())));
-    vertx.setPeriodic(STATUS_PUBLISH_MS, id -> eventBus.publish(Addresses.STATUS, statusJson()));
+    metrics.observe(election.status());
+    vertx.setPeriodic(STATUS_PUBLISH_MS, id -> publishStatus());
     vertx.setPeriodic(1, KEEP_ALIVE_MS, id -> keepConnectionsOpen());
     return protocol.completion();
   }
@@ -84,15 +92,25 @@ public final class ElectionVerticle extends VerticleBase {
   /** A client write from the HTTP API: taken here if this node leads, else where to go instead. */
   private void onWrite(io.vertx.core.eventbus.Message<JsonObject> request) {
     JsonObject body = request.body();
+    long arrivedNs = System.nanoTime();
+    Consumer<JsonObject> answer = reply -> {
+      int status = reply.getInteger("status");
+      if (status == 201) {
+        metrics.acknowledged(arrivedNs);
+      } else if (status == 503) {
+        metrics.unavailable();
+      }
+      request.reply(reply);
+    };
     if (!election.acceptsWrites()) {
       int coordinator = election.status().coordinatorId();
-      request.reply(coordinator != 0 && coordinator != config.nodeId()
+      answer.accept(coordinator != 0 && coordinator != config.nodeId()
           ? new JsonObject().put("status", 307).put("coordinatorId", coordinator)
           : ClientWrites.unavailable(coordinator == config.nodeId() ? "this node is handing over" : "there is no coordinator"));
       return;
     }
     Write write = new Write(body.getString("requestId"), body.getString("data"), System.currentTimeMillis());
-    writes.submit(write, ClientWrites.Concern.valueOf(body.getString("w")), request::reply);
+    writes.submit(write, ClientWrites.Concern.valueOf(body.getString("w")), answer);
   }
 
   /** Committed entries: {@code {index}} for one, {@code {from, limit}} for a range. */
@@ -110,7 +128,8 @@ public final class ElectionVerticle extends VerticleBase {
 
   private void keepConnectionsOpen() {
     JsonObject keepAlive = new JsonObject().put("type", KEEP_ALIVE).put("cluster", config.clusterName()).put("from", config.nodeId());
-    config.peers().forEach(peer -> eventBus.send(Addresses.node(config.clusterName(), peer.id()), keepAlive));
+    config.peers().stream().filter(peer -> members.contains(peer.id()))
+        .forEach(peer -> eventBus.send(Addresses.node(config.clusterName(), peer.id()), keepAlive));
   }
 
   private void onMessage(io.vertx.core.eventbus.Message<Object> delivery) {
@@ -185,6 +204,7 @@ public final class ElectionVerticle extends VerticleBase {
     }
     for (ProtocolEvent event : output.events()) {
       transcript.info(event.text());
+      metrics.event(event);
       eventBus.publish(Addresses.EVENTS, new JsonObject()
           .put("node", event.node())
           .put("term", event.term())
@@ -193,13 +213,21 @@ public final class ElectionVerticle extends VerticleBase {
           .put("ts", System.currentTimeMillis()));
     }
     if (output.statusChanged()) {
-      eventBus.publish(Addresses.STATUS, statusJson());
+      publishStatus();
     }
     writes.settle();
   }
 
+  /**
+   * Sends unless the cluster manager says the receiver is not a member: then no consumer can exist
+   * for its address, the event bus would look it up in the cluster manager on every try and drop
+   * the message anyway. The core treats it as a lost message, as it must any.
+   */
   private void send(Envelope envelope) {
     Message message = envelope.message();
+    if (!members.contains(envelope.to())) {
+      return;
+    }
     sentByType.merge(message.type(), 1L, Long::sum);
     eventBus.send(Addresses.node(config.clusterName(), envelope.to()), codec.encode(message));
   }
@@ -217,6 +245,11 @@ public final class ElectionVerticle extends VerticleBase {
     return new JsonObject().put("node", config.nodeId()).put("fault", command);
   }
 
+  private void publishStatus() {
+    metrics.observe(election.status());
+    eventBus.publish(Addresses.STATUS, statusJson());
+  }
+
   private JsonObject statusJson() {
     Status status = election.status();
     long now = nowMs();
@@ -229,9 +262,19 @@ public final class ElectionVerticle extends VerticleBase {
         .put("lastTerm", status.log().term())
         .put("lastIndex", status.log().index())
         .put("commitIndex", status.commitIndex())
+        .put("behind", status.behind())
+        .put("followers", followers(status))
         .put("lastHeartbeatAgoMs", status.coordinatorId() == status.nodeId() ? 0 : now - status.lastHeartbeatMs())
         .put("messagesSent", new JsonObject(new TreeMap<>(sentByType)))
         .put("ts", System.currentTimeMillis());
+  }
+
+  /** On a coordinator, each follower's match index and how many entries it lacks; empty elsewhere. */
+  private static JsonArray followers(Status status) {
+    JsonArray followers = new JsonArray();
+    status.followerMatch().forEach((id, match) -> followers.add(new JsonObject()
+        .put("id", id).put("matchIndex", match).put("lag", Math.max(0, status.log().index() - match))));
+    return followers;
   }
 
   /** Monotonic milliseconds: the core only ever compares durations. */

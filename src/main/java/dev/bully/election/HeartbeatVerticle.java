@@ -24,14 +24,14 @@ public final class HeartbeatVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    timerId = vertx.setPeriodic(tickMs, id -> vertx.eventBus().send(Addresses.TICK, null));
+    timerId = vertx.setPeriodic(tickMs, id -> vertx.eventBus().send(Addresses.TICK, null, Addresses.local()));
     cluster.onMembershipChange(this::relayMembers);
     relayMembers();
     return Future.succeededFuture();
   }
 
   private void relayMembers() {
-    vertx.eventBus().send(Addresses.MEMBERS, new JsonArray(cluster.memberIds().stream().toList()));
+    vertx.eventBus().send(Addresses.MEMBERS, new JsonArray(cluster.memberIds().stream().toList()), Addresses.local());
   }
 
   @Override

@@ -35,7 +35,7 @@ final class AdminRoutes {
         HttpErrors.send(ctx, 404, "unknown_fault", "No chaos fault '" + fault + "'; known: " + FAULTS);
         return;
       }
-      vertx.eventBus().<JsonObject>request(Addresses.LOCAL_CHAOS, fault)
+      vertx.eventBus().<JsonObject>request(Addresses.LOCAL_CHAOS, fault, Addresses.local())
           .onSuccess(reply -> ctx.json(reply.body()))
           .onFailure(ctx::fail);
     });

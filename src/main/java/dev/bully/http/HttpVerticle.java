@@ -3,6 +3,7 @@ package dev.bully.http;
 import dev.bully.cluster.ClusterView;
 import dev.bully.config.NodeConfig;
 import dev.bully.election.Addresses;
+import dev.bully.metrics.NodeMetrics;
 import dev.bully.store.NodeStore;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -14,13 +15,14 @@ import io.vertx.ext.healthchecks.Status;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.healthchecks.HealthCheckHandler;
+import io.vertx.micrometer.PrometheusScrapingHandler;
 import java.net.BindException;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The node's HTTP API: status and health for now. Routes answer JSON, and anything the router
+ * The node's HTTP API: status, the cluster snapshot, writes and reads, health, and admin. Routes answer JSON, and anything the router
  * cannot serve (unknown path, wrong method, a failure) is a JSON error, so a client never sees a
  * stack trace and the node keeps serving.
  */
@@ -31,18 +33,24 @@ public final class HttpVerticle extends VerticleBase {
   private final NodeConfig config;
   private final NodeStore store;
   private final ClusterView cluster;
+  private final NodeMetrics metrics;
   private HttpServer server;
+  private StatusBoard board;
 
-  public HttpVerticle(NodeConfig config, NodeStore store, ClusterView cluster) {
+  public HttpVerticle(NodeConfig config, NodeStore store, ClusterView cluster, NodeMetrics metrics) {
     this.config = config;
+    this.metrics = metrics;
     this.store = store;
     this.cluster = cluster;
   }
 
   @Override
   public Future<?> start() {
+    board = new StatusBoard(vertx);
     Router router = Router.router(vertx);
     router.get("/api/status").handler(this::status);
+    router.get("/api/cluster").handler(ctx -> ctx.json(board.snapshot()));
+    router.get("/metrics").handler(PrometheusScrapingHandler.create(metrics.registry()));
     new WritesRoutes(config, vertx).mount(router);
     new AdminRoutes(config).mount(vertx, router);
     router.get("/health/live").handler(HealthCheckHandler.create(vertx)
@@ -63,7 +71,7 @@ public final class HttpVerticle extends VerticleBase {
     });
 
     HttpServerOptions options = new HttpServerOptions().setHost(config.httpHost()).setPort(config.httpPort());
-    return vertx.createHttpServer(options).requestHandler(router).listen()
+    return board.start().compose(v -> vertx.createHttpServer(options).requestHandler(router).listen())
         .recover(failure -> Future.failedFuture(failure instanceof BindException
             ? new IllegalStateException("HTTP port " + config.httpPort() + " on " + config.httpHost() + " is already in use")
             : failure))
@@ -74,7 +82,7 @@ public final class HttpVerticle extends VerticleBase {
   }
 
   private void status(RoutingContext ctx) {
-    vertx.eventBus().<JsonObject>request(Addresses.LOCAL_STATUS, null).onSuccess(reply -> {
+    vertx.eventBus().<JsonObject>request(Addresses.LOCAL_STATUS, null, Addresses.local()).onSuccess(reply -> {
       Set<Integer> members = cluster.memberIds();
       JsonArray peers = new JsonArray();
       config.peers().forEach(peer -> peers.add(new JsonObject()

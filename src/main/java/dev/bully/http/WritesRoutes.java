@@ -3,7 +3,6 @@ package dev.bully.http;
 import dev.bully.config.NodeConfig;
 import dev.bully.election.Addresses;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonObject;
@@ -84,7 +83,7 @@ final class WritesRoutes {
       return;
     }
     JsonObject request = new JsonObject().put("data", data.encode()).put("requestId", key).put("w", concern);
-    vertx.eventBus().<JsonObject>request(Addresses.LOCAL_WRITE, request, new DeliveryOptions().setSendTimeout(WRITE_TIMEOUT_MS))
+    vertx.eventBus().<JsonObject>request(Addresses.LOCAL_WRITE, request, Addresses.local().setSendTimeout(WRITE_TIMEOUT_MS))
         .onSuccess(reply -> answer(ctx, reply.body()))
         .onFailure(e -> unavailable(ctx, "The write was not answered in time; retry with the same Idempotency-Key"));
   }
@@ -118,7 +117,7 @@ final class WritesRoutes {
       HttpErrors.send(ctx, 400, "invalid_parameter", "limit must be at most " + MAX_LIMIT);
       return;
     }
-    vertx.eventBus().<JsonObject>request(Addresses.LOCAL_READ, new JsonObject().put("from", from).put("limit", limit.intValue()))
+    vertx.eventBus().<JsonObject>request(Addresses.LOCAL_READ, new JsonObject().put("from", from).put("limit", limit.intValue()), Addresses.local())
         .onSuccess(reply -> ctx.json(reply.body()))
         .onFailure(ctx::fail);
   }
@@ -135,7 +134,7 @@ final class WritesRoutes {
       return;
     }
     long wanted = index;
-    vertx.eventBus().<JsonObject>request(Addresses.LOCAL_READ, new JsonObject().put("index", index)).onSuccess(reply -> {
+    vertx.eventBus().<JsonObject>request(Addresses.LOCAL_READ, new JsonObject().put("index", index), Addresses.local()).onSuccess(reply -> {
       JsonObject entry = reply.body().getJsonObject("entry");
       if (entry == null) {
         HttpErrors.send(ctx, 404, "not_found", "No committed entry " + wanted + " on this node (commit index "

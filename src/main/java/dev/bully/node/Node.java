@@ -10,6 +10,7 @@ import dev.bully.core.ReplicatedLog;
 import dev.bully.election.ElectionVerticle;
 import dev.bully.election.HeartbeatVerticle;
 import dev.bully.http.HttpVerticle;
+import dev.bully.metrics.NodeMetrics;
 import dev.bully.store.EmbeddedMongo;
 import dev.bully.store.NodeStore;
 import io.vertx.core.Future;
@@ -57,8 +58,10 @@ public final class Node {
 
   private Future<Node> joinAndDeploy() {
     HazelcastClusterManager clusterManager = new HazelcastClusterManager(ClusterSetup.hazelcastConfig(config));
+    NodeMetrics metrics = new NodeMetrics(config.nodeId(), config.peers().stream().map(Member::id).toList());
     return Vertx.builder()
-        .with(ClusterSetup.vertxOptions(config))
+        .with(ClusterSetup.vertxOptions(config).setMetricsOptions(metrics.vertxOptions()))
+        .withMetrics(metrics.vertxMetricsFactory())
         .withClusterManager(clusterManager)
         .buildClustered()
         .compose(v -> {
@@ -77,9 +80,9 @@ public final class Node {
               new SplittableRandom(), ElectionVerticle.nowMs());
           ClusterView cluster = new ClusterView(clusterManager.getHazelcastInstance());
           // The election verticle first, so its consumers exist before anything ticks or asks for status.
-          return vertx.deployVerticle(new ElectionVerticle(config, store, election))
+          return vertx.deployVerticle(new ElectionVerticle(config, store, election, metrics))
               .compose(id -> vertx.deployVerticle(new HeartbeatVerticle(cluster, config.heartbeatMs())))
-              .compose(id -> vertx.deployVerticle(new HttpVerticle(config, store, cluster)));
+              .compose(id -> vertx.deployVerticle(new HttpVerticle(config, store, cluster, metrics)));
         })
         .map(deploymentId -> this);
   }

@@ -1,0 +1,117 @@
+package dev.bully.metrics;
+
+import dev.bully.core.ProtocolEvent;
+import dev.bully.core.Role;
+import dev.bully.core.Status;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.micrometer.MetricsDomain;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * The node's Prometheus metrics, served at {@code GET /metrics}: Vert.x's own HTTP server and JVM
+ * meters (through vertx-micrometer-metrics), and the protocol's: writes by outcome, the commit
+ * latency histogram, protocol events by kind (elections among them), and gauges for term, role,
+ * log and commit index, and each follower's replication lag on the coordinator.
+ *
+ * <p>Gauges read the status the election verticle last handed over with {@link #observe}, so a
+ * scrape on another thread never touches the protocol's state.
+ */
+public final class NodeMetrics {
+  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final Counter acknowledged;
+  private final Counter unavailable;
+  private final Timer commitLatency;
+  private final Map<ProtocolEvent.Kind, Counter> events = new EnumMap<>(ProtocolEvent.Kind.class);
+  private volatile Status status;
+
+  public NodeMetrics(int nodeId, Iterable<Integer> peers) {
+    registry.config().commonTags("node", String.valueOf(nodeId));
+    acknowledged = Counter.builder("bully_writes").tag("outcome", "acknowledged")
+        .description("Client writes answered 201 (their write concern was met)").register(registry);
+    unavailable = Counter.builder("bully_writes").tag("outcome", "unavailable")
+        .description("Client writes answered 503 (no coordinator, or it stopped leading first)").register(registry);
+    commitLatency = Timer.builder("bully_write_commit")
+        .description("From a write's arrival at the coordinator to its acknowledgement")
+        .publishPercentileHistogram()
+        .minimumExpectedValue(Duration.ofMillis(1))
+        .maximumExpectedValue(Duration.ofSeconds(10))
+        .register(registry);
+    for (ProtocolEvent.Kind kind : ProtocolEvent.Kind.values()) {
+      events.put(kind, Counter.builder("bully_protocol_events").tag("kind", kind.name())
+          .description("Protocol events by kind; kind=ELECTION counts elections this node started").register(registry));
+    }
+    gauge("bully_term", "The node's current term", Status::term);
+    gauge("bully_last_index", "Index of the last entry in the node's log", s -> s.log().index());
+    gauge("bully_commit_index", "Highest index the node knows to be committed", Status::commitIndex);
+    gauge("bully_behind_entries", "On a follower, entries of its coordinator it does not have yet", Status::behind);
+    for (Role role : Role.values()) {
+      Gauge.builder("bully_role", this, m -> m.status != null && m.status.role() == role ? 1 : 0)
+          .tag("role", role.name()).description("1 for the node's current role").register(registry);
+    }
+    for (int peer : peers) {
+      Gauge.builder("bully_follower_lag_entries", this, m -> followerLag(m.status, peer))
+          .tag("follower", String.valueOf(peer))
+          .description("On the coordinator, entries a follower is known to lack; NaN elsewhere").register(registry);
+    }
+  }
+
+  /** Vert.x options that report Vert.x's HTTP server and JVM meters into this registry. */
+  public MicrometerMetricsOptions vertxOptions() {
+    MicrometerMetricsOptions options = new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true);
+    // The protocol's event-bus traffic and the store's client connection are measured by the protocol meters;
+    // Vert.x's per-message meters would cost more than they tell.
+    for (MetricsDomain domain : new MetricsDomain[] {MetricsDomain.EVENT_BUS, MetricsDomain.NET_CLIENT,
+        MetricsDomain.NET_SERVER, MetricsDomain.HTTP_CLIENT, MetricsDomain.DATAGRAM_SOCKET, MetricsDomain.NAMED_POOLS}) {
+      options.addDisabledMetricsCategory(domain);
+    }
+    return options;
+  }
+
+  public MicrometerMetricsFactory vertxMetricsFactory() {
+    return new MicrometerMetricsFactory(registry);
+  }
+
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
+  /** The latest status, for the gauges. */
+  public void observe(Status latest) {
+    status = latest;
+  }
+
+  public void event(ProtocolEvent event) {
+    events.get(event.kind()).increment();
+  }
+
+  public void acknowledged(long sinceNanos) {
+    acknowledged.increment();
+    commitLatency.record(System.nanoTime() - sinceNanos, TimeUnit.NANOSECONDS);
+  }
+
+  public void unavailable() {
+    unavailable.increment();
+  }
+
+  private void gauge(String name, String description, ToDoubleFunction<Status> value) {
+    Gauge.builder(name, this, m -> m.status == null ? Double.NaN : value.applyAsDouble(m.status))
+        .description(description).register(registry);
+  }
+
+  private static double followerLag(Status status, int follower) {
+    if (status == null || status.role() != Role.COORDINATOR || !status.followerMatch().containsKey(follower)) {
+      return Double.NaN;
+    }
+    return Math.max(0, status.log().index() - status.followerMatch().get(follower));
+  }
+}

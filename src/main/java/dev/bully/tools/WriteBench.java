@@ -1,0 +1,102 @@
+package dev.bully.tools;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * {@code bin/bench.sh writes [SECONDS]}: three real nodes; closed-loop clients post small JSON
+ * writes to the coordinator with the default write concern (majority), first one client, then 64,
+ * each for SECONDS (default 20) after a short warm-up. Prints acknowledged writes per second and the
+ * latency distribution of acknowledged writes; anything but 201 counts as an error.
+ */
+public final class WriteBench {
+  private static final Duration WARM_UP = Duration.ofSeconds(5);
+  private static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(60);
+
+  public static void main(String[] args) throws Exception {
+    int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 20;
+    Path dir = Files.createDirectories(Path.of("target", "bench", "writes-" + System.currentTimeMillis()));
+    try (LocalCluster cluster = new LocalCluster(dir, 3)) {
+      cluster.startAll();
+      cluster.awaitCoordinator(3, cluster.ids(), SETTLE_TIMEOUT);
+      URI target = URI.create(cluster.node(3).baseUrl() + "/api/writes");
+      System.out.println("writes: 3 nodes, POST /api/writes to coordinator 3, w=majority (logs in " + dir + ")");
+      HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+      run(http, target, 8, WARM_UP, "warm-up");
+      for (int clients : List.of(1, 64)) {
+        Result result = run(http, target, clients, Duration.ofSeconds(seconds), "measured");
+        System.out.printf("writes: %2d client%s %d s: %d acknowledged, %.0f writes/s, latency ms p50 %.2f / p90 %.2f / p99 %.2f / max %.2f, errors %s%n",
+            clients, clients == 1 ? " " : "s", seconds, result.latenciesNs.size(), result.latenciesNs.size() / (double) seconds,
+            ms(result, 50), ms(result, 90), ms(result, 99), ms(result, 100), result.errors.isEmpty() ? "none" : result.errors);
+      }
+      long commitIndex = cluster.node(3).status().getLong("commitIndex");
+      System.out.printf("writes: coordinator's commit index at the end: %d%n", commitIndex);
+    }
+  }
+
+  /** Latencies of acknowledged writes, sorted; failures counted by HTTP status or exception. */
+  private record Result(List<Long> latenciesNs, Map<String, Long> errors) {
+  }
+
+  private static Result run(HttpClient http, URI target, int clients, Duration duration, String label) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(clients);
+    long endNs = System.nanoTime() + duration.toNanos();
+    Map<String, Long> errors = new ConcurrentHashMap<>();
+    List<Future<List<Long>>> workers = new ArrayList<>();
+    for (int c = 0; c < clients; c++) {
+      int client = c;
+      workers.add(pool.submit(() -> {
+        List<Long> latencies = new ArrayList<>();
+        long sequence = 0;
+        while (System.nanoTime() < endNs) {
+          String body = "{\"client\":" + client + ",\"seq\":" + sequence++ + ",\"run\":\"" + label + "\"}";
+          HttpRequest request = HttpRequest.newBuilder(target)
+              .header("Content-Type", "application/json")
+              .timeout(Duration.ofSeconds(10))
+              .POST(HttpRequest.BodyPublishers.ofString(body))
+              .build();
+          long startNs = System.nanoTime();
+          try {
+            HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() == 201) {
+              latencies.add(System.nanoTime() - startNs);
+            } else {
+              errors.merge("HTTP " + response.statusCode(), 1L, Long::sum);
+            }
+          } catch (IOException e) {
+            errors.merge(e.getClass().getSimpleName(), 1L, Long::sum);
+          }
+        }
+        return latencies;
+      }));
+    }
+    List<Long> all = new ArrayList<>();
+    for (Future<List<Long>> worker : workers) {
+      all.addAll(worker.get());
+    }
+    pool.shutdown();
+    all.sort(null);
+    return new Result(all, new TreeMap<>(errors));
+  }
+
+  private static double ms(Result result, int percentile) {
+    if (result.latenciesNs.isEmpty()) {
+      return Double.NaN;
+    }
+    return FailoverBench.percentile(result.latenciesNs, percentile) / 1e6;
+  }
+}
