@@ -239,6 +239,7 @@ public final class Election {
     if (role == Role.COORDINATOR && handingOverTo == 0 && !writes.isEmpty()) {
       out.append(log.appendNew(term, writes), log.lastIndex());
       out.sendAll(leader.appends(nowMs));
+      out.shipsOwnEntries();
     }
     return finish();
   }
@@ -712,6 +713,7 @@ public final class Election {
     leader = new Leader(settings, log, term, durableIndex, nowMs);
     out.append(log.appendNew(term, List.of(Write.NOOP)), log.lastIndex());
     out.sendAll(leader.appends(nowMs));
+    out.shipsOwnEntries();
   }
 
   private void setRole(Role next) {

@@ -10,10 +10,18 @@ import java.util.List;
  * receiver could have observed. After a log write the driver reports it back with
  * {@link Election#localPersisted}. {@link #commitIndex()} is the new commit index, or -1 when it
  * did not move; writes up to it can be acknowledged once the output is durable.
+ *
+ * <p>One exception to "persist, then send": when {@link #sendsFirst()}, the driver may send the
+ * messages at once, while the log write is still on its way to the store. That is a coordinator
+ * shipping entries of its own term that it has just appended (a new term's no-op, client writes),
+ * with no term or promise to persist and nothing removed. It is safe because the coordinator
+ * counts its own copy toward a majority only once its store reported it durable; if it crashes
+ * first, the entries are uncommitted entries that followers may hold and it may lack, which the
+ * log-matching rules already handle (Raft's leader writes to its disk in parallel the same way).
  */
 public record Output(DurableState persist, LogWrite logWrite, List<Envelope> messages, List<ProtocolEvent> events,
-                     boolean statusChanged, long commitIndex) {
-  public static final Output NONE = new Output(null, null, List.of(), List.of(), false, -1);
+                     boolean statusChanged, long commitIndex, boolean sendsFirst) {
+  public static final Output NONE = new Output(null, null, List.of(), List.of(), false, -1, false);
 
   public Output {
     messages = List.copyOf(messages);

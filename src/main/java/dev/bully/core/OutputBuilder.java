@@ -15,6 +15,7 @@ final class OutputBuilder {
   private long lastIndex = -1;
   private final List<Envelope> messages = new ArrayList<>();
   private final List<ProtocolEvent> events = new ArrayList<>();
+  private boolean shipsOwnEntries;
 
   OutputBuilder(long termAtStart) {
     this.termAtStart = termAtStart;
@@ -22,6 +23,11 @@ final class OutputBuilder {
 
   void persist() {
     persist = true;
+  }
+
+  /** The coordinator appended entries of its own term and ships them in this output (see {@link Output#sendsFirst()}). */
+  void shipsOwnEntries() {
+    shipsOwnEntries = true;
   }
 
   void statusChanged() {
@@ -66,6 +72,7 @@ final class OutputBuilder {
     if (!persist && logWrite == null && !changed && messages.isEmpty() && events.isEmpty() && commitIndex < 0) {
       return Output.NONE;
     }
-    return new Output(persist ? state : null, logWrite, messages, events, changed, commitIndex);
+    boolean sendsFirst = shipsOwnEntries && !persist && removed.isEmpty();
+    return new Output(persist ? state : null, logWrite, messages, events, changed, commitIndex, sendsFirst);
   }
 }

@@ -40,6 +40,8 @@ public final class ElectionVerticle extends VerticleBase {
    * would pay for opening event-bus connections (tens of ms each) in the middle of the failover.
    */
   private static final long KEEP_ALIVE_MS = 5_000;
+  /** EX_SOFTWARE: the node stopped itself rather than act on a state its store does not hold. */
+  static final int FAIL_STOP_EXIT_CODE = 70;
   static final String KEEP_ALIVE = "KEEPALIVE";
 
   private final NodeConfig config;
@@ -55,6 +57,8 @@ public final class ElectionVerticle extends VerticleBase {
   /** The configured nodes the cluster manager sees; messages to others are not sent. */
   private Set<Integer> members = Set.of();
   private int persistsInFlight;
+  /** Outputs with a term or promise still on their way to the store: nothing sends before them. */
+  private int statePersistsInFlight;
   private Future<Void> lastOutput = Future.succeededFuture();
 
   public ElectionVerticle(NodeConfig config, NodeStore store, Election election, NodeMetrics metrics) {
@@ -71,6 +75,8 @@ public final class ElectionVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     eventBus = vertx.eventBus();
+    // A core invariant that throws means this node's state cannot be trusted: stop, do not retry on every tick.
+    context.exceptionHandler(failure -> failStop("an unexpected failure in the protocol: " + failure, failure));
     MessageConsumer<Object> protocol = eventBus.consumer(Addresses.node(config.clusterName(), config.nodeId()), this::onMessage);
     eventBus.localConsumer(Addresses.TICK, tick -> handle(election.tick(nowMs())));
     eventBus.<JsonArray>localConsumer(Addresses.MEMBERS, members -> {
@@ -150,40 +156,60 @@ public final class ElectionVerticle extends VerticleBase {
     handle(election.step(message, nowMs()));
   }
 
-  /** Persists, then dispatches, in order; the future completes once the output is durable and sent. */
+  /**
+   * Persists, then sends, in order; the future completes once the output is durable and sent. An
+   * output that {@link Output#sendsFirst() sends first} sends at once, unless a term or promise is
+   * still on its way to the store; its events still wait for its write.
+   */
   private Future<Void> handle(Output output) {
     if (output.isEmpty()) {
       return Future.succeededFuture();
     }
     if (!output.needsPersisting() && persistsInFlight == 0) {
-      dispatch(output);
+      sendMessages(output);
+      record(output);
       return Future.succeededFuture();
     }
     boolean persists = output.needsPersisting();
-    if (persists) {
-      persistsInFlight++;
+    boolean savesState = output.persist() != null;
+    boolean sentEarly = output.sendsFirst() && statePersistsInFlight == 0;
+    if (sentEarly) {
+      sendMessages(output);
     }
+    persistsInFlight += persists ? 1 : 0;
+    statePersistsInFlight += savesState ? 1 : 0;
     lastOutput = lastOutput
         .compose(v -> persists ? persist(output) : Future.<Void>succeededFuture())
         .andThen(done -> {
-          if (persists) {
-            persistsInFlight--;
-          }
+          persistsInFlight -= persists ? 1 : 0;
+          statePersistsInFlight -= savesState ? 1 : 0;
         })
         .map(v -> {
-          dispatch(output);
+          if (!sentEarly) {
+            sendMessages(output);
+          }
+          record(output);
           if (output.logWrite() != null) {
             handle(election.localPersisted(output.logWrite().lastIndex(), nowMs()));
           }
           return (Void) null;
         })
         .recover(failure -> {
-          // Nothing that depended on the lost write was sent; the protocol treats it as a lost message.
-          log.error("Node {} could not persist {} {}; its messages were not sent", config.nodeId(), output.persist(),
-              output.logWrite(), failure);
+          failStop("its store failed to persist " + (output.logWrite() != null ? output.logWrite() : output.persist()), failure);
           return Future.succeededFuture();
         });
     return lastOutput;
+  }
+
+  /**
+   * The protocol's state and the store no longer agree (a write failed), or the core refused an
+   * input as impossible: going on could break what the node promised, so it stops as if it had
+   * crashed, and a restart recovers from what the store holds.
+   */
+  private void failStop(String why, Throwable cause) {
+    log.error("Node {} stops: {}", config.nodeId(), why, cause);
+    transcript.info("Node {} stops: {}", config.nodeId(), why);
+    Runtime.getRuntime().halt(FAIL_STOP_EXIT_CODE);
   }
 
   /** The log first, then the term and promise; each is durable when its future completes. */
@@ -192,8 +218,8 @@ public final class ElectionVerticle extends VerticleBase {
     return logWritten.compose(v -> output.persist() == null ? Future.<Void>succeededFuture() : store.saveState(output.persist()));
   }
 
-  /** Sends the output's messages and records its events; runs only once its state is durable. */
-  private void dispatch(Output output) {
+  /** Sends the output's messages; once its state is durable, or before for an output that sends first. */
+  private void sendMessages(Output output) {
     boolean dieAfterAnnouncing = faults.diesDuringAnnouncement(output);
     for (Envelope envelope : output.messages()) {
       send(envelope);
@@ -202,6 +228,10 @@ public final class ElectionVerticle extends VerticleBase {
         Runtime.getRuntime().halt(137);
       }
     }
+  }
+
+  /** Logs and publishes the output's events and status, and answers the client writes it settled. */
+  private void record(Output output) {
     for (ProtocolEvent event : output.events()) {
       transcript.info(event.text());
       metrics.event(event);

@@ -13,6 +13,7 @@ import dev.bully.core.Output;
 import dev.bully.core.ProtocolEvent;
 import dev.bully.core.Role;
 import dev.bully.core.Status;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -62,6 +63,8 @@ public final class Simulation {
   long delayMaxMs = 2;
   double slowRate;
   long slowDelayMaxMs = 100;
+  /** How long a store write takes, at most (each takes a random while up to this). */
+  long persistMaxMs = 3;
 
   private Consumer<ProtocolEvent> eventHook = e -> { };
 
@@ -119,6 +122,8 @@ public final class Simulation {
     node.up = false;
     node.paused = false;
     node.inbox.clear();
+    node.pending.clear();
+    node.writeWaitsForResume = false;
     node.incarnation++;
     note("-- node " + id + " crashed");
   }
@@ -145,6 +150,10 @@ public final class Simulation {
     }
     node.paused = false;
     note("-- node " + id + " resumed");
+    if (node.writeWaitsForResume) {
+      node.writeWaitsForResume = false;
+      completeHead(node, node.incarnation);
+    }
     apply(node, node.election.tick(now));
     List<Message> waiting = new ArrayList<>(node.inbox);
     node.inbox.clear();
@@ -216,6 +225,9 @@ public final class Simulation {
     node.up = true;
     node.paused = false;
     node.incarnation++;
+    node.intendedLog.clear();
+    node.intendedLog.addAll(node.log);
+    node.intendedDurable = node.durable;
     node.election = new Election(settings[id], node.durable, new ReplicatedLog(node.log, 0),
         new SplittableRandom(random.nextLong()), now);
     node.checkedCommit = 0;
@@ -314,53 +326,124 @@ public final class Simulation {
 
   // ---------------------------------------------------------------- effects and invariants
 
-  /** Persist, then send, then record, then report the log write back: the order the real driver follows. */
+  /**
+   * What the real driver does with an output: one store write at a time, in order, each taking a
+   * random while ({@link #persistMaxMs}); an output's messages leave once its write is durable, or at
+   * once when it {@link Output#sendsFirst() sends first}; then its events, then the log write is
+   * reported back. An output with nothing to persist waits behind earlier ones. A crash loses the
+   * writes still queued; a paused node's writes wait until it resumes.
+   */
   private void apply(SimNode node, Output output) {
+    if (!output.needsPersisting() && node.pending.isEmpty()) {
+      record(node, output);
+      sendAll(node, output, false);
+      checkInvariants(node);
+      return;
+    }
+    boolean early = output.sendsFirst() && node.pending.stream().noneMatch(p -> p.output().persist() != null);
+    if (early) {
+      sendAll(node, output, false);
+    }
     if (output.logWrite() != null) {
-      writeLog(node, output.logWrite());
+      writeLog(node, node.intendedLog, output.logWrite(), null);
+    }
+    if (output.persist() != null) {
+      node.intendedDurable = output.persist();
+    }
+    node.pending.add(new Pending(output, early));
+    checkInvariants(node);
+    if (node.pending.size() == 1) {
+      persistHead(node);
+    }
+  }
+
+  private void persistHead(SimNode node) {
+    Pending head = node.pending.peek();
+    if (!head.output().needsPersisting()) {
+      completeHead(node, node.incarnation);
+      return;
+    }
+    int incarnation = node.incarnation;
+    schedule(now + random.nextLong(persistMaxMs + 1), () -> completeHead(node, incarnation));
+  }
+
+  private void completeHead(SimNode node, int incarnation) {
+    if (node.incarnation != incarnation || !node.up) {
+      return; // the process died with the write in flight: it never reached the store
+    }
+    if (node.paused) {
+      node.writeWaitsForResume = true;
+      return;
+    }
+    Output output = node.pending.peek().output();
+    boolean sent = node.pending.peek().sentEarly();
+    if (output.logWrite() != null) {
+      writeLog(node, node.log, output.logWrite(), node.rolledBack);
     }
     if (output.persist() != null) {
       node.durable = output.persist();
     }
+    record(node, output);
+    if (!sent) {
+      sendAll(node, output, true);
+    }
+    node.pending.poll();
+    if (output.logWrite() != null) {
+      apply(node, node.election.localPersisted(output.logWrite().lastIndex(), now));
+    }
+    if (!node.pending.isEmpty() && node.up) {
+      persistHead(node);
+    }
+  }
+
+  private void record(SimNode node, Output output) {
     for (ProtocolEvent event : output.events()) {
       transcript.add(String.format("%7d ms  %s", now, event.text()));
       eventHook.accept(event);
     }
+  }
+
+  /** Sends an output's messages; unless its own write just completed, no term or promise may be pending then. */
+  private void sendAll(SimNode node, Output output, boolean afterItsWrite) {
+    if (!afterItsWrite && !node.durable.equals(node.intendedDurable) && !output.messages().isEmpty()) {
+      throw violation("node " + node.id + " sends " + output.messages().get(0).message().type()
+          + " while its term and promise " + node.intendedDurable + " are not durable yet (" + node.durable + ")");
+    }
     for (Envelope envelope : output.messages()) {
       send(node.id, envelope);
     }
-    checkInvariants(node);
-    if (output.logWrite() != null && node.up) {
-      apply(node, node.election.localPersisted(output.logWrite().lastIndex(), now));
-    }
   }
 
-  private void writeLog(SimNode node, LogWrite write) {
+  /** Applies a log write to {@code log} (the store, or the log the node means to have), checking it fits. */
+  private void writeLog(SimNode node, List<LogEntry> log, LogWrite write, List<LogEntry> rolledBack) {
     if (!write.removed().isEmpty()) {
       int from = (int) write.removed().get(0).index();
-      List<LogEntry> tail = node.log.subList(from - 1, node.log.size());
+      List<LogEntry> tail = log.subList(from - 1, log.size());
       if (!tail.equals(write.removed())) {
-        throw violation("node " + node.id + " rolls back " + write.removed() + " but its store holds " + tail);
+        throw violation("node " + node.id + " rolls back " + write.removed() + " but its log holds " + tail);
       }
-      node.rolledBack.addAll(tail);
+      if (rolledBack != null) {
+        rolledBack.addAll(tail);
+      }
       tail.clear();
     }
     for (LogEntry entry : write.appended()) {
-      if (entry.index() != node.log.size() + 1) {
-        throw violation("node " + node.id + " appends entry " + entry.index() + " after " + node.log.size());
+      if (entry.index() != log.size() + 1) {
+        throw violation("node " + node.id + " appends entry " + entry.index() + " after " + log.size());
       }
-      node.log.add(entry);
+      log.add(entry);
     }
   }
 
   private void checkInvariants(SimNode node) {
     Status status = node.election.status();
+    // A term the node acted on but never stored may be forgotten by a crash (nothing was sent for it); a stored one never.
     if (status.term() < node.highestTerm) {
       throw violation("node " + node.id + "'s term went down from " + node.highestTerm + " to " + status.term());
     }
-    node.highestTerm = status.term();
-    if (node.durable.term() != status.term()) {
-      throw violation("node " + node.id + " acts in term " + status.term() + " but persisted " + node.durable.term());
+    node.highestTerm = Math.max(node.highestTerm, node.durable.term());
+    if (node.intendedDurable.term() != status.term()) {
+      throw violation("node " + node.id + " acts in term " + status.term() + " but is persisting " + node.intendedDurable.term());
     }
     if (status.role() == Role.COORDINATOR) {
       Integer previous = coordinatorOfTerm.putIfAbsent(status.term(), node.id);
@@ -371,9 +454,12 @@ public final class Simulation {
         checkLeaderCompleteness(node, status.term());
       }
     }
-    if (status.log().index() != node.log.size()
-        || (!node.log.isEmpty() && !node.log.get(node.log.size() - 1).position().equals(status.log()))) {
-      throw violation("node " + node.id + " acts on log " + status.log() + " but its store ends at " + node.log.size());
+    List<LogEntry> log = node.intendedLog;
+    if (status.log().index() != log.size() || (!log.isEmpty() && !log.get(log.size() - 1).position().equals(status.log()))) {
+      throw violation("node " + node.id + " acts on log " + status.log() + " but its writes end at " + log.size());
+    }
+    if (status.role() == Role.COORDINATOR && node.election.durableIndex() > node.log.size()) {
+      throw violation("node " + node.id + " counts itself up to " + node.election.durableIndex() + " but its store ends at " + node.log.size());
     }
     if (status.commitIndex() > node.checkedCommit) {
       for (LogEntry entry : node.election.committed(node.checkedCommit + 1, (int) (status.commitIndex() - node.checkedCommit))) {
@@ -391,8 +477,9 @@ public final class Simulation {
 
   /** A node that just won must hold every entry committed so far, or a committed entry could be lost. */
   private void checkLeaderCompleteness(SimNode node, long term) {
+    List<LogEntry> log = node.intendedLog;
     for (LogEntry entry : committed.values()) {
-      if (entry.index() > node.log.size() || !node.log.get((int) entry.index() - 1).equals(entry)) {
+      if (entry.index() > log.size() || !log.get((int) entry.index() - 1).equals(entry)) {
         throw violation("node " + node.id + " won term " + term + " without committed " + entry);
       }
     }
@@ -481,19 +568,30 @@ public final class Simulation {
   private static final class SimNode {
     final int id;
     Election election;
+    /** What the store holds. */
     DurableState durable = DurableState.INITIAL;
     final List<LogEntry> log = new ArrayList<>();
+    /** What the store will hold once the queued writes are done: what the node acts on. */
+    DurableState intendedDurable = DurableState.INITIAL;
+    final List<LogEntry> intendedLog = new ArrayList<>();
+    final ArrayDeque<Pending> pending = new ArrayDeque<>();
+    boolean writeWaitsForResume;
     final List<LogEntry> rolledBack = new ArrayList<>();
     long checkedCommit;
     boolean up;
     boolean paused;
     int incarnation;
+    /** The highest term this node's store has held. */
     long highestTerm;
     final List<Message> inbox = new ArrayList<>();
 
     SimNode(int id) {
       this.id = id;
     }
+  }
+
+  /** An output waiting for the store, and whether its messages already left. */
+  private record Pending(Output output, boolean sentEarly) {
   }
 
   private record Event(long atMs, long sequence, Runnable action) implements Comparable<Event> {
