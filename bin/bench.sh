@@ -5,6 +5,9 @@
 #                                every survivor agrees on the new coordinator: min / median / p90 / max
 #   bench.sh writes [SECONDS]    3 nodes; 1 client, then 64 clients, post writes to the coordinator for
 #                                SECONDS each (default 20): writes/s and latency p50 / p90 / p99 / max
+#                                (load from hey when installed, as in the etcd peer scripts)
+#   bench.sh catchup [ENTRIES]   3 nodes; node 1 is stopped while the others commit ENTRIES writes
+#                                (default 100000), then restarted: entries/s until it holds them all
 #
 # Each run starts its own cluster on free loopback ports under target/bench/ and stops it by PID.
 set -euo pipefail
@@ -14,5 +17,6 @@ cd "$ROOT"
 case ${1:-} in
   failover) shift; exec "${JAVA:-java}" -cp "$JAR" dev.bully.tools.FailoverBench "$@" ;;
   writes) shift; exec "${JAVA:-java}" -cp "$JAR" dev.bully.tools.WriteBench "$@" ;;
-  *) sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  catchup) shift; exec "${JAVA:-java}" -cp "$JAR" dev.bully.tools.CatchUpBench "$@" ;;
+  *) sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

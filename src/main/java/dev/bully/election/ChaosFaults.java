@@ -3,15 +3,23 @@ package dev.bully.election;
 import dev.bully.core.Message;
 import dev.bully.core.Output;
 import dev.bully.core.ProtocolEvent;
+import java.util.Collection;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Faults that no signal can make, armed through the admin chaos API (only when chaos is enabled
- * and the request carries the admin token): die in the middle of announcing a win, or die on the
- * first election message. Dying is {@code Runtime.halt}, as abrupt as kill -9.
+ * and the request carries the admin token): die in the middle of announcing a win, die on the
+ * first election message, or drop protocol traffic to and from chosen nodes (a network partition,
+ * one-way or both ways) until healed. Dying is {@code Runtime.halt}, as abrupt as kill -9. Dropped
+ * traffic is only the protocol's: the cluster manager still sees the node as a member, as it would
+ * across a partition that cuts the application's connections but not its own.
  */
 final class ChaosFaults {
   private boolean dieDuringAnnouncement;
   private boolean dieDuringElection;
+  private final Set<Integer> dropTo = new TreeSet<>();
+  private final Set<Integer> dropFrom = new TreeSet<>();
 
   void armDieDuringAnnouncement() {
     dieDuringAnnouncement = true;
@@ -24,6 +32,30 @@ final class ChaosFaults {
   /** Whether this output announces a win that the node must not finish announcing. */
   boolean diesDuringAnnouncement(Output output) {
     return dieDuringAnnouncement && output.events().stream().anyMatch(e -> e.kind() == ProtocolEvent.Kind.COORDINATOR);
+  }
+
+  /** From now on, drops what this node sends to {@code to} and what it receives from {@code from}. */
+  void drop(Collection<Integer> to, Collection<Integer> from) {
+    dropTo.addAll(to);
+    dropFrom.addAll(from);
+  }
+
+  void heal() {
+    dropTo.clear();
+    dropFrom.clear();
+  }
+
+  boolean dropsTo(int node) {
+    return dropTo.contains(node);
+  }
+
+  boolean dropsFrom(int node) {
+    return dropFrom.contains(node);
+  }
+
+  /** What is dropped now, for the admin API's answer. */
+  String describeDrops() {
+    return dropTo.isEmpty() && dropFrom.isEmpty() ? "nothing dropped" : "dropping to " + dropTo + ", from " + dropFrom;
   }
 
   boolean diesOnElectionMessage(Message message) {

@@ -19,6 +19,7 @@ import io.vertx.core.json.JsonObject;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -88,7 +89,7 @@ public final class ElectionVerticle extends VerticleBase {
     eventBus.localConsumer(Addresses.LOCAL_STATUS, request -> request.reply(statusJson()));
     eventBus.<JsonObject>localConsumer(Addresses.LOCAL_WRITE, this::onWrite);
     eventBus.<JsonObject>localConsumer(Addresses.LOCAL_READ, request -> request.reply(read(request.body())));
-    eventBus.<String>localConsumer(Addresses.LOCAL_CHAOS, command -> command.reply(chaos(command.body())));
+    eventBus.<JsonObject>localConsumer(Addresses.LOCAL_CHAOS, command -> command.reply(chaos(command.body())));
     metrics.observe(election.status());
     vertx.setPeriodic(STATUS_PUBLISH_MS, id -> publishStatus());
     vertx.setPeriodic(1, KEEP_ALIVE_MS, id -> keepConnectionsOpen());
@@ -148,6 +149,9 @@ public final class ElectionVerticle extends VerticleBase {
     } catch (MessageCodec.InvalidMessage e) {
       log.warn("Node {} rejected a message: {} ({})", config.nodeId(), e.getMessage(), delivery.body());
       return;
+    }
+    if (faults.dropsFrom(message.from())) {
+      return; // a chaos partition
     }
     if (faults.diesOnElectionMessage(message)) {
       transcript.info("Node {} dies during the election (chaos), on {} from node {}", config.nodeId(), message.type(), message.from());
@@ -255,24 +259,50 @@ public final class ElectionVerticle extends VerticleBase {
    */
   private void send(Envelope envelope) {
     Message message = envelope.message();
-    if (!members.contains(envelope.to())) {
+    if (!members.contains(envelope.to()) || faults.dropsTo(envelope.to())) {
       return;
     }
     sentByType.merge(message.type(), 1L, Long::sum);
     eventBus.send(Addresses.node(config.clusterName(), envelope.to()), codec.encode(message));
   }
 
-  private JsonObject chaos(String command) {
-    switch (command) {
+  /** A chaos command from the admin API: {@code {fault, to?, from?}}; answers what it did. */
+  private JsonObject chaos(JsonObject command) {
+    String fault = command.getString("fault");
+    JsonObject reply = new JsonObject().put("node", config.nodeId()).put("fault", fault);
+    switch (fault) {
       case "start-election" -> handle(election.startElectionNow(nowMs()));
       case "die-during-announcement" -> faults.armDieDuringAnnouncement();
       case "die-during-election" -> faults.armDieDuringElection();
+      case "isolate" -> {
+        Set<Integer> everyone = new TreeSet<>();
+        config.peers().forEach(peer -> everyone.add(peer.id()));
+        faults.drop(everyone, everyone);
+        reply.put("network", faults.describeDrops());
+      }
+      case "drop" -> {
+        faults.drop(ids(command.getJsonArray("to")), ids(command.getJsonArray("from")));
+        reply.put("network", faults.describeDrops());
+      }
+      case "heal" -> {
+        faults.heal();
+        reply.put("network", faults.describeDrops());
+      }
       default -> {
-        return new JsonObject().put("error", "unknown_fault").put("message", "No chaos fault named '" + command + "'");
+        return new JsonObject().put("error", "unknown_fault").put("message", "No chaos fault named '" + fault + "'");
       }
     }
-    transcript.info("Node {} received chaos command '{}'", config.nodeId(), command);
-    return new JsonObject().put("node", config.nodeId()).put("fault", command);
+    transcript.info("Node {} received chaos command '{}'{}", config.nodeId(), fault,
+        reply.containsKey("network") ? ": " + reply.getString("network") : "");
+    return reply;
+  }
+
+  private static Set<Integer> ids(JsonArray array) {
+    Set<Integer> ids = new TreeSet<>();
+    if (array != null) {
+      array.forEach(id -> ids.add(((Number) id).intValue()));
+    }
+    return ids;
   }
 
   private void publishStatus() {

@@ -3,6 +3,7 @@ package dev.bully.http;
 import dev.bully.config.NodeConfig;
 import dev.bully.election.Addresses;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -16,7 +17,8 @@ import java.util.Set;
  * {@code Authorization: Bearer <admin.token>}.
  */
 final class AdminRoutes {
-  private static final Set<String> FAULTS = Set.of("start-election", "die-during-announcement", "die-during-election");
+  private static final Set<String> FAULTS = Set.of("start-election", "die-during-announcement", "die-during-election",
+      "isolate", "drop", "heal");
 
   private final NodeConfig config;
 
@@ -35,10 +37,40 @@ final class AdminRoutes {
         HttpErrors.send(ctx, 404, "unknown_fault", "No chaos fault '" + fault + "'; known: " + FAULTS);
         return;
       }
-      vertx.eventBus().<JsonObject>request(Addresses.LOCAL_CHAOS, fault, Addresses.local())
+      JsonObject command = new JsonObject().put("fault", fault);
+      if (fault.equals("drop")) {
+        try {
+          command.put("to", nodeIds(ctx.request().getParam("to"))).put("from", nodeIds(ctx.request().getParam("from")));
+        } catch (IllegalArgumentException e) {
+          HttpErrors.send(ctx, 400, "invalid_parameter", e.getMessage());
+          return;
+        }
+      }
+      vertx.eventBus().<JsonObject>request(Addresses.LOCAL_CHAOS, command, Addresses.local())
           .onSuccess(reply -> ctx.json(reply.body()))
           .onFailure(ctx::fail);
     });
+  }
+
+  /** {@code "2,3"} as node ids of this cluster; empty when absent. */
+  private JsonArray nodeIds(String list) {
+    JsonArray ids = new JsonArray();
+    if (list == null || list.isBlank()) {
+      return ids;
+    }
+    for (String item : list.split(",")) {
+      int id;
+      try {
+        id = Integer.parseInt(item.trim());
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("'" + item.trim() + "' is not a node id; expected e.g. to=2,3");
+      }
+      if (config.member(id).isEmpty()) {
+        throw new IllegalArgumentException("Node " + id + " is not in cluster.nodes");
+      }
+      ids.add(id);
+    }
+    return ids;
   }
 
   private void authorize(RoutingContext ctx) {

@@ -29,6 +29,7 @@ import org.slf4j.LoggerFactory;
 public final class HttpVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(HttpVerticle.class);
   private static final long HEALTH_CHECK_TIMEOUT_MS = 2_000;
+  private static final int MAX_ROLLBACK_LIMIT = 10_000;
 
   private final NodeConfig config;
   private final NodeStore store;
@@ -50,6 +51,7 @@ public final class HttpVerticle extends VerticleBase {
     Router router = Router.router(vertx);
     router.get("/api/status").handler(this::status);
     router.get("/api/cluster").handler(ctx -> ctx.json(board.snapshot()));
+    router.get("/api/rollback").handler(this::rollback);
     router.get("/metrics").handler(PrometheusScrapingHandler.create(metrics.registry()));
     new WritesRoutes(config, vertx).mount(router);
     new AdminRoutes(config).mount(vertx, router);
@@ -91,6 +93,24 @@ public final class HttpVerticle extends VerticleBase {
           .put("member", members.contains(peer.id()))));
       ctx.json(reply.body().copy().put("peers", peers));
     }).onFailure(ctx::fail);
+  }
+
+  /** Entries this node moved to its rollback collection, oldest first: {@code {entries: [...]}}. */
+  private void rollback(RoutingContext ctx) {
+    String raw = ctx.request().getParam("limit", "1000");
+    int limit;
+    try {
+      limit = Integer.parseInt(raw);
+    } catch (NumberFormatException e) {
+      limit = -1;
+    }
+    if (limit < 1 || limit > MAX_ROLLBACK_LIMIT) {
+      HttpErrors.send(ctx, 400, "invalid_parameter", "limit must be a whole number from 1 to " + MAX_ROLLBACK_LIMIT + ", not '" + raw + "'");
+      return;
+    }
+    store.rolledBack(limit)
+        .onSuccess(entries -> ctx.json(new JsonObject().put("entries", new JsonArray(entries))))
+        .onFailure(ctx::fail);
   }
 
   @Override

@@ -176,6 +176,18 @@ public final class NodeStore {
     });
   }
 
+  /**
+   * What this node moved out of its log, oldest first: each entry as written, with
+   * {@code replacedInTerm} (the term whose coordinator's log replaced it) and {@code rolledBackAt}.
+   */
+  public Future<List<JsonObject>> rolledBack(int limit) {
+    FindOptions options = new FindOptions().setSort(new JsonObject().put("rolledBackAt", 1).put("index", 1)).setLimit(limit);
+    return mongo.findWithOptions(ROLLBACK, new JsonObject(), options).map(docs -> {
+      docs.forEach(doc -> doc.remove("_id"));
+      return docs;
+    });
+  }
+
   /** Closes the client; the embedded server itself is closed by its owner. */
   public void close() {
     onClose.run();

@@ -22,6 +22,10 @@ import java.util.concurrent.Future;
  * writes to the coordinator with the default write concern (majority), first one client, then 64,
  * each for SECONDS (default 20) after a short warm-up. Prints acknowledged writes per second and the
  * latency distribution of acknowledged writes; anything but 201 counts as an error.
+ *
+ * <p>The load comes from {@code hey} when it is installed (Debian package {@code hey}), the same
+ * generator the etcd peer measurements use, so the figures compare side by side; otherwise from
+ * Java's HttpClient, which costs noticeably more CPU on this 2-core machine.
  */
 public final class WriteBench {
   private static final Duration WARM_UP = Duration.ofSeconds(5);
@@ -35,10 +39,12 @@ public final class WriteBench {
       cluster.awaitCoordinator(3, cluster.ids(), SETTLE_TIMEOUT);
       URI target = URI.create(cluster.node(3).baseUrl() + "/api/writes");
       System.out.println("writes: 3 nodes, POST /api/writes to coordinator 3, w=majority (logs in " + dir + ")");
+      boolean hey = heyInstalled();
+      System.out.println("writes: load from " + (hey ? "hey" : "Java's HttpClient (install hey for figures comparable with etcd's)"));
       HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
       run(http, target, 8, WARM_UP, "warm-up");
       for (int clients : List.of(1, 64)) {
-        Result result = run(http, target, clients, Duration.ofSeconds(seconds), "measured");
+        Result result = hey ? hey(target, clients, seconds) : run(http, target, clients, Duration.ofSeconds(seconds), "measured");
         System.out.printf("writes: %2d client%s %d s: %d acknowledged, %.0f writes/s, latency ms p50 %.2f / p90 %.2f / p99 %.2f / max %.2f, errors %s%n",
             clients, clients == 1 ? " " : "s", seconds, result.latenciesNs.size(), result.latenciesNs.size() / (double) seconds,
             ms(result, 50), ms(result, 90), ms(result, 99), ms(result, 100), result.errors.isEmpty() ? "none" : result.errors);
@@ -91,6 +97,45 @@ public final class WriteBench {
     pool.shutdown();
     all.sort(null);
     return new Result(all, new TreeMap<>(errors));
+  }
+
+  private static boolean heyInstalled() {
+    try {
+      return new ProcessBuilder("hey").redirectErrorStream(true).start().waitFor() >= 0;
+    } catch (IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  /** Runs hey and reads every request's outcome from its CSV output. */
+  private static Result hey(URI target, int clients, int seconds) throws IOException, InterruptedException {
+    Process hey = new ProcessBuilder("hey", "-z", seconds + "s", "-c", String.valueOf(clients), "-m", "POST",
+        "-T", "application/json", "-d", "{\"bench\":\"hey\",\"clients\":" + clients + "}", "-o", "csv", target.toString())
+        .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    List<Long> latencies = new ArrayList<>();
+    Map<String, Long> errors = new TreeMap<>();
+    try (var lines = new java.io.BufferedReader(new java.io.InputStreamReader(hey.getInputStream()))) {
+      String line = lines.readLine(); // header: response-time,DNS+dialup,DNS,Request-write,Response-delay,Response-read,status-code,offset
+      while ((line = lines.readLine()) != null) {
+        String[] fields = line.split(",");
+        if (fields.length < 7) {
+          continue;
+        }
+        if (fields[6].equals("201")) {
+          latencies.add((long) (Double.parseDouble(fields[0]) * 1e9));
+        } else {
+          errors.merge("HTTP " + fields[6], 1L, Long::sum);
+        }
+      }
+    }
+    if (hey.waitFor() != 0) {
+      throw new IllegalStateException("hey exited with " + hey.exitValue());
+    }
+    latencies.sort(null);
+    return new Result(latencies, errors);
   }
 
   private static double ms(Result result, int percentile) {
