@@ -612,11 +612,14 @@ public final class Election {
   // ---------------------------------------------------------------- coordinator
 
   private void coordinatorTick(long nowMs) {
-    if (nowMs - coordinatorSinceMs >= settings.failureTimeoutMs()) {
-      Set<Integer> reachable = peers.heardWithin(settings.failureTimeoutMs(), nowMs);
+    // Twice the followers' timeout: a loaded but healthy majority keeps its coordinator, and a cut-off one still
+    // steps down long before anything it takes could commit (it cannot: no majority acknowledges it).
+    long window = 2 * settings.failureTimeoutMs();
+    if (nowMs - coordinatorSinceMs >= window) {
+      Set<Integer> reachable = peers.heardWithin(window, nowMs);
       reachable.add(me);
       if (reachable.size() < settings.majority()) {
-        out.event(ProtocolEvent.steppedDownNoMajority(me, term, reachable, settings.majority(), settings.failureTimeoutMs()));
+        out.event(ProtocolEvent.steppedDownNoMajority(me, term, reachable, settings.majority(), window));
         becomeFollower(0);
         lastHeartbeatMs = nowMs;
         return;

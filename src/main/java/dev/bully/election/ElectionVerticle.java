@@ -57,7 +57,6 @@ public final class ElectionVerticle extends VerticleBase {
   private EventBus eventBus;
   /** The configured nodes the cluster manager sees; messages to others are not sent. */
   private Set<Integer> members = Set.of();
-  private int persistsInFlight;
   /** Outputs with a term or promise still on their way to the store: nothing sends before them. */
   private int statePersistsInFlight;
   private Future<Void> lastOutput = Future.succeededFuture();
@@ -169,7 +168,9 @@ public final class ElectionVerticle extends VerticleBase {
     if (output.isEmpty()) {
       return Future.succeededFuture();
     }
-    if (!output.needsPersisting() && persistsInFlight == 0) {
+    if (!output.needsPersisting() && statePersistsInFlight == 0) {
+      // Nothing of its own to store, and no term or promise on its way: it may pass log writes still in flight
+      // (a heartbeat's ACK must not wait behind a follower's slow store, or its coordinator would think it gone).
       sendMessages(output);
       record(output);
       return Future.succeededFuture();
@@ -180,12 +181,10 @@ public final class ElectionVerticle extends VerticleBase {
     if (sentEarly) {
       sendMessages(output);
     }
-    persistsInFlight += persists ? 1 : 0;
     statePersistsInFlight += savesState ? 1 : 0;
     lastOutput = lastOutput
         .compose(v -> persists ? persist(output) : Future.<Void>succeededFuture())
         .andThen(done -> {
-          persistsInFlight -= persists ? 1 : 0;
           statePersistsInFlight -= savesState ? 1 : 0;
         })
         .map(v -> {

@@ -35,7 +35,10 @@ public final class NodeMetrics {
   private volatile Status status;
 
   public NodeMetrics(int nodeId, Iterable<Integer> peers) {
-    registry.config().commonTags("node", String.valueOf(nodeId));
+    // No common "node" tag: Vert.x's own gauges are keyed without it and would be registered twice. A scraper
+    // labels each target (instance) anyway; bully_node_info says which node answered.
+    Gauge.builder("bully_node_info", () -> 1).tag("node", String.valueOf(nodeId))
+        .description("Which node this is").register(registry);
     acknowledged = Counter.builder("bully_writes").tag("outcome", "acknowledged")
         .description("Client writes answered 201 (their write concern was met)").register(registry);
     unavailable = Counter.builder("bully_writes").tag("outcome", "unavailable")

@@ -330,11 +330,11 @@ public final class Simulation {
    * What the real driver does with an output: one store write at a time, in order, each taking a
    * random while ({@link #persistMaxMs}); an output's messages leave once its write is durable, or at
    * once when it {@link Output#sendsFirst() sends first}; then its events, then the log write is
-   * reported back. An output with nothing to persist waits behind earlier ones. A crash loses the
+   * reported back. An output with nothing to persist waits only behind earlier term or promise writes. A crash loses the
    * writes still queued; a paused node's writes wait until it resumes.
    */
   private void apply(SimNode node, Output output) {
-    if (!output.needsPersisting() && node.pending.isEmpty()) {
+    if (!output.needsPersisting() && node.pending.stream().noneMatch(p -> p.output().persist() != null)) {
       record(node, output);
       sendAll(node, output, false);
       checkInvariants(node);
