@@ -17,6 +17,7 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -46,7 +47,6 @@ public final class ElectionVerticle extends VerticleBase {
   static final String KEEP_ALIVE = "KEEPALIVE";
 
   private final NodeConfig config;
-  private final NodeStore store;
   private final Election election;
   private final MessageCodec codec;
   private final ChaosFaults faults = new ChaosFaults();
@@ -57,19 +57,17 @@ public final class ElectionVerticle extends VerticleBase {
   private EventBus eventBus;
   /** The configured nodes the cluster manager sees; messages to others are not sent. */
   private Set<Integer> members = Set.of();
-  /** Outputs with a term or promise still on their way to the store: nothing sends before them. */
-  private int statePersistsInFlight;
-  private Future<Void> lastOutput = Future.succeededFuture();
+  private final StoreQueue storeQueue;
 
   public ElectionVerticle(NodeConfig config, NodeStore store, Election election, NodeMetrics metrics) {
     this.config = config;
-    this.store = store;
     this.election = election;
     this.metrics = metrics;
     Set<Integer> ids = new HashSet<>();
     config.members().forEach(m -> ids.add(m.id()));
     this.codec = new MessageCodec(config.clusterName(), ids);
     this.writes = new ClientWrites(config.nodeId(), election, this::handle);
+    this.storeQueue = new StoreQueue(store, this::written, failure -> failStop("its store failed a write", failure));
   }
 
   @Override
@@ -168,40 +166,31 @@ public final class ElectionVerticle extends VerticleBase {
     if (output.isEmpty()) {
       return Future.succeededFuture();
     }
-    if (!output.needsPersisting() && statePersistsInFlight == 0) {
+    if (!output.needsPersisting() && !storeQueue.statePending()) {
       // Nothing of its own to store, and no term or promise on its way: it may pass log writes still in flight
       // (a heartbeat's ACK must not wait behind a follower's slow store, or its coordinator would think it gone).
       sendMessages(output);
       record(output);
       return Future.succeededFuture();
     }
-    boolean persists = output.needsPersisting();
-    boolean savesState = output.persist() != null;
-    boolean sentEarly = output.sendsFirst() && statePersistsInFlight == 0;
+    boolean sentEarly = output.sendsFirst() && !storeQueue.statePending();
     if (sentEarly) {
       sendMessages(output);
     }
-    statePersistsInFlight += savesState ? 1 : 0;
-    lastOutput = lastOutput
-        .compose(v -> persists ? persist(output) : Future.<Void>succeededFuture())
-        .andThen(done -> {
-          statePersistsInFlight -= savesState ? 1 : 0;
-        })
-        .map(v -> {
-          if (!sentEarly) {
-            sendMessages(output);
-          }
-          record(output);
-          if (output.logWrite() != null) {
-            handle(election.localPersisted(output.logWrite().lastIndex(), nowMs()));
-          }
-          return (Void) null;
-        })
-        .recover(failure -> {
-          failStop("its store failed to persist " + (output.logWrite() != null ? output.logWrite() : output.persist()), failure);
-          return Future.succeededFuture();
-        });
-    return lastOutput;
+    return storeQueue.add(output, sentEarly);
+  }
+
+  /** A store write is durable: the outputs it covered send (unless they did), record, and the core learns it. */
+  private void written(List<StoreQueue.Queued> outputs, long lastIndex) {
+    for (StoreQueue.Queued queued : outputs) {
+      if (!queued.sentEarly()) {
+        sendMessages(queued.output());
+      }
+      record(queued.output());
+    }
+    if (lastIndex >= 0) {
+      handle(election.localPersisted(lastIndex, nowMs()));
+    }
   }
 
   /**
@@ -213,12 +202,6 @@ public final class ElectionVerticle extends VerticleBase {
     log.error("Node {} stops: {}", config.nodeId(), why, cause);
     transcript.info("Node {} stops: {}", config.nodeId(), why);
     Runtime.getRuntime().halt(FAIL_STOP_EXIT_CODE);
-  }
-
-  /** The log first, then the term and promise; each is durable when its future completes. */
-  private Future<Void> persist(Output output) {
-    Future<Void> logWritten = output.logWrite() == null ? Future.succeededFuture() : store.write(output.logWrite());
-    return logWritten.compose(v -> output.persist() == null ? Future.<Void>succeededFuture() : store.saveState(output.persist()));
   }
 
   /** Sends the output's messages; once its state is durable, or before for an output that sends first. */

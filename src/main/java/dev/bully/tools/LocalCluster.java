@@ -35,6 +35,7 @@ public final class LocalCluster implements AutoCloseable {
   private final List<Integer> ports;
   private final String name;
   private final Map<Integer, NodeProcess> running = new TreeMap<>();
+  private final Thread shutdownHook = new Thread(this::stopAll, "local-cluster-stop");
 
   public LocalCluster(Path dir, int size) {
     this(dir, size, new JsonObject());
@@ -49,6 +50,8 @@ public final class LocalCluster implements AutoCloseable {
     for (int id = 1; id <= size; id++) {
       writeConfig(id, extra);
     }
+    // Ctrl-C on a scenario or a benchmark must not leave its nodes running.
+    Runtime.getRuntime().addShutdownHook(shutdownHook);
   }
 
   public Path dir() {
@@ -200,8 +203,18 @@ public final class LocalCluster implements AutoCloseable {
     }
   }
 
+  /** Stops every node this cluster started, by PID. */
   @Override
   public void close() {
+    stopAll();
+    try {
+      Runtime.getRuntime().removeShutdownHook(shutdownHook);
+    } catch (IllegalStateException e) {
+      // already shutting down: the hook is running or has run
+    }
+  }
+
+  private synchronized void stopAll() {
     running.values().forEach(NodeProcess::close);
   }
 }

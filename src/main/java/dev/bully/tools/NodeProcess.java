@@ -36,6 +36,11 @@ public final class NodeProcess implements AutoCloseable {
   public static NodeProcess start(int id, int httpPort, Path conf, Path workDir, Path log) {
     List<String> command = new ArrayList<>(List.of("java"));
     command.addAll(JVM_OPTIONS);
+    // e.g. -Dbully.node.jvmArgs="-XX:StartFlightRecording=settings=profile,filename=node.jfr" to profile every node
+    String extra = System.getProperty("bully.node.jvmArgs", "").trim();
+    if (!extra.isEmpty()) {
+      command.addAll(List.of(extra.split("\\s+")));
+    }
     command.addAll(List.of("-jar", JAR.toAbsolutePath().toString(), "-conf", conf.toString()));
     try {
       Process process = new ProcessBuilder(command)

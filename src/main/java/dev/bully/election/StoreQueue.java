@@ -1,0 +1,113 @@
+package dev.bully.election;
+
+import dev.bully.core.DurableState;
+import dev.bully.core.LogEntry;
+import dev.bully.core.LogWrite;
+import dev.bully.core.Output;
+import dev.bully.store.NodeStore;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Consumer;
+
+/**
+ * The election verticle's store writes, in the order the core asked for them, one at a time.
+ * Outputs that only append to the log, queued behind a running write, are merged into the next
+ * write: a follower that receives batches faster than its store commits them pays one insert and
+ * one commit for all of them. Once a write is durable, its outputs are handed back in order.
+ *
+ * <p>An output that saves a term or promise is written on its own (its log write first, then the
+ * state), so no entry of a later output ever reaches the store before the state it followed.
+ */
+final class StoreQueue {
+  /** An output waiting for the store; {@code sentEarly} when its messages already left. */
+  record Queued(Output output, boolean sentEarly, Promise<Void> done) {
+  }
+
+  /** What the verticle does once a write is durable: the outputs it covered, and the log's last index (-1 if untouched). */
+  interface Durable {
+    void written(List<Queued> outputs, long lastIndex);
+  }
+
+  private final NodeStore store;
+  private final Durable onDurable;
+  private final Consumer<Throwable> onFailure;
+  private final ArrayDeque<Queued> queue = new ArrayDeque<>();
+  private boolean writing;
+  private int statesPending;
+
+  StoreQueue(NodeStore store, Durable onDurable, Consumer<Throwable> onFailure) {
+    this.store = store;
+    this.onDurable = onDurable;
+    this.onFailure = onFailure;
+  }
+
+  /** Whether a term or promise is queued or being written: nothing may be sent before it is durable. */
+  boolean statePending() {
+    return statesPending > 0;
+  }
+
+  /** Queues an output; the future completes once it is durable and handed back. */
+  Future<Void> add(Output output, boolean sentEarly) {
+    Promise<Void> done = Promise.promise();
+    queue.add(new Queued(output, sentEarly, done));
+    statesPending += output.persist() != null ? 1 : 0;
+    if (!writing) {
+      writeNext();
+    }
+    return done.future();
+  }
+
+  private void writeNext() {
+    if (queue.isEmpty()) {
+      writing = false;
+      return;
+    }
+    writing = true;
+    List<Queued> group = takeGroup();
+    LogWrite logWrite = merge(group);
+    DurableState state = group.get(0).output().persist();
+    Future<Void> logWritten = logWrite == null ? Future.succeededFuture() : store.write(logWrite);
+    logWritten
+        .compose(v -> state == null ? Future.<Void>succeededFuture() : store.saveState(state))
+        .onSuccess(v -> {
+          statesPending -= state != null ? 1 : 0;
+          onDurable.written(group, logWrite == null ? -1 : logWrite.lastIndex());
+          group.forEach(q -> q.done().complete());
+          writeNext();
+        })
+        .onFailure(onFailure::accept);
+  }
+
+  /** The head; unless it saves state, also every output after it that only appends, or stores nothing. */
+  private List<Queued> takeGroup() {
+    List<Queued> group = new ArrayList<>();
+    group.add(queue.poll());
+    if (group.get(0).output().persist() != null) {
+      return group;
+    }
+    while (!queue.isEmpty()) {
+      Output next = queue.peek().output();
+      boolean onlyAppends = next.persist() == null && (next.logWrite() == null || next.logWrite().removed().isEmpty());
+      if (!onlyAppends) {
+        break;
+      }
+      group.add(queue.poll());
+    }
+    return group;
+  }
+
+  private static LogWrite merge(List<Queued> group) {
+    List<LogWrite> writes = group.stream().map(q -> q.output().logWrite()).filter(Objects::nonNull).toList();
+    if (writes.size() <= 1) {
+      return writes.isEmpty() ? null : writes.get(0);
+    }
+    List<LogEntry> appended = new ArrayList<>();
+    writes.forEach(w -> appended.addAll(w.appended()));
+    LogWrite first = writes.get(0);
+    return new LogWrite(first.removed(), first.replacedInTerm(), appended, writes.get(writes.size() - 1).lastIndex());
+  }
+}
