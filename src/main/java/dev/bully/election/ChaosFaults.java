@@ -58,6 +58,20 @@ final class ChaosFaults {
     return dropTo.isEmpty() && dropFrom.isEmpty() ? "nothing dropped" : "dropping to " + dropTo + ", from " + dropFrom;
   }
 
+  /**
+   * SIGSTOPs this process for {@code ms}, like a pause from outside: a detached shell is told to
+   * SIGCONT it first, since a stopped process cannot wake itself.
+   */
+  static void pauseThisProcess(long ms) {
+    long pid = ProcessHandle.current().pid();
+    try {
+      new ProcessBuilder("sh", "-c", "sleep " + (ms / 1000.0) + "; kill -CONT " + pid).start();
+      new ProcessBuilder("kill", "-STOP", String.valueOf(pid)).start();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("could not pause node process " + pid, e);
+    }
+  }
+
   boolean diesOnElectionMessage(Message message) {
     return dieDuringElection && (message instanceof Message.Election || message instanceof Message.Claim);
   }

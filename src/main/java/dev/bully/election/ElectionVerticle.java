@@ -44,6 +44,9 @@ public final class ElectionVerticle extends VerticleBase {
   private static final long KEEP_ALIVE_MS = 5_000;
   /** EX_SOFTWARE: the node stopped itself rather than act on a state its store does not hold. */
   static final int FAIL_STOP_EXIT_CODE = 70;
+  /** Chaos that stops this process waits this long, so the admin request is answered first. */
+  private static final long DIE_AFTER_REPLY_MS = 50;
+  private static final long DEFAULT_PAUSE_MS = 3_000;
   static final String KEEP_ALIVE = "KEEPALIVE";
 
   private final NodeConfig config;
@@ -269,6 +272,15 @@ public final class ElectionVerticle extends VerticleBase {
       case "heal" -> {
         faults.heal();
         reply.put("network", faults.describeDrops());
+      }
+      case "die" -> vertx.setTimer(DIE_AFTER_REPLY_MS, id -> {
+        transcript.info("Node {} dies (chaos)", config.nodeId());
+        Runtime.getRuntime().halt(137);
+      });
+      case "pause" -> {
+        long ms = command.getLong("ms", DEFAULT_PAUSE_MS);
+        vertx.setTimer(DIE_AFTER_REPLY_MS, id -> ChaosFaults.pauseThisProcess(ms));
+        reply.put("pausedMs", ms);
       }
       default -> {
         return new JsonObject().put("error", "unknown_fault").put("message", "No chaos fault named '" + fault + "'");

@@ -18,7 +18,7 @@ import java.util.Set;
  */
 final class AdminRoutes {
   private static final Set<String> FAULTS = Set.of("start-election", "die-during-announcement", "die-during-election",
-      "isolate", "drop", "heal");
+      "isolate", "drop", "heal", "die", "pause");
 
   private final NodeConfig config;
 
@@ -38,6 +38,20 @@ final class AdminRoutes {
         return;
       }
       JsonObject command = new JsonObject().put("fault", fault);
+      if (fault.equals("pause")) {
+        String raw = ctx.request().getParam("ms", "3000");
+        long ms;
+        try {
+          ms = Long.parseLong(raw);
+        } catch (NumberFormatException e) {
+          ms = -1;
+        }
+        if (ms < 100 || ms > 600_000) {
+          HttpErrors.send(ctx, 400, "invalid_parameter", "ms must be a whole number of milliseconds from 100 to 600000, not '" + raw + "'");
+          return;
+        }
+        command.put("ms", ms);
+      }
       if (fault.equals("drop")) {
         try {
           command.put("to", nodeIds(ctx.request().getParam("to"))).put("from", nodeIds(ctx.request().getParam("from")));

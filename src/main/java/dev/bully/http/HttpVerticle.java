@@ -14,6 +14,12 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.healthchecks.Status;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.ext.bridge.PermittedOptions;
+import io.vertx.ext.web.handler.CorsHandler;
+import io.vertx.ext.web.handler.StaticHandler;
+import io.vertx.ext.web.handler.sockjs.SockJSBridgeOptions;
+import io.vertx.ext.web.handler.sockjs.SockJSHandler;
 import io.vertx.ext.web.healthchecks.HealthCheckHandler;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 import java.net.BindException;
@@ -30,6 +36,10 @@ public final class HttpVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(HttpVerticle.class);
   private static final long HEALTH_CHECK_TIMEOUT_MS = 2_000;
   private static final int MAX_ROLLBACK_LIMIT = 10_000;
+  /** The dashboard in the jar (from web/). */
+  private static final String WEBROOT = "webroot";
+  /** The SockJS browser client from its WebJar; the version is sockjs-client.version in pom.xml. */
+  private static final String SOCKJS_CLIENT = "META-INF/resources/webjars/sockjs-client/1.6.1/dist";
 
   private final NodeConfig config;
   private final NodeStore store;
@@ -49,10 +59,19 @@ public final class HttpVerticle extends VerticleBase {
   public Future<?> start() {
     board = new StatusBoard(vertx);
     Router router = Router.router(vertx);
+    // The dashboard may be served by any node and talk to the others (reconnecting, chaos buttons): only this
+    // cluster's own nodes are allowed origins.
+    CorsHandler cors = CorsHandler.create().addOrigins(config.members().stream().map(m -> m.httpUrl()).toList())
+        .allowedMethod(HttpMethod.GET).allowedMethod(HttpMethod.POST)
+        .allowedHeader("Authorization").allowedHeader("Content-Type");
+    router.route().handler(cors);
     router.get("/api/status").handler(this::status);
-    router.get("/api/cluster").handler(ctx -> ctx.json(board.snapshot()));
+    router.get("/api/cluster").handler(this::cluster);
     router.get("/api/rollback").handler(this::rollback);
     router.get("/metrics").handler(PrometheusScrapingHandler.create(metrics.registry()));
+    router.route("/eventbus/*").subRouter(SockJSHandler.create(vertx).bridge(outboundOnly()));
+    router.get("/vendor/sockjs/*").handler(StaticHandler.create(SOCKJS_CLIENT));
+    router.get("/*").handler(StaticHandler.create(WEBROOT).setCachingEnabled(false));
     new WritesRoutes(config, vertx).mount(router);
     new AdminRoutes(config).mount(vertx, router);
     router.get("/health/live").handler(HealthCheckHandler.create(vertx)
@@ -93,6 +112,27 @@ public final class HttpVerticle extends VerticleBase {
           .put("member", members.contains(peer.id()))));
       ctx.json(reply.body().copy().put("peers", peers));
     }).onFailure(ctx::fail);
+  }
+
+  /**
+   * The bridge lets browsers listen on the two published addresses and nothing else: no inbound
+   * address is permitted, so nothing a browser sends reaches the protocol.
+   */
+  private static SockJSBridgeOptions outboundOnly() {
+    return new SockJSBridgeOptions()
+        .addOutboundPermitted(new PermittedOptions().setAddress(Addresses.STATUS))
+        .addOutboundPermitted(new PermittedOptions().setAddress(Addresses.EVENTS));
+  }
+
+  /** What this node heard from the whole cluster, and the configured nodes, for the dashboard's first paint. */
+  private void cluster(RoutingContext ctx) {
+    JsonArray configured = new JsonArray();
+    config.members().forEach(m -> configured.add(new JsonObject().put("id", m.id()).put("url", m.httpUrl())));
+    ctx.json(board.snapshot()
+        .put("cluster", config.clusterName())
+        .put("servedBy", config.nodeId())
+        .put("chaosEnabled", config.chaosEnabled())
+        .put("configured", configured));
   }
 
   /** Entries this node moved to its rollback collection, oldest first: {@code {entries: [...]}}. */
