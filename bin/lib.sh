@@ -5,7 +5,7 @@ JAR="$ROOT/target/bully-node.jar"
 CDS_ARCHIVE="$ROOT/target/bully-node.jsa"
 
 build_if_needed() {
-  if [[ ! -f $JAR ]] || [[ -n $(find "$ROOT/src/main" "$ROOT/pom.xml" -newer "$JAR" -print -quit) ]]; then
+  if [[ ! -f $JAR ]] || [[ -n $(find "$ROOT/src/main" "$ROOT/web" "$ROOT/pom.xml" -newer "$JAR" -print -quit) ]]; then
     echo "Building $JAR ..."
     rm -f "$CDS_ARCHIVE"
     (cd "$ROOT" && mvn -B -q -DskipTests package) || { echo "the build failed" >&2; exit 1; }

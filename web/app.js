@@ -110,7 +110,13 @@ function absorb(snapshot) {
   for (const status of snapshot.nodes) {
     const seenAt = now - status.ageMs;
     const known = state.statuses.get(status.nodeId);
-    if (!known || known.seenAt < seenAt) state.statuses.set(status.nodeId, { status, seenAt });
+    if (!known || known.seenAt < seenAt) {
+      state.statuses.set(status.nodeId, { status, seenAt });
+      const series = state.terms.get(status.nodeId) || [];
+      series.push([seenAt, status.term]);
+      series.sort((a, b) => a[0] - b[0]);
+      state.terms.set(status.nodeId, series);
+    }
   }
   if (state.events.length === 0) state.events = snapshot.events.slice(0, MAX_EVENTS);
   document.getElementById('cluster-name').textContent = state.cluster;
@@ -166,9 +172,7 @@ function renderNodes() {
     const role = roleOf(node.id, now);
     const known = state.statuses.get(node.id);
     const status = known ? known.status : null;
-    const sinceHeartbeat = status
-      ? (status.role === 'COORDINATOR' ? '—' : (status.lastHeartbeatAgoMs + now - known.seenAt) + ' ms')
-      : '—';
+    const sinceHeartbeat = status ? (status.role === 'COORDINATOR' ? '—' : status.lastHeartbeatAgoMs + ' ms ago') : '—';
     const rows = [
       ['term', status ? status.term : '—'],
       ['follows', status && status.coordinatorId != null ? 'node ' + status.coordinatorId : '—'],

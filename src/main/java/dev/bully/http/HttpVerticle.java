@@ -63,7 +63,8 @@ public final class HttpVerticle extends VerticleBase {
     // cluster's own nodes are allowed origins.
     CorsHandler cors = CorsHandler.create().addOrigins(config.members().stream().map(m -> m.httpUrl()).toList())
         .allowedMethod(HttpMethod.GET).allowedMethod(HttpMethod.POST)
-        .allowedHeader("Authorization").allowedHeader("Content-Type");
+        .allowedHeader("Authorization").allowedHeader("Content-Type")
+        .allowCredentials(true); // SockJS sends its cross-origin requests with credentials
     router.route().handler(cors);
     router.get("/api/status").handler(this::status);
     router.get("/api/cluster").handler(this::cluster);
