@@ -189,7 +189,10 @@ function renderNodes() {
         el('button', { onclick: () => chaos(node, 'die') }, 'kill'),
         el('button', { onclick: () => chaos(node, 'pause?ms=5000') }, 'pause 5 s'),
         el('button', { onclick: () => chaos(node, 'isolate') }, 'isolate'),
-        el('button', { onclick: () => chaos(node, 'heal') }, 'heal')));
+        el('button', { onclick: () => chaos(node, 'heal') }, 'heal'),
+        el('button', { onclick: () => chaos(node, 'start-election'), title: 'start an election now, as if it had noticed a failure' }, 'elect'),
+        el('button', { onclick: () => chaos(node, 'die-during-announcement'), title: 'die while announcing its next win (seed case 3a)' }, 'die announcing'),
+        el('button', { onclick: () => chaos(node, 'die-during-election'), title: 'die on the next election message (seed case 3b)' }, 'die electing')));
     }
     return card;
   });
