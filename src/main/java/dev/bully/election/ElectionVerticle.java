@@ -77,7 +77,14 @@ public final class ElectionVerticle extends VerticleBase {
   public Future<?> start() {
     eventBus = vertx.eventBus();
     // A core invariant that throws means this node's state cannot be trusted: stop, do not retry on every tick.
-    context.exceptionHandler(failure -> failStop("an unexpected failure in the protocol: " + failure, failure));
+    // Anything else (the event bus or a driver bug) is logged, and the node goes on.
+    context.exceptionHandler(failure -> {
+      if (thrownByCore(failure)) {
+        failStop("the protocol core refused an input: " + failure, failure);
+      } else {
+        log.error("Node {}: unexpected failure outside the protocol core", config.nodeId(), failure);
+      }
+    });
     MessageConsumer<Object> protocol = eventBus.consumer(Addresses.node(config.clusterName(), config.nodeId()), this::onMessage);
     eventBus.localConsumer(Addresses.TICK, tick -> handle(election.tick(nowMs())));
     eventBus.<JsonArray>localConsumer(Addresses.MEMBERS, members -> {
@@ -196,6 +203,11 @@ public final class ElectionVerticle extends VerticleBase {
     }
   }
 
+  private static boolean thrownByCore(Throwable failure) {
+    StackTraceElement[] trace = failure.getStackTrace();
+    return trace.length > 0 && trace[0].getClassName().startsWith(Election.class.getPackageName() + ".");
+  }
+
   /**
    * The protocol's state and the store no longer agree (a write failed), or the core refused an
    * input as impossible: going on could break what the node promised, so it stops as if it had
@@ -248,7 +260,13 @@ public final class ElectionVerticle extends VerticleBase {
       return;
     }
     sentByType.merge(message.type(), 1L, Long::sum);
-    eventBus.send(Addresses.node(config.clusterName(), envelope.to()), codec.encode(message));
+    try {
+      eventBus.send(Addresses.node(config.clusterName(), envelope.to()), codec.encode(message));
+    } catch (RuntimeException e) {
+      // Seen from the clustered event bus when the connection to the receiver breaks under the send
+      // ("Promise already completed"): for the protocol, a lost message.
+      log.warn("Node {} could not send {} to node {}: {}", config.nodeId(), message.type(), envelope.to(), e.toString());
+    }
   }
 
   /** A chaos command from the admin API: {@code {fault, to?, from?}}; answers what it did. */

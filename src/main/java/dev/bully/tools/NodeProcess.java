@@ -117,7 +117,12 @@ public final class NodeProcess implements AutoCloseable {
   }
 
   public JsonObject status() {
-    HttpResponse<String> response = get("/api/status");
+    return status(Duration.ofSeconds(5));
+  }
+
+  /** This node's status, waiting at most {@code timeout} (a paused node never answers). */
+  public JsonObject status(Duration timeout) {
+    HttpResponse<String> response = send(HttpRequest.newBuilder(URI.create(baseUrl() + "/api/status")).GET().timeout(timeout));
     if (response.statusCode() != 200) {
       throw new IllegalStateException("GET /api/status answered " + response.statusCode() + ": " + response.body());
     }
@@ -130,7 +135,11 @@ public final class NodeProcess implements AutoCloseable {
 
   public HttpResponse<String> send(HttpRequest.Builder request) {
     try {
-      return HTTP.send(request.timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+      HttpRequest built = request.build();
+      if (built.timeout().isEmpty()) {
+        built = request.timeout(Duration.ofSeconds(5)).build();
+      }
+      return HTTP.send(built, HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (InterruptedException e) {

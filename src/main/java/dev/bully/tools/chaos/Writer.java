@@ -1,0 +1,130 @@
+package dev.bully.tools.chaos;
+
+import dev.bully.tools.chaos.History.Request;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
+
+/**
+ * Concurrent clients posting unique values, each with its own Idempotency-Key: a client sends its
+ * write to a random node, follows a redirect, and on 503 or a lost connection retries the same key
+ * (at another node) until it is acknowledged or the run ends. Every write is recorded with its
+ * start, end, and the index and term of its acknowledgement (0 when it never had one).
+ */
+final class Writer {
+  private static final long RETRY_MS = 50;
+
+  private final Supplier<List<String>> nodeUrls;
+  private final int clients;
+  private final double ratePerClient;
+  private final long startNs;
+  private final AtomicBoolean stopped = new AtomicBoolean();
+  private final List<Request> requests = Collections.synchronizedList(new ArrayList<>());
+  private final List<Thread> threads = new ArrayList<>();
+  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+      .connectTimeout(Duration.ofMillis(500)).build();
+
+  Writer(Supplier<List<String>> nodeUrls, int clients, double totalRate, long startNs) {
+    this.nodeUrls = nodeUrls;
+    this.clients = clients;
+    this.ratePerClient = totalRate / clients;
+    this.startNs = startNs;
+  }
+
+  void start(long seed) {
+    for (int c = 0; c < clients; c++) {
+      int client = c;
+      SplittableRandom random = new SplittableRandom(seed + c);
+      Thread thread = new Thread(() -> run(client, random), "chaos-writer-" + c);
+      thread.setDaemon(true);
+      threads.add(thread);
+      thread.start();
+    }
+  }
+
+  /** Stops taking new writes; a write in flight keeps retrying until {@code deadlineMs} after stop. */
+  List<Request> stop(long graceMs) throws InterruptedException {
+    stopped.set(true);
+    for (Thread thread : threads) {
+      thread.join(graceMs + 5_000);
+    }
+    synchronized (requests) {
+      return List.copyOf(requests);
+    }
+  }
+
+  private long nowMs() {
+    return (System.nanoTime() - startNs) / 1_000_000;
+  }
+
+  private void run(int client, SplittableRandom random) {
+    long pauseMs = ratePerClient > 0 ? (long) (1000 / ratePerClient) : 0;
+    for (long seq = 0; !stopped.get(); seq++) {
+      long started = nowMs();
+      String key = "c" + client + "-" + seq;
+      long[] ack = write(key, random);
+      requests.add(new Request(key, started, nowMs(), ack[0], ack[1]));
+      long wait = pauseMs - (nowMs() - started);
+      if (wait > 0) {
+        sleep(wait);
+      }
+    }
+  }
+
+  /** Returns {index, term} of the acknowledgement, or {0, 0} if the run ended first. */
+  private long[] write(String key, SplittableRandom random) {
+    String body = new JsonObject().put("key", key).put("value", random.nextLong()).encode();
+    List<String> urls = nodeUrls.get();
+    URI target = URI.create(urls.get(random.nextInt(urls.size())) + "/api/writes");
+    long giveUpAt = Long.MAX_VALUE;
+    while (nowMs() < giveUpAt) {
+      if (stopped.get() && giveUpAt == Long.MAX_VALUE) {
+        giveUpAt = nowMs() + 10_000; // a write in flight may finish during the heal
+      }
+      try {
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(target)
+            .header("Content-Type", "application/json").header("Idempotency-Key", key)
+            .timeout(Duration.ofSeconds(5)).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+            HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() == 201) {
+          JsonObject answer = new JsonObject(response.body());
+          return new long[] {answer.getLong("index"), answer.getLong("term")};
+        }
+        if (response.statusCode() == 307) {
+          target = URI.create(response.headers().firstValue("Location").orElseThrow());
+          continue;
+        }
+        if (response.statusCode() != 503) {
+          throw new IllegalStateException("write " + key + " answered " + response.statusCode() + ": " + response.body());
+        }
+      } catch (IOException e) {
+        // the node is down, paused or unreachable: try another
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return new long[] {0, 0};
+      }
+      sleep(RETRY_MS);
+      urls = nodeUrls.get();
+      target = URI.create(urls.get(random.nextInt(urls.size())) + "/api/writes");
+    }
+    return new long[] {0, 0};
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
