@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # bench.sh WHAT [ARGS] — measurements on real node processes, printed as figures.
 #
-#   bench.sh failover [TRIALS]   kill -9 the coordinator of 5 nodes TRIALS times (default 20); time until
-#                                every survivor agrees on the new coordinator: min / median / p90 / max
+#   bench.sh failover [TRIALS] [--agreement-only]
+#                                kill -9 the coordinator of 5 nodes TRIALS times (default 20); time until a
+#                                client's write is acknowledged, and until every survivor agrees on the new
+#                                coordinator: min / median / p90 / max
 #   bench.sh writes [SECONDS]    3 nodes; 1 client, then 64 clients, post writes to the coordinator for
 #                                SECONDS each (default 20): writes/s and latency p50 / p90 / p99 / max
 #                                (load from hey when installed, as in the etcd peer scripts)
@@ -18,5 +20,5 @@ case ${1:-} in
   failover) shift; exec "${JAVA:-java}" -cp "$JAR" dev.bully.tools.FailoverBench "$@" ;;
   writes) shift; exec "${JAVA:-java}" -cp "$JAR" dev.bully.tools.WriteBench "$@" ;;
   catchup) shift; exec "${JAVA:-java}" -cp "$JAR" dev.bully.tools.CatchUpBench "$@" ;;
-  *) sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

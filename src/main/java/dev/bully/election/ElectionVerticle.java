@@ -61,6 +61,7 @@ public final class ElectionVerticle extends VerticleBase {
   /** The configured nodes the cluster manager sees; messages to others are not sent. */
   private Set<Integer> members = Set.of();
   private final StoreQueue storeQueue;
+  private volatile boolean stopping;
 
   public ElectionVerticle(NodeConfig config, NodeStore store, Election election, NodeMetrics metrics) {
     this.config = config;
@@ -214,6 +215,11 @@ public final class ElectionVerticle extends VerticleBase {
    * crashed, and a restart recovers from what the store holds.
    */
   private void failStop(String why, Throwable cause) {
+    if (stopping) {
+      // The node is shutting down and closing its store under writes still in flight: nothing to protect.
+      log.warn("Node {}: {} while stopping ({})", config.nodeId(), why, cause.toString());
+      return;
+    }
     log.error("Node {} stops: {}", config.nodeId(), why, cause);
     transcript.info("Node {} stops: {}", config.nodeId(), why);
     Runtime.getRuntime().halt(FAIL_STOP_EXIT_CODE);
@@ -347,6 +353,12 @@ public final class ElectionVerticle extends VerticleBase {
     status.followerMatch().forEach((id, match) -> followers.add(new JsonObject()
         .put("id", id).put("matchIndex", match).put("lag", Math.max(0, status.log().index() - match))));
     return followers;
+  }
+
+  @Override
+  public Future<?> stop() {
+    stopping = true;
+    return Future.succeededFuture();
   }
 
   /** Monotonic milliseconds: the core only ever compares durations. */

@@ -22,7 +22,8 @@ import java.util.regex.Pattern;
  * coordinator (the client posts to a survivor, follows redirects and retries on 503 at once), and
  * the time until every survivor agrees on the new coordinator. Then it restarts the killed node and
  * waits until it has taken over again. Prints each trial, then min / median / p90 / max of both,
- * and how many trials needed more than one claim.
+ * and how many trials needed more than one claim. With {@code --agreement-only} no client writes,
+ * and only the agreement is timed.
  */
 public final class FailoverBench {
   private static final Pattern CLAIM = Pattern.compile("Node (\\d+) claims term (\\d+)");
@@ -32,7 +33,9 @@ public final class FailoverBench {
   private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   public static void main(String[] args) throws IOException {
-    int trials = args.length > 0 ? Integer.parseInt(args[0]) : 20;
+    List<String> arguments = List.of(args);
+    boolean withWrites = !arguments.contains("--agreement-only");
+    int trials = arguments.stream().filter(a -> !a.startsWith("--")).findFirst().map(Integer::parseInt).orElse(20);
     Path dir = Files.createDirectories(Path.of("target", "bench", "failover-" + System.currentTimeMillis()));
     List<Long> failoverMs = new ArrayList<>();
     List<Long> firstWriteMs = new ArrayList<>();
@@ -50,7 +53,9 @@ public final class FailoverBench {
         long startNs = System.nanoTime();
         cluster.node(coordinator).killNow();
         String key = "failover-" + trial;
-        CompletableFuture<Long> firstWrite = CompletableFuture.supplyAsync(() -> firstAcknowledgedWrite(cluster, survivors, key, startNs));
+        CompletableFuture<Long> firstWrite = withWrites
+            ? CompletableFuture.supplyAsync(() -> firstAcknowledgedWrite(cluster, survivors, key, startNs))
+            : CompletableFuture.completedFuture(-1L);
         while (cluster.agreedCoordinator(survivors) == 0) {
           if (System.nanoTime() - startNs > SETTLE_TIMEOUT.toNanos()) {
             throw new IllegalStateException("no agreement within " + SETTLE_TIMEOUT + ": " + cluster.statuses());
@@ -59,23 +64,28 @@ public final class FailoverBench {
         }
         long elapsedMs = (System.nanoTime() - startNs) / 1_000_000;
         long writeMs = firstWrite.join();
-        firstWriteMs.add(writeMs);
+        if (withWrites) {
+          firstWriteMs.add(writeMs);
+        }
         cluster.node(coordinator).kill();
         int winner = cluster.agreedCoordinator(survivors);
         Set<Long> claimedTerms = claimedTermsAfter(cluster, survivors, termBefore);
         boolean oneRound = claimedTerms.size() == 1;
         multiRound += oneRound ? 0 : 1;
         failoverMs.add(elapsedMs);
-        System.out.printf("trial %2d: first acknowledged write after %4d ms, all survivors agree after %4d ms; new coordinator %d, claims in terms %s%s%n",
-            trial, writeMs, elapsedMs, winner, claimedTerms, oneRound ? "" : "  (more than one round)");
+        System.out.printf("trial %2d: %sall survivors agree after %4d ms; new coordinator %d, claims in terms %s%s%n",
+            trial, withWrites ? String.format("first acknowledged write after %4d ms, ", writeMs) : "", elapsedMs, winner,
+            claimedTerms, oneRound ? "" : "  (more than one round)");
         cluster.start(coordinator).awaitReady(LocalCluster.READY_TIMEOUT);
         cluster.awaitCoordinator(coordinator, cluster.ids(), SETTLE_TIMEOUT);
       }
     }
     List<Long> writes = firstWriteMs.stream().sorted().toList();
     List<Long> sorted = failoverMs.stream().sorted().toList();
-    System.out.printf("failover, kill -9 to first acknowledged write, ms: min %d / median %d / p90 %d / max %d over %d trials%n",
-        writes.get(0), percentile(writes, 50), percentile(writes, 90), writes.get(writes.size() - 1), writes.size());
+    if (withWrites) {
+      System.out.printf("failover, kill -9 to first acknowledged write, ms: min %d / median %d / p90 %d / max %d over %d trials%n",
+          writes.get(0), percentile(writes, 50), percentile(writes, 90), writes.get(writes.size() - 1), writes.size());
+    }
     System.out.printf("failover, kill -9 to agreement, ms: min %d / median %d / p90 %d / max %d over %d trials; %d needed a second round%n",
         sorted.get(0), percentile(sorted, 50), percentile(sorted, 90), sorted.get(sorted.size() - 1), sorted.size(), multiRound);
   }

@@ -2,7 +2,6 @@ package dev.bully.tools.chaos;
 
 import dev.bully.tools.Await;
 import dev.bully.tools.LocalCluster;
-import dev.bully.tools.NodeProcess;
 import dev.bully.tools.chaos.History.Coordinator;
 import dev.bully.tools.chaos.History.Entry;
 import dev.bully.tools.chaos.History.Fault;
@@ -36,6 +35,7 @@ import java.util.regex.Pattern;
 public final class ChaosRun {
   static final String USAGE = """
       usage: bin/chaos.sh [--nodes N] [--duration SECONDS] [--seed S] [--faults LIST] [--rate R] [--clients C]
+                          [--attach URL,URL,... --token TOKEN]
 
         --nodes N          nodes in the local cluster (default 5)
         --duration S       seconds of writes and faults (default 90)
@@ -48,9 +48,15 @@ public final class ChaosRun {
                                         into a minority and a majority, isolate a follower, or one-way loss
         --rate R           writes per second, all clients together (default 200)
         --clients C        concurrent writers (default 8)
+        --attach URLS      use a running cluster (its nodes' HTTP URLs, comma-separated) instead of starting one; its
+                           nodes need chaos.enabled. Faults go through the admin chaos endpoints: kill is
+                           /admin/chaos/die (the node comes back only if what runs it restarts it), pause is
+                           /admin/chaos/pause. Coordinators per term are then read from sampled statuses.
+        --token TOKEN      the attached cluster's admin.token (or the environment variable BULLY_ADMIN_TOKEN)
         --help             this text
 
-      Starts its own cluster on free loopback ports under target/chaos/, stops every node by PID at the end.
+      Without --attach it starts its own cluster on free loopback ports under target/chaos/ and stops every node
+      by PID at the end.
       Exit status: 0 when every check passed, 1 when one failed, 2 on bad arguments.
       """;
 
@@ -64,15 +70,15 @@ public final class ChaosRun {
   private final Map<Integer, List<TermSample>> terms = new ConcurrentHashMap<>();
   private final Map<Integer, List<Sample>> samples = new ConcurrentHashMap<>();
   private final Set<Integer> down = ConcurrentHashMap.newKeySet();
-  private LocalCluster cluster;
-  private String token;
+  private Nodes nodes;
   private long startNs;
 
   /** A node's role and term as sampled for the report's timeline. */
   record Sample(long atMs, String role, long term) {
   }
 
-  record Options(int nodes, int durationS, long seed, Set<String> faults, double rate, int clients) {
+  record Options(int nodes, int durationS, long seed, Set<String> faults, double rate, int clients, List<String> attach,
+                 String token) {
     static Options parse(String[] args) {
       int nodes = 5;
       int duration = 90;
@@ -80,6 +86,8 @@ public final class ChaosRun {
       Set<String> faults = Set.of("kill", "pause", "partition", "restart");
       double rate = 200;
       int clients = 8;
+      List<String> attach = List.of();
+      String token = System.getenv("BULLY_ADMIN_TOKEN");
       for (int i = 0; i < args.length; i++) {
         String flag = args[i];
         if (flag.equals("--help") || flag.equals("-h")) {
@@ -97,6 +105,8 @@ public final class ChaosRun {
             case "--faults" -> faults = Set.of(value.split(","));
             case "--rate" -> rate = Double.parseDouble(value);
             case "--clients" -> clients = Integer.parseInt(value);
+            case "--attach" -> attach = List.of(value.split(","));
+            case "--token" -> token = value;
             default -> throw new Usage("unknown flag " + flag);
           }
         } catch (NumberFormatException e) {
@@ -111,7 +121,10 @@ public final class ChaosRun {
       if (nodes < 3 || duration < 10 || clients < 1 || rate <= 0) {
         throw new Usage("need --nodes >= 3, --duration >= 10, --clients >= 1, --rate > 0");
       }
-      return new Options(nodes, duration, seed, faults, rate, clients);
+      if (!attach.isEmpty() && (token == null || token.isBlank())) {
+        throw new Usage("--attach needs the cluster's admin token: --token TOKEN or BULLY_ADMIN_TOKEN");
+      }
+      return new Options(attach.isEmpty() ? nodes : attach.size(), duration, seed, faults, rate, clients, attach, token);
     }
   }
 
@@ -151,17 +164,12 @@ public final class ChaosRun {
   public Checker.Result run() throws Exception {
     String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
     Path dir = Files.createDirectories(Path.of("target", "chaos", stamp + "-seed" + options.seed()));
-    token = UUID.randomUUID().toString();
-    JsonObject extra = new JsonObject()
-        .put("chaos", new JsonObject().put("enabled", true))
-        .put("admin", new JsonObject().put("token", token));
     out.printf("chaos: %d nodes, %d s, seed %d, faults %s, %.0f writes/s from %d clients; logs and report in %s%n",
         options.nodes(), options.durationS(), options.seed(), new java.util.TreeSet<>(options.faults()), options.rate(),
         options.clients(), dir);
-    try (LocalCluster local = new LocalCluster(dir, options.nodes(), extra)) {
-      cluster = local;
-      cluster.startAll();
-      Await.until(CONVERGE_TIMEOUT, "a coordinator", () -> cluster.agreedCoordinator(cluster.ids()) != 0);
+    try (Nodes opened = open(dir)) {
+      nodes = opened;
+      Await.until(CONVERGE_TIMEOUT, "a coordinator", () -> agreedCoordinator(nodes.ids()) != 0);
       startNs = System.nanoTime();
       Thread sampler = startSampler();
       Writer writer = new Writer(this::liveUrls, options.clients(), options.rate(), startNs);
@@ -185,18 +193,63 @@ public final class ChaosRun {
     }
   }
 
+  private Nodes open(Path dir) {
+    if (!options.attach().isEmpty()) {
+      return new Nodes.Remote(options.attach(), options.token());
+    }
+    String token = UUID.randomUUID().toString();
+    JsonObject extra = new JsonObject()
+        .put("chaos", new JsonObject().put("enabled", true))
+        .put("admin", new JsonObject().put("token", token));
+    LocalCluster cluster = new LocalCluster(dir, options.nodes(), extra);
+    cluster.startAll();
+    return new Nodes.Local(cluster, token);
+  }
+
+  /** Every listed node's status, leaving out those that do not answer at once. */
+  private Map<Integer, JsonObject> statuses(List<Integer> ids) {
+    Map<Integer, JsonObject> statuses = new TreeMap<>();
+    for (int id : ids) {
+      try {
+        statuses.put(id, nodes.status(id, SAMPLE_TIMEOUT));
+      } catch (RuntimeException e) {
+        // down, paused or starting
+      }
+    }
+    return statuses;
+  }
+
+  /** The coordinator every listed node follows, which itself leads; 0 if there is none. */
+  private int agreedCoordinator(List<Integer> ids) {
+    Map<Integer, JsonObject> statuses = statuses(ids);
+    Set<String> views = new java.util.HashSet<>();
+    for (int id : ids) {
+      JsonObject status = statuses.get(id);
+      if (status == null || status.getInteger("coordinatorId") == null) {
+        return 0;
+      }
+      views.add(status.getInteger("coordinatorId") + "@" + status.getLong("term"));
+    }
+    if (views.size() != 1) {
+      return 0;
+    }
+    int coordinator = Integer.parseInt(views.iterator().next().split("@")[0]);
+    JsonObject own = statuses.get(coordinator);
+    return own != null && "COORDINATOR".equals(own.getString("role")) ? coordinator : 0;
+  }
+
   private long nowMs() {
     return (System.nanoTime() - startNs) / 1_000_000;
   }
 
   private List<String> liveUrls() {
     List<String> urls = new ArrayList<>();
-    for (int id : cluster.ids()) {
+    for (int id : nodes.ids()) {
       if (!down.contains(id)) {
-        urls.add(cluster.node(id).baseUrl());
+        urls.add(nodes.url(id));
       }
     }
-    return urls.isEmpty() ? List.of(cluster.node(1).baseUrl()) : urls;
+    return urls.isEmpty() ? List.of(nodes.url(nodes.ids().get(0))) : urls;
   }
 
   // ------------------------------------------------------------------ faults
@@ -227,7 +280,7 @@ public final class ChaosRun {
   private int target(SplittableRandom random) {
     int coordinator = 0;
     try {
-      coordinator = cluster.agreedCoordinator(liveIds());
+      coordinator = agreedCoordinator(liveIds());
     } catch (RuntimeException e) {
       // none agreed
     }
@@ -236,7 +289,7 @@ public final class ChaosRun {
   }
 
   private List<Integer> liveIds() {
-    return cluster.ids().stream().filter(id -> !down.contains(id)).toList();
+    return nodes.ids().stream().filter(id -> !down.contains(id)).toList();
   }
 
   private void kill(SplittableRandom random, long downMs) throws InterruptedException {
@@ -246,11 +299,11 @@ public final class ChaosRun {
     int node = target(random);
     fault("kill -9 node " + node);
     down.add(node);
-    cluster.node(node).kill();
-    if (options.faults().contains("restart")) {
+    nodes.kill(node);
+    if (options.faults().contains("restart") && nodes.canRestart()) {
       Thread.sleep(downMs);
       fault("restart node " + node);
-      cluster.start(node);
+      nodes.restart(node);
       down.remove(node);
     }
   }
@@ -258,9 +311,7 @@ public final class ChaosRun {
   private void pause(SplittableRandom random, long pausedMs) throws InterruptedException {
     int node = target(random);
     fault("SIGSTOP node " + node + " for " + pausedMs + " ms");
-    cluster.node(node).pause();
-    Thread.sleep(pausedMs);
-    cluster.node(node).resume();
+    nodes.pause(node, pausedMs);
     fault("SIGCONT node " + node);
   }
 
@@ -299,20 +350,30 @@ public final class ChaosRun {
 
   private void healEverything() {
     fault("heal everything");
-    for (int id : cluster.ids()) {
-      if (down.contains(id)) {
-        cluster.start(id);
+    // An attached cluster's killed nodes may have been restarted by whatever runs them.
+    down.removeIf(id -> !nodes.canRestart() && answers(id));
+    for (int id : nodes.ids()) {
+      if (down.contains(id) && nodes.canRestart()) {
+        nodes.restart(id);
         down.remove(id);
-      } else {
-        cluster.node(id).resume();
+      } else if (!down.contains(id)) {
         admin(id, "heal");
       }
     }
   }
 
+  private boolean answers(int id) {
+    try {
+      nodes.status(id, SAMPLE_TIMEOUT);
+      return true;
+    } catch (RuntimeException e) {
+      return false;
+    }
+  }
+
   private void admin(int node, String path) {
     try {
-      cluster.node(node).admin("/admin/chaos/" + path, token);
+      nodes.admin(node, path);
     } catch (RuntimeException e) {
       out.println("chaos: node " + node + " did not take '" + path + "': " + e.getMessage());
     }
@@ -333,13 +394,13 @@ public final class ChaosRun {
   private Thread startSampler() {
     Thread sampler = new Thread(() -> {
       while (!Thread.currentThread().isInterrupted()) {
-        for (int id : cluster.ids()) {
+        for (int id : nodes.ids()) {
           if (down.contains(id)) {
             samples.computeIfAbsent(id, k -> Collections.synchronizedList(new ArrayList<>())).add(new Sample(nowMs(), "DOWN", 0));
             continue;
           }
           try {
-            JsonObject status = cluster.node(id).status(SAMPLE_TIMEOUT);
+            JsonObject status = nodes.status(id, SAMPLE_TIMEOUT);
             terms.computeIfAbsent(id, k -> Collections.synchronizedList(new ArrayList<>()))
                 .add(new TermSample(nowMs(), status.getLong("term")));
             samples.computeIfAbsent(id, k -> Collections.synchronizedList(new ArrayList<>()))
@@ -360,27 +421,28 @@ public final class ChaosRun {
     return sampler;
   }
 
-  /** Waits until one coordinator is agreed and every node has committed all of its log. */
+  /** Waits until the live nodes agree on one coordinator and every one of them has committed all of its log. */
   private void converge() {
     Await.until(CONVERGE_TIMEOUT, "every node agrees on a coordinator and has committed its whole log", () -> {
-      if (cluster.agreedCoordinator(cluster.ids()) == 0) {
+      List<Integer> live = liveIds();
+      int coordinator = agreedCoordinator(live);
+      if (coordinator == 0) {
         return false;
       }
-      Map<Integer, JsonObject> statuses = cluster.statuses();
-      long last = statuses.get(cluster.agreedCoordinator(cluster.ids())).getLong("lastIndex");
-      return statuses.size() == cluster.size()
+      Map<Integer, JsonObject> statuses = statuses(live);
+      long last = statuses.get(coordinator).getLong("lastIndex");
+      return statuses.size() == live.size()
           && statuses.values().stream().allMatch(s -> s.getLong("commitIndex") == last && s.getLong("lastIndex") == last);
     });
   }
 
   private Map<Integer, List<Entry>> collect(String path) {
     Map<Integer, List<Entry>> logs = new TreeMap<>();
-    for (int id : cluster.ids()) {
-      NodeProcess node = cluster.node(id);
+    for (int id : liveIds()) {
       List<Entry> log = new ArrayList<>();
-      long commit = node.status().getLong("commitIndex");
+      long commit = nodes.status(id, Duration.ofSeconds(5)).getLong("commitIndex");
       for (long from = 1; from <= commit; from += 1000) {
-        JsonArray entries = new JsonObject(node.get(path + "?from=" + from + "&limit=1000").body()).getJsonArray("entries");
+        JsonArray entries = nodes.get(id, path + "?from=" + from + "&limit=1000").getJsonArray("entries");
         entries.forEach(e -> log.add(entry((JsonObject) e)));
       }
       logs.put(id, log);
@@ -390,9 +452,9 @@ public final class ChaosRun {
 
   private Map<Integer, List<Entry>> collectRollbacks() {
     Map<Integer, List<Entry>> rollbacks = new TreeMap<>();
-    for (int id : cluster.ids()) {
+    for (int id : liveIds()) {
       List<Entry> entries = new ArrayList<>();
-      new JsonObject(cluster.node(id).get("/api/rollback?limit=10000").body()).getJsonArray("entries")
+      nodes.get(id, "/api/rollback?limit=10000").getJsonArray("entries")
           .forEach(e -> entries.add(entry((JsonObject) e)));
       rollbacks.put(id, entries);
     }
@@ -403,11 +465,19 @@ public final class ChaosRun {
     return new Entry(json.getLong("index"), json.getLong("term"), json.getString("requestId"));
   }
 
-  /** Every coordinator announcement in the nodes' logs (a restarted node's log keeps its earlier lives). */
+  /**
+   * Every coordinator announcement in the nodes' logs (a restarted node's log keeps its earlier
+   * lives), and every sampled status that said COORDINATOR (all an attached run can see).
+   */
   private List<Coordinator> coordinators() {
     List<Coordinator> all = new ArrayList<>();
-    for (int id : cluster.ids()) {
-      for (String line : cluster.logLines(id)) {
+    samples.forEach((id, list) -> {
+      synchronized (list) {
+        list.stream().filter(s -> "COORDINATOR".equals(s.role())).forEach(s -> all.add(new Coordinator(id, s.term(), s.atMs())));
+      }
+    });
+    for (int id : nodes.ids()) {
+      for (String line : nodes.logLines(id)) {
         Matcher m = COORDINATOR.matcher(line);
         if (m.find()) {
           all.add(new Coordinator(Integer.parseInt(m.group(1)), Long.parseLong(m.group(2)), 0));

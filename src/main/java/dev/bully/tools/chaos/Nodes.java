@@ -1,0 +1,190 @@
+package dev.bully.tools.chaos;
+
+import dev.bully.tools.LocalCluster;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The cluster a chaos run works on: its own local processes (faults by signal), or a running
+ * cluster it attaches to by URL (faults through the admin chaos endpoints; a killed node comes back
+ * only if something outside restarts it, such as a container's restart policy).
+ */
+interface Nodes extends AutoCloseable {
+  List<Integer> ids();
+
+  String url(int id);
+
+  /** Sends a request to a node, waiting at most {@code timeout}; throws if it does not answer. */
+  HttpResponse<String> send(int id, HttpRequest.Builder request, Duration timeout);
+
+  void kill(int id);
+
+  boolean canRestart();
+
+  void restart(int id);
+
+  /** Stops the node's process for {@code ms}, then lets it run again; returns when it runs. */
+  void pause(int id, long ms) throws InterruptedException;
+
+  /** The node's own log lines, where the run can read them; empty otherwise. */
+  List<String> logLines(int id);
+
+  String token();
+
+  @Override
+  void close();
+
+  default JsonObject status(int id, Duration timeout) {
+    HttpResponse<String> response = send(id, HttpRequest.newBuilder(URI.create(url(id) + "/api/status")).GET(), timeout);
+    if (response.statusCode() != 200) {
+      throw new IllegalStateException("node " + id + " answered " + response.statusCode());
+    }
+    return new JsonObject(response.body());
+  }
+
+  default JsonObject get(int id, String path) {
+    return new JsonObject(send(id, HttpRequest.newBuilder(URI.create(url(id) + path)).GET(), Duration.ofSeconds(10)).body());
+  }
+
+  default void admin(int id, String path) {
+    HttpResponse<String> response = send(id, HttpRequest.newBuilder(URI.create(url(id) + "/admin/chaos/" + path))
+        .header("Authorization", "Bearer " + token()).POST(HttpRequest.BodyPublishers.noBody()), Duration.ofSeconds(5));
+    if (response.statusCode() != 200) {
+      throw new IllegalStateException("node " + id + " answered " + response.statusCode() + " to " + path + ": " + response.body());
+    }
+  }
+
+  /** The nodes of a {@link LocalCluster} this run started. */
+  final class Local implements Nodes {
+    private final LocalCluster cluster;
+    private final String token;
+
+    Local(LocalCluster cluster, String token) {
+      this.cluster = cluster;
+      this.token = token;
+    }
+
+    public List<Integer> ids() {
+      return cluster.ids();
+    }
+
+    public String url(int id) {
+      return cluster.node(id).baseUrl();
+    }
+
+    public HttpResponse<String> send(int id, HttpRequest.Builder request, Duration timeout) {
+      return cluster.node(id).send(request.timeout(timeout));
+    }
+
+    public void kill(int id) {
+      cluster.node(id).kill();
+    }
+
+    public boolean canRestart() {
+      return true;
+    }
+
+    public void restart(int id) {
+      cluster.start(id);
+    }
+
+    public void pause(int id, long ms) throws InterruptedException {
+      cluster.node(id).pause();
+      try {
+        Thread.sleep(ms);
+      } finally {
+        cluster.node(id).resume();
+      }
+    }
+
+    public List<String> logLines(int id) {
+      return cluster.logLines(id);
+    }
+
+    public String token() {
+      return token;
+    }
+
+    public void close() {
+      cluster.close();
+    }
+  }
+
+  /** A running cluster reached by URL: {@code bin/chaos.sh --attach URL,URL,...}. */
+  final class Remote implements Nodes {
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final Map<Integer, String> urls = new TreeMap<>();
+    private final String token;
+
+    /** Asks each URL which node it is. */
+    Remote(List<String> baseUrls, String token) {
+      this.token = token;
+      for (String url : baseUrls) {
+        String base = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+        HttpResponse<String> response = call(HttpRequest.newBuilder(URI.create(base + "/api/status")).GET(), Duration.ofSeconds(5));
+        urls.put(new JsonObject(response.body()).getInteger("nodeId"), base);
+      }
+    }
+
+    public List<Integer> ids() {
+      return List.copyOf(urls.keySet());
+    }
+
+    public String url(int id) {
+      return urls.get(id);
+    }
+
+    public HttpResponse<String> send(int id, HttpRequest.Builder request, Duration timeout) {
+      return call(request, timeout);
+    }
+
+    private static HttpResponse<String> call(HttpRequest.Builder request, Duration timeout) {
+      try {
+        return HTTP.send(request.timeout(timeout).build(), HttpResponse.BodyHandlers.ofString());
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+    }
+
+    public void kill(int id) {
+      admin(id, "die");
+    }
+
+    public boolean canRestart() {
+      return false;
+    }
+
+    public void restart(int id) {
+      throw new UnsupportedOperationException("an attached cluster's nodes are restarted by whatever runs them");
+    }
+
+    public void pause(int id, long ms) throws InterruptedException {
+      admin(id, "pause?ms=" + ms);
+      Thread.sleep(ms);
+    }
+
+    public List<String> logLines(int id) {
+      return List.of();
+    }
+
+    public String token() {
+      return token;
+    }
+
+    public void close() {
+      // not ours to stop
+    }
+  }
+}
