@@ -39,15 +39,8 @@ final class AdminRoutes {
       }
       JsonObject command = new JsonObject().put("fault", fault);
       if (fault.equals("pause")) {
-        String raw = ctx.request().getParam("ms", "3000");
-        long ms;
-        try {
-          ms = Long.parseLong(raw);
-        } catch (NumberFormatException e) {
-          ms = -1;
-        }
-        if (ms < 100 || ms > 600_000) {
-          HttpErrors.send(ctx, 400, "invalid_parameter", "ms must be a whole number of milliseconds from 100 to 600000, not '" + raw + "'");
+        Long ms = HttpErrors.boundedParam(ctx, "ms", 3_000, 100, 600_000);
+        if (ms == null) {
           return;
         }
         command.put("ms", ms);

@@ -138,18 +138,11 @@ public final class HttpVerticle extends VerticleBase {
 
   /** Entries this node moved to its rollback collection, oldest first: {@code {entries: [...]}}. */
   private void rollback(RoutingContext ctx) {
-    String raw = ctx.request().getParam("limit", "1000");
-    int limit;
-    try {
-      limit = Integer.parseInt(raw);
-    } catch (NumberFormatException e) {
-      limit = -1;
-    }
-    if (limit < 1 || limit > MAX_ROLLBACK_LIMIT) {
-      HttpErrors.send(ctx, 400, "invalid_parameter", "limit must be a whole number from 1 to " + MAX_ROLLBACK_LIMIT + ", not '" + raw + "'");
+    Long limit = HttpErrors.boundedParam(ctx, "limit", 1000, 1, MAX_ROLLBACK_LIMIT);
+    if (limit == null) {
       return;
     }
-    store.rolledBack(limit)
+    store.rolledBack(limit.intValue())
         .onSuccess(entries -> ctx.json(new JsonObject().put("entries", new JsonArray(entries))))
         .onFailure(ctx::fail);
   }

@@ -121,7 +121,11 @@ public final class LocalCluster implements AutoCloseable {
    * coordinator; 0 when they do not agree.
    */
   public int agreedCoordinator(Collection<Integer> ids) {
-    Map<Integer, JsonObject> statuses = statuses();
+    return agreedCoordinator(statuses(), ids);
+  }
+
+  /** The same, from statuses already fetched (by node id; a missing one counts as not agreeing). */
+  public static int agreedCoordinator(Map<Integer, JsonObject> statuses, Collection<Integer> ids) {
     Set<String> views = new HashSet<>();
     for (int id : ids) {
       JsonObject status = statuses.get(id);

@@ -221,21 +221,7 @@ public final class ChaosRun {
 
   /** The coordinator every listed node follows, which itself leads; 0 if there is none. */
   private int agreedCoordinator(List<Integer> ids) {
-    Map<Integer, JsonObject> statuses = statuses(ids);
-    Set<String> views = new java.util.HashSet<>();
-    for (int id : ids) {
-      JsonObject status = statuses.get(id);
-      if (status == null || status.getInteger("coordinatorId") == null) {
-        return 0;
-      }
-      views.add(status.getInteger("coordinatorId") + "@" + status.getLong("term"));
-    }
-    if (views.size() != 1) {
-      return 0;
-    }
-    int coordinator = Integer.parseInt(views.iterator().next().split("@")[0]);
-    JsonObject own = statuses.get(coordinator);
-    return own != null && "COORDINATOR".equals(own.getString("role")) ? coordinator : 0;
+    return LocalCluster.agreedCoordinator(statuses(ids), ids);
   }
 
   private long nowMs() {
