@@ -52,7 +52,9 @@ public final class ClusterSetup {
       hazelcast.setProperty("hazelcast.socket.bind.any", "true");
     } else {
       hazelcast.setProperty("hazelcast.socket.bind.any", "false");
-      network.getInterfaces().setEnabled(true).addInterface(ipAddress(config.clusterHost()));
+      // The address itself, not an interface pattern: an address such as 127.0.0.11 belongs to no interface's
+      // list, though the loopback interface serves all of 127.0.0.0/8.
+      hazelcast.setProperty("hazelcast.local.localAddress", ipAddress(config.clusterHost()));
     }
     JoinConfig join = network.getJoin();
     join.getMulticastConfig().setEnabled(false);

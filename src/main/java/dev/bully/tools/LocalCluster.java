@@ -15,6 +15,7 @@ import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.SplittableRandom;
 import java.util.Set;
+import java.util.function.IntFunction;
 import java.util.stream.IntStream;
 import java.util.List;
 import java.util.Map;
@@ -26,6 +27,7 @@ import java.util.TreeMap;
  * stopped by PID on close.
  */
 public final class LocalCluster implements AutoCloseable {
+  private static final String LOOPBACK = "127.0.0.1";
   public static final Duration READY_TIMEOUT = Duration.ofSeconds(90);
   private static final int PORT_RANGE_START = 20_000;
   private static final int PORT_RANGE_SIZE = 12_000;
@@ -34,6 +36,7 @@ public final class LocalCluster implements AutoCloseable {
   private final int size;
   private final List<Integer> ports;
   private final String name;
+  private final IntFunction<String> hostOf;
   private final Map<Integer, NodeProcess> running = new TreeMap<>();
   private final Thread shutdownHook = new Thread(this::stopAll, "local-cluster-stop");
 
@@ -43,6 +46,16 @@ public final class LocalCluster implements AutoCloseable {
 
   /** {@code extra} is merged into every node's configuration (e.g. timings, chaos settings). */
   public LocalCluster(Path dir, int size, JsonObject extra) {
+    this(dir, size, extra, id -> LOOPBACK);
+  }
+
+  /**
+   * Each node on its own address, {@code hostOf(id)} (e.g. 127.0.0.11, .12, .13: a "host" each on
+   * one machine): its HTTP API, cluster manager and event bus bind there, and the others reach it
+   * there.
+   */
+  public LocalCluster(Path dir, int size, JsonObject extra, IntFunction<String> hostOf) {
+    this.hostOf = hostOf;
     this.dir = dir.toAbsolutePath();
     this.size = size;
     this.ports = freePorts(2 * size);
@@ -78,7 +91,7 @@ public final class LocalCluster implements AutoCloseable {
     if (running.containsKey(id) && running.get(id).isAlive()) {
       throw new IllegalStateException("node " + id + " is already running");
     }
-    NodeProcess node = NodeProcess.start(id, httpPort(id), config(id), dir, log(id));
+    NodeProcess node = NodeProcess.start(id, hostOf.apply(id), httpPort(id), config(id), dir, log(id));
     running.put(id, node);
     return node;
   }
@@ -166,7 +179,7 @@ public final class LocalCluster implements AutoCloseable {
     for (int member = 1; member <= size; member++) {
       nodes.add(new JsonObject()
           .put("id", member)
-          .put("host", "127.0.0.1")
+          .put("host", hostOf.apply(member))
           .put("httpPort", httpPort(member))
           .put("clusterPort", ports.get(size + member - 1)));
     }
@@ -174,6 +187,12 @@ public final class LocalCluster implements AutoCloseable {
         .put("nodeId", id)
         .put("cluster", new JsonObject().put("name", name).put("nodes", nodes))
         .put("dataDir", dataDir(id).toString());
+    String host = hostOf.apply(id);
+    if (!host.equals(LOOPBACK)) {
+      config.put("httpHost", host)
+          .put("clusterManager", new JsonObject().put("host", host))
+          .put("eventBus", new JsonObject().put("host", host));
+    }
     config.mergeIn(extra, true);
     try {
       Files.writeString(config(id), config.encodePrettily());

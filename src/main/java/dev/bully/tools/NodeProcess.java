@@ -21,11 +21,13 @@ public final class NodeProcess implements AutoCloseable {
   private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   private final int id;
+  private final String host;
   private final int httpPort;
   private final Path log;
   private final Process process;
 
-  private NodeProcess(int id, int httpPort, Path log, Process process) {
+  private NodeProcess(int id, String host, int httpPort, Path log, Process process) {
+    this.host = host;
     this.id = id;
     this.httpPort = httpPort;
     this.log = log;
@@ -33,7 +35,7 @@ public final class NodeProcess implements AutoCloseable {
   }
 
   /** Starts {@code java -jar bully-node.jar -conf conf} in {@code workDir}, appending output to {@code log}. */
-  public static NodeProcess start(int id, int httpPort, Path conf, Path workDir, Path log) {
+  public static NodeProcess start(int id, String host, int httpPort, Path conf, Path workDir, Path log) {
     List<String> command = new ArrayList<>(List.of("java"));
     command.addAll(JVM_OPTIONS);
     // e.g. -Dbully.node.jvmArgs="-XX:StartFlightRecording=settings=profile,filename=node.jfr" to profile every node
@@ -48,7 +50,7 @@ public final class NodeProcess implements AutoCloseable {
           .redirectErrorStream(true)
           .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
           .start();
-      return new NodeProcess(id, httpPort, log, process);
+      return new NodeProcess(id, host, httpPort, log, process);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -104,7 +106,7 @@ public final class NodeProcess implements AutoCloseable {
   }
 
   public String baseUrl() {
-    return "http://127.0.0.1:" + httpPort;
+    return "http://" + host + ":" + httpPort;
   }
 
   public void awaitReady(Duration timeout) {
