@@ -6,7 +6,6 @@ import dev.bully.core.Message.Claim;
 import dev.bully.core.Message.Heartbeat;
 import dev.bully.core.Message.Reject;
 import dev.bully.core.Message.TakeOver;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;

@@ -204,9 +204,18 @@ public final class ElectionVerticle extends VerticleBase {
     }
   }
 
+  /**
+   * Whether the core was on the stack when {@code failure} was thrown (also when it came from a JDK
+   * call inside the core). Sends and stores run after the core returned, so their failures never are.
+   */
   private static boolean thrownByCore(Throwable failure) {
-    StackTraceElement[] trace = failure.getStackTrace();
-    return trace.length > 0 && trace[0].getClassName().startsWith(Election.class.getPackageName() + ".");
+    String core = Election.class.getPackageName() + ".";
+    for (StackTraceElement frame : failure.getStackTrace()) {
+      if (frame.getClassName().startsWith(core)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**

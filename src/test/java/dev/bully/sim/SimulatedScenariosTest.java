@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.bully.core.LogEntry;
 import dev.bully.core.ProtocolEvent;
-import dev.bully.core.Role;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;

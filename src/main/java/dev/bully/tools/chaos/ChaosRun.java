@@ -176,7 +176,7 @@ public final class ChaosRun {
       writer.start(options.seed());
       injectFaults(new SplittableRandom(options.seed()));
       healEverything();
-      List<History.Request> requests = writer.stop(10_000);
+      List<History.Request> requests = writer.stop();
       converge();
       sampler.interrupt();
       History history = new History(requests, collect("/api/writes"), collectRollbacks(), coordinators(), Map.copyOf(terms),

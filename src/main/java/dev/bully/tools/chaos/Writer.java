@@ -23,6 +23,8 @@ import java.util.function.Supplier;
  */
 final class Writer {
   private static final long RETRY_MS = 50;
+  /** After stop, a write in flight keeps retrying this long: it may finish while the cluster heals. */
+  static final long GRACE_MS = 10_000;
 
   private final Supplier<List<String>> nodeUrls;
   private final int clients;
@@ -52,11 +54,11 @@ final class Writer {
     }
   }
 
-  /** Stops taking new writes; a write in flight keeps retrying until {@code deadlineMs} after stop. */
-  List<Request> stop(long graceMs) throws InterruptedException {
+  /** Stops taking new writes; a write in flight keeps retrying for {@link #GRACE_MS}. Returns every write recorded. */
+  List<Request> stop() throws InterruptedException {
     stopped.set(true);
     for (Thread thread : threads) {
-      thread.join(graceMs + 5_000);
+      thread.join(GRACE_MS + 5_000);
     }
     synchronized (requests) {
       return List.copyOf(requests);
@@ -89,7 +91,7 @@ final class Writer {
     long giveUpAt = Long.MAX_VALUE;
     while (nowMs() < giveUpAt) {
       if (stopped.get() && giveUpAt == Long.MAX_VALUE) {
-        giveUpAt = nowMs() + 10_000; // a write in flight may finish during the heal
+        giveUpAt = nowMs() + GRACE_MS;
       }
       try {
         HttpResponse<String> response = http.send(HttpRequest.newBuilder(target)
