@@ -23,6 +23,10 @@ public final class ClusterSetup {
 
   /** The Hazelcast member attribute that carries the Bully node id. */
   public static final String NODE_ID_ATTRIBUTE = "bully.nodeId";
+  /** Vert.x's map of node id to event-bus address (declared in its default-cluster.xml). */
+  private static final String NODE_INFO_MAP = "__vertx.nodeInfo";
+  /** Hazelcast's limit on a map's synchronous plus asynchronous backups. */
+  private static final int MAX_BACKUPS = 6;
 
   private ClusterSetup() {
   }
@@ -44,6 +48,7 @@ public final class ClusterSetup {
     hazelcast.setProperty("hazelcast.merge.first.run.delay.seconds", "5");
     hazelcast.setProperty("hazelcast.merge.next.run.delay.seconds", "5");
     hazelcast.getMemberAttributeConfig().setAttribute(NODE_ID_ATTRIBUTE, Integer.toString(config.nodeId()));
+    replicateNodeInfo(hazelcast, config.members().size());
 
     NetworkConfig network = hazelcast.getNetworkConfig();
     network.setPort(config.clusterPort()).setPortAutoIncrement(false);
@@ -61,6 +66,19 @@ public final class ClusterSetup {
     join.getAutoDetectionConfig().setEnabled(false);
     join.getTcpIpConfig().setEnabled(true).setMembers(config.joinMembers());
     return hazelcast;
+  }
+
+  /**
+   * Every member keeps a copy of where each node's event bus listens, and reads its own copy. The
+   * event bus reads that entry whenever it opens a connection; read from the entry's owner, it
+   * waits as long as the owner is hung, and a hung coordinator owns a share of the entries.
+   */
+  private static void replicateNodeInfo(Config hazelcast, int nodes) {
+    int copies = Math.min(MAX_BACKUPS, nodes - 1);
+    hazelcast.getMapConfig(NODE_INFO_MAP)
+        .setBackupCount(Math.min(1, copies))
+        .setAsyncBackupCount(Math.max(0, copies - 1))
+        .setReadBackupData(true);
   }
 
   public static VertxOptions vertxOptions(NodeConfig config) {

@@ -37,17 +37,11 @@ public final class ElectionVerticle extends VerticleBase {
   /** Protocol events get their own logger, so the transcript can be read from the logs alone. */
   private static final Logger transcript = LoggerFactory.getLogger("Protocol");
   private static final long STATUS_PUBLISH_MS = 250;
-  /**
-   * Followers only ever talk to the coordinator, so without this the first election after a failure
-   * would pay for opening event-bus connections (tens of ms each) in the middle of the failover.
-   */
-  private static final long KEEP_ALIVE_MS = 5_000;
   /** EX_SOFTWARE: the node stopped itself rather than act on a state its store does not hold. */
   static final int FAIL_STOP_EXIT_CODE = 70;
   /** Chaos that stops this process waits this long, so the admin request is answered first. */
   private static final long DIE_AFTER_REPLY_MS = 50;
   private static final long DEFAULT_PAUSE_MS = 3_000;
-  static final String KEEP_ALIVE = "KEEPALIVE";
 
   private final NodeConfig config;
   private final Election election;
@@ -58,6 +52,7 @@ public final class ElectionVerticle extends VerticleBase {
   private final NodeMetrics metrics;
 
   private EventBus eventBus;
+  private PeerLinks links;
   /** The configured nodes the cluster manager sees; messages to others are not sent. */
   private Set<Integer> members = Set.of();
   private final StoreQueue storeQueue;
@@ -77,6 +72,7 @@ public final class ElectionVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     eventBus = vertx.eventBus();
+    links = new PeerLinks(vertx, config);
     // A core invariant that throws means this node's state cannot be trusted: stop, do not retry on every tick.
     // Anything else (the event bus or a driver bug) is logged, and the node goes on.
     context.exceptionHandler(failure -> {
@@ -92,6 +88,7 @@ public final class ElectionVerticle extends VerticleBase {
       Set<Integer> ids = new HashSet<>();
       members.body().forEach(id -> ids.add((Integer) id));
       this.members = Set.copyOf(ids);
+      links.membersChanged(ids);
       handle(election.membershipChanged(ids, nowMs()));
     });
     eventBus.localConsumer(Addresses.LOCAL_STATUS, request -> request.reply(statusJson()));
@@ -100,7 +97,7 @@ public final class ElectionVerticle extends VerticleBase {
     eventBus.<JsonObject>localConsumer(Addresses.LOCAL_CHAOS, command -> command.reply(chaos(command.body())));
     metrics.observe(election.status());
     vertx.setPeriodic(STATUS_PUBLISH_MS, id -> publishStatus());
-    vertx.setPeriodic(1, KEEP_ALIVE_MS, id -> keepConnectionsOpen());
+    links.start();
     return protocol.completion();
   }
 
@@ -141,14 +138,9 @@ public final class ElectionVerticle extends VerticleBase {
     return reply.put("entries", entries);
   }
 
-  private void keepConnectionsOpen() {
-    JsonObject keepAlive = new JsonObject().put("type", KEEP_ALIVE).put("cluster", config.clusterName()).put("from", config.nodeId());
-    config.peers().stream().filter(peer -> members.contains(peer.id()))
-        .forEach(peer -> eventBus.send(Addresses.node(config.clusterName(), peer.id()), keepAlive));
-  }
-
   private void onMessage(io.vertx.core.eventbus.Message<Object> delivery) {
-    if (delivery.body() instanceof JsonObject body && KEEP_ALIVE.equals(body.getValue("type"))) {
+    if (PeerLinks.isKeepAlive(delivery.body())) {
+      PeerLinks.answer(delivery);
       return;
     }
     Message message;
