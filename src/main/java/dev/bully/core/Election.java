@@ -74,10 +74,7 @@ public final class Election {
   // Coordinator only.
   private long nextHeartbeatMs;
   private long coordinatorSinceMs;
-  private long takeoverSentMs = Long.MIN_VALUE / 2;
-  /** The node this coordinator is handing over to (0: none): new writes wait until it holds the whole log. */
-  private int handingOverTo;
-  private long handOverStartedMs;
+  private final HandOff handOff = new HandOff();
 
   private OutputBuilder out;
 
@@ -193,9 +190,7 @@ public final class Election {
           out.committed(log.commitIndex());
         }
         out.sendAll(leader.appendsTo(appended.from(), nowMs));
-        if (appended.from() == handingOverTo) {
-          sendTakeOverIfLevel(nowMs);
-        }
+        continueHandOff(nowMs);
       }
     } else if (message instanceof Message.Mismatch mismatch) {
       if (role == Role.COORDINATOR) {
@@ -235,7 +230,7 @@ public final class Election {
    */
   public Output propose(List<Write> writes, long nowMs) {
     begin();
-    if (role == Role.COORDINATOR && handingOverTo == 0 && !writes.isEmpty()) {
+    if (acceptsWrites() && !writes.isEmpty()) {
       out.append(log.appendNew(term, writes), log.lastIndex());
       out.sendAll(leader.appends(nowMs));
       out.shipsOwnEntries();
@@ -249,6 +244,7 @@ public final class Election {
     durableIndex = Math.min(index, log.lastIndex());
     if (role == Role.COORDINATOR && leader.persisted(durableIndex)) {
       out.committed(log.commitIndex());
+      continueHandOff(nowMs);
     }
     return finish();
   }
@@ -271,7 +267,36 @@ public final class Election {
 
   /** Whether this node takes writes now: it is coordinator and not handing over. */
   public boolean acceptsWrites() {
-    return role == Role.COORDINATOR && handingOverTo == 0;
+    return role == Role.COORDINATOR && !handOff.active();
+  }
+
+  /** Whether this node leads: it may still be finishing a hand-off, and answers the writes it took. */
+  public boolean isCoordinator() {
+    return role == Role.COORDINATOR;
+  }
+
+  /** The follower this coordinator is handing over to, 0 when none. */
+  public int handingOverTo() {
+    return role == Role.COORDINATOR ? handOff.successor() : 0;
+  }
+
+  /**
+   * A graceful hand-off, asked for by an operator or by a node that is stopping: the coordinator
+   * stops taking writes, brings the highest reachable caught-up follower level with its log, and
+   * tells it to claim the next term at once (see {@link HandOff}). Without such a follower it
+   * leads on and says so; elsewhere it does nothing.
+   */
+  public Output stepDown(long nowMs) {
+    begin();
+    if (role == Role.COORDINATOR && !handOff.active()) {
+      peers.highestCaughtUpAbove(0, 0, settings.failureTimeoutMs(), nowMs).ifPresentOrElse(successor -> {
+        out.event(ProtocolEvent.stepsDown(me, term, successor));
+        handOff.start(successor, true, nowMs);
+        out.statusChanged();
+        continueHandOff(nowMs);
+      }, () -> out.event(ProtocolEvent.cannotStepDown(me, term)));
+    }
+    return finish();
   }
 
   // ---------------------------------------------------------------- failure detection and election
@@ -629,38 +654,43 @@ public final class Election {
       nextHeartbeatMs = nowMs + settings.heartbeatMs();
     }
     out.sendAll(leader.appends(nowMs));
-    considerTakeover(nowMs);
+    if (handOff.active()) {
+      continueHandOff(nowMs);
+    } else {
+      considerPriorityTakeover(nowMs);
+    }
   }
 
-  /**
-   * Bully priority: a higher node that has held every committed entry for takeoverDelayMs takes
-   * over. The coordinator first stops taking writes, so the successor can hold the whole log, and
-   * sends TAKEOVER once it does; a hand-off that does not finish in time is abandoned.
-   */
-  private void considerTakeover(long nowMs) {
-    if (handingOverTo != 0) {
-      if (nowMs - handOverStartedMs >= settings.claimTimeoutMs() + settings.failureTimeoutMs()) {
-        handingOverTo = 0; // the successor did not take over: lead on
-      }
-      return;
-    }
-    if (nowMs - takeoverSentMs < Math.max(settings.takeoverDelayMs(), settings.failureTimeoutMs())) {
+  /** Bully priority: a higher node that has held every committed entry for takeoverDelayMs takes over. */
+  private void considerPriorityTakeover(long nowMs) {
+    if (handOff.priorityDamped(Math.max(settings.takeoverDelayMs(), settings.failureTimeoutMs()), nowMs)) {
       return;
     }
     peers.highestCaughtUpAbove(me, settings.takeoverDelayMs(), settings.failureTimeoutMs(), nowMs).ifPresent(successor -> {
       out.event(ProtocolEvent.handsOver(me, term, successor, nowMs - peers.caughtUpSinceMs(successor)));
-      handingOverTo = successor;
-      handOverStartedMs = nowMs;
-      takeoverSentMs = nowMs;
-      sendTakeOverIfLevel(nowMs);
+      handOff.start(successor, false, nowMs);
+      out.statusChanged();
+      continueHandOff(nowMs);
     });
   }
 
-  private void sendTakeOverIfLevel(long nowMs) {
-    if (handingOverTo != 0 && leader.matchIndex(handingOverTo) >= log.lastIndex()) {
-      out.send(handingOverTo, new TakeOver(me, term));
-    } else if (handingOverTo != 0) {
-      out.sendAll(leader.appendsTo(handingOverTo, nowMs));
+  /** Moves a running hand-off on: ship the successor what it lacks, then tell it to take over; or give up. */
+  private void continueHandOff(long nowMs) {
+    if (!handOff.active()) {
+      return;
+    }
+    int successor = handOff.successor();
+    if (handOff.expired(settings.claimTimeoutMs() + settings.failureTimeoutMs(), nowMs)) {
+      out.event(ProtocolEvent.handOffAbandoned(me, term, successor, handOff.elapsedMs(nowMs)));
+      handOff.clear();
+      out.statusChanged();
+      return;
+    }
+    long match = leader.matchIndex(successor);
+    if (handOff.takeOverDue(match, log.lastIndex(), log.commitIndex(), settings.heartbeatMs(), nowMs)) {
+      out.send(successor, new TakeOver(me, term));
+    } else if (match < log.lastIndex()) {
+      out.sendAll(leader.appendsTo(successor, nowMs));
     }
   }
 
@@ -686,7 +716,7 @@ public final class Election {
   private void becomeFollower(int coordinator) {
     setRole(Role.FOLLOWER);
     leader = null;
-    handingOverTo = 0;
+    handOff.clear();
     phase = Phase.NONE;
     coordinatorSuspected = false;
     if (coordinatorId != coordinator) {
@@ -698,7 +728,7 @@ public final class Election {
   private void becomeCandidate() {
     setRole(Role.CANDIDATE);
     leader = null;
-    handingOverTo = 0;
+    handOff.clear();
   }
 
   private void becomeCoordinator(long nowMs) {

@@ -102,6 +102,21 @@ public record ProtocolEvent(Kind kind, int node, long term, String text) {
         "Node " + node + " asks node " + successor + " to take over (caught up for " + caughtUpMs + " ms)");
   }
 
+  static ProtocolEvent stepsDown(int node, long term, int successor) {
+    return new ProtocolEvent(Kind.TAKEOVER, node, term,
+        "Node " + node + " steps down: it takes no new writes and hands over to node " + successor);
+  }
+
+  static ProtocolEvent cannotStepDown(int node, long term) {
+    return new ProtocolEvent(Kind.TAKEOVER, node, term,
+        "Node " + node + " cannot step down: no follower is reachable and caught up");
+  }
+
+  static ProtocolEvent handOffAbandoned(int node, long term, int successor, long elapsedMs) {
+    return new ProtocolEvent(Kind.TAKEOVER, node, term,
+        "Node " + node + " leads on: node " + successor + " did not take over within " + elapsedMs + " ms");
+  }
+
   static ProtocolEvent abandoned(int node, long term, int coordinator) {
     return new ProtocolEvent(Kind.FOLLOW, node, term,
         "Node " + node + " abandoned its election: coordinator " + coordinator + " is alive (term " + term + ")");

@@ -119,7 +119,8 @@ final class ClientWrites {
         it.remove();
         waiter.answer().accept(new JsonObject().put("status", 201)
             .put("index", waiter.index()).put("term", waiter.term()).put("node", nodeId));
-      } else if (!election.acceptsWrites()) {
+      } else if (!election.isCoordinator()) {
+        // (A coordinator that is handing over still commits what it took before it lets go.)
         it.remove();
         waiter.answer().accept(unavailable("this node stopped leading before the write was committed"));
       }

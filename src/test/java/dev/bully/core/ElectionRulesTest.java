@@ -188,6 +188,7 @@ class ElectionRulesTest {
     for (long t = 510; t <= 1700 && sentTakeOverAt < 0; t += 10) {
       node.step(new Ack(1, 1, withNoOp, 0), t);
       node.step(new Ack(5, 1, withNoOp, 0), t);
+      node.step(new Message.Appended(1, 1, 11), t); // with node 5's, a majority holds the no-op: it commits
       node.localPersisted(11, t);
       if (!sent(node.tick(t), TakeOver.class).isEmpty()
           || !sent(node.step(new Message.Appended(5, 1, 11), t), TakeOver.class).isEmpty()) {
@@ -250,5 +251,36 @@ class ElectionRulesTest {
     assertEquals(3, output.logWrite().replacedInTerm());
     assertTrue(output.events().stream().anyMatch(e -> e.text().equals(
         "Node 2 rolled back entries 9..10 (from term 1) to match coordinator 5 in term 3")));
+  }
+
+  @Test
+  void aCoordinatorStepsDownOnlyToAReachableCaughtUpFollowerAndOnlyOnceAllItTookIsCommitted() {
+    assertTrue(following(2, 4, 1).stepDown(10).isEmpty(), "a follower has nothing to hand over");
+    Election node = node(4, 0, 0, LOG);
+    node.tick(300);
+    node.tick(500);
+    node.step(new Ack(1, 0, LOG, 1), 501);
+    node.step(new Ack(2, 0, LOG, 1), 501);
+    node.step(new Ack(1, 1, LOG, 0), 502);
+    node.step(new Ack(2, 1, LOG, 0), 502);
+    assertEquals(Role.COORDINATOR, node.status().role());
+    Output refused = node.stepDown(710); // no follower heard within the failure timeout (200 ms)
+    assertEquals("Node 4 cannot step down: no follower is reachable and caught up", refused.events().get(0).text());
+    assertTrue(node.acceptsWrites(), "without a successor it leads on");
+
+    LogPosition withNoOp = new LogPosition(1, 11);
+    node.step(new Ack(2, 1, withNoOp, 0), 720);
+    node.localPersisted(11, 720);
+    Output stepping = node.stepDown(721);
+    assertEquals("Node 4 steps down: it takes no new writes and hands over to node 2", stepping.events().get(0).text());
+    assertFalse(node.acceptsWrites());
+    assertEquals(2, node.handingOverTo());
+    assertTrue(sent(node.step(new Message.Appended(2, 1, 11), 722), TakeOver.class).isEmpty(),
+        "node 2 holds the whole log, but it is not committed yet (2 of 3)");
+    List<TakeOver> told = sent(node.step(new Message.Appended(1, 1, 11), 723), TakeOver.class);
+    assertEquals(1, told.size(), "committed on a majority: node 2 is told to take over");
+    assertTrue(sent(node.tick(724), TakeOver.class).isEmpty(), "not again within a heartbeat");
+    node.step(new Claim(2, 2, withNoOp, false, true), 730);
+    assertEquals(Role.FOLLOWER, node.status().role(), "the successor's claim for the next term ends its leadership");
   }
 }

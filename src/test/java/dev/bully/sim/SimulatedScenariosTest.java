@@ -224,4 +224,40 @@ class SimulatedScenariosTest {
     sim.runFor(TAKEOVER_DELAY_MS + 1000);
     assertEquals(5, sim.agreedCoordinator(), sim.transcriptTail(20));
   }
+
+  @Test
+  void steppingDownHandsOverWithoutAFailureDetectorElection() {
+    // Coordinator 5 is asked to step down under a stream of writes: it stops taking writes, commits what it took, brings
+    // node 4 level and tells it to take over; node 4 claims the next term at once, long before any follower could have
+    // suspected anything, and every write 5 took is committed. After takeoverDelayMs node 5 takes over again.
+    Simulation sim = booted(12);
+    long term = sim.status(5).term();
+    sim.writeEvery(3);
+    sim.runFor(300);
+    int before = sim.transcript().size();
+    long askedAt = sim.now();
+    sim.stepDown(5);
+    List<LogEntry> took = sim.status(5).log().index() > 0 ? sim.entries(5) : List.of();
+    long[] coordinatorAt = {0};
+    sim.onEvent(event -> {
+      if (coordinatorAt[0] == 0 && event.kind() == ProtocolEvent.Kind.COORDINATOR && event.node() == 4) {
+        coordinatorAt[0] = sim.now();
+      }
+    });
+    sim.runFor(FAILURE_TIMEOUT_MS);
+    List<String> after = sim.transcript().subList(before, sim.transcript().size());
+    assertTrue(coordinatorAt[0] != 0, "node 4 leads within the failure timeout\n" + String.join("\n", after));
+    assertEquals(term + 1, sim.status(4).term(), "with the next term");
+    assertTrue(after.get(0).endsWith("Node 5 steps down: it takes no new writes and hands over to node 4"), after.get(0));
+    assertTrue(said(sim, "Node 4 claims term " + (term + 1) + " (takeover from node 5)"), String.join("\n", after));
+    assertFalse(after.stream().anyMatch(l -> l.contains("suspects") || l.contains("starting an election")),
+        "no one had to detect a failure:\n" + String.join("\n", after));
+    assertTrue(coordinatorAt[0] - askedAt < FAILURE_TIMEOUT_MS, "hand-off took " + (coordinatorAt[0] - askedAt) + " ms");
+    sim.stopWriting();
+    sim.runFor(200);
+    assertEquals(took, sim.committedLog(4).subList(0, took.size()), "everything node 5 took is committed, as it was");
+    assertTrue(sim.acknowledged().size() > 50, "writes went on: " + sim.acknowledged().size());
+    sim.runFor(TAKEOVER_DELAY_MS + 1000);
+    assertEquals(5, sim.agreedCoordinator(), "the highest node takes over again\n" + sim.transcriptTail(20));
+  }
 }

@@ -170,6 +170,13 @@ public final class Simulation {
     }
   }
 
+  /** Asks node {@code id} to hand its leadership over, as SIGTERM or POST /admin/stepdown do. */
+  public void stepDown(int id) {
+    if (isUp(id)) {
+      apply(nodes[id], nodes[id].election.stepDown(now));
+    }
+  }
+
   /**
    * A client write sent to the node that leads now (the highest term among live coordinators);
    * returns the node it went to, or 0 when none leads.
@@ -213,6 +220,11 @@ public final class Simulation {
 
   public void stopWriting() {
     clientStopped = true;
+  }
+
+  /** Every entry of node {@code id}'s log, committed or not, in order. */
+  public List<LogEntry> entries(int id) {
+    return nodes[id].election.entries(1, Integer.MAX_VALUE);
   }
 
   /** The committed entries of node {@code id}, in order. */

@@ -1,0 +1,82 @@
+package dev.bully.core;
+
+/**
+ * A coordinator passing its leadership to one follower, either for Bully priority (a higher node
+ * stayed caught up for {@code takeoverDelayMs}) or because it was asked to step down (SIGTERM,
+ * {@code POST /admin/stepdown}).
+ *
+ * <p>While a hand-off runs, the coordinator takes no new writes, so its log stops growing. TAKEOVER
+ * goes out once the successor holds the whole log and all of it is committed: every write that was
+ * waiting has been answered, and the successor's claim for the next term cannot be refused for its
+ * log. It is repeated each heartbeat until the successor's claim arrives, in case one is lost; a
+ * hand-off that has not finished within its limit is abandoned, and the coordinator leads on.
+ */
+final class HandOff {
+  private static final long NEVER = Long.MIN_VALUE / 2;
+
+  private int successor;
+  private boolean requested;
+  private long startedMs;
+  private long takeOverSentMs = NEVER;
+  /** When the last priority hand-off began, so a flapping higher node cannot churn leadership. */
+  private long lastPriorityMs = NEVER;
+
+  boolean active() {
+    return successor != 0;
+  }
+
+  /** The node being handed to, 0 when none. */
+  int successor() {
+    return successor;
+  }
+
+  /** Whether an operator or a stopping node asked for it, rather than Bully priority. */
+  boolean requested() {
+    return requested;
+  }
+
+  void start(int to, boolean byRequest, long nowMs) {
+    successor = to;
+    requested = byRequest;
+    startedMs = nowMs;
+    takeOverSentMs = NEVER;
+    if (!byRequest) {
+      lastPriorityMs = nowMs;
+    }
+  }
+
+  boolean expired(long limitMs, long nowMs) {
+    return active() && nowMs - startedMs >= limitMs;
+  }
+
+  long elapsedMs(long nowMs) {
+    return nowMs - startedMs;
+  }
+
+  /** Whether a priority hand-off began less than {@code intervalMs} ago. */
+  boolean priorityDamped(long intervalMs, long nowMs) {
+    return nowMs - lastPriorityMs < intervalMs;
+  }
+
+  /**
+   * Whether to send TAKEOVER now: the successor holds the whole log, all of it is committed, and it
+   * was not sent within the last {@code resendMs}.
+   */
+  boolean takeOverDue(long successorMatch, long lastIndex, long commitIndex, long resendMs, long nowMs) {
+    if (!active() || successorMatch < lastIndex || commitIndex < lastIndex || nowMs - takeOverSentMs < resendMs) {
+      return false;
+    }
+    takeOverSentMs = nowMs;
+    return true;
+  }
+
+  boolean takeOverSent() {
+    return takeOverSentMs != NEVER;
+  }
+
+  void clear() {
+    successor = 0;
+    requested = false;
+    takeOverSentMs = NEVER;
+  }
+}
