@@ -25,6 +25,7 @@ public final class ClusterSetup {
   public static final String NODE_ID_ATTRIBUTE = "bully.nodeId";
   /** Vert.x's map of node id to event-bus address (declared in its default-cluster.xml). */
   private static final String NODE_INFO_MAP = "__vertx.nodeInfo";
+  private static final int PARTITIONS = 17;
   /** Hazelcast's limit on a map's synchronous plus asynchronous backups. */
   private static final int MAX_BACKUPS = 6;
 
@@ -47,6 +48,9 @@ public final class ClusterSetup {
     // A member that was cut off or paused rejoins within seconds of healing, not minutes.
     hazelcast.setProperty("hazelcast.merge.first.run.delay.seconds", "5");
     hazelcast.setProperty("hazelcast.merge.next.run.delay.seconds", "5");
+    // The cluster manager holds a few small maps (event-bus subscriptions, node addresses). Its default of 271
+    // partitions makes every join and leave migrate hundreds of them, seconds of CPU that starve the heartbeats.
+    hazelcast.setProperty("hazelcast.partition.count", Integer.toString(PARTITIONS));
     hazelcast.getMemberAttributeConfig().setAttribute(NODE_ID_ATTRIBUTE, Integer.toString(config.nodeId()));
     replicateNodeInfo(hazelcast, config.members().size());
 

@@ -18,6 +18,14 @@ import java.util.List;
  * counts its own copy toward a majority only once its store reported it durable; if it crashes
  * first, the entries are uncommitted entries that followers may hold and it may lack, which the
  * log-matching rules already handle (Raft's leader writes to its disk in parallel the same way).
+ *
+ * <p>The other exception is a claim: the claimer's new term and its promise to itself may still be
+ * on their way to the store when its claims leave. Nothing that others rely on depends on that
+ * write until the claimer leads, and every later output waits for it (the driver holds outputs
+ * behind a pending term or promise), so its announcement leaves only once the write is durable.
+ * If it crashes first, it never led; back in that term without its promise it may acknowledge a
+ * rival, which cannot win either if the claimer had a majority: those voters persisted their
+ * promise to the claimer before acknowledging.
  */
 public record Output(DurableState persist, LogWrite logWrite, List<Envelope> messages, List<ProtocolEvent> events,
                      boolean statusChanged, long commitIndex, boolean sendsFirst) {

@@ -65,6 +65,13 @@ final class OutputBuilder {
     statusChanged = true;
   }
 
+  /** A claim: this output persists only the claimer's new term and its promise to itself, and sends only its claims. */
+  private boolean claimsOnly(DurableState state, LogWrite logWrite) {
+    return persist && logWrite == null && !messages.isEmpty() && messages.stream().allMatch(envelope ->
+        envelope.message() instanceof Message.Claim claim && !claim.preVote() && claim.from() == state.promisedTo()
+            && claim.term() == state.term());
+  }
+
   Output build(DurableState state) {
     boolean changed = statusChanged || state.term() != termAtStart;
     LogWrite logWrite = lastIndex < 0 && removed.isEmpty() ? null
@@ -72,7 +79,7 @@ final class OutputBuilder {
     if (!persist && logWrite == null && !changed && messages.isEmpty() && events.isEmpty() && commitIndex < 0) {
       return Output.NONE;
     }
-    boolean sendsFirst = shipsOwnEntries && !persist && removed.isEmpty();
+    boolean sendsFirst = shipsOwnEntries && !persist && removed.isEmpty() || claimsOnly(state, logWrite);
     return new Output(persist ? state : null, logWrite, messages, events, changed, commitIndex, sendsFirst);
   }
 }

@@ -21,6 +21,8 @@ public final class Addresses {
   public static final String LOCAL_READ = "bully.local.read";
   /** Node-local: chaos commands from the admin API. */
   public static final String LOCAL_CHAOS = "bully.local.chaos";
+  /** Node-local: a graceful hand-off (admin API, shut-down), answered once another node leads or with why not. */
+  public static final String LOCAL_STEP_DOWN = "bully.local.stepdown";
 
   private Addresses() {
   }

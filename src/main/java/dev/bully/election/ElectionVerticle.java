@@ -6,6 +6,7 @@ import dev.bully.core.Envelope;
 import dev.bully.core.Message;
 import dev.bully.core.Output;
 import dev.bully.core.ProtocolEvent;
+import dev.bully.core.Role;
 import dev.bully.core.Status;
 import dev.bully.core.Write;
 import dev.bully.metrics.NodeMetrics;
@@ -16,12 +17,14 @@ import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,12 +45,15 @@ public final class ElectionVerticle extends VerticleBase {
   /** Chaos that stops this process waits this long, so the admin request is answered first. */
   private static final long DIE_AFTER_REPLY_MS = 50;
   private static final long DEFAULT_PAUSE_MS = 3_000;
+  private static final int HAND_OFF_WAIT_FACTOR = 10;
 
   private final NodeConfig config;
   private final Election election;
   private final MessageCodec codec;
   private final ChaosFaults faults = new ChaosFaults();
   private final TreeMap<String, Long> sentByType = new TreeMap<>();
+  /** Waiting for a status change (a hand-off's end); each returns true once it is done. */
+  private final List<Predicate<Status>> statusWatchers = new ArrayList<>();
   private final ClientWrites writes;
   private final NodeMetrics metrics;
 
@@ -95,6 +101,7 @@ public final class ElectionVerticle extends VerticleBase {
     eventBus.<JsonObject>localConsumer(Addresses.LOCAL_WRITE, this::onWrite);
     eventBus.<JsonObject>localConsumer(Addresses.LOCAL_READ, request -> request.reply(read(request.body())));
     eventBus.<JsonObject>localConsumer(Addresses.LOCAL_CHAOS, command -> command.reply(chaos(command.body())));
+    eventBus.<JsonObject>localConsumer(Addresses.LOCAL_STEP_DOWN, request -> stepDown(request::reply));
     metrics.observe(election.status());
     vertx.setPeriodic(STATUS_PUBLISH_MS, id -> publishStatus());
     links.start();
@@ -123,6 +130,52 @@ public final class ElectionVerticle extends VerticleBase {
     }
     Write write = new Write(body.getString("requestId"), body.getString("data"), System.currentTimeMillis());
     writes.submit(write, ClientWrites.Concern.valueOf(body.getString("w")), answer);
+  }
+
+  /**
+   * A graceful hand-off: answers {@code {status: 200, successor, coordinatorId, term, tookMs}} once
+   * another node leads, 409 when this node does not lead or has no caught-up follower to hand to,
+   * and 503 when the successor did not take over in time (this node then leads on).
+   */
+  private void stepDown(Consumer<JsonObject> answer) {
+    long startedNs = System.nanoTime();
+    Status before = election.status();
+    if (before.role() != Role.COORDINATOR) {
+      answer.accept(new JsonObject().put("status", 409).put("error", "not_coordinator")
+          .put("message", "Node " + config.nodeId() + " is not the coordinator"
+              + (before.coordinatorId() != 0 ? "; node " + before.coordinatorId() + " is" : ""))
+          .put("coordinatorId", before.coordinatorId() == 0 ? null : before.coordinatorId()));
+      return;
+    }
+    handle(election.stepDown(nowMs()));
+    int successor = election.handingOverTo();
+    if (successor == 0) {
+      answer.accept(new JsonObject().put("status", 409).put("error", "no_successor")
+          .put("message", "No follower is reachable and caught up; node " + config.nodeId() + " leads on"));
+      return;
+    }
+    Predicate<Status> handedOver = status -> {
+      if (status.role() != Role.COORDINATOR && status.coordinatorId() != 0) {
+        answer.accept(new JsonObject().put("status", 200).put("node", config.nodeId()).put("successor", successor)
+            .put("coordinatorId", status.coordinatorId()).put("term", status.term())
+            .put("tookMs", (System.nanoTime() - startedNs) / 1_000_000));
+        return true;
+      }
+      if (status.role() == Role.COORDINATOR && election.handingOverTo() == 0) {
+        answer.accept(ClientWrites.unavailable("node " + successor + " did not take over in time; node "
+            + config.nodeId() + " leads on").put("error", "handoff_failed"));
+        return true;
+      }
+      return false;
+    };
+    statusWatchers.add(handedOver);
+    // The core gives up on the successor by itself; this only bounds the wait for news of a new coordinator.
+    vertx.setTimer(HAND_OFF_WAIT_FACTOR * config.failureTimeoutMs(), id -> {
+      if (statusWatchers.remove(handedOver)) {
+        answer.accept(ClientWrites.unavailable("no coordinator was heard of after the hand-off to node " + successor)
+            .put("error", "handoff_failed"));
+      }
+    });
   }
 
   /** Committed entries: {@code {index}} for one, {@code {from, limit}} for a range. */
@@ -179,6 +232,9 @@ public final class ElectionVerticle extends VerticleBase {
     boolean sentEarly = output.sendsFirst() && !storeQueue.statePending();
     if (sentEarly) {
       sendMessages(output);
+      if (recordsEarly(output, true)) {
+        recordEvents(output);
+      }
     }
     return storeQueue.add(output, sentEarly);
   }
@@ -189,7 +245,10 @@ public final class ElectionVerticle extends VerticleBase {
       if (!queued.sentEarly()) {
         sendMessages(queued.output());
       }
-      record(queued.output());
+      if (!recordsEarly(queued.output(), queued.sentEarly())) {
+        recordEvents(queued.output());
+      }
+      writes.settle();
     }
     if (lastIndex >= 0) {
       handle(election.localPersisted(lastIndex, nowMs()));
@@ -238,8 +297,23 @@ public final class ElectionVerticle extends VerticleBase {
     }
   }
 
+  /**
+   * A coordinator shipping entries of its own term before they are durable (a new term's no-op,
+   * client writes) has no term or promise in the output: what its events say, such as that it now
+   * leads, is already true and durable, so they are told at once rather than after the log write.
+   */
+  private static boolean recordsEarly(Output output, boolean sentEarly) {
+    return sentEarly && output.persist() == null;
+  }
+
   /** Logs and publishes the output's events and status, and answers the client writes it settled. */
   private void record(Output output) {
+    recordEvents(output);
+    writes.settle();
+  }
+
+
+  private void recordEvents(Output output) {
     for (ProtocolEvent event : output.events()) {
       transcript.info(event.text());
       metrics.event(event);
@@ -252,8 +326,9 @@ public final class ElectionVerticle extends VerticleBase {
     }
     if (output.statusChanged()) {
       publishStatus();
+      Status status = election.status();
+      statusWatchers.removeIf(watcher -> watcher.test(status));
     }
-    writes.settle();
   }
 
   /**

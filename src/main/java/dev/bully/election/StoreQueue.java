@@ -20,7 +20,11 @@ import java.util.function.Consumer;
  * one commit for all of them. Once a write is durable, its outputs are handed back in order.
  *
  * <p>An output that saves a term or promise is written on its own (its log write first, then the
- * state), so no entry of a later output ever reaches the store before the state it followed.
+ * state), so no entry of a later output ever reaches the store before the state it followed. A
+ * term or promise with no log write of its own does not wait for a log write already running: it
+ * is written alongside (earlier entries are of older terms, so nothing is stored ahead of a state
+ * it depends on), and later outputs wait for both. A claim's acknowledgement then costs one store
+ * write even on a follower that is busy appending.
  */
 final class StoreQueue {
   /** An output waiting for the store; {@code sentEarly} when its messages already left. */
@@ -37,6 +41,10 @@ final class StoreQueue {
   private final Consumer<Throwable> onFailure;
   private final ArrayDeque<Queued> queue = new ArrayDeque<>();
   private boolean writing;
+  /** The running write saves a term or promise: nothing may overtake it. */
+  private boolean writingState;
+  /** A term or promise being written alongside the running log write. */
+  private boolean stateAlongside;
   private int statesPending;
 
   StoreQueue(NodeStore store, Durable onDurable, Consumer<Throwable> onFailure) {
@@ -53,12 +61,33 @@ final class StoreQueue {
   /** Queues an output; the future completes once it is durable and handed back. */
   Future<Void> add(Output output, boolean sentEarly) {
     Promise<Void> done = Promise.promise();
-    queue.add(new Queued(output, sentEarly, done));
+    Queued queued = new Queued(output, sentEarly, done);
     statesPending += output.persist() != null ? 1 : 0;
-    if (!writing) {
+    if (writing && !writingState && !stateAlongside && queue.isEmpty() && output.persist() != null
+        && output.logWrite() == null) {
+      writeStateAlongside(queued);
+      return done.future();
+    }
+    queue.add(queued);
+    if (!writing && !stateAlongside) {
       writeNext();
     }
     return done.future();
+  }
+
+  private void writeStateAlongside(Queued queued) {
+    stateAlongside = true;
+    store.saveState(queued.output().persist())
+        .onSuccess(v -> {
+          statesPending--;
+          stateAlongside = false;
+          onDurable.written(List.of(queued), -1);
+          queued.done().complete();
+          if (!writing) {
+            writeNext();
+          }
+        })
+        .onFailure(onFailure::accept);
   }
 
   private void writeNext() {
@@ -70,6 +99,7 @@ final class StoreQueue {
     List<Queued> group = takeGroup();
     LogWrite logWrite = merge(group);
     DurableState state = group.get(0).output().persist();
+    writingState = state != null;
     Future<Void> logWritten = logWrite == null ? Future.succeededFuture() : store.write(logWrite);
     logWritten
         .compose(v -> state == null ? Future.<Void>succeededFuture() : store.saveState(state))
@@ -77,7 +107,11 @@ final class StoreQueue {
           statesPending -= state != null ? 1 : 0;
           onDurable.written(group, logWrite == null ? -1 : logWrite.lastIndex());
           group.forEach(q -> q.done().complete());
-          writeNext();
+          if (stateAlongside) {
+            writing = false; // what follows waits for the state too; its write resumes the queue
+          } else {
+            writeNext();
+          }
         })
         .onFailure(onFailure::accept);
   }

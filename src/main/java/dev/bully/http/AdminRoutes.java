@@ -12,13 +12,16 @@ import java.security.MessageDigest;
 import java.util.Set;
 
 /**
- * {@code POST /admin/chaos/{fault}}: faults that no signal can make, for the scenarios and the chaos
- * script. The routes exist only when {@code chaos.enabled} is set, and every request must carry
- * {@code Authorization: Bearer <admin.token>}.
+ * The admin API. {@code POST /admin/stepdown} hands a coordinator's leadership over gracefully (for
+ * maintenance); {@code POST /admin/chaos/{fault}} makes faults that no signal can, for the
+ * scenarios and the chaos script. The routes exist only when {@code admin.token} is set (chaos also
+ * needs {@code chaos.enabled}), and every request must carry {@code Authorization: Bearer <admin.token>}.
  */
 final class AdminRoutes {
   private static final Set<String> FAULTS = Set.of("start-election", "die-during-announcement", "die-during-election",
       "isolate", "drop", "heal", "die", "pause");
+
+  private static final long STEP_DOWN_TIMEOUT_MS = 15_000;
 
   private final NodeConfig config;
 
@@ -27,10 +30,25 @@ final class AdminRoutes {
   }
 
   void mount(Vertx vertx, Router router) {
-    if (!config.chaosEnabled()) {
+    if (config.adminToken().isEmpty()) {
       return; // absent, not forbidden: unknown paths answer 404
     }
     router.post("/admin/*").handler(this::authorize);
+    router.post("/admin/stepdown").handler(ctx -> vertx.eventBus()
+        .<JsonObject>request(Addresses.LOCAL_STEP_DOWN, new JsonObject(), Addresses.local().setSendTimeout(STEP_DOWN_TIMEOUT_MS))
+        .onSuccess(reply -> {
+          JsonObject body = reply.body().copy();
+          int status = (Integer) body.remove("status");
+          if (status == 503) {
+            ctx.response().putHeader("Retry-After", "1");
+          }
+          ctx.response().setStatusCode(status);
+          ctx.json(body);
+        })
+        .onFailure(ctx::fail));
+    if (!config.chaosEnabled()) {
+      return;
+    }
     router.post("/admin/chaos/:fault").handler(ctx -> {
       String fault = ctx.pathParam("fault");
       if (!FAULTS.contains(fault)) {

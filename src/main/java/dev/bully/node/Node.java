@@ -7,6 +7,7 @@ import dev.bully.config.NodeConfig;
 import dev.bully.core.Election;
 import dev.bully.core.ElectionSettings;
 import dev.bully.core.ReplicatedLog;
+import dev.bully.election.Addresses;
 import dev.bully.election.ElectionVerticle;
 import dev.bully.election.HeartbeatVerticle;
 import dev.bully.http.HttpVerticle;
@@ -14,7 +15,10 @@ import dev.bully.metrics.NodeMetrics;
 import dev.bully.store.EmbeddedMongo;
 import dev.bully.store.NodeStore;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonObject;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.io.IOException;
 import java.util.SplittableRandom;
@@ -25,11 +29,14 @@ import org.slf4j.LoggerFactory;
  * One running node: its store, its clustered Vert.x instance and its verticles.
  *
  * <p>Start-up opens the store before joining the cluster, so a node never takes part in the
- * protocol without its durable state. Shut-down runs in reverse: verticles first, so nothing new
- * is written; then the store is flushed and closed; the cluster is left last of all with Vert.x.
+ * protocol without its durable state. Shut-down runs in reverse: a coordinator first hands its
+ * leadership over; then the verticles stop, so nothing new is written; then the store is flushed
+ * and closed; the cluster is left last of all with Vert.x.
  */
 public final class Node {
   private static final Logger log = LoggerFactory.getLogger(Node.class);
+  /** Bounds the hand-off on shut-down; the election verticle answers well before in practice. */
+  private static final long HAND_OFF_TIMEOUT_MS = 15_000;
 
   private final NodeConfig config;
   private final DataDirLock lock;
@@ -92,24 +99,53 @@ public final class Node {
         config.heartbeatMs(), config.failureTimeoutMs(), config.takeoverDelayMs());
   }
 
-  /** Undeploys the verticles, flushes and closes the store, and leaves the cluster. Never fails. */
+  /**
+   * Hands leadership over if this node leads, undeploys the verticles, flushes and closes the
+   * store, and leaves the cluster. Never fails.
+   */
   public Future<Void> stop() {
+    // Context-less, so completing it does not need an event loop: the last steps run as Vert.x shuts its loops down.
+    Promise<Void> stopped = Promise.promise();
     Future<Void> undeployed = Future.succeededFuture();
     if (vertx != null) {
-      undeployed = Future.all(vertx.deploymentIDs().stream().map(vertx::undeploy).toList()).mapEmpty();
+      undeployed = handOver()
+          .compose(v -> Future.all(vertx.deploymentIDs().stream().map(vertx::undeploy).toList()).mapEmpty());
     }
-    return undeployed
-        .eventually(() -> {
-          if (store != null) {
-            store.close();
+    undeployed.onComplete(ignored -> {
+      if (store != null) {
+        store.close();
+      }
+      // Vert.x completes its close future on a fresh thread, after its event loops ended.
+      Future<Void> closed = vertx == null ? Future.succeededFuture() : vertx.close();
+      closed.onComplete(done -> {
+        closeQuietly();
+        stopped.complete();
+      });
+    });
+    return stopped.future();
+  }
+
+  /**
+   * A coordinator that stops hands over first, so that writes pause for a hand-off rather than for
+   * a failure timeout and an election. A node that does not lead, or cannot hand over, just stops.
+   */
+  private Future<Void> handOver() {
+    DeliveryOptions options = Addresses.local().setSendTimeout(HAND_OFF_TIMEOUT_MS);
+    return vertx.eventBus().<JsonObject>request(Addresses.LOCAL_STEP_DOWN, new JsonObject(), options)
+        .map(reply -> {
+          JsonObject body = reply.body();
+          if (body.getInteger("status") == 200) {
+            log.info("Node {} handed over to node {} in {} ms before stopping", config.nodeId(),
+                body.getInteger("coordinatorId"), body.getLong("tookMs"));
+          } else if (!"not_coordinator".equals(body.getString("error"))) {
+            log.warn("Node {} stops without a hand-off: {}", config.nodeId(), body.getString("message"));
           }
-          return vertx == null ? Future.succeededFuture() : vertx.close();
+          return (Void) null;
         })
-        .eventually(() -> {
-          closeQuietly();
-          return Future.succeededFuture();
-        })
-        .otherwiseEmpty();
+        .otherwise(failure -> {
+          log.warn("Node {} stops without a hand-off: {}", config.nodeId(), failure.toString());
+          return null;
+        });
   }
 
   private void closeQuietly() {

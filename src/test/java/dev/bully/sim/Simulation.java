@@ -123,7 +123,10 @@ public final class Simulation {
     node.paused = false;
     node.inbox.clear();
     node.pending.clear();
+    node.headInFlight = false;
+    node.alongside = null;
     node.writeWaitsForResume = false;
+    node.alongsideWaitsForResume = false;
     node.incarnation++;
     note("-- node " + id + " crashed");
   }
@@ -153,6 +156,10 @@ public final class Simulation {
     if (node.writeWaitsForResume) {
       node.writeWaitsForResume = false;
       completeHead(node, node.incarnation);
+    }
+    if (node.alongsideWaitsForResume) {
+      node.alongsideWaitsForResume = false;
+      completeAlongside(node, node.incarnation);
     }
     apply(node, node.election.tick(now));
     List<Message> waiting = new ArrayList<>(node.inbox);
@@ -340,19 +347,21 @@ public final class Simulation {
 
   /**
    * What the real driver does with an output: one store write at a time, in order, each taking a
-   * random while ({@link #persistMaxMs}); an output's messages leave once its write is durable, or at
+   * random while ({@link #persistMaxMs}), except that a term or promise alone is written alongside a
+   * log write in flight; an output's messages leave once its write is durable, or at
    * once when it {@link Output#sendsFirst() sends first}; then its events, then the log write is
    * reported back. An output with nothing to persist waits only behind earlier term or promise writes. A crash loses the
    * writes still queued; a paused node's writes wait until it resumes.
    */
   private void apply(SimNode node, Output output) {
-    if (!output.needsPersisting() && node.pending.stream().noneMatch(p -> p.output().persist() != null)) {
+    boolean statePending = node.alongside != null || node.pending.stream().anyMatch(p -> p.output().persist() != null);
+    if (!output.needsPersisting() && !statePending) {
       record(node, output);
       sendAll(node, output, false);
       checkInvariants(node);
       return;
     }
-    boolean early = output.sendsFirst() && node.pending.stream().noneMatch(p -> p.output().persist() != null);
+    boolean early = output.sendsFirst() && !statePending;
     if (early) {
       sendAll(node, output, false);
     }
@@ -362,15 +371,44 @@ public final class Simulation {
     if (output.persist() != null) {
       node.intendedDurable = output.persist();
     }
+    if (node.headInFlight && node.pending.size() == 1 && node.pending.peek().output().persist() == null
+        && node.alongside == null && output.persist() != null && output.logWrite() == null) {
+      node.alongside = new Pending(output, early);
+      int incarnation = node.incarnation;
+      schedule(now + random.nextLong(persistMaxMs + 1), () -> completeAlongside(node, incarnation));
+      checkInvariants(node);
+      return;
+    }
     node.pending.add(new Pending(output, early));
     checkInvariants(node);
-    if (node.pending.size() == 1) {
+    if (node.pending.size() == 1 && node.alongside == null) {
+      persistHead(node);
+    }
+  }
+
+  private void completeAlongside(SimNode node, int incarnation) {
+    if (node.incarnation != incarnation || !node.up || node.alongside == null) {
+      return;
+    }
+    if (node.paused) {
+      node.alongsideWaitsForResume = true;
+      return;
+    }
+    Pending done = node.alongside;
+    node.alongside = null;
+    node.durable = done.output().persist();
+    record(node, done.output());
+    if (!done.sentEarly()) {
+      sendAll(node, done.output(), true);
+    }
+    if (!node.headInFlight && !node.pending.isEmpty() && node.up) {
       persistHead(node);
     }
   }
 
   private void persistHead(SimNode node) {
     Pending head = node.pending.peek();
+    node.headInFlight = true;
     if (!head.output().needsPersisting()) {
       completeHead(node, node.incarnation);
       return;
@@ -389,6 +427,7 @@ public final class Simulation {
     }
     Output output = node.pending.peek().output();
     boolean sent = node.pending.peek().sentEarly();
+    node.headInFlight = false;
     if (output.logWrite() != null) {
       writeLog(node, node.log, output.logWrite(), node.rolledBack);
     }
@@ -403,7 +442,7 @@ public final class Simulation {
     if (output.logWrite() != null) {
       apply(node, node.election.localPersisted(output.logWrite().lastIndex(), now));
     }
-    if (!node.pending.isEmpty() && node.up) {
+    if (!node.pending.isEmpty() && node.up && node.alongside == null && !node.headInFlight) {
       persistHead(node);
     }
   }
@@ -587,7 +626,11 @@ public final class Simulation {
     DurableState intendedDurable = DurableState.INITIAL;
     final List<LogEntry> intendedLog = new ArrayList<>();
     final ArrayDeque<Pending> pending = new ArrayDeque<>();
+    boolean headInFlight;
+    /** A term or promise written alongside the log write in flight, as the driver's store queue does. */
+    Pending alongside;
     boolean writeWaitsForResume;
+    boolean alongsideWaitsForResume;
     final List<LogEntry> rolledBack = new ArrayList<>();
     long checkedCommit;
     boolean up;
