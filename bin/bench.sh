@@ -10,6 +10,10 @@
 #                                (load from hey when installed, as in the etcd peer scripts)
 #   bench.sh catchup [ENTRIES]   3 nodes; node 1 is stopped while the others commit ENTRIES writes
 #                                (default 100000), then restarted: entries/s until it holds them all
+#   bench.sh handoff [SECONDS] [--rate R] [--no-rolling]
+#                                5 nodes under a steady writer (R writes/s, default 200): step-downs for SECONDS (default 60), then one
+#                                rolling restart; time from each hand-off's start to the successor leading,
+#                                min / median / p90 / max, and each run's history check
 #
 # Each run starts its own cluster on free loopback ports under target/bench/ and stops it by PID.
 set -euo pipefail
@@ -20,5 +24,6 @@ case ${1:-} in
   failover) shift; exec "${JAVA:-java}" -cp "$JAR" dev.bully.tools.FailoverBench "$@" ;;
   writes) shift; exec "${JAVA:-java}" -cp "$JAR" dev.bully.tools.WriteBench "$@" ;;
   catchup) shift; exec "${JAVA:-java}" -cp "$JAR" dev.bully.tools.CatchUpBench "$@" ;;
-  *) sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  handoff) shift; exec "${JAVA:-java}" -cp "$JAR" dev.bully.tools.chaos.HandOffBench "$@" ;;
+  *) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

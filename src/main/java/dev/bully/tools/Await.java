@@ -34,6 +34,15 @@ public final class Await {
     }
   }
 
+  /** Waits until {@code supplier} gives a value (not null) and returns it. */
+  public static <T> T value(Duration timeout, String what, java.util.function.Supplier<T> supplier) {
+    Object[] found = new Object[1];
+    until(timeout, what, () -> (found[0] = supplier.get()) != null);
+    @SuppressWarnings("unchecked")
+    T value = (T) found[0];
+    return value;
+  }
+
   /** Checks that {@code condition} holds throughout {@code duration}; fails at the first poll where it does not. */
   public static void during(Duration duration, String what, BooleanSupplier condition) {
     long end = System.nanoTime() + duration.toNanos();

@@ -9,6 +9,9 @@ import dev.bully.tools.chaos.History.TermSample;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -40,12 +43,17 @@ public final class ChaosRun {
         --nodes N          nodes in the local cluster (default 5)
         --duration S       seconds of writes and faults (default 90)
         --seed S           seed of the fault schedule and the writers (default: random, printed)
-        --faults LIST      comma-separated, from kill,pause,partition,restart (default: all)
+        --faults LIST      comma-separated, from kill,pause,partition,restart,stepdown (default: all but stepdown),
+                           or rolling alone
                              kill       kill -9 a node (the coordinator half the time)
                              restart    restart a killed node after a few seconds (else it stays down until the end)
                              pause      SIGSTOP a node for 1-4 s (the "zombie coordinator" when it is the coordinator)
                              partition  through the admin chaos endpoints: isolate the coordinator, split the cluster
                                         into a minority and a majority, isolate a follower, or one-way loss
+                             stepdown   not a fault: POST /admin/stepdown to the coordinator, a graceful hand-off
+                             rolling    not a fault: rolling restarts for the whole run, each node in turn stopped
+                                        with SIGTERM (the coordinator last; it hands over), restarted, and waited
+                                        for until it is ready and caught up; the run ends after a whole round
         --rate R           writes per second, all clients together (default 200)
         --clients C        concurrent writers (default 8)
         --attach URLS      use a running cluster (its nodes' HTTP URLs, comma-separated) instead of starting one; its
@@ -72,6 +80,7 @@ public final class ChaosRun {
   private final Set<Integer> down = ConcurrentHashMap.newKeySet();
   private Nodes nodes;
   private long startNs;
+  private Path dir;
 
   /** A node's role and term as sampled for the report's timeline. */
   record Sample(long atMs, String role, long term) {
@@ -114,9 +123,15 @@ public final class ChaosRun {
         }
       }
       for (String fault : faults) {
-        if (!Set.of("kill", "pause", "partition", "restart").contains(fault)) {
-          throw new Usage("unknown fault '" + fault + "' (kill, pause, partition, restart)");
+        if (!Set.of("kill", "pause", "partition", "restart", "stepdown", "rolling").contains(fault)) {
+          throw new Usage("unknown fault '" + fault + "' (kill, pause, partition, restart, stepdown, rolling)");
         }
+      }
+      if (faults.contains("rolling") && faults.size() > 1) {
+        throw new Usage("--faults rolling runs alone: a rolling restart is maintenance, not a fault mix");
+      }
+      if (faults.contains("rolling") && !attach.isEmpty()) {
+        throw new Usage("--faults rolling needs nodes this run starts (it stops them with SIGTERM); not --attach");
       }
       if (nodes < 3 || duration < 10 || clients < 1 || rate <= 0) {
         throw new Usage("need --nodes >= 3, --duration >= 10, --clients >= 1, --rate > 0");
@@ -160,10 +175,15 @@ public final class ChaosRun {
     return new ChaosRun(Options.parse(args), out).run();
   }
 
+  /** Where the run keeps its report, history and (for its own cluster) the nodes' logs. */
+  public Path dir() {
+    return dir;
+  }
+
   /** Runs the whole thing; the result's summary has been printed. */
   public Checker.Result run() throws Exception {
     String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
-    Path dir = Files.createDirectories(Path.of("target", "chaos", stamp + "-seed" + options.seed()));
+    dir = Files.createDirectories(Path.of("target", "chaos", stamp + "-seed" + options.seed()));
     out.printf("chaos: %d nodes, %d s, seed %d, faults %s, %.0f writes/s from %d clients; logs and report in %s%n",
         options.nodes(), options.durationS(), options.seed(), new java.util.TreeSet<>(options.faults()), options.rate(),
         options.clients(), dir);
@@ -241,13 +261,21 @@ public final class ChaosRun {
   // ------------------------------------------------------------------ faults
 
   private void injectFaults(SplittableRandom random) throws InterruptedException {
+    long endMs = options.durationS() * 1000L;
+    if (options.faults().contains("rolling")) {
+      Thread.sleep(2_000);
+      RollingRestart rolling = new RollingRestart(nodes, this::fault, down);
+      do {
+        rolling.restartNext();
+      } while (!rolling.roundDone() || nowMs() < endMs - 3_000);
+      return;
+    }
     List<String> kinds = new ArrayList<>();
-    for (String kind : List.of("kill", "pause", "partition")) {
+    for (String kind : List.of("kill", "pause", "partition", "stepdown")) {
       if (options.faults().contains(kind)) {
         kinds.add(kind);
       }
     }
-    long endMs = options.durationS() * 1000L;
     Thread.sleep(2_000);
     while (nowMs() < endMs - 3_000 && !kinds.isEmpty()) {
       String kind = kinds.get(random.nextInt(kinds.size()));
@@ -255,6 +283,7 @@ public final class ChaosRun {
       switch (kind) {
         case "kill" -> kill(random, lastsMs);
         case "pause" -> pause(random, lastsMs);
+        case "stepdown" -> stepDown();
         default -> partition(random, lastsMs);
       }
       Thread.sleep(1_000 + random.nextLong(3_000));
@@ -292,6 +321,18 @@ public final class ChaosRun {
       nodes.restart(node);
       down.remove(node);
     }
+  }
+
+  /** A graceful hand-off, as an operator asks for one: POST /admin/stepdown to the coordinator. */
+  private void stepDown() {
+    int coordinator = agreedCoordinator(liveIds());
+    if (coordinator == 0) {
+      return;
+    }
+    fault("step down coordinator " + coordinator);
+    HttpResponse<String> response = nodes.send(coordinator, HttpRequest.newBuilder(URI.create(nodes.url(coordinator) + "/admin/stepdown"))
+        .header("Authorization", "Bearer " + nodes.token()).POST(HttpRequest.BodyPublishers.noBody()), Duration.ofSeconds(20));
+    fault("node " + coordinator + " answered " + response.statusCode() + ": " + response.body());
   }
 
   private void pause(SplittableRandom random, long pausedMs) throws InterruptedException {

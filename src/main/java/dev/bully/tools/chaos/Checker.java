@@ -26,14 +26,15 @@ public final class Checker {
 
   /** The outcome: figures for the summary line and the violations. */
   public record Result(int acknowledged, int lost, int duplicated, int divergent, int faults, int maxCoordinatorsPerTerm,
-                       long unavailableMs, List<String> violations) {
+                       long unavailableMs, int unacknowledged, long longestGapMs, List<String> violations) {
     public boolean passed() {
       return violations.isEmpty();
     }
 
     public String summary() {
       return "acknowledged=" + acknowledged + " lost=" + lost + " duplicated=" + duplicated + " divergent=" + divergent
-          + " faults=" + faults + " max_coordinators_per_term=" + maxCoordinatorsPerTerm + " unavailable_ms=" + unavailableMs;
+          + " faults=" + faults + " max_coordinators_per_term=" + maxCoordinatorsPerTerm + " unavailable_ms=" + unavailableMs
+          + " unacknowledged=" + unacknowledged + " longest_gap_ms=" + longestGapMs;
     }
   }
 
@@ -107,8 +108,9 @@ public final class Checker {
       }
     }
 
+    int unacknowledged = history.requests().size() - acknowledged.size();
     return new Result(acknowledged.size(), lost, duplicated, divergent, history.faults().size(), maxCoordinators,
-        unavailableMs(history.requests()), violations);
+        unavailableMs(history.requests()), unacknowledged, longestGapMs(history.requests()), violations);
   }
 
   /** Committed logs must agree entry by entry; one that ends early is behind, which the caller waited out. */
@@ -138,6 +140,16 @@ public final class Checker {
       }
     }
     return divergent;
+  }
+
+  /** The longest stretch between two acknowledgements (a write acknowledged at its end, another at its start). */
+  static long longestGapMs(List<Request> requests) {
+    List<Long> acks = requests.stream().filter(Request::acknowledged).map(Request::endMs).sorted().toList();
+    long longest = 0;
+    for (int i = 1; i < acks.size(); i++) {
+      longest = Math.max(longest, acks.get(i) - acks.get(i - 1));
+    }
+    return longest;
   }
 
   /** Total time of stretches longer than {@link #UNAVAILABLE_AFTER_MS} in which no write was acknowledged. */

@@ -28,6 +28,9 @@ interface Nodes extends AutoCloseable {
 
   void kill(int id);
 
+  /** SIGTERM, as an operator stops a node: a coordinator hands over first. Returns once the process is gone. */
+  void terminate(int id);
+
   boolean canRestart();
 
   void restart(int id);
@@ -87,6 +90,10 @@ interface Nodes extends AutoCloseable {
 
     public void kill(int id) {
       cluster.node(id).kill();
+    }
+
+    public void terminate(int id) {
+      cluster.node(id).terminate(Duration.ofSeconds(30));
     }
 
     public boolean canRestart() {
@@ -160,6 +167,10 @@ interface Nodes extends AutoCloseable {
 
     public void kill(int id) {
       admin(id, "die");
+    }
+
+    public void terminate(int id) {
+      throw new UnsupportedOperationException("an attached cluster's nodes are stopped by whatever runs them");
     }
 
     public boolean canRestart() {

@@ -29,8 +29,8 @@ class CheckerTest {
   void aCleanHistoryPasses() {
     Checker.Result result = Checker.check(history(Map.of(1, LOG, 2, LOG), Map.of(), ONE_COORDINATOR, TERMS));
     assertTrue(result.passed(), result.violations().toString());
-    assertEquals("acknowledged=2 lost=0 duplicated=0 divergent=0 faults=1 max_coordinators_per_term=1 unavailable_ms=0",
-        result.summary());
+    assertEquals("acknowledged=2 lost=0 duplicated=0 divergent=0 faults=1 max_coordinators_per_term=1 unavailable_ms=0"
+        + " unacknowledged=1 longest_gap_ms=10", result.summary());
   }
 
   @Test
@@ -94,6 +94,7 @@ class CheckerTest {
     List<Request> requests = List.of(new Request("a", 0, 100, 1, 1), new Request("b", 100, 200, 2, 1),
         new Request("c", 200, 900, 3, 2), new Request("d", 900, 1000, 4, 2));
     assertEquals(700, Checker.unavailableMs(requests));
+    assertEquals(700, Checker.longestGapMs(requests));
   }
 
   private static History history(Map<Integer, List<Entry>> committed, Map<Integer, List<Entry>> rolledBack,
