@@ -50,6 +50,12 @@ public final class ConfigLoader {
     KEYS.put("eventBus.host", Type.STRING);
     KEYS.put("eventBus.port", Type.PORT_OR_ZERO);
     KEYS.put("eventBus.publicHost", Type.STRING);
+    KEYS.put("eventBus.tls.enabled", Type.BOOLEAN);
+    KEYS.put("eventBus.tls.keyStore", Type.STRING);
+    KEYS.put("eventBus.tls.keyStorePassword", Type.STRING);
+    KEYS.put("eventBus.tls.certPath", Type.STRING);
+    KEYS.put("eventBus.tls.keyPath", Type.STRING);
+    KEYS.put("eventBus.tls.caPath", Type.STRING);
     KEYS.put("dataDir", Type.STRING);
     KEYS.put("mongo.connection_string", Type.STRING);
     KEYS.put("mongo.db_name", Type.STRING);
@@ -225,7 +231,50 @@ public final class ConfigLoader {
         optionalString("mongo.connection_string"),
         string("mongo.db_name", "bully"),
         heartbeatMs, failureTimeoutMs, takeoverDelayMs,
-        chaosEnabled, adminToken);
+        chaosEnabled, adminToken, eventBusTls());
+  }
+
+  /** {@code eventBus.tls.*}: a key store, or the three PEM files; every file named must exist. */
+  private Optional<EventBusTls> eventBusTls() {
+    if (!bool("eventBus.tls.enabled", false)) {
+      return Optional.empty();
+    }
+    Optional<Path> keyStore = existingFile("eventBus.tls.keyStore");
+    Optional<String> password = optionalString("eventBus.tls.keyStorePassword");
+    Optional<Path> cert = existingFile("eventBus.tls.certPath");
+    Optional<Path> key = existingFile("eventBus.tls.keyPath");
+    Optional<Path> ca = existingFile("eventBus.tls.caPath");
+    if (keyStore.isPresent()) {
+      if (password.isEmpty()) {
+        throw fail("eventBus.tls.keyStorePassword", "is missing; the key store 'eventBus.tls.keyStore' needs its password");
+      }
+      if (cert.isPresent() || key.isPresent() || ca.isPresent()) {
+        throw fail("eventBus.tls.keyStore", "is set together with PEM files; use either a key store or certPath, keyPath and caPath");
+      }
+      openKeyStore(keyStore.get(), password.get());
+    } else if (cert.isEmpty() || key.isEmpty() || ca.isEmpty()) {
+      throw fail(cert.isEmpty() ? "eventBus.tls.certPath" : key.isEmpty() ? "eventBus.tls.keyPath" : "eventBus.tls.caPath",
+          "is missing; with eventBus.tls.enabled, set either 'eventBus.tls.keyStore' (and its password) or all of"
+              + " 'eventBus.tls.certPath', 'eventBus.tls.keyPath' and 'eventBus.tls.caPath'");
+    }
+    return Optional.of(new EventBusTls(keyStore, password, cert, key, ca));
+  }
+
+  /** A key store that does not open with its password fails here, naming the key, rather than at start-up. */
+  private void openKeyStore(Path file, String password) {
+    try (var in = Files.newInputStream(file)) {
+      java.security.KeyStore.getInstance(file.toString().endsWith(".jks") ? "JKS" : "PKCS12").load(in, password.toCharArray());
+    } catch (IOException | java.security.GeneralSecurityException e) {
+      throw fail("eventBus.tls.keyStorePassword", "does not open the key store '" + file + "': " + e.getMessage());
+    }
+  }
+
+  private Optional<Path> existingFile(String key) {
+    Optional<Path> path = optionalString(key).map(Path::of);
+    if (path.isPresent() && !Files.isRegularFile(path.get())) {
+      throw fail(key, "names '" + path.get() + "', which is not a readable file");
+    }
+    return path;
   }
 
   private List<Member> members() {

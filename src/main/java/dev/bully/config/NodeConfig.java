@@ -30,6 +30,7 @@ import java.util.Optional;
  * @param takeoverDelayMs        how long a caught-up higher node waits before it takes over
  * @param chaosEnabled           whether the admin chaos endpoints are served
  * @param adminToken             the bearer token the admin endpoints require
+ * @param eventBusTls            TLS for the clustered event bus, when enabled
  */
 public record NodeConfig(
     String source,
@@ -52,7 +53,8 @@ public record NodeConfig(
     long failureTimeoutMs,
     long takeoverDelayMs,
     boolean chaosEnabled,
-    Optional<String> adminToken) {
+    Optional<String> adminToken,
+    Optional<EventBusTls> eventBusTls) {
 
   public NodeConfig {
     members = List.copyOf(members);

@@ -183,4 +183,26 @@ class ConfigLoaderTest {
     assertEquals("BULLY_FAILURE_TIMEOUT_MS", ConfigLoader.environmentName("failureTimeoutMs"));
     assertEquals("BULLY_CLUSTER_MANAGER_PUBLIC_HOST", ConfigLoader.environmentName("clusterManager.publicHost"));
   }
+
+  @Test
+  void eventBusTlsIsOffByDefaultAndNeedsItsMaterialWhenOn() throws IOException {
+    assertTrue(ConfigLoader.load(write("{\"nodeId\": 1, \"cluster\": {\"nodes\": " + NODES + "}}"), Map.of())
+        .eventBusTls().isEmpty());
+    String missing = failure("{\"nodeId\": 1, \"cluster\": {\"nodes\": " + NODES + "}, \"eventBus\": {\"tls\": {\"enabled\": true}}}");
+    assertTrue(missing.startsWith(dir.resolve("node.json") + ": key 'eventBus.tls.certPath' is missing"), missing);
+    String absent = failure("{\"nodeId\": 1, \"cluster\": {\"nodes\": " + NODES + "}, \"eventBus\": {\"tls\": "
+        + "{\"enabled\": true, \"keyStore\": \"/nonexistent/node.p12\", \"keyStorePassword\": \"x\"}}}");
+    assertTrue(absent.endsWith(": key 'eventBus.tls.keyStore' names '/nonexistent/node.p12', which is not a readable file"), absent);
+    Path store = java.nio.file.Files.writeString(dir.resolve("node.p12"), "not checked here");
+    String noPassword = failure("{\"nodeId\": 1, \"cluster\": {\"nodes\": " + NODES + "}, \"eventBus\": {\"tls\": "
+        + "{\"enabled\": true, \"keyStore\": \"" + store + "\"}}}");
+    assertTrue(noPassword.contains("key 'eventBus.tls.keyStorePassword' is missing"), noPassword);
+    String notAStore = failure("{\"nodeId\": 1, \"cluster\": {\"nodes\": " + NODES + "}, \"eventBus\": {\"tls\": "
+        + "{\"enabled\": true, \"keyStore\": \"" + store + "\", \"keyStorePassword\": \"x\"}}}");
+    assertTrue(notAStore.contains("key 'eventBus.tls.keyStorePassword' does not open the key store"), notAStore);
+    NodeConfig config = ConfigLoader.load(write("{\"nodeId\": 1, \"cluster\": {\"nodes\": " + NODES + "}}"),
+        Map.of("BULLY_EVENT_BUS_TLS_ENABLED", "true", "BULLY_EVENT_BUS_TLS_CERT_PATH", store.toString(),
+            "BULLY_EVENT_BUS_TLS_KEY_PATH", store.toString(), "BULLY_EVENT_BUS_TLS_CA_PATH", store.toString()));
+    assertEquals(store, config.eventBusTls().orElseThrow().certPath().orElseThrow(), "environment variables set it too");
+  }
 }

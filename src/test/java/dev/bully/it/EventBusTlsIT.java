@@ -1,0 +1,82 @@
+package dev.bully.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.bully.tools.Await;
+import dev.bully.tools.LocalCluster;
+import dev.bully.tools.NodeProcess;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Event-bus TLS with throwaway certificates made by the JDK's keytool: three nodes sharing one key
+ * store elect and replicate over mutual TLS; a node restarted with a certificate the others do not
+ * trust still joins the cluster manager, but exchanges no protocol message with them: it never
+ * learns the coordinator nor any entry, while the other two go on.
+ */
+class EventBusTlsIT {
+  private static final Duration TIMEOUT = Duration.ofSeconds(90);
+  private static final String PASSWORD = "throwaway";
+
+  @Test
+  void aTlsClusterWorksAndANodeWithoutTheCertificateIsLeftOut(@TempDir Path tmp) throws Exception {
+    Path trusted = keyStore(tmp.resolve("cluster.p12"));
+    Path foreign = keyStore(tmp.resolve("foreign.p12"));
+    try (LocalCluster cluster = new LocalCluster(Files.createDirectories(tmp.resolve("cluster")), 3, new JsonObject().put("eventBus", tls(trusted)))) {
+      cluster.startAll();
+      cluster.awaitCoordinator(3, cluster.ids(), TIMEOUT);
+      long first = write(cluster.node(3), "over-tls");
+      for (int id : cluster.ids()) {
+        Await.until(TIMEOUT, "node " + id + " committed the write", () -> cluster.node(id).status().getLong("commitIndex") >= first);
+      }
+
+      assertEquals(143, cluster.node(3).terminate(Duration.ofSeconds(30)));
+      JsonObject config = new JsonObject(Files.readString(cluster.config(3)));
+      config.put("eventBus", tls(foreign));
+      Files.writeString(cluster.config(3), config.encodePrettily());
+      cluster.start(3).awaitReady(LocalCluster.READY_TIMEOUT);
+      cluster.awaitCoordinator(2, List.of(1, 2), TIMEOUT);
+      long second = write(cluster.node(2), "without-node-3");
+      Await.until(TIMEOUT, "node 1 committed the write", () -> cluster.node(1).status().getLong("commitIndex") >= second);
+
+      Await.during(Duration.ofSeconds(5), "node 3 stays out of the conversation", () -> {
+        JsonObject status = cluster.node(3).status();
+        return status.getValue("coordinatorId") == null && status.getLong("lastIndex") < second;
+      });
+      assertEquals(2, cluster.agreedCoordinator(List.of(1, 2)), "nodes 1 and 2 were not disturbed");
+      assertNull(cluster.node(3).status().getValue("coordinatorId"));
+      assertEquals(cluster.node(1).status().getLong("term"), cluster.node(2).status().getLong("term"));
+    }
+  }
+
+  private static JsonObject tls(Path keyStore) {
+    return new JsonObject().put("tls", new JsonObject()
+        .put("enabled", true).put("keyStore", keyStore.toString()).put("keyStorePassword", PASSWORD));
+  }
+
+  /** A fresh self-signed EC key and certificate in a PKCS#12 key store. */
+  private static Path keyStore(Path file) throws Exception {
+    Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
+    Process process = new ProcessBuilder(keytool.toString(), "-genkeypair", "-alias", "node", "-keyalg", "EC",
+        "-groupname", "secp256r1", "-dname", "CN=bully-test", "-validity", "2", "-storetype", "PKCS12",
+        "-keystore", file.toString(), "-storepass", PASSWORD, "-keypass", PASSWORD)
+        .redirectErrorStream(true).start();
+    String output = new String(process.getInputStream().readAllBytes());
+    assertTrue(process.waitFor(60, TimeUnit.SECONDS) && process.exitValue() == 0, "keytool: " + output);
+    return file;
+  }
+
+  private static long write(NodeProcess coordinator, String key) {
+    var response = coordinator.write(key, new JsonObject().put("key", key).encode());
+    assertEquals(201, response.statusCode(), response.body());
+    return new JsonObject(response.body()).getLong("index");
+  }
+}
