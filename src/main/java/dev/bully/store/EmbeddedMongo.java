@@ -36,6 +36,11 @@ public final class EmbeddedMongo implements AutoCloseable {
 
   /** Opens (or creates) the store file under {@code dataDir} and starts serving it on a free loopback port. */
   public static EmbeddedMongo start(Path dataDir) {
+    return start(dataDir, "127.0.0.1", 0);
+  }
+
+  /** Opens (or creates) the store file under {@code dataDir} and serves it on {@code host:port} (0: a free port). */
+  public static EmbeddedMongo start(Path dataDir, String host, int port) {
     try {
       Files.createDirectories(dataDir);
     } catch (IOException e) {
@@ -44,7 +49,7 @@ public final class EmbeddedMongo implements AutoCloseable {
     Path file = dataDir.resolve(FILE_NAME);
     H2Backend backend = new H2Backend(file.toString());
     MongoServer server = new MongoServer(backend);
-    server.bind("127.0.0.1", 0);
+    server.bind(host, port);
     String connectionString = server.getConnectionString();
     log.info("Embedded store {} serving at {}", file, connectionString);
     return new EmbeddedMongo(backend, server, connectionString);

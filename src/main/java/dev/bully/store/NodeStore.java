@@ -59,7 +59,7 @@ public final class NodeStore {
   public static Future<NodeStore> open(Vertx vertx, Optional<String> connectionString, String database,
                                        EmbeddedMongo embedded) {
     JsonObject options = new JsonObject()
-        .put("connection_string", connectionString.orElseGet(embedded::connectionString))
+        .put("connection_string", connectionString.orElseGet(() -> embedded.connectionString())) // embedded is null here with an external MongoDB
         .put("db_name", database)
         .put("useObjectId", false);
     MongoClient mongo = MongoClient.create(vertx, options);

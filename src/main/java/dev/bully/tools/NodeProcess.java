@@ -131,6 +131,13 @@ public final class NodeProcess implements AutoCloseable {
     return new JsonObject(response.body());
   }
 
+  /** Posts {@code body} to this node's {@code /api/writes} with an Idempotency-Key, following no redirect. */
+  public HttpResponse<String> write(String idempotencyKey, String body) {
+    return send(HttpRequest.newBuilder(URI.create(baseUrl() + "/api/writes"))
+        .header("Content-Type", "application/json").header("Idempotency-Key", idempotencyKey)
+        .POST(HttpRequest.BodyPublishers.ofString(body)));
+  }
+
   public HttpResponse<String> get(String path) {
     return send(HttpRequest.newBuilder(URI.create(baseUrl() + path)).GET());
   }
