@@ -9,6 +9,10 @@
 #   bin/cluster.sh pause ID     SIGSTOP one node (a hung process that keeps its sockets)
 #   bin/cluster.sh resume ID    SIGCONT a paused node
 #   bin/cluster.sh logs ID [-f] print (or follow) one node's log
+#   bin/cluster.sh rolling-restart
+#                               build the jar if the sources changed, then restart every running node in turn:
+#                               SIGTERM (a coordinator hands over first), start, wait until ready and caught up;
+#                               followers first, the coordinator last
 #
 # Logs go to logs/node<ID>.log and PIDs to run/node<ID>.pid. Processes are only ever signalled by
 # the PID this script recorded, after checking that the PID is still a bully node.
@@ -30,7 +34,7 @@ STOP_TIMEOUT_S=${STOP_TIMEOUT_S:-20}
 die() { echo "cluster.sh: $*" >&2; exit 1; }
 
 usage() {
-  sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
   exit "${1:-0}"
 }
 
@@ -168,6 +172,83 @@ cmd_down() {
   ((${#pids[@]} > 0)) || echo "no node is running"
 }
 
+# The value of a top-level number field (or null) in a JSON object, e.g. json_field "$body" commitIndex.
+json_field() { grep -oE "\"$2\":(-?[0-9]+|null)" <<<"$1" | head -n 1 | cut -d: -f2; }
+
+node_status() { curl -sf --max-time 1 "http://127.0.0.1:$(http_port "$1")/api/status"; }
+
+# The id of the running node that reports itself coordinator, or nothing.
+coordinator_id() {
+  local id body
+  for id in $(configured_ids); do
+    [[ -n $(running_pid "$id") ]] || continue
+    body=$(node_status "$id") || continue
+    if [[ $body == *'"role":"COORDINATOR"'* ]]; then echo "$id"; return; fi
+  done
+}
+
+stop_one() {
+  local id=$1 pid deadline
+  pid=$(running_pid "$id")
+  [[ -n $pid ]] || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  deadline=$((SECONDS + STOP_TIMEOUT_S))
+  while [[ -e /proc/$pid ]] && ((SECONDS < deadline)); do sleep 0.1; done
+  if [[ -e /proc/$pid ]]; then
+    kill -KILL "$pid" 2>/dev/null || true
+    echo "node $id (pid $pid) did not stop in ${STOP_TIMEOUT_S}s: killed"
+  fi
+  rm -f "$(pid_file "$id")"
+}
+
+# Waits until node $1 follows a coordinator and has committed what the coordinator had committed when it came back.
+wait_caught_up() {
+  local id=$1 deadline coordinator target body
+  deadline=$((SECONDS + READY_TIMEOUT_S))
+  while ((SECONDS < deadline)); do
+    coordinator=$(coordinator_id)
+    if [[ -n $coordinator ]] && body=$(node_status "$coordinator"); then
+      target=$(json_field "$body" commitIndex)
+      break
+    fi
+    sleep 0.2
+  done
+  [[ -n ${target:-} ]] || { echo "cluster.sh: no coordinator within ${READY_TIMEOUT_S}s" >&2; return 1; }
+  while ((SECONDS < deadline)); do
+    if body=$(node_status "$id") && [[ $(json_field "$body" coordinatorId) != null ]] \
+        && (($(json_field "$body" commitIndex) >= target)); then
+      echo "$target"
+      return 0
+    fi
+    sleep 0.2
+  done
+  echo "cluster.sh: node $id did not catch up to commit index $target within ${READY_TIMEOUT_S}s" >&2
+  return 1
+}
+
+cmd_rolling_restart() {
+  local id coordinator order=() t0 index
+  for id in $(configured_ids); do
+    [[ -n $(running_pid "$id") ]] && order+=("$id")
+  done
+  ((${#order[@]} > 0)) || die "no node is running"
+  build_if_needed
+  coordinator=$(coordinator_id)
+  if [[ -n $coordinator ]]; then
+    order=($(printf '%s\n' "${order[@]}" | grep -vx "$coordinator") "$coordinator")
+  fi
+  echo "rolling restart of nodes ${order[*]}${coordinator:+ (coordinator $coordinator last)}"
+  for id in "${order[@]}"; do
+    t0=$SECONDS
+    stop_one "$id"
+    launch "$id"
+    wait_ready "$id" || die "node $id did not come back; stopping the rolling restart here"
+    index=$(wait_caught_up "$id") || die "stopping the rolling restart here"
+    echo "node $id restarted and caught up (commit index $index) in $((SECONDS - t0)) s"
+  done
+  echo "rolling restart done; coordinator now: $(coordinator_id)"
+}
+
 cmd_status() {
   local id pid state port body role term
   printf '%-4s %-8s %-8s %-12s %s\n' ID PID PROCESS ROLE TERM
@@ -196,6 +277,7 @@ shift || true
 case $cmd in
   up) cmd_up "$@" ;;
   down) cmd_down ;;
+  rolling-restart) cmd_rolling_restart ;;
   status) cmd_status ;;
   start) require_id "${1:-}"; build_if_needed; launch "$1"; wait_ready "$1" && echo "node $1 ready" ;;
   kill) signal "${1:-}" KILL; rm -f "$(pid_file "$1")" ;;

@@ -41,6 +41,19 @@ class ElectionRulesTest {
     return output.messages().stream().map(Envelope::message).filter(type::isInstance).map(type::cast).toList();
   }
 
+  /** Node 4 suspects nobody answers above it, passes its pre-vote and wins term 1 with nodes 1 and 2, by 502 ms. */
+  private static Election node4LeadsTerm1WithNode5Silent() {
+    Election node = node(4, 0, 0, LOG);
+    node.tick(300); // node 5 ranks above it: it waits one stagger longer, then asks node 5
+    node.tick(500); // node 5 did not answer within the answer timeout (the failure timeout): pre-vote
+    node.step(new Ack(1, 0, LOG, 1), 501);
+    node.step(new Ack(2, 0, LOG, 1), 501);
+    node.step(new Ack(1, 1, LOG, 0), 502);
+    node.step(new Ack(2, 1, LOG, 0), 502);
+    assertEquals(Role.COORDINATOR, node.status().role());
+    return node;
+  }
+
   private static Election following(int id, int coordinator, long term) {
     Election node = node(id, term, 0, LOG);
     node.step(new Heartbeat(coordinator, term, 0, LOG), 1);
@@ -175,14 +188,7 @@ class ElectionRulesTest {
 
   @Test
   void aCaughtUpHigherNodeIsAskedToTakeOverOnlyAfterTheDelay() {
-    Election node = node(4, 0, 0, LOG);
-    node.tick(300); // node 5 ranks above it: it waits one stagger longer, then asks node 5
-    node.tick(500); // node 5 did not answer within the answer timeout (the failure timeout): pre-vote
-    node.step(new Ack(1, 0, LOG, 1), 501);
-    node.step(new Ack(2, 0, LOG, 1), 501);
-    node.step(new Ack(1, 1, LOG, 0), 502);
-    node.step(new Ack(2, 1, LOG, 0), 502);
-    assertEquals(Role.COORDINATOR, node.status().role());
+    Election node = node4LeadsTerm1WithNode5Silent();
     long sentTakeOverAt = -1;
     LogPosition withNoOp = new LogPosition(1, 11); // a new coordinator appends a no-op entry of its term
     for (long t = 510; t <= 1700 && sentTakeOverAt < 0; t += 10) {
@@ -256,14 +262,7 @@ class ElectionRulesTest {
   @Test
   void aCoordinatorStepsDownOnlyToAReachableCaughtUpFollowerAndOnlyOnceAllItTookIsCommitted() {
     assertTrue(following(2, 4, 1).stepDown(10).isEmpty(), "a follower has nothing to hand over");
-    Election node = node(4, 0, 0, LOG);
-    node.tick(300);
-    node.tick(500);
-    node.step(new Ack(1, 0, LOG, 1), 501);
-    node.step(new Ack(2, 0, LOG, 1), 501);
-    node.step(new Ack(1, 1, LOG, 0), 502);
-    node.step(new Ack(2, 1, LOG, 0), 502);
-    assertEquals(Role.COORDINATOR, node.status().role());
+    Election node = node4LeadsTerm1WithNode5Silent();
     Output refused = node.stepDown(710); // no follower heard within the failure timeout (200 ms)
     assertEquals("Node 4 cannot step down: no follower is reachable and caught up", refused.events().get(0).text());
     assertTrue(node.acceptsWrites(), "without a successor it leads on");

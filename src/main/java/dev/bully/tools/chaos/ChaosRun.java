@@ -171,6 +171,11 @@ public final class ChaosRun {
   }
 
   /** Runs with command-line arguments, printing to {@code out}; for tests. */
+  /** A run with these command-line arguments, printing to {@code out}; {@link #run()} it, then read its {@link #dir()}. */
+  public static ChaosRun of(String[] args, PrintStream out) {
+    return new ChaosRun(Options.parse(args), out);
+  }
+
   public static Checker.Result run(String[] args, PrintStream out) throws Exception {
     return new ChaosRun(Options.parse(args), out).run();
   }
@@ -449,11 +454,15 @@ public final class ChaosRun {
   }
 
   /** Waits until the live nodes agree on one coordinator and every one of them has committed all of its log. */
+  /**
+   * Waits until the highest live node leads (so no priority takeover is still to come and append)
+   * and every node has committed the coordinator's whole log.
+   */
   private void converge() {
-    Await.until(CONVERGE_TIMEOUT, "every node agrees on a coordinator and has committed its whole log", () -> {
+    Await.until(CONVERGE_TIMEOUT, "the highest live node leads and every node has committed its whole log", () -> {
       List<Integer> live = liveIds();
       int coordinator = agreedCoordinator(live);
-      if (coordinator == 0) {
+      if (coordinator == 0 || coordinator != live.stream().max(Integer::compare).orElseThrow()) {
         return false;
       }
       Map<Integer, JsonObject> statuses = statuses(live);

@@ -33,7 +33,7 @@ public final class HandOffBench {
   private static final Pattern ABANDONED = Pattern.compile("Node (\\d+) leads on: node (\\d+) did not take over");
 
   /** One hand-off: who to whom, why, and how long until the successor led (-1: it never did). */
-  record HandOff(String at, int from, int to, String why, long ms) {
+  public record HandOff(String at, int from, int to, String why, long ms) {
   }
 
   private HandOffBench() {
@@ -72,7 +72,7 @@ public final class HandOffBench {
   }
 
   /** Every hand-off in the protocol lines of the node logs under {@code dir}, in time order. */
-  static List<HandOff> handOffs(Path dir) throws IOException {
+  public static List<HandOff> handOffs(Path dir) throws IOException {
     List<String> lines = new ArrayList<>();
     try (Stream<Path> logs = Files.list(dir)) {
       for (Path log : logs.filter(p -> p.getFileName().toString().matches("node\\d+\\.log")).toList()) {
