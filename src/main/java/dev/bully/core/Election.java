@@ -9,7 +9,6 @@ import dev.bully.core.Message.TakeOver;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.random.RandomGenerator;
 
@@ -33,6 +32,10 @@ import java.util.random.RandomGenerator;
  *   <li>No disruption: before raising its term a node runs a pre-vote, and nodes that hear a live
  *       coordinator refuse it; a coordinator that no longer hears a majority steps down.</li>
  * </ul>
+ *
+ * <p>This class holds the term, promise, role and log, detects failures, runs the election and
+ * follows a coordinator; what a coordinator does during its term (heartbeats, replication, commit,
+ * hand-offs) is {@link Leadership}'s.
  */
 public final class Election {
   private enum Phase { NONE, ELECTING, AWAITING_COORDINATOR, PRE_VOTE, CLAIMING }
@@ -53,7 +56,8 @@ public final class Election {
   private long verifiedIndex;
   /** The last index the coordinator followed here has said it holds. */
   private long coordinatorLastIndex;
-  private Leader leader;
+  /** This node's leadership, while it is coordinator. */
+  private Leadership leadership;
   /** How much of this node's log its store has reported durable (the driver tells, after each write). */
   private long durableIndex;
   private long lastHeartbeatMs;
@@ -71,9 +75,7 @@ public final class Election {
   private final Set<Integer> refusals = new TreeSet<>();
   private long proposedTerm;
 
-  // Coordinator only.
-  private long nextHeartbeatMs;
-  private long coordinatorSinceMs;
+  /** Kept across terms: it remembers when this node last handed over by priority. */
   private final HandOff handOff = new HandOff();
 
   private OutputBuilder out;
@@ -93,10 +95,7 @@ public final class Election {
 
   public Status status() {
     long behind = role == Role.FOLLOWER && coordinatorId != 0 ? Math.max(0, coordinatorLastIndex - verifiedIndex) : 0;
-    Map<Integer, Long> followerMatch = new TreeMap<>();
-    if (role == Role.COORDINATOR) {
-      settings.memberIds().stream().filter(id -> id != me).forEach(id -> followerMatch.put(id, leader.matchIndex(id)));
-    }
+    Map<Integer, Long> followerMatch = role == Role.COORDINATOR ? leadership.followerMatch() : Map.of();
     return new Status(me, role, term, coordinatorId, log.last(), log.commitIndex(), lastHeartbeatMs, behind, followerMatch);
   }
 
@@ -130,7 +129,10 @@ public final class Election {
   public Output tick(long nowMs) {
     begin();
     if (role == Role.COORDINATOR) {
-      coordinatorTick(nowMs);
+      if (!leadership.tick(nowMs, out)) {
+        becomeFollower(0);
+        lastHeartbeatMs = nowMs;
+      }
     } else if (phase != Phase.NONE) {
       if (nowMs >= phaseDeadlineMs) {
         phaseTimedOut(nowMs);
@@ -182,21 +184,10 @@ public final class Election {
       onTakeOver(takeOver, nowMs);
     } else if (message instanceof Message.Append append) {
       onAppend(append, nowMs);
-    } else if (message instanceof Message.Appended appended) {
-      if (role == Role.COORDINATOR) {
-        peers.acknowledged(appended.from(), new LogPosition(log.termAt(appended.matchIndex()), appended.matchIndex()),
-            committedPosition(), nowMs);
-        if (leader.appended(appended.from(), appended.matchIndex(), nowMs)) {
-          out.committed(log.commitIndex());
-        }
-        out.sendAll(leader.appendsTo(appended.from(), nowMs));
-        continueHandOff(nowMs);
-      }
-    } else if (message instanceof Message.Mismatch mismatch) {
-      if (role == Role.COORDINATOR) {
-        leader.mismatched(mismatch.from(), mismatch.backUpTo(), nowMs);
-        out.sendAll(leader.appendsTo(mismatch.from(), nowMs));
-      }
+    } else if (message instanceof Message.Appended appended && role == Role.COORDINATOR) {
+      leadership.appended(appended.from(), appended.matchIndex(), nowMs, out);
+    } else if (message instanceof Message.Mismatch mismatch && role == Role.COORDINATOR) {
+      leadership.mismatched(mismatch.from(), mismatch.backUpTo(), nowMs, out);
     }
     return finish();
   }
@@ -231,9 +222,7 @@ public final class Election {
   public Output propose(List<Write> writes, long nowMs) {
     begin();
     if (acceptsWrites() && !writes.isEmpty()) {
-      out.append(log.appendNew(term, writes), log.lastIndex());
-      out.sendAll(leader.appends(nowMs));
-      out.shipsOwnEntries();
+      leadership.propose(writes, nowMs, out);
     }
     return finish();
   }
@@ -242,9 +231,8 @@ public final class Election {
   public Output localPersisted(long index, long nowMs) {
     begin();
     durableIndex = Math.min(index, log.lastIndex());
-    if (role == Role.COORDINATOR && leader.persisted(durableIndex)) {
-      out.committed(log.commitIndex());
-      continueHandOff(nowMs);
+    if (role == Role.COORDINATOR) {
+      leadership.persisted(durableIndex, nowMs, out);
     }
     return finish();
   }
@@ -256,8 +244,7 @@ public final class Election {
 
   /** Whether this node's store and every follower's hold the entry at {@code index} (write concern "all"). */
   public boolean onAllNodes(long index) {
-    return role == Role.COORDINATOR && durableIndex >= index
-        && settings.memberIds().stream().filter(id -> id != me).allMatch(id -> leader.matchIndex(id) >= index);
+    return role == Role.COORDINATOR && durableIndex >= index && leadership.allFollowersHold(index);
   }
 
   /** How much of this node's log its store has reported durable. */
@@ -267,7 +254,7 @@ public final class Election {
 
   /** Whether this node takes writes now: it is coordinator and not handing over. */
   public boolean acceptsWrites() {
-    return role == Role.COORDINATOR && !handOff.active();
+    return role == Role.COORDINATOR && leadership.acceptsWrites();
   }
 
   /** Whether this node leads: it may still be finishing a hand-off, and answers the writes it took. */
@@ -277,7 +264,7 @@ public final class Election {
 
   /** The follower this coordinator is handing over to, 0 when none. */
   public int handingOverTo() {
-    return role == Role.COORDINATOR ? handOff.successor() : 0;
+    return role == Role.COORDINATOR ? leadership.handingOverTo() : 0;
   }
 
   /**
@@ -288,13 +275,8 @@ public final class Election {
    */
   public Output stepDown(long nowMs) {
     begin();
-    if (role == Role.COORDINATOR && !handOff.active()) {
-      peers.highestCaughtUpAbove(0, 0, settings.failureTimeoutMs(), nowMs).ifPresentOrElse(successor -> {
-        out.event(ProtocolEvent.stepsDown(me, term, successor));
-        handOff.start(successor, true, nowMs);
-        out.statusChanged();
-        continueHandOff(nowMs);
-      }, () -> out.event(ProtocolEvent.cannotStepDown(me, term)));
+    if (role == Role.COORDINATOR) {
+      leadership.stepDown(nowMs, out);
     }
     return finish();
   }
@@ -444,7 +426,7 @@ public final class Election {
     int candidate = election.from();
     if (role == Role.COORDINATOR) {
       // The candidate lost us, but we are alive: tell it so directly.
-      out.send(candidate, heartbeat());
+      out.send(candidate, leadership.heartbeat());
       return;
     }
     if (candidate > me) {
@@ -510,7 +492,7 @@ public final class Election {
         becomeCoordinator(nowMs);
       }
     } else if (role == Role.COORDINATOR) {
-      peers.acknowledged(ack.from(), ack.log(), committedPosition(), nowMs);
+      leadership.acknowledged(ack.from(), ack.log(), nowMs);
     }
   }
 
@@ -615,7 +597,7 @@ public final class Election {
       out.send(message.from(), new Reject(me, term, reason, 0));
       out.event(ProtocolEvent.rejected(me, term, message.type(), message.from(), reason));
     } else if (message instanceof Message.Election election && role == Role.COORDINATOR) {
-      out.send(election.from(), heartbeat());
+      out.send(election.from(), leadership.heartbeat());
     }
   }
 
@@ -633,89 +615,11 @@ public final class Election {
     becomeFollower(0);
   }
 
-  // ---------------------------------------------------------------- coordinator
-
-  private void coordinatorTick(long nowMs) {
-    // Twice the followers' timeout: a loaded but healthy majority keeps its coordinator, and a cut-off one still
-    // steps down long before anything it takes could commit (it cannot: no majority acknowledges it).
-    long window = 2 * settings.failureTimeoutMs();
-    if (nowMs - coordinatorSinceMs >= window) {
-      Set<Integer> reachable = peers.heardWithin(window, nowMs);
-      reachable.add(me);
-      if (reachable.size() < settings.majority()) {
-        out.event(ProtocolEvent.steppedDownNoMajority(me, term, reachable, settings.majority(), window));
-        becomeFollower(0);
-        lastHeartbeatMs = nowMs;
-        return;
-      }
-    }
-    if (nowMs >= nextHeartbeatMs) {
-      broadcast(heartbeat());
-      nextHeartbeatMs = nowMs + settings.heartbeatMs();
-    }
-    out.sendAll(leader.appends(nowMs));
-    if (handOff.active()) {
-      continueHandOff(nowMs);
-    } else {
-      considerPriorityTakeover(nowMs);
-    }
-  }
-
-  /** Bully priority: a higher node that has held every committed entry for takeoverDelayMs takes over. */
-  private void considerPriorityTakeover(long nowMs) {
-    if (handOff.priorityDamped(Math.max(settings.takeoverDelayMs(), settings.failureTimeoutMs()), nowMs)) {
-      return;
-    }
-    peers.highestCaughtUpAbove(me, settings.takeoverDelayMs(), settings.failureTimeoutMs(), nowMs).ifPresent(successor -> {
-      out.event(ProtocolEvent.handsOver(me, term, successor, nowMs - peers.caughtUpSinceMs(successor)));
-      handOff.start(successor, false, nowMs);
-      out.statusChanged();
-      continueHandOff(nowMs);
-    });
-  }
-
-  /** Moves a running hand-off on: ship the successor what it lacks, then tell it to take over; or give up. */
-  private void continueHandOff(long nowMs) {
-    if (!handOff.active()) {
-      return;
-    }
-    int successor = handOff.successor();
-    if (handOff.expired(settings.claimTimeoutMs() + settings.failureTimeoutMs(), nowMs)) {
-      out.event(ProtocolEvent.handOffAbandoned(me, term, successor, handOff.elapsedMs(nowMs)));
-      handOff.clear();
-      out.statusChanged();
-      return;
-    }
-    long match = leader.matchIndex(successor);
-    if (handOff.takeOverDue(match, log.lastIndex(), log.commitIndex(), settings.heartbeatMs(), nowMs)) {
-      out.send(successor, new TakeOver(me, term));
-    } else if (match < log.lastIndex()) {
-      out.sendAll(leader.appendsTo(successor, nowMs));
-    }
-  }
-
-  /** The position of the last committed entry: a follower that holds it is caught up enough to lead. */
-  private LogPosition committedPosition() {
-    return new LogPosition(log.termAt(log.commitIndex()), log.commitIndex());
-  }
-
-  private Heartbeat heartbeat() {
-    return new Heartbeat(me, term, log.commitIndex(), log.last());
-  }
-
-  private void broadcast(Message message) {
-    for (int id : settings.memberIds()) {
-      if (id != me) {
-        out.send(id, message);
-      }
-    }
-  }
-
   // ---------------------------------------------------------------- role changes
 
   private void becomeFollower(int coordinator) {
     setRole(Role.FOLLOWER);
-    leader = null;
+    leadership = null;
     handOff.clear();
     phase = Phase.NONE;
     coordinatorSuspected = false;
@@ -727,7 +631,7 @@ public final class Election {
 
   private void becomeCandidate() {
     setRole(Role.CANDIDATE);
-    leader = null;
+    leadership = null;
     handOff.clear();
   }
 
@@ -735,17 +639,9 @@ public final class Election {
     setRole(Role.COORDINATOR);
     phase = Phase.NONE;
     coordinatorId = me;
-    coordinatorSinceMs = nowMs;
-    peers.reset(votes, nowMs);
     out.event(ProtocolEvent.coordinator(me, term, votes));
     out.statusChanged();
-    broadcast(heartbeat()); // the announcement
-    nextHeartbeatMs = nowMs + settings.heartbeatMs();
-    // An entry of its own term lets the new coordinator commit what earlier terms left uncommitted.
-    leader = new Leader(settings, log, term, durableIndex, nowMs);
-    out.append(log.appendNew(term, List.of(Write.NOOP)), log.lastIndex());
-    out.sendAll(leader.appends(nowMs));
-    out.shipsOwnEntries();
+    leadership = new Leadership(settings, term, log, peers, handOff, votes, durableIndex, nowMs, out);
   }
 
   private void setRole(Role next) {

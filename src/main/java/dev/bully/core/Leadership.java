@@ -1,0 +1,200 @@
+package dev.bully.core;
+
+import dev.bully.core.Message.Heartbeat;
+import dev.bully.core.Message.TakeOver;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * One term of leadership, from the announcement to the step-down: heartbeats, replication and
+ * commit ({@link Leader}), the check that a majority still answers ({@link PeerTracker}), and
+ * passing the leadership on ({@link HandOff}), for Bully priority or because it was asked to.
+ * {@link Election} owns the term, the role and the log, and asks this class what a coordinator
+ * does with each input; every method writes its effects to the given output.
+ */
+final class Leadership {
+  private final ElectionSettings settings;
+  private final int me;
+  private final long term;
+  private final ReplicatedLog log;
+  private final PeerTracker peers;
+  private final HandOff handOff;
+  private final Leader leader;
+  private final long sinceMs;
+  private long nextHeartbeatMs;
+
+  /**
+   * Takes the lead of {@code term}: the nodes that acknowledged the claim count as heard, the
+   * announcement goes to everyone, and a no-op of the new term is appended, which lets the new
+   * coordinator commit what earlier terms left uncommitted.
+   */
+  Leadership(ElectionSettings settings, long term, ReplicatedLog log, PeerTracker peers, HandOff handOff,
+             Set<Integer> acknowledged, long durableIndex, long nowMs, OutputBuilder out) {
+    this.settings = settings;
+    this.me = settings.nodeId();
+    this.term = term;
+    this.log = log;
+    this.peers = peers;
+    this.handOff = handOff;
+    this.sinceMs = nowMs;
+    handOff.clear();
+    peers.reset(acknowledged, nowMs);
+    broadcast(heartbeat(), out); // the announcement
+    nextHeartbeatMs = nowMs + settings.heartbeatMs();
+    leader = new Leader(settings, log, term, durableIndex, nowMs);
+    out.append(log.appendNew(term, List.of(Write.NOOP)), log.lastIndex());
+    out.sendAll(leader.appends(nowMs));
+    out.shipsOwnEntries();
+  }
+
+  /**
+   * Time passes: heartbeats, batches that are due, a hand-off's next step or a priority takeover.
+   * Returns false when a majority has not answered for twice the followers' timeout: the caller
+   * steps down. (A loaded but healthy majority keeps its coordinator; a cut-off one still steps
+   * down long before anything it takes could commit, which it cannot anyway.)
+   */
+  boolean tick(long nowMs, OutputBuilder out) {
+    long window = 2 * settings.failureTimeoutMs();
+    if (nowMs - sinceMs >= window) {
+      Set<Integer> reachable = peers.heardWithin(window, nowMs);
+      reachable.add(me);
+      if (reachable.size() < settings.majority()) {
+        out.event(ProtocolEvent.steppedDownNoMajority(me, term, reachable, settings.majority(), window));
+        return false;
+      }
+    }
+    if (nowMs >= nextHeartbeatMs) {
+      broadcast(heartbeat(), out);
+      nextHeartbeatMs = nowMs + settings.heartbeatMs();
+    }
+    out.sendAll(leader.appends(nowMs));
+    if (handOff.active()) {
+      continueHandOff(nowMs, out);
+    } else {
+      considerPriorityTakeover(nowMs, out);
+    }
+    return true;
+  }
+
+  /** Whether it takes writes now: not while handing over. */
+  boolean acceptsWrites() {
+    return !handOff.active();
+  }
+
+  int handingOverTo() {
+    return handOff.successor();
+  }
+
+  /** Client writes: appended (the driver persists them with the output) and shipped at once. */
+  void propose(List<Write> writes, long nowMs, OutputBuilder out) {
+    out.append(log.appendNew(term, writes), log.lastIndex());
+    out.sendAll(leader.appends(nowMs));
+    out.shipsOwnEntries();
+  }
+
+  /** Its own store made the log durable up to {@code durableIndex}: its copy now counts. */
+  void persisted(long durableIndex, long nowMs, OutputBuilder out) {
+    if (leader.persisted(durableIndex)) {
+      out.committed(log.commitIndex());
+      continueHandOff(nowMs, out);
+    }
+  }
+
+  /** A follower holds the log up to {@code matchIndex}: maybe more commits, and its next batch. */
+  void appended(int follower, long matchIndex, long nowMs, OutputBuilder out) {
+    peers.acknowledged(follower, new LogPosition(log.termAt(matchIndex), matchIndex), committedPosition(), nowMs);
+    if (leader.appended(follower, matchIndex, nowMs)) {
+      out.committed(log.commitIndex());
+    }
+    out.sendAll(leader.appendsTo(follower, nowMs));
+    continueHandOff(nowMs, out);
+  }
+
+  /** A follower's log did not match: back up and send from there. */
+  void mismatched(int follower, long backUpTo, long nowMs, OutputBuilder out) {
+    leader.mismatched(follower, backUpTo, nowMs);
+    out.sendAll(leader.appendsTo(follower, nowMs));
+  }
+
+  /** A follower answered a heartbeat with its log's position. */
+  void acknowledged(int follower, LogPosition followerLog, long nowMs) {
+    peers.acknowledged(follower, followerLog, committedPosition(), nowMs);
+  }
+
+  /** See {@link Election#stepDown}. */
+  void stepDown(long nowMs, OutputBuilder out) {
+    if (handOff.active()) {
+      return;
+    }
+    peers.highestCaughtUpAbove(0, 0, settings.failureTimeoutMs(), nowMs).ifPresentOrElse(successor -> {
+      out.event(ProtocolEvent.stepsDown(me, term, successor));
+      handOff.start(successor, true, nowMs);
+      out.statusChanged();
+      continueHandOff(nowMs, out);
+    }, () -> out.event(ProtocolEvent.cannotStepDown(me, term)));
+  }
+
+  /** Whether every follower holds the entry at {@code index} (with this node's store: write concern "all"). */
+  boolean allFollowersHold(long index) {
+    return settings.memberIds().stream().filter(id -> id != me).allMatch(id -> leader.matchIndex(id) >= index);
+  }
+
+  /** Each follower's match index, for the status. */
+  Map<Integer, Long> followerMatch() {
+    Map<Integer, Long> match = new TreeMap<>();
+    settings.memberIds().stream().filter(id -> id != me).forEach(id -> match.put(id, leader.matchIndex(id)));
+    return match;
+  }
+
+  Heartbeat heartbeat() {
+    return new Heartbeat(me, term, log.commitIndex(), log.last());
+  }
+
+  /** Bully priority: a higher node that has held every committed entry for takeoverDelayMs takes over. */
+  private void considerPriorityTakeover(long nowMs, OutputBuilder out) {
+    if (handOff.priorityDamped(Math.max(settings.takeoverDelayMs(), settings.failureTimeoutMs()), nowMs)) {
+      return;
+    }
+    peers.highestCaughtUpAbove(me, settings.takeoverDelayMs(), settings.failureTimeoutMs(), nowMs).ifPresent(successor -> {
+      out.event(ProtocolEvent.handsOver(me, term, successor, nowMs - peers.caughtUpSinceMs(successor)));
+      handOff.start(successor, false, nowMs);
+      out.statusChanged();
+      continueHandOff(nowMs, out);
+    });
+  }
+
+  /** Moves a running hand-off on: ship the successor what it lacks, then tell it to take over; or give up. */
+  private void continueHandOff(long nowMs, OutputBuilder out) {
+    if (!handOff.active()) {
+      return;
+    }
+    int successor = handOff.successor();
+    if (handOff.expired(settings.claimTimeoutMs() + settings.failureTimeoutMs(), nowMs)) {
+      out.event(ProtocolEvent.handOffAbandoned(me, term, successor, handOff.elapsedMs(nowMs)));
+      handOff.clear();
+      out.statusChanged();
+      return;
+    }
+    long match = leader.matchIndex(successor);
+    if (handOff.takeOverDue(match, log.lastIndex(), log.commitIndex(), settings.heartbeatMs(), nowMs)) {
+      out.send(successor, new TakeOver(me, term));
+    } else if (match < log.lastIndex()) {
+      out.sendAll(leader.appendsTo(successor, nowMs));
+    }
+  }
+
+  /** The position of the last committed entry: a follower that holds it is caught up enough to lead. */
+  private LogPosition committedPosition() {
+    return new LogPosition(log.termAt(log.commitIndex()), log.commitIndex());
+  }
+
+  private void broadcast(Message message, OutputBuilder out) {
+    for (int id : settings.memberIds()) {
+      if (id != me) {
+        out.send(id, message);
+      }
+    }
+  }
+}
