@@ -6,10 +6,11 @@ package dev.bully.core;
  * {@code POST /admin/stepdown}).
  *
  * <p>While a hand-off runs, the coordinator takes no new writes, so its log stops growing. TAKEOVER
- * goes out once the successor holds the whole log and all of it is committed: every write that was
- * waiting has been answered, and the successor's claim for the next term cannot be refused for its
- * log. It is repeated each heartbeat until the successor's claim arrives, in case one is lost; a
- * hand-off that has not finished within its limit is abandoned, and the coordinator leads on.
+ * goes out once the successor's store holds the whole log, so its claim for the next term cannot be
+ * refused for its log, and its new term commits every entry (writes still waiting here are answered
+ * 503 when this node steps down; retried with their Idempotency-Key, they find their entry). It is
+ * repeated each heartbeat until the successor's claim arrives, in case one is lost; a hand-off that
+ * has not finished within its limit is abandoned, and the coordinator leads on.
  */
 final class HandOff {
   private static final long NEVER = Long.MIN_VALUE / 2;
@@ -58,12 +59,9 @@ final class HandOff {
     return nowMs - lastPriorityMs < intervalMs;
   }
 
-  /**
-   * Whether to send TAKEOVER now: the successor holds the whole log, all of it is committed, and it
-   * was not sent within the last {@code resendMs}.
-   */
-  boolean takeOverDue(long successorMatch, long lastIndex, long commitIndex, long resendMs, long nowMs) {
-    if (!active() || successorMatch < lastIndex || commitIndex < lastIndex || nowMs - takeOverSentMs < resendMs) {
+  /** Whether to send TAKEOVER now: the successor holds the whole log, and it was not sent within the last {@code resendMs}. */
+  boolean takeOverDue(long successorMatch, long lastIndex, long resendMs, long nowMs) {
+    if (!active() || successorMatch < lastIndex || nowMs - takeOverSentMs < resendMs) {
       return false;
     }
     takeOverSentMs = nowMs;

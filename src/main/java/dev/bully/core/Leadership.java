@@ -178,7 +178,7 @@ final class Leadership {
       return;
     }
     long match = leader.matchIndex(successor);
-    if (handOff.takeOverDue(match, log.lastIndex(), log.commitIndex(), settings.heartbeatMs(), nowMs)) {
+    if (handOff.takeOverDue(match, log.lastIndex(), settings.heartbeatMs(), nowMs)) {
       out.send(successor, new TakeOver(me, term));
     } else if (match < log.lastIndex()) {
       out.sendAll(leader.appendsTo(successor, nowMs));

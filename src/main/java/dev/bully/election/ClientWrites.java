@@ -120,7 +120,7 @@ final class ClientWrites {
         waiter.answer().accept(new JsonObject().put("status", 201)
             .put("index", waiter.index()).put("term", waiter.term()).put("node", nodeId));
       } else if (!election.isCoordinator()) {
-        // (A coordinator that is handing over still commits what it took before it lets go.)
+        // (A coordinator that is handing over answers what commits before its successor takes over.)
         it.remove();
         waiter.answer().accept(unavailable("this node stopped leading before the write was committed"));
       }

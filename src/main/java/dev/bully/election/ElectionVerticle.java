@@ -72,7 +72,17 @@ public final class ElectionVerticle extends VerticleBase {
     config.members().forEach(m -> ids.add(m.id()));
     this.codec = new MessageCodec(config.clusterName(), ids);
     this.writes = new ClientWrites(config.nodeId(), election, this::handle);
-    this.storeQueue = new StoreQueue(store, this::written, failure -> failStop("its store failed a write", failure));
+    this.storeQueue = new StoreQueue(store, new StoreQueue.Durable() {
+      @Override
+      public void written(List<StoreQueue.Queued> outputs, long lastIndex) {
+        ElectionVerticle.this.written(outputs, lastIndex);
+      }
+
+      @Override
+      public void sendNow(StoreQueue.Queued queued) {
+        sendEarly(queued.output());
+      }
+    }, failure -> failStop("its store failed a write", failure));
   }
 
   @Override
@@ -231,12 +241,17 @@ public final class ElectionVerticle extends VerticleBase {
     }
     boolean sentEarly = output.sendsFirst() && !storeQueue.statePending();
     if (sentEarly) {
-      sendMessages(output);
-      if (recordsEarly(output, true)) {
-        recordEvents(output);
-      }
+      sendEarly(output);
     }
     return storeQueue.add(output, sentEarly);
+  }
+
+  /** An output that {@link Output#sendsFirst() sends first}, with no term or promise pending: its messages leave now. */
+  private void sendEarly(Output output) {
+    sendMessages(output);
+    if (recordsEarly(output, true)) {
+      recordEvents(output);
+    }
   }
 
   /** A store write is durable: the outputs it covered send (unless they did), record, and the core learns it. */

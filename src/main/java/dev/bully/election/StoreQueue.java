@@ -27,13 +27,40 @@ import java.util.function.Consumer;
  * write even on a follower that is busy appending.
  */
 final class StoreQueue {
-  /** An output waiting for the store; {@code sentEarly} when its messages already left. */
-  record Queued(Output output, boolean sentEarly, Promise<Void> done) {
+  /** An output waiting for the store; {@code sentEarly} once its messages left before its write was durable. */
+  static final class Queued {
+    private final Output output;
+    private final Promise<Void> done;
+    private boolean sentEarly;
+
+    Queued(Output output, boolean sentEarly, Promise<Void> done) {
+      this.output = output;
+      this.sentEarly = sentEarly;
+      this.done = done;
+    }
+
+    Output output() {
+      return output;
+    }
+
+    boolean sentEarly() {
+      return sentEarly;
+    }
+
+    Promise<Void> done() {
+      return done;
+    }
   }
 
   /** What the verticle does once a write is durable: the outputs it covered, and the log's last index (-1 if untouched). */
   interface Durable {
     void written(List<Queued> outputs, long lastIndex);
+
+    /**
+     * A term or promise became durable and no other is pending: a queued output that may send
+     * first (see {@link Output#sendsFirst()}) sends now, rather than once its own log write is done.
+     */
+    void sendNow(Queued queued);
   }
 
   private final NodeStore store;
@@ -83,6 +110,7 @@ final class StoreQueue {
           stateAlongside = false;
           onDurable.written(List.of(queued), -1);
           queued.done().complete();
+          releaseSendsFirst();
           if (!writing) {
             writeNext();
           }
@@ -107,6 +135,9 @@ final class StoreQueue {
           statesPending -= state != null ? 1 : 0;
           onDurable.written(group, logWrite == null ? -1 : logWrite.lastIndex());
           group.forEach(q -> q.done().complete());
+          if (state != null) {
+            releaseSendsFirst();
+          }
           if (stateAlongside) {
             writing = false; // what follows waits for the state too; its write resumes the queue
           } else {
@@ -114,6 +145,19 @@ final class StoreQueue {
           }
         })
         .onFailure(onFailure::accept);
+  }
+
+  /** With no term or promise pending any more, queued outputs that may send first do so now. */
+  private void releaseSendsFirst() {
+    if (statesPending > 0) {
+      return;
+    }
+    for (Queued queued : queue) {
+      if (queued.output.sendsFirst() && !queued.sentEarly) {
+        queued.sentEarly = true;
+        onDurable.sendNow(queued);
+      }
+    }
   }
 
   /** The head; unless it saves state, also every output after it that only appends, or stores nothing. */

@@ -386,6 +386,19 @@ public final class Simulation {
     }
   }
 
+  /** As the driver: once no term or promise is pending, queued outputs that may send first send now. */
+  private void releaseSendsFirst(SimNode node) {
+    if (node.alongside != null || node.pending.stream().anyMatch(p -> p.output().persist() != null)) {
+      return;
+    }
+    for (Pending pending : node.pending) {
+      if (pending.output().sendsFirst() && !pending.sentEarly) {
+        pending.sentEarly = true;
+        sendAll(node, pending.output(), false);
+      }
+    }
+  }
+
   private void completeAlongside(SimNode node, int incarnation) {
     if (node.incarnation != incarnation || !node.up || node.alongside == null) {
       return;
@@ -401,6 +414,7 @@ public final class Simulation {
     if (!done.sentEarly()) {
       sendAll(node, done.output(), true);
     }
+    releaseSendsFirst(node);
     if (!node.headInFlight && !node.pending.isEmpty() && node.up) {
       persistHead(node);
     }
@@ -439,6 +453,9 @@ public final class Simulation {
       sendAll(node, output, true);
     }
     node.pending.poll();
+    if (output.persist() != null) {
+      releaseSendsFirst(node);
+    }
     if (output.logWrite() != null) {
       apply(node, node.election.localPersisted(output.logWrite().lastIndex(), now));
     }
@@ -646,7 +663,22 @@ public final class Simulation {
   }
 
   /** An output waiting for the store, and whether its messages already left. */
-  private record Pending(Output output, boolean sentEarly) {
+  private static final class Pending {
+    private final Output output;
+    private boolean sentEarly;
+
+    Pending(Output output, boolean sentEarly) {
+      this.output = output;
+      this.sentEarly = sentEarly;
+    }
+
+    Output output() {
+      return output;
+    }
+
+    boolean sentEarly() {
+      return sentEarly;
+    }
   }
 
   private record Event(long atMs, long sequence, Runnable action) implements Comparable<Event> {
