@@ -12,7 +12,7 @@
 #   bin/cluster.sh rolling-restart
 #                               build the jar if the sources changed, then restart every running node in turn:
 #                               SIGTERM (a coordinator hands over first), start, wait until ready and caught up;
-#                               followers first, the coordinator last
+#                               followers first (highest id first), the coordinator last
 #
 # Logs go to logs/node<ID>.log and PIDs to run/node<ID>.pid. Processes are only ever signalled by
 # the PID this script recorded, after checking that the PID is still a bully node.
@@ -235,7 +235,8 @@ cmd_rolling_restart() {
   build_if_needed
   coordinator=$(coordinator_id)
   if [[ -n $coordinator ]]; then
-    order=($(printf '%s\n' "${order[@]}" | grep -vx "$coordinator") "$coordinator")
+    # Highest first: the likely successor has long been back and warm when the coordinator hands over to it.
+    order=($(printf '%s\n' "${order[@]}" | grep -vx "$coordinator" | sort -rn) "$coordinator")
   fi
   echo "rolling restart of nodes ${order[*]}${coordinator:+ (coordinator $coordinator last)}"
   for id in "${order[@]}"; do

@@ -62,6 +62,8 @@ public final class Election {
   private long durableIndex;
   private long lastHeartbeatMs;
   private long electionNotBeforeMs;
+  /** The node is stopping: it still votes, but never stands for election again. */
+  private boolean retiring;
   private Set<Integer> liveMembers;
 
   // The election this node is running, if any.
@@ -137,7 +139,7 @@ public final class Election {
       if (nowMs >= phaseDeadlineMs) {
         phaseTimedOut(nowMs);
       }
-    } else if (nowMs >= electionNotBeforeMs) {
+    } else if (!retiring && nowMs >= electionNotBeforeMs) {
       long silentMs = nowMs - lastHeartbeatMs;
       if (silentMs >= suspicionTimeoutMs()) {
         out.event(coordinatorId != 0
@@ -195,7 +197,7 @@ public final class Election {
   /** Starts an election now, as if this node had just noticed the coordinator's failure (chaos, tests). */
   public Output startElectionNow(long nowMs) {
     begin();
-    if (role != Role.COORDINATOR && phase == Phase.NONE) {
+    if (role != Role.COORDINATOR && phase == Phase.NONE && !retiring) {
       startElection(nowMs, false);
     }
     return finish();
@@ -208,7 +210,7 @@ public final class Election {
   public Output membershipChanged(Set<Integer> members, long nowMs) {
     begin();
     liveMembers = Set.copyOf(members);
-    if (role == Role.FOLLOWER && phase == Phase.NONE && coordinatorId != 0 && !members.contains(coordinatorId)) {
+    if (role == Role.FOLLOWER && phase == Phase.NONE && !retiring && coordinatorId != 0 && !members.contains(coordinatorId)) {
       out.event(ProtocolEvent.suspectsLeft(me, term, coordinatorId));
       startElection(nowMs, false);
     }
@@ -271,10 +273,12 @@ public final class Election {
    * A graceful hand-off, asked for by an operator or by a node that is stopping: the coordinator
    * stops taking writes, brings the highest reachable caught-up follower level with its log, and
    * tells it to claim the next term at once (see {@link HandOff}). Without such a follower it
-   * leads on and says so; elsewhere it does nothing.
+   * leads on and says so. A node that is {@code leaving} (stopping) also never stands for election
+   * again, coordinator or not: waiting for the successor, it must not take the lead back itself.
    */
-  public Output stepDown(long nowMs) {
+  public Output stepDown(long nowMs, boolean leaving) {
     begin();
+    retiring |= leaving;
     if (role == Role.COORDINATOR) {
       leadership.stepDown(nowMs, out);
     }
@@ -433,6 +437,10 @@ public final class Election {
       out.event(ProtocolEvent.ignored(me, term, "ELECTION from higher node " + candidate));
       return;
     }
+    if (retiring) {
+      out.event(ProtocolEvent.ignored(me, term, "ELECTION from node " + candidate + ": this node is stopping"));
+      return;
+    }
     if (!log.last().isAtLeast(election.log())) {
       out.event(ProtocolEvent.ignored(me, term, "ELECTION from node " + candidate + ": my log " + log.last()
           + " is behind its " + election.log()));
@@ -471,7 +479,9 @@ public final class Election {
       out.persist();
     }
     becomeFollower(0);
-    lastHeartbeatMs = nowMs; // give the claimer a full timeout to announce itself
+    // Give the claimer as long to announce itself as it waits for acknowledgements, before suspecting it.
+    lastHeartbeatMs = nowMs;
+    electionNotBeforeMs = Math.max(electionNotBeforeMs, nowMs + settings.claimTimeoutMs());
     out.send(claimer, new Ack(me, term, log.last(), 0));
     out.event(ProtocolEvent.acknowledged(me, term, claimer));
   }
@@ -565,7 +575,8 @@ public final class Election {
   }
 
   private void onTakeOver(TakeOver takeOver, long nowMs) {
-    if (role == Role.FOLLOWER && takeOver.from() == coordinatorId) {
+    // Also while it runs an election of its own against a coordinator that seemed silent: the coordinator is alive.
+    if (role != Role.COORDINATOR && takeOver.from() == coordinatorId && !retiring) {
       startClaim(nowMs, takeOver.from());
     }
   }

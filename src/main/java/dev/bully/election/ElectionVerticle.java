@@ -111,7 +111,8 @@ public final class ElectionVerticle extends VerticleBase {
     eventBus.<JsonObject>localConsumer(Addresses.LOCAL_WRITE, this::onWrite);
     eventBus.<JsonObject>localConsumer(Addresses.LOCAL_READ, request -> request.reply(read(request.body())));
     eventBus.<JsonObject>localConsumer(Addresses.LOCAL_CHAOS, command -> command.reply(chaos(command.body())));
-    eventBus.<JsonObject>localConsumer(Addresses.LOCAL_STEP_DOWN, request -> stepDown(request::reply));
+    eventBus.<JsonObject>localConsumer(Addresses.LOCAL_STEP_DOWN,
+        request -> stepDown(request.body().getBoolean("leaving", false), request::reply));
     metrics.observe(election.status());
     vertx.setPeriodic(STATUS_PUBLISH_MS, id -> publishStatus());
     links.start();
@@ -143,21 +144,22 @@ public final class ElectionVerticle extends VerticleBase {
   }
 
   /**
-   * A graceful hand-off: answers {@code {status: 200, successor, coordinatorId, term, tookMs}} once
+   * A graceful hand-off ({@code leaving}: because this node stops): answers {@code {status: 200, successor, coordinatorId, term, tookMs}} once
    * another node leads, 409 when this node does not lead or has no caught-up follower to hand to,
    * and 503 when the successor did not take over in time (this node then leads on).
    */
-  private void stepDown(Consumer<JsonObject> answer) {
+  private void stepDown(boolean leaving, Consumer<JsonObject> answer) {
     long startedNs = System.nanoTime();
     Status before = election.status();
     if (before.role() != Role.COORDINATOR) {
+      handle(election.stepDown(nowMs(), leaving));
       answer.accept(new JsonObject().put("status", 409).put("error", "not_coordinator")
           .put("message", "Node " + config.nodeId() + " is not the coordinator"
               + (before.coordinatorId() != 0 ? "; node " + before.coordinatorId() + " is" : ""))
           .put("coordinatorId", before.coordinatorId() == 0 ? null : before.coordinatorId()));
       return;
     }
-    handle(election.stepDown(nowMs()));
+    handle(election.stepDown(nowMs(), leaving));
     int successor = election.handingOverTo();
     if (successor == 0) {
       answer.accept(new JsonObject().put("status", 409).put("error", "no_successor")

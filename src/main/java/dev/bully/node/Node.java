@@ -131,7 +131,7 @@ public final class Node {
    */
   private Future<Void> handOver() {
     DeliveryOptions options = Addresses.local().setSendTimeout(HAND_OFF_TIMEOUT_MS);
-    return vertx.eventBus().<JsonObject>request(Addresses.LOCAL_STEP_DOWN, new JsonObject(), options)
+    return vertx.eventBus().<JsonObject>request(Addresses.LOCAL_STEP_DOWN, new JsonObject().put("leaving", true), options)
         .map(reply -> {
           JsonObject body = reply.body();
           if (body.getInteger("status") == 200) {

@@ -261,16 +261,16 @@ class ElectionRulesTest {
 
   @Test
   void aCoordinatorStepsDownOnlyToAReachableCaughtUpFollowerOnceThatHoldsTheWholeLog() {
-    assertTrue(following(2, 4, 1).stepDown(10).isEmpty(), "a follower has nothing to hand over");
+    assertTrue(following(2, 4, 1).stepDown(10, false).isEmpty(), "a follower has nothing to hand over");
     Election node = node4LeadsTerm1WithNode5Silent();
-    Output refused = node.stepDown(710); // no follower heard within the failure timeout (200 ms)
+    Output refused = node.stepDown(710, false); // no follower heard within the failure timeout (200 ms)
     assertEquals("Node 4 cannot step down: no follower is reachable and caught up", refused.events().get(0).text());
     assertTrue(node.acceptsWrites(), "without a successor it leads on");
 
     LogPosition withNoOp = new LogPosition(1, 11);
     node.step(new Ack(2, 1, withNoOp, 0), 720);
     node.localPersisted(11, 720);
-    Output stepping = node.stepDown(721);
+    Output stepping = node.stepDown(721, false);
     assertEquals("Node 4 steps down: it takes no new writes and hands over to node 2", stepping.events().get(0).text());
     assertFalse(node.acceptsWrites());
     assertEquals(2, node.handingOverTo());
@@ -281,5 +281,30 @@ class ElectionRulesTest {
     assertTrue(sent(node.tick(724), TakeOver.class).isEmpty(), "not again within a heartbeat");
     node.step(new Claim(2, 2, withNoOp, false, true), 730);
     assertEquals(Role.FOLLOWER, node.status().role(), "the successor's claim for the next term ends its leadership");
+  }
+
+  @Test
+  void aStoppingCoordinatorNeverStandsForElectionAgainWhileItWaitsForItsSuccessor() {
+    Election node = node4LeadsTerm1WithNode5Silent();
+    LogPosition withNoOp = new LogPosition(1, 11);
+    node.step(new Ack(2, 1, withNoOp, 0), 720);
+    node.localPersisted(11, 720);
+    node.stepDown(721, true);
+    node.step(new Message.Appended(2, 1, 11), 722);
+    node.step(new Claim(2, 2, withNoOp, false, true), 730); // the successor claims; no announcement follows
+    assertEquals(Role.FOLLOWER, node.status().role());
+    for (long t = 740; t <= 5_000; t += 10) {
+      assertTrue(node.tick(t).messages().isEmpty(), "at " + t + " ms it starts no election");
+    }
+    assertTrue(sent(node.step(new Message.Election(1, 2, withNoOp), 5_010), Answer.class).isEmpty(),
+        "nor does it answer a lower node's election, which would promise to take over");
+  }
+
+  @Test
+  void aVoterGivesTheClaimerItsWholeClaimTimeoutBeforeSuspectingIt() {
+    Election node = following(4, 5, 1);
+    assertFalse(sent(node.step(new Claim(3, 2, LOG, false, false), 100), Ack.class).isEmpty()); // node 3 never announces
+    assertTrue(node.tick(450).messages().isEmpty(), "not at 350 ms of silence, past its suspicion timeout (300 ms)");
+    assertFalse(sent(node.tick(510), Message.Election.class).isEmpty(), "after the claim timeout (400 ms) it asks node 5");
   }
 }

@@ -180,7 +180,7 @@ public final class Simulation {
   /** Asks node {@code id} to hand its leadership over, as SIGTERM or POST /admin/stepdown do. */
   public void stepDown(int id) {
     if (isUp(id)) {
-      apply(nodes[id], nodes[id].election.stepDown(now));
+      apply(nodes[id], nodes[id].election.stepDown(now, false));
     }
   }
 

@@ -15,8 +15,8 @@ import java.util.function.Consumer;
  * A rolling restart, as an operator upgrades a cluster: each node in turn is stopped with SIGTERM
  * (a coordinator hands its leadership over first), started again, and waited for until it is ready
  * and has caught up with the commit index the coordinator had when it came back, before the next
- * node goes. Each round takes the followers first, in id order, and the coordinator last, so
- * leadership moves once per round rather than once per node.
+ * node goes. Each round takes the followers first, highest id first, and the coordinator last, so
+ * leadership moves once per round rather than once per node, to a successor that is warm again.
  */
 final class RollingRestart {
   private static final Duration STEP_TIMEOUT = Duration.ofSeconds(90);
@@ -59,7 +59,9 @@ final class RollingRestart {
 
   private List<Integer> roundOrder() {
     int coordinator = coordinator();
-    List<Integer> order = new ArrayList<>(nodes.ids().stream().filter(id -> id != coordinator).toList());
+    // Highest first: the likely successor has long been back and warm when the coordinator hands over to it.
+    List<Integer> order = new ArrayList<>(nodes.ids().stream().filter(id -> id != coordinator)
+        .sorted(java.util.Comparator.reverseOrder()).toList());
     if (coordinator != 0) {
       order.add(coordinator);
     }
