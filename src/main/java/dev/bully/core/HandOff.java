@@ -16,7 +16,6 @@ final class HandOff {
   private static final long NEVER = Long.MIN_VALUE / 2;
 
   private int successor;
-  private boolean requested;
   private long startedMs;
   private long takeOverSentMs = NEVER;
   /** When the last priority hand-off began, so a flapping higher node cannot churn leadership. */
@@ -31,14 +30,9 @@ final class HandOff {
     return successor;
   }
 
-  /** Whether an operator or a stopping node asked for it, rather than Bully priority. */
-  boolean requested() {
-    return requested;
-  }
-
+  /** Starts handing over to {@code to}; {@code byRequest}: an operator or a stopping node asked, rather than Bully priority. */
   void start(int to, boolean byRequest, long nowMs) {
     successor = to;
-    requested = byRequest;
     startedMs = nowMs;
     takeOverSentMs = NEVER;
     if (!byRequest) {
@@ -68,13 +62,8 @@ final class HandOff {
     return true;
   }
 
-  boolean takeOverSent() {
-    return takeOverSentMs != NEVER;
-  }
-
   void clear() {
     successor = 0;
-    requested = false;
     takeOverSentMs = NEVER;
   }
 }
