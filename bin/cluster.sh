@@ -233,6 +233,10 @@ cmd_rolling_restart() {
   done
   ((${#order[@]} > 0)) || die "no node is running"
   build_if_needed
+  # A cluster that just started may still be due a priority takeover: let the highest node take the lead first, so
+  # that leadership does not move during the restarts to a node that was already restarted.
+  local highest=${order[-1]} deadline=$((SECONDS + 30))
+  while [[ $(coordinator_id) != "$highest" ]] && ((SECONDS < deadline)); do sleep 0.5; done
   coordinator=$(coordinator_id)
   if [[ -n $coordinator ]]; then
     # Highest first: the likely successor has long been back and warm when the coordinator hands over to it.

@@ -21,6 +21,7 @@ import java.util.function.Consumer;
 final class RollingRestart {
   private static final Duration STEP_TIMEOUT = Duration.ofSeconds(90);
   private static final Duration STATUS_TIMEOUT = Duration.ofMillis(500);
+  private static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(30);
 
   private final Nodes nodes;
   private final Consumer<String> fault;
@@ -58,6 +59,14 @@ final class RollingRestart {
   }
 
   private List<Integer> roundOrder() {
+    // A cluster that just started (or just got a node back) may still be due a priority takeover: let it happen first,
+    // so that leadership does not move during the round to a node that was already restarted.
+    int highest = nodes.ids().stream().max(Integer::compare).orElseThrow();
+    try {
+      Await.until(SETTLE_TIMEOUT, "node " + highest + " leads", () -> coordinator() == highest);
+    } catch (IllegalStateException e) {
+      fault.accept("node " + highest + " does not lead; restarting the coordinator of now last");
+    }
     int coordinator = coordinator();
     // Highest first: the likely successor has long been back and warm when the coordinator hands over to it.
     List<Integer> order = new ArrayList<>(nodes.ids().stream().filter(id -> id != coordinator)
