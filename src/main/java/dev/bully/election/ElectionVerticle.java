@@ -144,22 +144,22 @@ public final class ElectionVerticle extends VerticleBase {
   }
 
   /**
-   * A graceful hand-off ({@code leaving}: because this node stops): answers {@code {status: 200, successor, coordinatorId, term, tookMs}} once
-   * another node leads, 409 when this node does not lead or has no caught-up follower to hand to,
-   * and 503 when the successor did not take over in time (this node then leads on).
+   * A graceful hand-off ({@code leaving}: because this node stops). Answers
+   * {@code {status: 200, successor, coordinatorId, term, tookMs}} once another node leads, 409 when
+   * this node does not lead or has no caught-up follower to hand to, and 503 when the successor did
+   * not take over in time (this node then leads on).
    */
   private void stepDown(boolean leaving, Consumer<JsonObject> answer) {
     long startedNs = System.nanoTime();
     Status before = election.status();
+    handle(election.stepDown(nowMs(), leaving));
     if (before.role() != Role.COORDINATOR) {
-      handle(election.stepDown(nowMs(), leaving));
       answer.accept(new JsonObject().put("status", 409).put("error", "not_coordinator")
           .put("message", "Node " + config.nodeId() + " is not the coordinator"
               + (before.coordinatorId() != 0 ? "; node " + before.coordinatorId() + " is" : ""))
           .put("coordinatorId", before.coordinatorId() == 0 ? null : before.coordinatorId()));
       return;
     }
-    handle(election.stepDown(nowMs(), leaving));
     int successor = election.handingOverTo();
     if (successor == 0) {
       answer.accept(new JsonObject().put("status", 409).put("error", "no_successor")
@@ -265,8 +265,8 @@ public final class ElectionVerticle extends VerticleBase {
       if (!recordsEarly(queued.output(), queued.sentEarly())) {
         recordEvents(queued.output());
       }
-      writes.settle();
     }
+    writes.settle();
     if (lastIndex >= 0) {
       handle(election.localPersisted(lastIndex, nowMs()));
     }
@@ -323,13 +323,13 @@ public final class ElectionVerticle extends VerticleBase {
     return sentEarly && output.persist() == null;
   }
 
-  /** Logs and publishes the output's events and status, and answers the client writes it settled. */
+  /** Records the output's events and status, and answers the client writes it settled. */
   private void record(Output output) {
     recordEvents(output);
     writes.settle();
   }
 
-
+  /** Logs and publishes the output's events and status; answers the hand-offs waiting for that status. */
   private void recordEvents(Output output) {
     for (ProtocolEvent event : output.events()) {
       transcript.info(event.text());

@@ -9,8 +9,6 @@ import dev.bully.tools.chaos.History.TermSample;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintStream;
-import java.net.URI;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -335,8 +333,7 @@ public final class ChaosRun {
       return;
     }
     fault("step down coordinator " + coordinator);
-    HttpResponse<String> response = nodes.send(coordinator, HttpRequest.newBuilder(URI.create(nodes.url(coordinator) + "/admin/stepdown"))
-        .header("Authorization", "Bearer " + nodes.token()).POST(HttpRequest.BodyPublishers.noBody()), Duration.ofSeconds(20));
+    HttpResponse<String> response = nodes.postAdmin(coordinator, "/admin/stepdown", Duration.ofSeconds(20));
     fault("node " + coordinator + " answered " + response.statusCode() + ": " + response.body());
   }
 

@@ -58,12 +58,18 @@ interface Nodes extends AutoCloseable {
     return new JsonObject(send(id, HttpRequest.newBuilder(URI.create(url(id) + path)).GET(), Duration.ofSeconds(10)).body());
   }
 
+  /** A chaos command ({@code POST /admin/chaos/PATH}); throws unless the node answers 200. */
   default void admin(int id, String path) {
-    HttpResponse<String> response = send(id, HttpRequest.newBuilder(URI.create(url(id) + "/admin/chaos/" + path))
-        .header("Authorization", "Bearer " + token()).POST(HttpRequest.BodyPublishers.noBody()), Duration.ofSeconds(5));
+    HttpResponse<String> response = postAdmin(id, "/admin/chaos/" + path, Duration.ofSeconds(5));
     if (response.statusCode() != 200) {
       throw new IllegalStateException("node " + id + " answered " + response.statusCode() + " to " + path + ": " + response.body());
     }
+  }
+
+  /** An empty POST to an admin endpoint with the token, waiting at most {@code timeout}. */
+  default HttpResponse<String> postAdmin(int id, String path, Duration timeout) {
+    return send(id, HttpRequest.newBuilder(URI.create(url(id) + path))
+        .header("Authorization", "Bearer " + token()).POST(HttpRequest.BodyPublishers.noBody()), timeout);
   }
 
   /** The nodes of a {@link LocalCluster} this run started. */

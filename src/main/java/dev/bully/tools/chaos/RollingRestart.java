@@ -3,6 +3,8 @@ package dev.bully.tools.chaos;
 import dev.bully.tools.Await;
 import dev.bully.tools.LocalCluster;
 import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.http.HttpRequest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -65,7 +67,7 @@ final class RollingRestart {
     try {
       Await.until(SETTLE_TIMEOUT, "node " + highest + " leads", () -> coordinator() == highest);
     } catch (IllegalStateException e) {
-      fault.accept("node " + highest + " does not lead; restarting the coordinator of now last");
+      fault.accept("node " + highest + " does not lead after " + SETTLE_TIMEOUT.toSeconds() + " s; the coordinator it has now goes last");
     }
     int coordinator = coordinator();
     // Highest first: the likely successor has long been back and warm when the coordinator hands over to it.
@@ -111,7 +113,7 @@ final class RollingRestart {
 
   private boolean answers(int id, String path) {
     try {
-      return nodes.send(id, java.net.http.HttpRequest.newBuilder(java.net.URI.create(nodes.url(id) + path)).GET(), STATUS_TIMEOUT)
+      return nodes.send(id, HttpRequest.newBuilder(URI.create(nodes.url(id) + path)).GET(), STATUS_TIMEOUT)
           .statusCode() == 200;
     } catch (RuntimeException e) {
       return false;
