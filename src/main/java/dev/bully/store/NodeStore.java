@@ -26,8 +26,10 @@ import java.util.function.Supplier;
  * <ul>
  *   <li>{@code meta} holds one document, {@code {_id: "election", term, promisedTo}}.</li>
  *   <li>{@code log} holds the replicated log in segments: one document per appended batch,
- *       {@code {_id: firstIndex, last: lastIndex, entries: [{index, term, requestId, data, ts}]}}.
- *       A batch is one insert, so the store's per-document cost is paid per batch, not per entry.</li>
+ *       {@code {_id: firstIndex, last: lastIndex, entries: "[{index, term, requestId, data, ts}, ...]"}},
+ *       the entries as one JSON text ({@link EntryCodec}). A batch is one insert of one string, so
+ *       the store's per-document and per-value costs are paid per batch, not per entry. Segments
+ *       written before 0.2, with an array of entry documents, are still read.</li>
  *   <li>{@code rollback} keeps entries that a newer coordinator replaced; they are never deleted.</li>
  * </ul>
  *
@@ -133,13 +135,8 @@ public final class NodeStore {
 
   /** Rewrites a segment that holds entries on both sides of the cut, keeping those before it. */
   private Future<Void> keepBefore(JsonObject segment, long from) {
-    JsonArray entries = new JsonArray();
-    for (Object item : segment.getJsonArray("entries")) {
-      if (((JsonObject) item).getLong("index") < from) {
-        entries.add(item);
-      }
-    }
-    JsonObject replacement = segment.copy().put("last", from - 1).put("entries", entries);
+    List<LogEntry> kept = segmentEntries(segment).stream().filter(e -> e.index() < from).toList();
+    JsonObject replacement = segment.copy().put("last", from - 1).put("entries", EntryCodec.encode(kept));
     return mongo.replaceDocumentsWithOptions(LOG, new JsonObject().put("_id", segment.getValue("_id")), replacement,
         new UpdateOptions().setWriteOption(writeOption)).mapEmpty();
   }
@@ -149,12 +146,10 @@ public final class NodeStore {
     if (entries.isEmpty()) {
       return durable.get();
     }
-    JsonArray encoded = new JsonArray(new ArrayList<>(entries.size()));
-    entries.forEach(e -> encoded.add(encode(e)));
     JsonObject segment = new JsonObject()
         .put("_id", entries.get(0).index())
         .put("last", entries.get(entries.size() - 1).index())
-        .put("entries", encoded);
+        .put("entries", EntryCodec.encode(entries));
     return mongo.insertWithOptions(LOG, segment, writeOption).compose(id -> durable.get());
   }
 
@@ -165,8 +160,7 @@ public final class NodeStore {
     return mongo.findWithOptions(LOG, query, options).map(segments -> {
       List<LogEntry> result = new ArrayList<>();
       for (JsonObject segment : segments) {
-        for (Object item : segment.getJsonArray("entries")) {
-          LogEntry entry = decode((JsonObject) item);
+        for (LogEntry entry : segmentEntries(segment)) {
           if (entry.index() >= from && result.size() < limit) {
             result.add(entry);
           }
@@ -174,6 +168,17 @@ public final class NodeStore {
       }
       return result;
     });
+  }
+
+  /** A segment's entries: JSON text, or an array of entry documents in segments written before 0.2. */
+  private static List<LogEntry> segmentEntries(JsonObject segment) {
+    Object entries = segment.getValue("entries");
+    if (entries instanceof String text) {
+      return EntryCodec.decode(text);
+    }
+    List<LogEntry> decoded = new ArrayList<>();
+    ((JsonArray) entries).forEach(item -> decoded.add(decode((JsonObject) item)));
+    return decoded;
   }
 
   /**

@@ -1,0 +1,127 @@
+package dev.bully.store;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import dev.bully.core.LogEntry;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Log entries as one JSON text, {@code [{"index":..,"term":..,"requestId":..,"data":{..},"ts":..}, ..]}:
+ * how a log segment holds its entries, and how an APPEND carries them.
+ *
+ * <p>A batch of entries is one string to the store and to the event bus, rather than a tree of
+ * documents: mongo-java-server serializes a document's every nested value one by one, and the event
+ * bus parses every nested JSON value into maps, so a batch of a thousand entries costs a thousand
+ * times that as a tree and one string copy as text (see the README's benchmarks). An entry's data is
+ * already JSON text; it is written as is, and read back with the parser's copy of its structure,
+ * never as a tree.
+ */
+public final class EntryCodec {
+  private static final JsonFactory JSON = new JsonFactory();
+  private static final JsonStringEncoder QUOTE = JsonStringEncoder.getInstance();
+
+  private EntryCodec() {
+  }
+
+  /** The entries as a JSON array. Each entry's data must be JSON text (as every entry's is: it was parsed once). */
+  public static String encode(List<LogEntry> entries) {
+    StringBuilder text = new StringBuilder(entries.size() * 96 + 2).append('[');
+    for (LogEntry entry : entries) {
+      if (text.length() > 1) {
+        text.append(',');
+      }
+      text.append("{\"index\":").append(entry.index()).append(",\"term\":").append(entry.term());
+      if (entry.requestId() != null) {
+        text.append(",\"requestId\":\"").append(QUOTE.quoteAsString(entry.requestId())).append('"');
+      }
+      text.append(",\"data\":").append(entry.data() == null ? "null" : entry.data())
+          .append(",\"ts\":").append(entry.timestampMs()).append('}');
+    }
+    return text.append(']').toString();
+  }
+
+  /**
+   * The entries of a JSON array written by {@link #encode}.
+   *
+   * @throws IllegalArgumentException if the text is not such an array, naming what is wrong
+   */
+  public static List<LogEntry> decode(String text) {
+    try (JsonParser parser = JSON.createParser(text)) {
+      expect(parser.nextToken(), JsonToken.START_ARRAY, "an array of entries");
+      List<LogEntry> entries = new ArrayList<>();
+      while (parser.nextToken() == JsonToken.START_OBJECT) {
+        entries.add(entry(parser, entries.size()));
+      }
+      expect(parser.currentToken(), JsonToken.END_ARRAY, "the end of the array of entries");
+      return entries;
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("entries are not valid JSON: " + e.getOriginalMessage(), e);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // a string is read from memory
+    }
+  }
+
+  private static LogEntry entry(JsonParser parser, int position) throws IOException {
+    Long index = null;
+    Long term = null;
+    Long ts = null;
+    String requestId = null;
+    String data = null;
+    while (parser.nextToken() == JsonToken.FIELD_NAME) {
+      String field = parser.currentName();
+      JsonToken value = parser.nextToken();
+      switch (field) {
+        case "index" -> index = number(parser, value, position, field);
+        case "term" -> term = number(parser, value, position, field);
+        case "ts" -> ts = number(parser, value, position, field);
+        case "requestId" -> requestId = value == JsonToken.VALUE_NULL ? null : string(parser, value, position, field);
+        case "data" -> data = value == JsonToken.VALUE_NULL ? null : object(parser, value, position);
+        default -> parser.skipChildren();
+      }
+    }
+    if (index == null || term == null || ts == null) {
+      throw new IllegalArgumentException("entry " + position + " lacks index, term or ts");
+    }
+    return new LogEntry(index, term, requestId, data, ts);
+  }
+
+  private static long number(JsonParser parser, JsonToken value, int position, String field) throws IOException {
+    if (value != JsonToken.VALUE_NUMBER_INT) {
+      throw new IllegalArgumentException("entry " + position + ": '" + field + "' is not an integer");
+    }
+    return parser.getLongValue();
+  }
+
+  private static String string(JsonParser parser, JsonToken value, int position, String field) throws IOException {
+    if (value != JsonToken.VALUE_STRING) {
+      throw new IllegalArgumentException("entry " + position + ": '" + field + "' is not a string");
+    }
+    return parser.getText();
+  }
+
+  /** The data object's JSON text, copied token by token (compact, as {@code JsonObject.encode} writes it). */
+  private static String object(JsonParser parser, JsonToken value, int position) throws IOException {
+    if (value != JsonToken.START_OBJECT) {
+      throw new IllegalArgumentException("entry " + position + ": 'data' is not an object");
+    }
+    StringWriter copy = new StringWriter(64);
+    try (JsonGenerator generator = JSON.createGenerator(copy)) {
+      generator.copyCurrentStructure(parser);
+    }
+    return copy.toString();
+  }
+
+  private static void expect(JsonToken actual, JsonToken expected, String what) {
+    if (actual != expected) {
+      throw new IllegalArgumentException("expected " + what + ", found " + actual);
+    }
+  }
+}

@@ -1,0 +1,98 @@
+package dev.bully.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.bully.core.LogEntry;
+import dev.bully.core.LogWrite;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.MongoClient;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.LongStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The log's segments on the real embedded store, through the real MongoDB client. */
+class NodeStoreTest {
+  @TempDir
+  Path dataDir;
+
+  private Vertx vertx;
+  private EmbeddedMongo embedded;
+  private NodeStore store;
+
+  @BeforeEach
+  void open() throws Exception {
+    vertx = Vertx.vertx();
+    embedded = EmbeddedMongo.start(dataDir);
+    store = await(NodeStore.open(vertx, Optional.empty(), "bully", embedded));
+  }
+
+  @AfterEach
+  void close() throws Exception {
+    store.close();
+    embedded.close();
+    await(vertx.close());
+  }
+
+  private static LogEntry entry(long index, long term) {
+    return new LogEntry(index, term, index % 2 == 0 ? "key-" + index : null, "{\"n\":" + index + "}", 1000 + index);
+  }
+
+  private static List<LogEntry> entries(long from, long to, long term) {
+    return LongStream.rangeClosed(from, to).mapToObj(i -> entry(i, term)).toList();
+  }
+
+  private static <T> T await(Future<T> future) throws Exception {
+    return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void entriesAreReadBackAcrossSegmentsFromAnyIndex() throws Exception {
+    await(store.append(entries(1, 3, 1)));
+    await(store.append(entries(4, 4, 1)));
+    await(store.append(entries(5, 9, 2)));
+    assertEquals(entries(1, 9, 1).size(), await(store.entries(1, 100)).size());
+    assertEquals(List.of(entry(3, 1), entry(4, 1), entry(5, 2)), await(store.entries(3, 3)));
+    assertEquals(List.of(entry(9, 2)), await(store.entries(9, 10)));
+    assertEquals(List.of(), await(store.entries(10, 10)));
+  }
+
+  @Test
+  void aRollbackCutsInsideASegmentKeepsWhatWasBeforeAndMovesTheRestToRollback() throws Exception {
+    await(store.append(entries(1, 4, 1)));
+    await(store.append(entries(5, 6, 1)));
+    List<LogEntry> replacement = entries(3, 5, 2);
+    await(store.write(new LogWrite(await(store.entries(3, 10)), 2, replacement, 5)));
+
+    List<LogEntry> expected = new java.util.ArrayList<>(entries(1, 2, 1));
+    expected.addAll(replacement);
+    assertEquals(expected, await(store.entries(1, 100)));
+    List<JsonObject> rolledBack = await(store.rolledBack(100));
+    assertEquals(List.of(3L, 4L, 5L, 6L), rolledBack.stream().map(doc -> doc.getLong("index")).toList());
+    assertEquals(List.of(2L), rolledBack.stream().map(doc -> doc.getLong("replacedInTerm")).distinct().toList());
+    assertEquals("{\"n\":4}", rolledBack.get(1).getJsonObject("data").encode());
+  }
+
+  @Test
+  void segmentsWrittenByEarlierVersionsAsArraysOfDocumentsAreStillRead() throws Exception {
+    MongoClient direct = MongoClient.create(vertx, new JsonObject()
+        .put("connection_string", embedded.connectionString()).put("db_name", "bully").put("useObjectId", false));
+    JsonArray documents = new JsonArray();
+    entries(1, 3, 1).forEach(e -> documents.add(NodeStore.encode(e)));
+    await(direct.insert(NodeStore.LOG, new JsonObject().put("_id", 1L).put("last", 3L).put("entries", documents)));
+    direct.close();
+    await(store.append(entries(4, 5, 1)));
+
+    assertEquals(entries(1, 5, 1), await(store.entries(1, 100)));
+    await(store.write(new LogWrite(await(store.entries(2, 10)), 2, entries(2, 2, 2), 2)));
+    assertEquals(List.of(entry(1, 1), entry(2, 2)), await(store.entries(1, 100)));
+  }
+}
