@@ -56,6 +56,8 @@ public final class Election {
   private long verifiedIndex;
   /** The last index the coordinator followed here has said it holds. */
   private long coordinatorLastIndex;
+  /** The coordinator asked this node to take over once it holds the entry named; null when it did not. */
+  private TakeOver pendingTakeOver;
   /** This node's leadership, while it is coordinator. */
   private Leadership leadership;
   /** How much of this node's log its store has reported durable (the driver tells, after each write). */
@@ -572,11 +574,27 @@ public final class Election {
       out.committed(log.commitIndex());
     }
     out.send(sender, new Message.Appended(me, term, result.index()));
+    claimIfTakeOverDue(nowMs);
   }
 
+  /**
+   * The coordinator asks this node to take over: it claims the next term at once if it holds the
+   * coordinator's last entry, else once an APPEND brings it (the APPEND went first, but may arrive
+   * later or not at all; TAKEOVER is repeated until the claim arrives).
+   */
   private void onTakeOver(TakeOver takeOver, long nowMs) {
+    pendingTakeOver = takeOver;
+    claimIfTakeOverDue(nowMs);
+  }
+
+  private void claimIfTakeOverDue(long nowMs) {
+    TakeOver takeOver = pendingTakeOver;
     // Also while it runs an election of its own against a coordinator that seemed silent: the coordinator is alive.
-    if (role != Role.COORDINATOR && takeOver.from() == coordinatorId && !retiring) {
+    if (takeOver == null || takeOver.term() != term || takeOver.from() != coordinatorId || role == Role.COORDINATOR || retiring) {
+      return;
+    }
+    if (log.last().isAtLeast(takeOver.log())) {
+      pendingTakeOver = null;
       startClaim(nowMs, takeOver.from());
     }
   }

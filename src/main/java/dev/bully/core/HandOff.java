@@ -6,11 +6,14 @@ package dev.bully.core;
  * {@code POST /admin/stepdown}).
  *
  * <p>While a hand-off runs, the coordinator takes no new writes, so its log stops growing. TAKEOVER
- * goes out once the successor's store holds the whole log, so its claim for the next term cannot be
- * refused for its log, and its new term commits every entry (writes still waiting here are answered
- * 503 when this node steps down; retried with their Idempotency-Key, they find their entry). It is
- * repeated each heartbeat until the successor's claim arrives, in case one is lost; a hand-off that
- * has not finished within its limit is abandoned, and the coordinator leads on.
+ * goes out right behind the APPEND that carries the successor's last missing entries: messages
+ * from one node to another arrive in order, so the successor holds the whole log when it reads
+ * TAKEOVER, its claim for the next term cannot be refused for its log, and its new term commits
+ * every entry (writes still waiting here are answered 503 when this node steps down; retried with
+ * their Idempotency-Key, they find their entry). Its store writes those entries while its claim is
+ * on its way, rather than before TAKEOVER is even sent. TAKEOVER is repeated each heartbeat until
+ * the successor's claim arrives, in case it or an APPEND was lost; a hand-off that has not finished
+ * within its limit is abandoned, and the coordinator leads on.
  */
 final class HandOff {
   private static final long NEVER = Long.MIN_VALUE / 2;
@@ -53,9 +56,9 @@ final class HandOff {
     return nowMs - lastPriorityMs < intervalMs;
   }
 
-  /** Whether to send TAKEOVER now: the successor holds the whole log, and it was not sent within the last {@code resendMs}. */
-  boolean takeOverDue(long successorMatch, long lastIndex, long resendMs, long nowMs) {
-    if (!active() || successorMatch < lastIndex || nowMs - takeOverSentMs < resendMs) {
+  /** Whether to send TAKEOVER now: the successor was sent the whole log, and TAKEOVER was not sent within the last {@code resendMs}. */
+  boolean takeOverDue(long sentToSuccessor, long lastIndex, long resendMs, long nowMs) {
+    if (!active() || sentToSuccessor < lastIndex || nowMs - takeOverSentMs < resendMs) {
       return false;
     }
     takeOverSentMs = nowMs;

@@ -56,6 +56,11 @@ final class Leader {
     return followers.get(follower).matchIndex;
   }
 
+  /** The last entry sent to {@code follower}, whether or not it arrived. */
+  long sentIndex(int follower) {
+    return followers.get(follower).nextIndex - 1;
+  }
+
   /** APPENDs for every follower that has room in its pipeline and entries to receive. */
   List<Envelope> appends(long nowMs) {
     List<Envelope> out = new ArrayList<>();

@@ -165,7 +165,7 @@ final class Leadership {
     });
   }
 
-  /** Moves a running hand-off on: ship the successor what it lacks, then tell it to take over; or give up. */
+  /** Moves a running hand-off on: ship the successor what it lacks and tell it to take over; or give up. */
   private void continueHandOff(long nowMs, OutputBuilder out) {
     if (!handOff.active()) {
       return;
@@ -177,11 +177,12 @@ final class Leadership {
       out.statusChanged();
       return;
     }
-    long match = leader.matchIndex(successor);
-    if (handOff.takeOverDue(match, log.lastIndex(), settings.heartbeatMs(), nowMs)) {
-      out.send(successor, new TakeOver(me, term));
-    } else if (match < log.lastIndex()) {
+    if (leader.matchIndex(successor) < log.lastIndex()) {
       out.sendAll(leader.appendsTo(successor, nowMs));
+    }
+    // TAKEOVER follows the last APPEND; the successor claims once it holds what TAKEOVER says is the last entry.
+    if (handOff.takeOverDue(leader.sentIndex(successor), log.lastIndex(), settings.heartbeatMs(), nowMs)) {
+      out.send(successor, new TakeOver(me, term, log.last()));
     }
   }
 

@@ -61,8 +61,12 @@ public sealed interface Message {
     }
   }
 
-  /** The coordinator asks a higher-id follower that has caught up to claim the next term now. */
-  record TakeOver(int from, long term) implements Message {
+  /**
+   * The coordinator asks a follower to claim the next term now: a higher-id follower that caught up
+   * (Bully priority), or its successor when it steps down. {@code log} is the coordinator's last
+   * entry, which the follower holds before it claims.
+   */
+  record TakeOver(int from, long term, LogPosition log) implements Message {
     public String type() {
       return "TAKEOVER";
     }

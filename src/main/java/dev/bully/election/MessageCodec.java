@@ -56,6 +56,8 @@ public final class MessageCodec {
     } else if (message instanceof Heartbeat heartbeat) {
       putLog(json, heartbeat.log());
       json.put("commitIndex", heartbeat.commitIndex());
+    } else if (message instanceof TakeOver takeOver) {
+      putLog(json, takeOver.log());
     } else if (message instanceof Message.Append append) {
       JsonArray entries = new JsonArray(new ArrayList<>(append.entries().size()));
       append.entries().forEach(entry -> entries.add(NodeStore.encode(entry)));
@@ -91,7 +93,8 @@ public final class MessageCodec {
       case "ACK" -> new Ack(from, term, log(json), number(json, "preVoteTerm"));
       case "REJECT" -> new Reject(from, term, text(json, "reason"), number(json, "preVoteTerm"));
       case "HEARTBEAT" -> new Heartbeat(from, term, number(json, "commitIndex"), log(json));
-      case "TAKEOVER" -> new TakeOver(from, term);
+      // Nodes before 0.2 sent no log position: the successor then claims at once, as they did.
+      case "TAKEOVER" -> new TakeOver(from, term, json.containsKey("lastIndex") ? log(json) : LogPosition.EMPTY);
       case "APPEND" -> append(json, from, term);
       case "APPENDED" -> new Message.Appended(from, term, number(json, "matchIndex"));
       case "MISMATCH" -> new Message.Mismatch(from, term, number(json, "backUpTo"));

@@ -208,7 +208,7 @@ class ElectionRulesTest {
   @Test
   void aTakeOverFromTheCoordinatorMakesTheFollowerClaimAtOnce() {
     Election node = following(5, 4, 3);
-    Output output = node.step(new TakeOver(4, 3), 50);
+    Output output = node.step(new TakeOver(4, 3, LogPosition.EMPTY), 50);
     assertEquals(new DurableState(4, 5), output.persist());
     assertTrue(sent(output, Claim.class).stream().noneMatch(Claim::preVote));
     assertEquals("Node 5 claims term 4 (takeover from node 4)", output.events().get(0).text());
@@ -260,7 +260,7 @@ class ElectionRulesTest {
   }
 
   @Test
-  void aCoordinatorStepsDownOnlyToAReachableCaughtUpFollowerOnceThatHoldsTheWholeLog() {
+  void aCoordinatorStepsDownOnlyToAReachableCaughtUpFollowerAndToldItToTakeOverRightBehindItsLastEntries() {
     assertTrue(following(2, 4, 1).stepDown(10, false).isEmpty(), "a follower has nothing to hand over");
     Election node = node4LeadsTerm1WithNode5Silent();
     Output refused = node.stepDown(710, false); // no follower heard within the failure timeout (200 ms)
@@ -270,17 +270,28 @@ class ElectionRulesTest {
     LogPosition withNoOp = new LogPosition(1, 11);
     node.step(new Ack(2, 1, withNoOp, 0), 720);
     node.localPersisted(11, 720);
+    node.propose(List.of(new Write("late", "{}", 0)), 720); // entry 12 goes out to every follower
     Output stepping = node.stepDown(721, false);
     assertEquals("Node 4 steps down: it takes no new writes and hands over to node 2", stepping.events().get(0).text());
     assertFalse(node.acceptsWrites());
     assertEquals(2, node.handingOverTo());
-    assertTrue(sent(node.step(new Message.Appended(1, 1, 11), 722), TakeOver.class).isEmpty(),
-        "node 1 holds the whole log, but it is not the successor");
-    List<TakeOver> told = sent(node.step(new Message.Appended(2, 1, 11), 723), TakeOver.class);
-    assertEquals(1, told.size(), "node 2 holds the whole log: it is told to take over");
+    assertEquals(List.of(new TakeOver(4, 1, new LogPosition(1, 12))), sent(stepping, TakeOver.class),
+        "node 2 was sent the whole log: TAKEOVER follows at once, naming the last entry");
     assertTrue(sent(node.tick(724), TakeOver.class).isEmpty(), "not again within a heartbeat");
-    node.step(new Claim(2, 2, withNoOp, false, true), 730);
+    assertEquals(1, sent(node.tick(771), TakeOver.class).size(), "again after a heartbeat, in case it was lost");
+    node.step(new Claim(2, 2, new LogPosition(1, 12), false, true), 775);
     assertEquals(Role.FOLLOWER, node.status().role(), "the successor's claim for the next term ends its leadership");
+  }
+
+  @Test
+  void aFollowerToldToTakeOverClaimsOnlyOnceItHoldsTheCoordinatorsLastEntry() {
+    Election node = following(2, 4, 1); // holds entries 1..10 of term 1
+    Output early = node.step(new TakeOver(4, 1, new LogPosition(1, 11)), 50);
+    assertTrue(sent(early, Claim.class).isEmpty(), "entry 11 has not arrived yet");
+    Output appended = node.step(new Message.Append(4, 1, 10, 1, List.of(new LogEntry(11, 1, null, "{}", 0)), 0), 51);
+    List<Claim> claims = sent(appended, Claim.class);
+    assertFalse(claims.isEmpty(), "with entry 11 it claims the next term");
+    assertEquals(new Claim(2, 2, new LogPosition(1, 11), false, true), claims.get(0));
   }
 
   @Test

@@ -24,7 +24,7 @@ class MessageCodecTest {
         new Message.Ack(1, 5, log, 6),
         new Message.Reject(2, 5, "stale term 4 < 5", 0),
         new Message.Heartbeat(3, 5, 12, log),
-        new Message.TakeOver(2, 5))) {
+        new Message.TakeOver(2, 5, new LogPosition(4, 17)))) {
       assertEquals(message, codec.decode(codec.encode(message)));
     }
   }
