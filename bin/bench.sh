@@ -5,7 +5,8 @@
 #                                kill -9 the coordinator of 5 nodes TRIALS times (default 20); time until a
 #                                client's write is acknowledged, and until every survivor agrees on the new
 #                                coordinator: min / median / p90 / max
-#   bench.sh writes [SECONDS]    3 nodes; 1 client, then 64 clients, post writes to the coordinator for
+#   bench.sh writes [SECONDS]    3 nodes; after 64 clients warmed the JVMs up (rounds of 10 s until steady),
+#                                1 client, then 64 clients, post writes to the coordinator for
 #                                SECONDS each (default 20): writes/s and latency p50 / p90 / p99 / max
 #                                (load from hey when installed, as in the etcd peer scripts)
 #   bench.sh catchup [ENTRIES]   3 nodes; node 1 is stopped while the others commit ENTRIES writes
@@ -25,5 +26,5 @@ case ${1:-} in
   writes) shift; exec "${JAVA:-java}" -cp "$JAR" dev.bully.tools.WriteBench "$@" ;;
   catchup) shift; exec "${JAVA:-java}" -cp "$JAR" dev.bully.tools.CatchUpBench "$@" ;;
   handoff) shift; exec "${JAVA:-java}" -cp "$JAR" dev.bully.tools.chaos.HandOffBench "$@" ;;
-  *) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -20,8 +20,8 @@ import java.util.concurrent.Future;
 /**
  * {@code bin/bench.sh writes [SECONDS]}: three real nodes; closed-loop clients post small JSON
  * writes to the coordinator with the default write concern (majority), first one client, then 64,
- * each for SECONDS (default 20), after 64 clients warmed the JVMs up (rounds of 10 s until one
- * differs from the one before by less than 5%). Prints acknowledged writes per second and the
+ * each for SECONDS (default 20), after 64 clients warmed the JVMs up (at least 8 rounds of 10 s, until
+ * one differs from the one before by less than 5%). Prints acknowledged writes per second and the
  * latency distribution of acknowledged writes; anything but 201 counts as an error.
  *
  * <p>The load comes from {@code hey} when it is installed (Debian package {@code hey}), the same
@@ -32,8 +32,8 @@ public final class WriteBench {
   /** Warm-up rounds of 64 clients run until two in a row differ by less than this, or until {@link #WARM_UP_MAX_ROUNDS}. */
   private static final double WARM_UP_STEADY = 0.05;
   private static final int WARM_UP_ROUND_SECONDS = 10;
-  private static final int WARM_UP_MIN_ROUNDS = 3;
-  private static final int WARM_UP_MAX_ROUNDS = 12;
+  private static final int WARM_UP_MIN_ROUNDS = 8;
+  private static final int WARM_UP_MAX_ROUNDS = 15;
   private static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(60);
 
   public static void main(String[] args) throws Exception {
