@@ -93,7 +93,7 @@ public final class MessageCodec {
       case "ACK" -> new Ack(from, term, log(json), number(json, "preVoteTerm"));
       case "REJECT" -> new Reject(from, term, text(json, "reason"), number(json, "preVoteTerm"));
       case "HEARTBEAT" -> new Heartbeat(from, term, number(json, "commitIndex"), log(json));
-      // Nodes before 0.2 sent no log position: the successor then claims at once, as they did.
+      // Nodes of earlier builds send no log position: the successor then claims at once, as those did.
       case "TAKEOVER" -> new TakeOver(from, term, json.containsKey("lastIndex") ? log(json) : LogPosition.EMPTY);
       case "APPEND" -> append(json, from, term);
       case "APPENDED" -> new Message.Appended(from, term, number(json, "matchIndex"));

@@ -15,14 +15,13 @@ import java.util.List;
 
 /**
  * Log entries as one JSON text, {@code [{"index":..,"term":..,"requestId":..,"data":{..},"ts":..}, ..]}:
- * how a log segment holds its entries, and how an APPEND carries them.
+ * how a log segment holds its entries.
  *
- * <p>A batch of entries is one string to the store and to the event bus, rather than a tree of
- * documents: mongo-java-server serializes a document's every nested value one by one, and the event
- * bus parses every nested JSON value into maps, so a batch of a thousand entries costs a thousand
- * times that as a tree and one string copy as text (see the README's benchmarks). An entry's data is
- * already JSON text; it is written as is, and read back with the parser's copy of its structure,
- * never as a tree.
+ * <p>A batch of entries is one string to the store rather than a tree of documents:
+ * mongo-java-server serializes every nested value of a document one by one, so a segment of a
+ * thousand entry documents costs several times the insert and commit of the same entries as one
+ * string (see the README's benchmarks). An entry's data is already JSON text; it is written as is,
+ * and read back with the parser's copy of its structure, never as a tree.
  */
 public final class EntryCodec {
   private static final JsonFactory JSON = new JsonFactory();

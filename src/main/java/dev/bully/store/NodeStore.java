@@ -29,7 +29,7 @@ import java.util.function.Supplier;
  *       {@code {_id: firstIndex, last: lastIndex, entries: "[{index, term, requestId, data, ts}, ...]"}},
  *       the entries as one JSON text ({@link EntryCodec}). A batch is one insert of one string, so
  *       the store's per-document and per-value costs are paid per batch, not per entry. Segments
- *       written before 0.2, with an array of entry documents, are still read.</li>
+ *       written by earlier builds, with an array of entry documents, are still read.</li>
  *   <li>{@code rollback} keeps entries that a newer coordinator replaced; they are never deleted.</li>
  * </ul>
  *
@@ -170,7 +170,7 @@ public final class NodeStore {
     });
   }
 
-  /** A segment's entries: JSON text, or an array of entry documents in segments written before 0.2. */
+  /** A segment's entries: JSON text, or an array of entry documents in segments written by earlier builds. */
   private static List<LogEntry> segmentEntries(JsonObject segment) {
     Object entries = segment.getValue("entries");
     if (entries instanceof String text) {
