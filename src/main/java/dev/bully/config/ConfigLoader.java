@@ -1,5 +1,6 @@
 package dev.bully.config;
 
+import dev.bully.core.LogLimits;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -62,6 +63,8 @@ public final class ConfigLoader {
     KEYS.put("heartbeatMs", Type.INT);
     KEYS.put("failureTimeoutMs", Type.INT);
     KEYS.put("takeoverDelayMs", Type.INT);
+    KEYS.put("log.memoryEntries", Type.INT);
+    KEYS.put("log.idempotencyKeys", Type.INT);
     KEYS.put("chaos.enabled", Type.BOOLEAN);
     KEYS.put("admin.token", Type.STRING);
   }
@@ -214,6 +217,10 @@ public final class ConfigLoader {
     }
     int takeoverDelayMs = integer("takeoverDelayMs", DEFAULT_TAKEOVER_DELAY_MS, 0, 3_600_000);
 
+    LogLimits logLimits = new LogLimits(
+        integer("log.memoryEntries", LogLimits.DEFAULT.memoryEntries(), 1, 100_000_000),
+        integer("log.idempotencyKeys", LogLimits.DEFAULT.idempotencyKeys(), 0, 100_000_000));
+
     boolean chaosEnabled = bool("chaos.enabled", false);
     Optional<String> adminToken = optionalString("admin.token");
     if (chaosEnabled && adminToken.isEmpty()) {
@@ -230,7 +237,7 @@ public final class ConfigLoader {
         Path.of(string("dataDir", "data/node" + nodeId)),
         optionalString("mongo.connection_string"),
         string("mongo.db_name", "bully"),
-        heartbeatMs, failureTimeoutMs, takeoverDelayMs,
+        heartbeatMs, failureTimeoutMs, takeoverDelayMs, logLimits,
         chaosEnabled, adminToken, eventBusTls());
   }
 

@@ -1,5 +1,6 @@
 package dev.bully.config;
 
+import dev.bully.core.LogLimits;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -28,6 +29,8 @@ import java.util.Optional;
  * @param heartbeatMs            how often the coordinator sends heartbeats
  * @param failureTimeoutMs       how long silence lasts before a node suspects the coordinator
  * @param takeoverDelayMs        how long a caught-up higher node waits before it takes over
+ * @param logLimits              how much of the log stays in memory ({@code log.memoryEntries},
+ *                               {@code log.idempotencyKeys})
  * @param chaosEnabled           whether the admin chaos endpoints are served
  * @param adminToken             the bearer token the admin endpoints require
  * @param eventBusTls            TLS for the clustered event bus, when enabled
@@ -52,6 +55,7 @@ public record NodeConfig(
     long heartbeatMs,
     long failureTimeoutMs,
     long takeoverDelayMs,
+    LogLimits logLimits,
     boolean chaosEnabled,
     Optional<String> adminToken,
     Optional<EventBusTls> eventBusTls) {

@@ -116,12 +116,20 @@ public final class Election {
     return log.indexOf(requestId);
   }
 
-  /** Entries of this node's log from {@code from} on, committed or not, at most {@code limit}. */
+  /**
+   * Entries of this node's log from {@code from} on, committed or not, at most {@code limit}, of
+   * those in memory: none before {@link #firstInMemory()}, which the driver reads from its store.
+   */
   public List<LogEntry> entries(long from, int limit) {
     return log.slice(from, limit);
   }
 
-  /** Committed entries from {@code from} on, at most {@code limit}. */
+  /** The oldest entry in memory; every entry before it is committed and durable in this node's store. */
+  public long firstInMemory() {
+    return log.firstInMemory();
+  }
+
+  /** Committed entries from {@code from} on, at most {@code limit}, of those in memory (see {@link #entries}). */
   public List<LogEntry> committed(long from, int limit) {
     long last = Math.min(log.commitIndex(), from + limit - 1);
     return last < from ? List.of() : log.slice(from, (int) (last - from + 1));
@@ -687,7 +695,9 @@ public final class Election {
   }
 
   private Output finish() {
-    Output result = out.build(new DurableState(term, promisedTo));
+    // Entries that are committed and durable here may leave memory; the store serves them from now on.
+    log.release(durableIndex);
+    Output result = out.build(new DurableState(term, promisedTo), log.commitIndex());
     out = null;
     return result;
   }

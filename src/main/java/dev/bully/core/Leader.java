@@ -13,8 +13,9 @@ import java.util.Map;
  * <p>Batches are pipelined: up to {@link #MAX_IN_FLIGHT} APPENDs of up to {@link #MAX_BATCH}
  * entries each are on their way to a follower at once, so a follower that is far behind catches up
  * at the speed of its store rather than one round trip per batch. A MISMATCH moves the follower's
- * next index back; a follower whose match index has not grown for a failure timeout is resent
- * everything from its match index on.
+ * next index back, and one batch at a time goes out until the follower accepts one; a follower whose match index has not grown for a failure timeout is resent
+ * everything from its match index on. Entries that have left memory are sent as APPENDs that the
+ * driver fills from its store ({@link Envelope#entriesFromStore()}).
  *
  * <p>An entry is committed once it is durable on a majority and belongs to the current term (an
  * entry of an older term is committed only by a later one of this term, as in Raft); this node
@@ -35,6 +36,12 @@ final class Leader {
     long matchIndex;
     int inFlight;
     long lastProgressMs;
+    /**
+     * Since a MISMATCH, until the follower accepts a batch: one APPEND at a time. Every batch in flight
+     * past the follower's log answers MISMATCH; if each answer sent the rest of the log again, as
+     * several batches, their answers would multiply without end.
+     */
+    boolean probing;
   }
 
   Leader(ElectionSettings settings, ReplicatedLog log, long term, long persistedIndex, long nowMs) {
@@ -78,11 +85,20 @@ final class Leader {
       progress.lastProgressMs = nowMs;
     }
     List<Envelope> out = new ArrayList<>();
-    while (progress.inFlight < MAX_IN_FLIGHT && progress.nextIndex <= log.lastIndex()) {
+    while (progress.inFlight < (progress.probing ? 1 : MAX_IN_FLIGHT) && progress.nextIndex <= log.lastIndex()) {
       long prevIndex = progress.nextIndex - 1;
-      List<LogEntry> batch = log.slice(progress.nextIndex, MAX_BATCH);
-      out.add(new Envelope(follower, new Append(settings.nodeId(), term, prevIndex, log.termAt(prevIndex), batch, log.commitIndex())));
-      progress.nextIndex += batch.size();
+      long prevTerm = log.termAt(prevIndex);
+      if (progress.nextIndex < log.firstInMemory()) {
+        // A follower far behind: these entries are only in the store, which the driver reads them from.
+        int count = (int) Math.min(MAX_BATCH, log.firstInMemory() - progress.nextIndex);
+        Append skeleton = new Append(settings.nodeId(), term, prevIndex, prevTerm, List.of(), log.commitIndex());
+        out.add(new Envelope(follower, skeleton, count));
+        progress.nextIndex += count;
+      } else {
+        List<LogEntry> batch = log.slice(progress.nextIndex, MAX_BATCH);
+        out.add(new Envelope(follower, new Append(settings.nodeId(), term, prevIndex, prevTerm, batch, log.commitIndex())));
+        progress.nextIndex += batch.size();
+      }
       progress.inFlight++;
     }
     return out;
@@ -95,6 +111,7 @@ final class Leader {
       progress.matchIndex = matchIndex;
       progress.lastProgressMs = nowMs;
     }
+    progress.probing = false;
     progress.nextIndex = Math.max(progress.nextIndex, progress.matchIndex + 1);
     progress.inFlight = Math.max(0, progress.inFlight - 1);
     return advanceCommit();
@@ -103,6 +120,7 @@ final class Leader {
   /** A follower could not place a batch; resend from after {@code backUpTo}. */
   void mismatched(int follower, long backUpTo, long nowMs) {
     Progress progress = followers.get(follower);
+    progress.probing = true;
     progress.nextIndex = Math.max(progress.matchIndex + 1, Math.min(progress.nextIndex, backUpTo + 1));
     progress.inFlight = 0;
     progress.lastProgressMs = nowMs;

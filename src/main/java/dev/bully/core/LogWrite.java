@@ -11,10 +11,19 @@ import java.util.List;
  * @param replacedInTerm the term of the coordinator whose log replaced them
  * @param appended       entries to add, consecutive, right after what remains
  * @param lastIndex      the log's last index once this write is done
+ * @param commitIndex    an index known to be committed when the write was made; the store keeps it
+ *                       with the entries, so a restarted node knows which of its entries it need not
+ *                       hold in memory (see {@link ReplicatedLog#restore})
  */
-public record LogWrite(List<LogEntry> removed, long replacedInTerm, List<LogEntry> appended, long lastIndex) {
+public record LogWrite(List<LogEntry> removed, long replacedInTerm, List<LogEntry> appended, long lastIndex,
+                       long commitIndex) {
   public LogWrite {
     removed = List.copyOf(removed);
     appended = List.copyOf(appended);
+  }
+
+  /** A write that says nothing of what is committed. */
+  public LogWrite(List<LogEntry> removed, long replacedInTerm, List<LogEntry> appended, long lastIndex) {
+    this(removed, replacedInTerm, appended, lastIndex, 0);
   }
 }

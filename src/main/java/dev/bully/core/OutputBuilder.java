@@ -72,10 +72,11 @@ final class OutputBuilder {
             && claim.term() == state.term());
   }
 
-  Output build(DurableState state) {
+  /** The output of the input; {@code commitIndex} is the log's commit index at its end, kept with a log write. */
+  Output build(DurableState state, long logCommitIndex) {
     boolean changed = statusChanged || state.term() != termAtStart;
     LogWrite logWrite = lastIndex < 0 && removed.isEmpty() ? null
-        : new LogWrite(removed, replacedInTerm, appended, lastIndex);
+        : new LogWrite(removed, replacedInTerm, appended, lastIndex, logCommitIndex);
     if (!persist && logWrite == null && !changed && messages.isEmpty() && events.isEmpty() && commitIndex < 0) {
       return Output.NONE;
     }

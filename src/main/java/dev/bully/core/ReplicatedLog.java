@@ -1,5 +1,6 @@
 package dev.bully.core;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -7,8 +8,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A node's copy of the replicated log, held in memory (the store holds the durable copy), with the
- * rules for changing it.
+ * A node's copy of the replicated log, with the rules for changing it. The store holds the durable
+ * copy of every entry; this class holds the newest entries, the term of every entry (as
+ * {@link TermRun runs}) and the newest idempotency keys, within {@link LogLimits}.
  *
  * <p>The coordinator only ever appends. A follower accepts entries only when they continue its
  * log at the coordinator's {@code (prevIndex, prevTerm)}; where its log disagrees with the
@@ -16,28 +18,87 @@ import java.util.Map;
  * {@code rollback} collection instead of deleting it. A committed entry is never removed: the
  * election only lets a node lead if its log holds every committed entry, so a conflict below the
  * commit index would mean the protocol is broken, and is reported as such.
+ *
+ * <p>Only entries that are committed and durable in this node's store leave memory
+ * ({@link #release}), so the entries a rollback removes are always at hand, and an entry that is
+ * no longer in memory can be read from the store and will never change there.
  */
 public final class ReplicatedLog {
-  private final List<LogEntry> entries = new ArrayList<>();
+  private final LogLimits limits;
+  /** The entries from {@link #firstInMemory} to {@link #lastIndex}, in order. */
+  private final ArrayList<LogEntry> entries = new ArrayList<>();
+  private long firstInMemory = 1;
+  private long lastIndex;
+  private final TermRuns terms = new TermRuns();
   private final Map<String, Long> indexByRequestId = new HashMap<>();
+  /** The remembered keys in index order, so the oldest are forgotten first and a rollback drops the newest. */
+  private final ArrayDeque<IdempotencyKey> keysInOrder = new ArrayDeque<>();
   private long commitIndex;
+
+  public ReplicatedLog(LogLimits limits) {
+    this.limits = limits;
+  }
 
   /** A log restored from the store: consecutive entries from index 1, and the commit index known before. */
   public ReplicatedLog(List<LogEntry> stored, long commitIndex) {
+    this(LogLimits.DEFAULT);
     stored.forEach(this::add);
-    this.commitIndex = Math.min(commitIndex, lastIndex());
+    this.commitIndex = Math.min(commitIndex, lastIndex);
   }
 
   public static ReplicatedLog empty() {
-    return new ReplicatedLog(List.of(), 0);
+    return new ReplicatedLog(LogLimits.DEFAULT);
+  }
+
+  /**
+   * A log restored from what the store holds, without reading every entry back into memory.
+   *
+   * @param termRuns    the terms of all entries, oldest first, covering index 1 to the tail's last entry
+   * @param olderKeys   idempotency keys of entries before the tail, in index order
+   * @param tail        the newest entries, consecutive, ending with the log's last entry; it holds at
+   *                    least every entry after {@code commitIndex}
+   * @param commitIndex an index known to be committed (it was committed when the store wrote it)
+   */
+  public static ReplicatedLog restore(List<TermRun> termRuns, List<IdempotencyKey> olderKeys, List<LogEntry> tail,
+                                      long commitIndex, LogLimits limits) {
+    ReplicatedLog log = new ReplicatedLog(limits);
+    if (tail.isEmpty()) {
+      if (!termRuns.isEmpty()) {
+        throw new IllegalArgumentException("a log with terms but no entries");
+      }
+      return log;
+    }
+    long first = tail.get(0).index();
+    if (first > commitIndex + 1) {
+      throw new IllegalArgumentException("entries " + (commitIndex + 1) + ".." + (first - 1)
+          + " are not known to be committed, yet they are not among the entries given");
+    }
+    termRuns.forEach(run -> log.terms.add(run.firstIndex(), run.term()));
+    log.firstInMemory = first;
+    log.lastIndex = first - 1;
+    olderKeys.forEach(log::remember);
+    tail.forEach(log::add);
+    for (LogEntry entry : tail) {
+      if (log.terms.termAt(entry.index()) != entry.term()) {
+        throw new IllegalArgumentException("entry " + entry.index() + " has term " + entry.term()
+            + " but the term runs say " + log.terms.termAt(entry.index()));
+      }
+    }
+    log.commitIndex = Math.min(commitIndex, log.lastIndex);
+    return log;
   }
 
   public long lastIndex() {
-    return entries.size();
+    return lastIndex;
   }
 
   public LogPosition last() {
-    return entries.isEmpty() ? LogPosition.EMPTY : entries.get(entries.size() - 1).position();
+    return lastIndex == 0 ? LogPosition.EMPTY : new LogPosition(terms.termAt(lastIndex), lastIndex);
+  }
+
+  /** The index of the oldest entry held in memory; entries before it are read from the store. */
+  public long firstInMemory() {
+    return firstInMemory;
   }
 
   /** The term of the entry at {@code index}; 0 for index 0, -1 past the end. */
@@ -45,36 +106,50 @@ public final class ReplicatedLog {
     if (index == 0) {
       return 0;
     }
-    return index <= lastIndex() ? entry(index).term() : -1;
+    return index <= lastIndex ? terms.termAt(index) : -1;
   }
 
+  /** The entry at {@code index}, which must be in memory. */
   public LogEntry entry(long index) {
-    return entries.get((int) (index - 1));
+    if (index < firstInMemory || index > lastIndex) {
+      throw new IllegalArgumentException("entry " + index + " is not in memory (" + firstInMemory + ".." + lastIndex + ")");
+    }
+    return entries.get((int) (index - firstInMemory));
   }
 
-  /** Up to {@code max} entries from {@code from} on. */
+  /** Up to {@code max} entries from {@code from} on, of those in memory: none before {@link #firstInMemory}. */
   public List<LogEntry> slice(long from, int max) {
-    if (from > lastIndex()) {
+    long start = Math.max(from, firstInMemory);
+    if (start > lastIndex || max <= 0) {
       return List.of();
     }
-    int start = (int) Math.max(0, from - 1);
-    return Collections.unmodifiableList(new ArrayList<>(entries.subList(start, (int) Math.min(lastIndex(), start + (long) max))));
+    long end = Math.min(lastIndex, from + (long) max - 1);
+    if (end < start) {
+      return List.of();
+    }
+    return Collections.unmodifiableList(new ArrayList<>(
+        entries.subList((int) (start - firstInMemory), (int) (end - firstInMemory + 1))));
   }
 
   public long commitIndex() {
     return commitIndex;
   }
 
-  /** The index of the entry written with this idempotency key, if the log has one. */
+  /** The index of the entry written with this idempotency key, if the key is remembered. */
   public Long indexOf(String requestId) {
     return requestId == null ? null : indexByRequestId.get(requestId);
+  }
+
+  /** The terms of all entries, as runs: what the store keeps per segment, and what a restart needs. */
+  public List<TermRun> termRuns() {
+    return terms.asList();
   }
 
   /** The coordinator appends new entries of its own term. */
   public List<LogEntry> appendNew(long term, List<Write> writes) {
     List<LogEntry> appended = new ArrayList<>(writes.size());
     for (Write write : writes) {
-      LogEntry entry = new LogEntry(lastIndex() + 1, term, write.requestId(), write.data(), write.timestampMs());
+      LogEntry entry = new LogEntry(lastIndex + 1, term, write.requestId(), write.data(), write.timestampMs());
       add(entry);
       appended.add(entry);
     }
@@ -86,17 +161,18 @@ public final class ReplicatedLog {
    * If so, it takes the entries, dropping only a suffix that disagrees with them.
    */
   public AppendResult accept(long prevIndex, long prevTerm, List<LogEntry> incoming) {
-    if (prevIndex > lastIndex()) {
-      return AppendResult.mismatch(lastIndex());
+    if (prevIndex > lastIndex) {
+      return AppendResult.mismatch(lastIndex);
     }
     if (termAt(prevIndex) != prevTerm) {
-      // Our entry at prevIndex is from another term: back up past it.
-      return AppendResult.mismatch(prevIndex - 1);
+      // Our entry at prevIndex is from another term: back up past every entry of that term here, in
+      // one step rather than one entry per round trip. Entries that do agree are sent again, and skipped.
+      return AppendResult.mismatch(terms.firstIndexOfRunAt(prevIndex) - 1);
     }
     List<LogEntry> removed = List.of();
     List<LogEntry> appended = new ArrayList<>();
     for (LogEntry entry : incoming) {
-      if (entry.index() <= lastIndex()) {
+      if (entry.index() <= lastIndex) {
         if (termAt(entry.index()) == entry.term()) {
           continue; // already here (a duplicate or a resend)
         }
@@ -110,7 +186,7 @@ public final class ReplicatedLog {
 
   /** Advances the commit index, never past the end of the log and never backwards. */
   public boolean commitTo(long index) {
-    long target = Math.min(index, lastIndex());
+    long target = Math.min(index, lastIndex);
     if (target > commitIndex) {
       commitIndex = target;
       return true;
@@ -118,27 +194,60 @@ public final class ReplicatedLog {
     return false;
   }
 
+  /**
+   * Lets entries up to {@code durableIndex} (and the commit index) leave memory, keeping the newest
+   * {@link LogLimits#memoryEntries()}. Entries leave in chunks of a quarter of that, so that the
+   * list is not shifted on every append.
+   */
+  public void release(long durableIndex) {
+    long releasable = Math.min(Math.min(durableIndex, commitIndex), lastIndex - limits.memoryEntries());
+    long count = releasable - firstInMemory + 1;
+    if (count >= Math.max(1, limits.memoryEntries() / 4)) {
+      entries.subList(0, (int) count).clear();
+      firstInMemory += count;
+    }
+  }
+
   private List<LogEntry> truncateFrom(long index) {
     if (index <= commitIndex) {
       throw new IllegalStateException("asked to remove committed entry " + index + " (commit index " + commitIndex + ")");
     }
-    List<LogEntry> tail = new ArrayList<>(entries.subList((int) (index - 1), entries.size()));
-    entries.subList((int) (index - 1), entries.size()).clear();
-    for (LogEntry removed : tail) {
-      if (removed.requestId() != null) {
-        indexByRequestId.remove(removed.requestId(), removed.index());
-      }
+    if (index < firstInMemory) {
+      // Only committed entries leave memory, so this cannot happen while the commit check above holds.
+      throw new IllegalStateException("asked to remove entry " + index + ", which is no longer in memory");
+    }
+    int from = (int) (index - firstInMemory);
+    List<LogEntry> tail = new ArrayList<>(entries.subList(from, entries.size()));
+    entries.subList(from, entries.size()).clear();
+    lastIndex = index - 1;
+    terms.truncateFrom(index);
+    while (!keysInOrder.isEmpty() && keysInOrder.peekLast().index() >= index) {
+      IdempotencyKey key = keysInOrder.pollLast();
+      indexByRequestId.remove(key.requestId(), key.index());
     }
     return tail;
   }
 
   private void add(LogEntry entry) {
-    if (entry.index() != lastIndex() + 1) {
-      throw new IllegalArgumentException("entry " + entry.index() + " does not follow " + lastIndex());
+    if (entry.index() != lastIndex + 1) {
+      throw new IllegalArgumentException("entry " + entry.index() + " does not follow " + lastIndex);
     }
     entries.add(entry);
+    lastIndex = entry.index();
+    terms.add(entry.index(), entry.term());
     if (entry.requestId() != null) {
-      indexByRequestId.putIfAbsent(entry.requestId(), entry.index());
+      remember(new IdempotencyKey(entry.index(), entry.requestId()));
+    }
+  }
+
+  private void remember(IdempotencyKey key) {
+    if (limits.idempotencyKeys() == 0 || indexByRequestId.putIfAbsent(key.requestId(), key.index()) != null) {
+      return; // the first entry written with a key is the one a retry is answered with
+    }
+    keysInOrder.addLast(key);
+    if (keysInOrder.size() > limits.idempotencyKeys()) {
+      IdempotencyKey oldest = keysInOrder.pollFirst();
+      indexByRequestId.remove(oldest.requestId(), oldest.index());
     }
   }
 

@@ -3,6 +3,7 @@ package dev.bully.election;
 import dev.bully.config.NodeConfig;
 import dev.bully.core.Election;
 import dev.bully.core.Envelope;
+import dev.bully.core.LogEntry;
 import dev.bully.core.Message;
 import dev.bully.core.Output;
 import dev.bully.core.ProtocolEvent;
@@ -59,6 +60,8 @@ public final class ElectionVerticle extends VerticleBase {
 
   private EventBus eventBus;
   private PeerLinks links;
+  private final Outbox outbox;
+  private final NodeStore store;
   /** The configured nodes the cluster manager sees; messages to others are not sent. */
   private Set<Integer> members = Set.of();
   private final StoreQueue storeQueue;
@@ -72,6 +75,8 @@ public final class ElectionVerticle extends VerticleBase {
     config.members().forEach(m -> ids.add(m.id()));
     this.codec = new MessageCodec(config.clusterName(), ids);
     this.writes = new ClientWrites(config.nodeId(), election, this::handle);
+    this.store = store;
+    this.outbox = new Outbox(config.nodeId(), store, id -> members.contains(id), this::send);
     this.storeQueue = new StoreQueue(store, new StoreQueue.Durable() {
       @Override
       public void written(List<StoreQueue.Queued> outputs, long lastIndex) {
@@ -109,7 +114,9 @@ public final class ElectionVerticle extends VerticleBase {
     });
     eventBus.localConsumer(Addresses.LOCAL_STATUS, request -> request.reply(statusJson()));
     eventBus.<JsonObject>localConsumer(Addresses.LOCAL_WRITE, this::onWrite);
-    eventBus.<JsonObject>localConsumer(Addresses.LOCAL_READ, request -> request.reply(read(request.body())));
+    eventBus.<JsonObject>localConsumer(Addresses.LOCAL_READ, request -> read(request.body())
+        .onSuccess(request::reply)
+        .onFailure(failure -> request.fail(500, "Reading the log from the store failed: " + failure.getMessage())));
     eventBus.<JsonObject>localConsumer(Addresses.LOCAL_CHAOS, command -> command.reply(chaos(command.body())));
     eventBus.<JsonObject>localConsumer(Addresses.LOCAL_STEP_DOWN,
         request -> stepDown(request.body().getBoolean("leaving", false), request::reply));
@@ -190,17 +197,30 @@ public final class ElectionVerticle extends VerticleBase {
     });
   }
 
-  /** Committed entries: {@code {index}} for one, {@code {from, limit}} for a range. */
-  private JsonObject read(JsonObject query) {
+  /**
+   * Committed entries: {@code {index}} for one, {@code {from, limit}} for a range. Entries that have
+   * left memory are read from the store, where committed entries never change.
+   */
+  private Future<JsonObject> read(JsonObject query) {
     long commitIndex = election.status().commitIndex();
     JsonObject reply = new JsonObject().put("commitIndex", commitIndex).put("lastIndex", election.log().index());
-    if (query.containsKey("index")) {
-      long index = query.getLong("index");
-      return index <= commitIndex ? reply.put("entry", NodeStore.encode(election.committed(index, 1).get(0))) : reply;
+    boolean one = query.containsKey("index");
+    long from = one ? query.getLong("index") : query.getLong("from");
+    int limit = one ? 1 : query.getInteger("limit");
+    long last = Math.min(commitIndex, from + limit - 1);
+    if (last < from) {
+      return Future.succeededFuture(one ? reply : reply.put("entries", new JsonArray()));
     }
-    JsonArray entries = new JsonArray();
-    election.committed(query.getLong("from"), query.getInteger("limit")).forEach(e -> entries.add(NodeStore.encode(e)));
-    return reply.put("entries", entries);
+    long firstInMemory = election.firstInMemory();
+    Future<List<LogEntry>> stored = from >= firstInMemory ? Future.succeededFuture(List.of())
+        : store.entries(from, (int) (Math.min(last, firstInMemory - 1) - from + 1));
+    List<LogEntry> inMemory = election.committed(Math.max(from, firstInMemory), (int) (last - Math.max(from, firstInMemory) + 1));
+    return stored.map(older -> {
+      JsonArray entries = new JsonArray();
+      older.forEach(e -> entries.add(NodeStore.encode(e)));
+      inMemory.forEach(e -> entries.add(NodeStore.encode(e)));
+      return one ? reply.put("entry", entries.getJsonObject(0)) : reply.put("entries", entries);
+    });
   }
 
   private void onMessage(io.vertx.core.eventbus.Message<Object> delivery) {
@@ -306,7 +326,7 @@ public final class ElectionVerticle extends VerticleBase {
   private void sendMessages(Output output) {
     boolean dieAfterAnnouncing = faults.diesDuringAnnouncement(output);
     for (Envelope envelope : output.messages()) {
-      send(envelope);
+      outbox.send(envelope);
       if (dieAfterAnnouncing && envelope.message() instanceof Message.Heartbeat) {
         transcript.info("Node {} dies during its announcement (chaos), after telling node {}", config.nodeId(), envelope.to());
         Runtime.getRuntime().halt(137);

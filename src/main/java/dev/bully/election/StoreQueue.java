@@ -186,6 +186,7 @@ final class StoreQueue {
     List<LogEntry> appended = new ArrayList<>();
     writes.forEach(w -> appended.addAll(w.appended()));
     LogWrite first = writes.get(0);
-    return new LogWrite(first.removed(), first.replacedInTerm(), appended, writes.get(writes.size() - 1).lastIndex());
+    LogWrite last = writes.get(writes.size() - 1);
+    return new LogWrite(first.removed(), first.replacedInTerm(), appended, last.lastIndex(), last.commitIndex());
   }
 }

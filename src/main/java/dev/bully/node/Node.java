@@ -79,10 +79,14 @@ public final class Node {
         })
         .compose(s -> {
           store = s;
-          return Future.all(store.loadState(), store.entries(1, Integer.MAX_VALUE));
+          return Future.all(store.loadState(), store.loadLog(config.logLimits()));
         })
         .compose(state -> {
-          ReplicatedLog log = new ReplicatedLog(state.resultAt(1), 0);
+          NodeStore.LogStart stored = state.resultAt(1);
+          ReplicatedLog log = ReplicatedLog.restore(stored.termRuns(), stored.olderKeys(), stored.tail(),
+              stored.commitIndex(), config.logLimits());
+          Node.log.info("Node {} restored its log: last index {}, {} entries in memory from {}, commit index {} or more",
+              config.nodeId(), log.lastIndex(), stored.tail().size(), log.firstInMemory(), stored.commitIndex());
           Election election = new Election(electionSettings(), state.resultAt(0), log,
               new SplittableRandom(), ElectionVerticle.nowMs());
           ClusterView cluster = new ClusterView(clusterManager.getHazelcastInstance());

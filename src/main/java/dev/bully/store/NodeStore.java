@@ -1,8 +1,12 @@
 package dev.bully.store;
 
 import dev.bully.core.DurableState;
+import dev.bully.core.IdempotencyKey;
 import dev.bully.core.LogEntry;
+import dev.bully.core.LogLimits;
+import dev.bully.core.TermRun;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonArray;
@@ -26,10 +30,13 @@ import java.util.function.Supplier;
  * <ul>
  *   <li>{@code meta} holds one document, {@code {_id: "election", term, promisedTo}}.</li>
  *   <li>{@code log} holds the replicated log in segments: one document per appended batch,
- *       {@code {_id: firstIndex, last: lastIndex, entries: "[{index, term, requestId, data, ts}, ...]"}},
- *       the entries as one JSON text ({@link EntryCodec}). A batch is one insert of one string, so
- *       the store's per-document and per-value costs are paid per batch, not per entry. Segments
- *       written by earlier builds, with an array of entry documents, are still read.</li>
+ *       {@code {_id: firstIndex, last: lastIndex, commit, terms: [[index, term], ...],
+ *       entries: "[{index, term, requestId, data, ts}, ...]"}}, the entries as one JSON text
+ *       ({@link EntryCodec}). A batch is one insert of one string, so the store's per-document and
+ *       per-value costs are paid per batch, not per entry. {@code terms} (the segment's term runs)
+ *       and {@code commit} (an index known to be committed when it was written) let a restart
+ *       read the log's shape without its entries. Segments written by earlier builds, without
+ *       them or with an array of entry documents, are still read.</li>
  *   <li>{@code rollback} keeps entries that a newer coordinator replaced; they are never deleted.</li>
  * </ul>
  *
@@ -41,6 +48,7 @@ public final class NodeStore {
   static final String LOG = "log";
   static final String ROLLBACK = "rollback";
   private static final JsonObject STATE_ID = new JsonObject().put("_id", "election");
+  private static final int SCAN_BATCH = 1000;
 
   private final MongoClient mongo;
   private final WriteOption writeOption;
@@ -111,7 +119,7 @@ public final class NodeStore {
    */
   public Future<Void> write(LogWrite write) {
     Future<Void> cut = write.removed().isEmpty() ? Future.succeededFuture() : rollBack(write.removed(), write.replacedInTerm());
-    return cut.compose(v -> append(write.appended()));
+    return cut.compose(v -> append(write.appended(), write.commitIndex()));
   }
 
   private Future<Void> rollBack(List<LogEntry> removed, long replacedInTerm) {
@@ -136,21 +144,137 @@ public final class NodeStore {
   /** Rewrites a segment that holds entries on both sides of the cut, keeping those before it. */
   private Future<Void> keepBefore(JsonObject segment, long from) {
     List<LogEntry> kept = segmentEntries(segment).stream().filter(e -> e.index() < from).toList();
-    JsonObject replacement = segment.copy().put("last", from - 1).put("entries", EntryCodec.encode(kept));
+    JsonObject replacement = segment.copy().put("last", from - 1).put("terms", termRuns(kept))
+        .put("entries", EntryCodec.encode(kept));
     return mongo.replaceDocumentsWithOptions(LOG, new JsonObject().put("_id", segment.getValue("_id")), replacement,
         new UpdateOptions().setWriteOption(writeOption)).mapEmpty();
   }
 
   /** Appends {@code entries} (consecutive, starting right after the current last entry) as one segment. */
   public Future<Void> append(List<LogEntry> entries) {
+    return append(entries, 0);
+  }
+
+  /**
+   * Appends {@code entries} as one segment, with {@code commitIndex}, an index known to be
+   * committed, so that a restart knows which entries need not be read back into memory.
+   */
+  public Future<Void> append(List<LogEntry> entries, long commitIndex) {
     if (entries.isEmpty()) {
       return durable.get();
     }
     JsonObject segment = new JsonObject()
         .put("_id", entries.get(0).index())
         .put("last", entries.get(entries.size() - 1).index())
+        .put("commit", commitIndex)
+        .put("terms", termRuns(entries))
         .put("entries", EntryCodec.encode(entries));
     return mongo.insertWithOptions(LOG, segment, writeOption).compose(id -> durable.get());
+  }
+
+  /** A segment's terms as runs, {@code [[firstIndex, term], ...]}: read at start-up without the entries. */
+  private static JsonArray termRuns(List<LogEntry> entries) {
+    JsonArray runs = new JsonArray();
+    long term = -1;
+    for (LogEntry entry : entries) {
+      if (entry.term() != term) {
+        term = entry.term();
+        runs.add(new JsonArray().add(entry.index()).add(term));
+      }
+    }
+    return runs;
+  }
+
+  /**
+   * The log as a restarted node holds it ({@link LogStart}), read without holding every entry:
+   * the terms of all entries from the segments' term runs, then the newest entries (every one not
+   * known to be committed, and at least {@link LogLimits#memoryEntries()}), and the idempotency keys
+   * of the {@link LogLimits#idempotencyKeys()} newest entries.
+   */
+  public Future<LogStart> loadLog(LogLimits limits) {
+    LogScan scan = new LogScan();
+    return scan(new JsonObject(), new JsonObject().put("entries", 0), scan::addSummary)
+        .compose(v -> scan.legacy ? scan.restartForLegacy() : Future.succeededFuture())
+        .compose(v -> scan.legacy ? scan(new JsonObject(), null, scan::addSummary) : Future.succeededFuture())
+        .compose(v -> {
+          long last = scan.lastIndex;
+          long commit = Math.min(scan.commitIndex, last);
+          long tailFrom = Math.max(1, Math.min(commit + 1, last - limits.memoryEntries() + 1));
+          long keysFrom = Math.max(1, Math.min(tailFrom, last - limits.idempotencyKeys() + 1));
+          List<IdempotencyKey> keys = new ArrayList<>();
+          List<LogEntry> tail = new ArrayList<>();
+          JsonObject query = new JsonObject().put("last", new JsonObject().put("$gte", keysFrom));
+          return scan(query, null, segment -> {
+            for (LogEntry entry : segmentEntries(segment)) {
+              if (entry.index() >= tailFrom) {
+                tail.add(entry);
+              } else if (entry.index() >= keysFrom && entry.requestId() != null) {
+                keys.add(new IdempotencyKey(entry.index(), entry.requestId()));
+              }
+            }
+          }).map(done -> new LogStart(scan.runs, keys, last == 0 ? List.of() : tail, commit));
+        });
+  }
+
+  /** What {@link #loadLog} found: the arguments of {@link dev.bully.core.ReplicatedLog#restore}. */
+  public record LogStart(List<TermRun> termRuns, List<IdempotencyKey> olderKeys, List<LogEntry> tail, long commitIndex) {
+  }
+
+  /** The start-up pass over every segment's summary: term runs, last index and the highest commit index kept. */
+  private static final class LogScan {
+    final List<TermRun> runs = new ArrayList<>();
+    long lastIndex;
+    long commitIndex;
+    /** Segments written by earlier builds carry no term runs: their entries must be read. */
+    boolean legacy;
+
+    void addSummary(JsonObject segment) {
+      JsonArray terms = segment.getJsonArray("terms");
+      if (terms == null && !segment.containsKey("entries")) {
+        legacy = true;
+        return;
+      }
+      if (terms == null) {
+        segmentEntries(segment).forEach(e -> addRun(e.index(), e.term()));
+      } else {
+        terms.forEach(run -> addRun(((JsonArray) run).getLong(0), ((JsonArray) run).getLong(1)));
+      }
+      lastIndex = Math.max(lastIndex, segment.getLong("last"));
+      commitIndex = Math.max(commitIndex, segment.getLong("commit", 0L));
+    }
+
+    private void addRun(long index, long term) {
+      if (runs.isEmpty() || runs.get(runs.size() - 1).term() != term) {
+        runs.add(new TermRun(index, term));
+      }
+    }
+
+    Future<Void> restartForLegacy() {
+      runs.clear();
+      lastIndex = 0;
+      commitIndex = 0;
+      return Future.succeededFuture();
+    }
+  }
+
+  /** Streams the log's segments that match {@code query}, in index order, to {@code each}. */
+  private Future<Void> scan(JsonObject query, JsonObject fields, java.util.function.Consumer<JsonObject> each) {
+    Promise<Void> done = Promise.promise();
+    FindOptions options = new FindOptions().setSort(new JsonObject().put("_id", 1)).setBatchSize(SCAN_BATCH);
+    if (fields != null) {
+      options.setFields(fields);
+    }
+    mongo.findBatchWithOptions(LOG, query, options)
+        .exceptionHandler(done::tryFail)
+        .endHandler(v -> done.tryComplete())
+        .handler(segment -> {
+          try {
+            each.accept(segment);
+          } catch (RuntimeException e) {
+            done.tryFail(e);
+          }
+        });
+    return done.future();
   }
 
   /** Up to {@code limit} entries from index {@code from} on, in order. */

@@ -88,4 +88,78 @@ class ReplicatedLogTest {
     assertTrue(log.commitTo(9));
     assertEquals(3, log.commitIndex());
   }
+
+  private static ReplicatedLog windowed(LogLimits limits, long... terms) {
+    ReplicatedLog log = new ReplicatedLog(limits);
+    for (int i = 0; i < terms.length; i++) {
+      log.accept(i, i == 0 ? 0 : terms[i - 1], List.of(entry(i + 1, terms[i])));
+    }
+    return log;
+  }
+
+  @Test
+  void onlyEntriesThatAreCommittedAndDurableLeaveMemory() {
+    ReplicatedLog log = windowed(new LogLimits(2, 100), 1, 1, 1, 2, 2, 2, 2, 2);
+    log.release(8);
+    assertEquals(1, log.firstInMemory(), "nothing is committed yet");
+    log.commitTo(7);
+    log.release(3);
+    assertEquals(4, log.firstInMemory(), "only what the store holds durably leaves");
+    log.release(8);
+    assertEquals(7, log.firstInMemory(), "committed entries leave, keeping the newest two");
+    assertEquals(List.of(entry(7, 2), entry(8, 2)), log.slice(1, 100), "only what is in memory is sliced");
+    assertThrows(IllegalArgumentException.class, () -> log.entry(6));
+  }
+
+  @Test
+  void theTermOfEveryEntryIsKnownAfterItLeftMemory() {
+    ReplicatedLog log = windowed(new LogLimits(1, 100), 1, 1, 3, 3, 4, 4);
+    log.commitTo(6);
+    log.release(6);
+    assertEquals(6, log.firstInMemory());
+    assertEquals(List.of(1L, 1L, 3L, 3L, 4L, 4L, -1L), java.util.stream.LongStream.rangeClosed(1, 7).map(log::termAt).boxed().toList());
+    assertEquals(List.of(new TermRun(1, 1), new TermRun(3, 3), new TermRun(5, 4)), log.termRuns());
+    ReplicatedLog.AppendResult resend = log.accept(2, 1, List.of(entry(3, 3), entry(4, 3)));
+    assertTrue(resend.ok(), "a resend of entries that left memory matches by their terms");
+    assertEquals(List.of(), resend.appended());
+  }
+
+  @Test
+  void aRollbackAfterEvictionRemovesOnlyUncommittedEntriesInMemory() {
+    ReplicatedLog log = windowed(new LogLimits(1, 100), 1, 1, 1, 2, 2);
+    log.commitTo(3);
+    log.release(5);
+    assertEquals(4, log.firstInMemory(), "committed entries leave; uncommitted entries 4 and 5 stay, over the limit of one");
+    ReplicatedLog.AppendResult result = log.accept(3, 1, List.of(entry(4, 3)));
+    assertEquals(List.of(entry(4, 2), entry(5, 2)), result.removed());
+    assertEquals(new LogPosition(3, 4), log.last());
+    assertEquals(List.of(new TermRun(1, 1), new TermRun(4, 3)), log.termRuns());
+  }
+
+  @Test
+  void idempotencyKeysAreRememberedForTheNewestEntriesOnly() {
+    ReplicatedLog log = windowed(new LogLimits(100, 2), 1, 1, 1);
+    assertEquals(null, log.indexOf("k1t1"), "the oldest key was forgotten");
+    assertEquals(2L, log.indexOf("k2t1"));
+    assertEquals(3L, log.indexOf("k3t1"));
+    log.accept(2, 1, List.of(entry(3, 2)));
+    assertEquals(null, log.indexOf("k3t1"), "a rolled back entry's key is forgotten");
+    assertEquals(3L, log.indexOf("k3t2"));
+  }
+
+  @Test
+  void aRestoredLogHoldsItsTailAndKnowsEveryTermAndTheOlderKeys() {
+    List<TermRun> runs = List.of(new TermRun(1, 1), new TermRun(3, 2));
+    ReplicatedLog log = ReplicatedLog.restore(runs, List.of(new IdempotencyKey(2, "k2t1")),
+        List.of(entry(4, 2), entry(5, 2)), 3, new LogLimits(2, 10));
+    assertEquals(new LogPosition(2, 5), log.last());
+    assertEquals(4, log.firstInMemory());
+    assertEquals(3, log.commitIndex());
+    assertEquals(1, log.termAt(2));
+    assertEquals(2, log.termAt(3));
+    assertEquals(2L, log.indexOf("k2t1"));
+    assertEquals(5L, log.indexOf("k5t2"));
+    assertThrows(IllegalArgumentException.class, () -> ReplicatedLog.restore(runs, List.of(),
+        List.of(entry(5, 2)), 3, new LogLimits(2, 10)), "entry 4 is neither known committed nor given");
+  }
 }

@@ -4,6 +4,9 @@ import dev.bully.core.DurableState;
 import dev.bully.core.Election;
 import dev.bully.core.ElectionSettings;
 import dev.bully.core.Envelope;
+import dev.bully.core.IdempotencyKey;
+import dev.bully.core.LogLimits;
+import dev.bully.core.TermRun;
 import dev.bully.core.LogEntry;
 import dev.bully.core.LogWrite;
 import dev.bully.core.Message;
@@ -55,6 +58,12 @@ public final class Simulation {
   private boolean clientStopped;
   private long now;
   private long sequence;
+  private long eventsRun;
+  private long appendsFromStore;
+  private long restartsFromStoredTail;
+  private final Map<String, Long> sentByType = new java.util.TreeMap<>();
+  /** Far more than any history here needs (a few hundred thousand at most). */
+  private static final long MAX_EVENTS = 5_000_000;
 
   // Network faults, changed by the histories.
   double lossRate;
@@ -67,9 +76,17 @@ public final class Simulation {
   long persistMaxMs = 3;
 
   private Consumer<ProtocolEvent> eventHook = e -> { };
+  /**
+   * Few entries stay in memory, so that catch-up from the store, eviction and restarts from a
+   * store's tail happen in every history. Drawn from its own generator, so a seed's history is
+   * otherwise the same as before these limits existed.
+   */
+  private final LogLimits logLimits;
 
   public Simulation(long seed, int size, long heartbeatMs, long failureTimeoutMs, long takeoverDelayMs) {
     this.random = new SplittableRandom(seed);
+    SplittableRandom limits = new SplittableRandom(seed ^ 0x9E3779B97F4A7C15L);
+    this.logLimits = new LogLimits(1 + limits.nextInt(8), 4 + limits.nextInt(64));
     List<Integer> ids = IntStream.rangeClosed(1, size).boxed().toList();
     this.settings = new ElectionSettings[size + 1];
     this.nodes = new SimNode[size + 1];
@@ -92,6 +109,10 @@ public final class Simulation {
 
   public void runUntil(long endMs) {
     while (!queue.isEmpty() && queue.peek().atMs <= endMs) {
+      if (++eventsRun > MAX_EVENTS) {
+        // Messages that beget more messages without end: a liveness bug, found here rather than as a hung build.
+        throw violation("more than " + MAX_EVENTS + " events: the nodes flood each other with messages " + sentByType);
+      }
       Event event = queue.poll();
       now = event.atMs;
       event.action.run();
@@ -229,14 +250,29 @@ public final class Simulation {
     clientStopped = true;
   }
 
-  /** Every entry of node {@code id}'s log, committed or not, in order. */
+  /** Every entry of node {@code id}'s log, committed or not, in order (the log it acts on: what its store will hold). */
   public List<LogEntry> entries(int id) {
-    return nodes[id].election.entries(1, Integer.MAX_VALUE);
+    return List.copyOf(nodes[id].intendedLog);
   }
 
   /** The committed entries of node {@code id}, in order. */
   public List<LogEntry> committedLog(int id) {
-    return nodes[id].election.committed(1, Integer.MAX_VALUE);
+    SimNode node = nodes[id];
+    return List.copyOf(node.intendedLog.subList(0, (int) node.election.status().commitIndex()));
+  }
+
+  /** How many APPENDs were filled from a coordinator's store, and how many restarts read only their log's tail. */
+  public long appendsFromStore() {
+    return appendsFromStore;
+  }
+
+  public long restartsFromStoredTail() {
+    return restartsFromStoredTail;
+  }
+
+  /** The limits every node's log runs with in this history. */
+  public LogLimits logLimits() {
+    return logLimits;
   }
 
   private void start(int id) {
@@ -247,12 +283,41 @@ public final class Simulation {
     node.intendedLog.clear();
     node.intendedLog.addAll(node.log);
     node.intendedDurable = node.durable;
-    node.election = new Election(settings[id], node.durable, new ReplicatedLog(node.log, 0),
+    node.election = new Election(settings[id], node.durable, restoreLog(node),
         new SplittableRandom(random.nextLong()), now);
     node.checkedCommit = 0;
     int incarnation = node.incarnation;
     // Nodes tick out of phase with each other, as separate processes do.
     schedule(now + 1 + random.nextLong(TICK_MS), () -> tickLoop(node, incarnation));
+  }
+
+  /**
+   * The log as a restarted node reads it from its store (as {@code NodeStore.loadLog} does): the
+   * terms of all entries, the newest entries (all those not known to be committed) and the newest
+   * idempotency keys.
+   */
+  private ReplicatedLog restoreLog(SimNode node) {
+    List<LogEntry> stored = node.log;
+    long last = stored.size();
+    long commit = Math.min(node.storedCommit, last);
+    long tailFrom = Math.max(1, Math.min(commit + 1, last - logLimits.memoryEntries() + 1));
+    long keysFrom = Math.max(1, Math.min(tailFrom, last - logLimits.idempotencyKeys() + 1));
+    List<TermRun> runs = new ArrayList<>();
+    for (LogEntry entry : stored) {
+      if (runs.isEmpty() || runs.get(runs.size() - 1).term() != entry.term()) {
+        runs.add(new TermRun(entry.index(), entry.term()));
+      }
+    }
+    List<IdempotencyKey> keys = new ArrayList<>();
+    for (long index = keysFrom; index < tailFrom; index++) {
+      LogEntry entry = stored.get((int) index - 1);
+      if (entry.requestId() != null) {
+        keys.add(new IdempotencyKey(index, entry.requestId()));
+      }
+    }
+    List<LogEntry> tail = last == 0 ? List.of() : stored.subList((int) tailFrom - 1, (int) last);
+    restartsFromStoredTail += tailFrom > 1 ? 1 : 0;
+    return ReplicatedLog.restore(runs, keys, tail, commit, logLimits);
   }
 
   private void tickLoop(SimNode node, int incarnation) {
@@ -312,7 +377,8 @@ public final class Simulation {
   }
 
   private void send(int from, Envelope envelope) {
-    Message message = envelope.message();
+    Message message = envelope.entriesFromStore() > 0 ? fillFromStore(nodes[from], envelope) : envelope.message();
+    sentByType.merge(message.type() + " " + from + "->" + envelope.to() + (envelope.entriesFromStore() > 0 ? " (from store)" : ""), 1L, Long::sum);
     if (blockedLinks.contains(link(from, envelope.to())) || random.nextDouble() < lossRate) {
       return;
     }
@@ -320,6 +386,27 @@ public final class Simulation {
     if (random.nextDouble() < duplicateRate) {
       deliverLater(envelope.to(), message);
     }
+  }
+
+  /**
+   * An APPEND of entries that left the coordinator's memory, filled from its store as the driver
+   * does. The core lets only committed, durable entries leave memory, so the store must hold them.
+   */
+  private Message fillFromStore(SimNode node, Envelope envelope) {
+    Message.Append skeleton = (Message.Append) envelope.message();
+    long first = skeleton.prevIndex() + 1;
+    long last = first + envelope.entriesFromStore() - 1;
+    if (last > node.log.size()) {
+      throw violation("node " + node.id + " reads entries " + first + ".." + last + " from its store, which ends at " + node.log.size());
+    }
+    if (skeleton.prevIndex() > 0 && node.log.get((int) skeleton.prevIndex() - 1).term() != skeleton.prevTerm()) {
+      throw violation("node " + node.id + " sends prevTerm " + skeleton.prevTerm() + " for entry " + skeleton.prevIndex()
+          + ", which its store holds with term " + node.log.get((int) skeleton.prevIndex() - 1).term());
+    }
+    List<LogEntry> entries = List.copyOf(node.log.subList((int) first - 1, (int) last));
+    appendsFromStore++;
+    return new Message.Append(skeleton.from(), skeleton.term(), skeleton.prevIndex(), skeleton.prevTerm(), entries,
+        skeleton.commitIndex());
   }
 
   private void deliverLater(int to, Message message) {
@@ -444,6 +531,7 @@ public final class Simulation {
     node.headInFlight = false;
     if (output.logWrite() != null) {
       writeLog(node, node.log, output.logWrite(), node.rolledBack);
+      node.storedCommit = Math.max(node.storedCommit, output.logWrite().commitIndex());
     }
     if (output.persist() != null) {
       node.durable = output.persist();
@@ -526,11 +614,20 @@ public final class Simulation {
     if (status.log().index() != log.size() || (!log.isEmpty() && !log.get(log.size() - 1).position().equals(status.log()))) {
       throw violation("node " + node.id + " acts on log " + status.log() + " but its writes end at " + log.size());
     }
+    long firstInMemory = node.election.firstInMemory();
+    if (!node.election.entries(firstInMemory, Integer.MAX_VALUE).equals(log.subList((int) firstInMemory - 1, log.size()))) {
+      throw violation("node " + node.id + "'s entries in memory from " + firstInMemory + " differ from its log");
+    }
+    if (firstInMemory - 1 > Math.min(status.commitIndex(), node.log.size())) {
+      throw violation("node " + node.id + " let entries up to " + (firstInMemory - 1) + " leave memory, but only "
+          + status.commitIndex() + " are committed and " + node.log.size() + " stored");
+    }
     if (status.role() == Role.COORDINATOR && node.election.durableIndex() > node.log.size()) {
       throw violation("node " + node.id + " counts itself up to " + node.election.durableIndex() + " but its store ends at " + node.log.size());
     }
     if (status.commitIndex() > node.checkedCommit) {
-      for (LogEntry entry : node.election.committed(node.checkedCommit + 1, (int) (status.commitIndex() - node.checkedCommit))) {
+      // The node's log is its intended log (checked above); older entries may have left its memory.
+      for (LogEntry entry : log.subList((int) node.checkedCommit, (int) status.commitIndex())) {
         LogEntry earlier = committed.putIfAbsent(entry.index(), entry);
         if (earlier != null && !earlier.equals(entry)) {
           throw violation("node " + node.id + " committed " + entry + " where " + earlier + " was committed");
@@ -649,6 +746,8 @@ public final class Simulation {
     boolean writeWaitsForResume;
     boolean alongsideWaitsForResume;
     final List<LogEntry> rolledBack = new ArrayList<>();
+    /** The highest commit index the store's log writes carried: what a restart knows is committed. */
+    long storedCommit;
     long checkedCommit;
     boolean up;
     boolean paused;

@@ -2,7 +2,10 @@ package dev.bully.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.bully.core.IdempotencyKey;
 import dev.bully.core.LogEntry;
+import dev.bully.core.LogLimits;
+import dev.bully.core.TermRun;
 import dev.bully.core.LogWrite;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -96,5 +99,39 @@ class NodeStoreTest {
     assertEquals(entries(1, 5, 1), await(store.entries(1, 100)));
     await(store.write(new LogWrite(await(store.entries(2, 10)), 2, entries(2, 2, 2), 2)));
     assertEquals(List.of(entry(1, 1), entry(2, 2)), await(store.entries(1, 100)));
+  }
+
+  @Test
+  void aRestartReadsTheTermsOfEveryEntryButOnlyTheNewestEntriesAndKeys() throws Exception {
+    await(store.write(new LogWrite(List.of(), 0, entries(1, 4, 1), 4, 2)));
+    await(store.write(new LogWrite(List.of(), 0, entries(5, 6, 2), 6, 5)));
+    await(store.write(new LogWrite(List.of(), 0, List.of(entry(7, 2), entry(8, 3), entry(9, 3)), 9, 7)));
+    // A rollback that cuts the last segment keeps its term runs right.
+    await(store.write(new LogWrite(List.of(entry(9, 3)), 4, List.of(entry(9, 4)), 9, 7)));
+
+    NodeStore.LogStart start = await(store.loadLog(new LogLimits(2, 4)));
+    assertEquals(List.of(new TermRun(1, 1), new TermRun(5, 2), new TermRun(8, 3), new TermRun(9, 4)), start.termRuns());
+    assertEquals(7, start.commitIndex(), "the highest commit index a segment carries");
+    assertEquals(List.of(entry(8, 3), entry(9, 4)), start.tail(), "the two newest entries; both are after the commit index");
+    assertEquals(List.of(new IdempotencyKey(6, "key-6")), start.olderKeys(), "keys of the four newest entries, before the tail");
+
+    NodeStore.LogStart wide = await(store.loadLog(new LogLimits(1, 0)));
+    assertEquals(List.of(entry(8, 3), entry(9, 4)), wide.tail(), "every entry after the commit index, over the limit");
+    assertEquals(List.of(), wide.olderKeys());
+  }
+
+  @Test
+  void aRestartOfALogWithoutTermRunsReadsTheirEntries() throws Exception {
+    MongoClient direct = MongoClient.create(vertx, new JsonObject()
+        .put("connection_string", embedded.connectionString()).put("db_name", "bully").put("useObjectId", false));
+    await(direct.insert(NodeStore.LOG, new JsonObject().put("_id", 1L).put("last", 3L)
+        .put("entries", EntryCodec.encode(List.of(entry(1, 1), entry(2, 1), entry(3, 2))))));
+    direct.close();
+    await(store.append(entries(4, 5, 2)));
+
+    NodeStore.LogStart start = await(store.loadLog(new LogLimits(10, 10)));
+    assertEquals(List.of(new TermRun(1, 1), new TermRun(3, 2)), start.termRuns());
+    assertEquals(0, start.commitIndex(), "nothing is known committed: every entry is read");
+    assertEquals(List.of(entry(1, 1), entry(2, 1), entry(3, 2), entry(4, 2), entry(5, 2)), start.tail());
   }
 }
