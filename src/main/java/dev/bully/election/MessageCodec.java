@@ -9,6 +9,7 @@ import dev.bully.core.Message.Heartbeat;
 import dev.bully.core.Message.Reject;
 import dev.bully.core.Message.TakeOver;
 import dev.bully.core.LogEntry;
+import dev.bully.store.EntryCodec;
 import dev.bully.store.NodeStore;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -59,10 +60,10 @@ public final class MessageCodec {
     } else if (message instanceof TakeOver takeOver) {
       putLog(json, takeOver.log());
     } else if (message instanceof Message.Append append) {
-      JsonArray entries = new JsonArray(new ArrayList<>(append.entries().size()));
-      append.entries().forEach(entry -> entries.add(NodeStore.encode(entry)));
+      // The entries as one JSON text, as a log segment holds them: an entry's data is copied as text,
+      // never parsed into a tree and written out again, on either side.
       json.put("prevIndex", append.prevIndex()).put("prevTerm", append.prevTerm())
-          .put("commitIndex", append.commitIndex()).put("entries", entries);
+          .put("commitIndex", append.commitIndex()).put("entries", EntryCodec.encode(append.entries()));
     } else if (message instanceof Message.Appended appended) {
       json.put("matchIndex", appended.matchIndex());
     } else if (message instanceof Message.Mismatch mismatch) {
@@ -104,23 +105,37 @@ public final class MessageCodec {
 
   private static Message.Append append(JsonObject json, int from, long term) throws InvalidMessage {
     long prevIndex = number(json, "prevIndex");
-    if (!(json.getValue("entries") instanceof JsonArray array)) {
-      throw new InvalidMessage("'entries' is missing or not an array");
-    }
-    List<LogEntry> entries = new ArrayList<>(array.size());
-    for (int i = 0; i < array.size(); i++) {
-      LogEntry entry;
-      try {
-        entry = NodeStore.decode(array.getJsonObject(i));
-      } catch (RuntimeException e) {
-        throw new InvalidMessage("entry " + i + " is malformed");
-      }
+    List<LogEntry> entries = entries(json.getValue("entries"));
+    for (int i = 0; i < entries.size(); i++) {
+      LogEntry entry = entries.get(i);
       if (entry.index() != prevIndex + 1 + i || entry.term() > term || entry.term() < 1) {
         throw new InvalidMessage("entry " + i + " is not consecutive after prevIndex " + prevIndex + " within term " + term);
       }
-      entries.add(entry);
     }
     return new Message.Append(from, term, prevIndex, number(json, "prevTerm"), entries, number(json, "commitIndex"));
+  }
+
+  /** An APPEND's entries: one JSON text, or an array of entry objects as nodes of earlier builds send them. */
+  private static List<LogEntry> entries(Object value) throws InvalidMessage {
+    if (value instanceof String text) {
+      try {
+        return EntryCodec.decode(text);
+      } catch (IllegalArgumentException e) {
+        throw new InvalidMessage("'entries' is malformed: " + e.getMessage());
+      }
+    }
+    if (!(value instanceof JsonArray array)) {
+      throw new InvalidMessage("'entries' is missing, or neither a JSON text nor an array");
+    }
+    List<LogEntry> entries = new ArrayList<>(array.size());
+    for (int i = 0; i < array.size(); i++) {
+      try {
+        entries.add(NodeStore.decode(array.getJsonObject(i)));
+      } catch (RuntimeException e) {
+        throw new InvalidMessage("entry " + i + " is malformed");
+      }
+    }
+    return entries;
   }
 
   private static void putLog(JsonObject json, LogPosition log) {

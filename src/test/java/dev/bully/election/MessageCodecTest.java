@@ -3,8 +3,11 @@ package dev.bully.election;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.bully.core.LogEntry;
 import dev.bully.core.LogPosition;
 import dev.bully.core.Message;
+import dev.bully.store.NodeStore;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
 import java.util.Set;
@@ -51,5 +54,27 @@ class MessageCodecTest {
     JsonObject claimWithoutFlag = codec.encode(new Message.Claim(2, 4, LogPosition.EMPTY, true, false));
     claimWithoutFlag.remove("preVote");
     assertThrows(MessageCodec.InvalidMessage.class, () -> codec.decode(claimWithoutFlag));
+  }
+
+  @Test
+  void anAppendCarriesItsEntriesAsOneTextAndStillReadsTheArraysOfEarlierBuilds() throws Exception {
+    List<LogEntry> entries = List.of(new LogEntry(8, 5, "order-1", "{\"a\":[1,{\"b\":\"\\\"q\\\"\"}]}", 1000),
+        new LogEntry(9, 5, null, null, 1001));
+    Message.Append append = new Message.Append(2, 5, 7, 4, entries, 6);
+    JsonObject wire = codec.encode(append);
+    assertEquals(String.class, wire.getValue("entries").getClass());
+    assertEquals(append, codec.decode(wire));
+    JsonArray asArray = new JsonArray();
+    entries.forEach(entry -> asArray.add(NodeStore.encode(entry)));
+    assertEquals(append, codec.decode(wire.copy().put("entries", asArray)), "as a node of an earlier build sends it");
+  }
+
+  @Test
+  void anAppendWithMalformedOrMisplacedEntriesIsRefused() {
+    JsonObject wire = codec.encode(new Message.Append(2, 5, 7, 4, List.of(new LogEntry(8, 5, null, "{}", 1)), 6));
+    assertThrows(MessageCodec.InvalidMessage.class, () -> codec.decode(wire.copy().put("entries", "[{\"index\":8")));
+    assertThrows(MessageCodec.InvalidMessage.class, () -> codec.decode(wire.copy().put("entries", 17)));
+    assertThrows(MessageCodec.InvalidMessage.class, () -> codec.decode(wire.copy().put("prevIndex", 3)), "not consecutive");
+    assertThrows(MessageCodec.InvalidMessage.class, () -> codec.decode(wire.copy().put("term", 4)), "an entry of a later term");
   }
 }
