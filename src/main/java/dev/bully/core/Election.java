@@ -124,9 +124,30 @@ public final class Election {
     return log.slice(from, limit);
   }
 
-  /** The oldest entry in memory; every entry before it is committed and durable in this node's store. */
+  /** The oldest entry in memory; every entry before it is committed and in this node's store's pages. */
   public long firstInMemory() {
     return log.firstInMemory();
+  }
+
+  /**
+   * Committed entries that this node's store holds durably and should now write into its pages:
+   * a full page's worth ({@code pageEntries}), or whatever would otherwise have to stay in memory
+   * past {@link LogLimits#memoryEntries()}. Empty when nothing is due.
+   */
+  public List<LogEntry> entriesToPage(int pageEntries) {
+    long pageable = Math.min(log.commitIndex(), durableIndex);
+    long unpaged = pageable - log.pagedIndex();
+    boolean overMemory = log.pagedIndex() < Math.min(pageable, log.lastIndex() - log.limits().memoryEntries());
+    if (unpaged >= pageEntries || (unpaged > 0 && overMemory)) {
+      return log.slice(log.pagedIndex() + 1, (int) Math.min(pageEntries, unpaged));
+    }
+    return List.of();
+  }
+
+  /** The driver wrote entries up to {@code index} into its store's pages: they may leave memory. */
+  public void paged(long index) {
+    log.pagedTo(index);
+    log.release();
   }
 
   /** Committed entries from {@code from} on, at most {@code limit}, of those in memory (see {@link #entries}). */
@@ -695,8 +716,8 @@ public final class Election {
   }
 
   private Output finish() {
-    // Entries that are committed and durable here may leave memory; the store serves them from now on.
-    log.release(durableIndex);
+    // Entries that the store's pages hold may leave memory; the store serves them from now on.
+    log.release();
     Output result = out.build(new DurableState(term, promisedTo), log.commitIndex());
     out = null;
     return result;

@@ -19,9 +19,10 @@ import java.util.Map;
  * election only lets a node lead if its log holds every committed entry, so a conflict below the
  * commit index would mean the protocol is broken, and is reported as such.
  *
- * <p>Only entries that are committed and durable in this node's store leave memory
- * ({@link #release}), so the entries a rollback removes are always at hand, and an entry that is
- * no longer in memory can be read from the store and will never change there.
+ * <p>Only entries that are committed and that the store holds in its pages (the immutable, indexed
+ * copy of committed entries, see {@link #pagedTo}) leave memory ({@link #release}), so the entries
+ * a rollback removes are always at hand, and an entry that is no longer in memory can be read from
+ * the store and will never change there.
  */
 public final class ReplicatedLog {
   private final LogLimits limits;
@@ -34,6 +35,8 @@ public final class ReplicatedLog {
   /** The remembered keys in index order, so the oldest are forgotten first and a rollback drops the newest. */
   private final ArrayDeque<IdempotencyKey> keysInOrder = new ArrayDeque<>();
   private long commitIndex;
+  /** Entries up to here are in the store's pages: committed, durable, and read back by index. */
+  private long pagedIndex;
 
   public ReplicatedLog(LogLimits limits) {
     this.limits = limits;
@@ -56,11 +59,12 @@ public final class ReplicatedLog {
    * @param termRuns    the terms of all entries, oldest first, covering index 1 to the tail's last entry
    * @param olderKeys   idempotency keys of entries before the tail, in index order
    * @param tail        the newest entries, consecutive, ending with the log's last entry; it holds at
-   *                    least every entry after {@code commitIndex}
+   *                    least every entry after {@code pagedIndex}
    * @param commitIndex an index known to be committed (it was committed when the store wrote it)
+   * @param pagedIndex  how far the store's pages reach (at most {@code commitIndex})
    */
   public static ReplicatedLog restore(List<TermRun> termRuns, List<IdempotencyKey> olderKeys, List<LogEntry> tail,
-                                      long commitIndex, LogLimits limits) {
+                                      long commitIndex, long pagedIndex, LogLimits limits) {
     ReplicatedLog log = new ReplicatedLog(limits);
     if (tail.isEmpty()) {
       if (!termRuns.isEmpty()) {
@@ -69,9 +73,10 @@ public final class ReplicatedLog {
       return log;
     }
     long first = tail.get(0).index();
-    if (first > commitIndex + 1) {
-      throw new IllegalArgumentException("entries " + (commitIndex + 1) + ".." + (first - 1)
-          + " are not known to be committed, yet they are not among the entries given");
+    if (first > pagedIndex + 1 || pagedIndex > commitIndex) {
+      throw new IllegalArgumentException("entries " + (pagedIndex + 1) + ".." + (first - 1)
+          + " are not in the store's pages (up to " + pagedIndex + ", commit index " + commitIndex
+          + "), yet they are not among the entries given");
     }
     termRuns.forEach(run -> log.terms.add(run.firstIndex(), run.term()));
     log.firstInMemory = first;
@@ -85,6 +90,7 @@ public final class ReplicatedLog {
       }
     }
     log.commitIndex = Math.min(commitIndex, log.lastIndex);
+    log.pagedIndex = Math.min(pagedIndex, log.commitIndex);
     return log;
   }
 
@@ -194,13 +200,31 @@ public final class ReplicatedLog {
     return false;
   }
 
+  /** How far the store's pages reach: every entry up to here can be read back from the store by index. */
+  public long pagedIndex() {
+    return pagedIndex;
+  }
+
+  /** The store wrote the committed entries up to {@code index} into its pages. */
+  public void pagedTo(long index) {
+    if (index > commitIndex) {
+      throw new IllegalStateException("entries up to " + index + " were paged, but only " + commitIndex + " are committed");
+    }
+    pagedIndex = Math.max(pagedIndex, index);
+  }
+
+  /** The newest entries that memory keeps, and that the store should page before they may leave. */
+  public LogLimits limits() {
+    return limits;
+  }
+
   /**
-   * Lets entries up to {@code durableIndex} (and the commit index) leave memory, keeping the newest
+   * Lets entries that the store's pages hold leave memory, keeping the newest
    * {@link LogLimits#memoryEntries()}. Entries leave in chunks of a quarter of that, so that the
    * list is not shifted on every append.
    */
-  public void release(long durableIndex) {
-    long releasable = Math.min(Math.min(durableIndex, commitIndex), lastIndex - limits.memoryEntries());
+  public void release() {
+    long releasable = Math.min(pagedIndex, lastIndex - limits.memoryEntries());
     long count = releasable - firstInMemory + 1;
     if (count >= Math.max(1, limits.memoryEntries() / 4)) {
       entries.subList(0, (int) count).clear();

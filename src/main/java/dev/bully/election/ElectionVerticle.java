@@ -66,6 +66,9 @@ public final class ElectionVerticle extends VerticleBase {
   private Set<Integer> members = Set.of();
   private final StoreQueue storeQueue;
   private volatile boolean stopping;
+  /** A page write is in flight (see {@link #pageIfDue}). */
+  private boolean paging;
+
 
   public ElectionVerticle(NodeConfig config, NodeStore store, Election election, NodeMetrics metrics) {
     this.config = config;
@@ -104,7 +107,10 @@ public final class ElectionVerticle extends VerticleBase {
       }
     });
     MessageConsumer<Object> protocol = eventBus.consumer(Addresses.node(config.clusterName(), config.nodeId()), this::onMessage);
-    eventBus.localConsumer(Addresses.TICK, tick -> handle(election.tick(nowMs())));
+    eventBus.localConsumer(Addresses.TICK, tick -> {
+      handle(election.tick(nowMs()));
+      pageIfDue();
+    });
     eventBus.<JsonArray>localConsumer(Addresses.MEMBERS, members -> {
       Set<Integer> ids = new HashSet<>();
       members.body().forEach(id -> ids.add((Integer) id));
@@ -290,6 +296,33 @@ public final class ElectionVerticle extends VerticleBase {
     if (lastIndex >= 0) {
       handle(election.localPersisted(lastIndex, nowMs()));
     }
+    pageIfDue();
+  }
+
+  /**
+   * Writes committed entries into the store's pages, one page at a time, off the path of client
+   * writes; once a page is durable its entries may leave memory. A failed page write is tried again
+   * later: its entries stay in memory and in the log segments meanwhile.
+   */
+  private void pageIfDue() {
+    if (paging || stopping) {
+      return;
+    }
+    List<LogEntry> page = election.entriesToPage(NodeStore.PAGE_ENTRIES);
+    if (page.isEmpty()) {
+      return;
+    }
+    paging = true;
+    store.writePage(page).onComplete(written -> {
+      paging = false;
+      if (written.succeeded()) {
+        election.paged(page.get(page.size() - 1).index());
+        pageIfDue();
+      } else if (!stopping) {
+        log.warn("Node {} could not write entries {}..{} into a page of its store: {}", config.nodeId(),
+            page.get(0).index(), page.get(page.size() - 1).index(), written.cause().toString());
+      }
+    });
   }
 
   /**

@@ -84,9 +84,10 @@ public final class Node {
         .compose(state -> {
           NodeStore.LogStart stored = state.resultAt(1);
           ReplicatedLog log = ReplicatedLog.restore(stored.termRuns(), stored.olderKeys(), stored.tail(),
-              stored.commitIndex(), config.logLimits());
-          Node.log.info("Node {} restored its log: last index {}, {} entries in memory from {}, commit index {} or more",
-              config.nodeId(), log.lastIndex(), stored.tail().size(), log.firstInMemory(), stored.commitIndex());
+              stored.commitIndex(), stored.pagedIndex(), config.logLimits());
+          Node.log.info("Node {} restored its log: last index {}, {} entries in memory from {}, commit index {} or more,"
+              + " paged up to {}", config.nodeId(), log.lastIndex(), stored.tail().size(), log.firstInMemory(),
+              stored.commitIndex(), stored.pagedIndex());
           Election election = new Election(electionSettings(), state.resultAt(0), log,
               new SplittableRandom(), ElectionVerticle.nowMs());
           ClusterView cluster = new ClusterView(clusterManager.getHazelcastInstance());

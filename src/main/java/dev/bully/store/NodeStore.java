@@ -6,7 +6,6 @@ import dev.bully.core.LogEntry;
 import dev.bully.core.LogLimits;
 import dev.bully.core.TermRun;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonArray;
@@ -37,6 +36,8 @@ import java.util.function.Supplier;
  *       and {@code commit} (an index known to be committed when it was written) let a restart
  *       read the log's shape without its entries. Segments written by earlier builds, without
  *       them or with an array of entry documents, are still read.</li>
+ *   <li>{@code pages} holds committed entries by the thousand, written once and found by index
+ *       ({@link LogPages}); the segments a page covers are removed once it is durable.</li>
  *   <li>{@code rollback} keeps entries that a newer coordinator replaced; they are never deleted.</li>
  * </ul>
  *
@@ -47,19 +48,23 @@ public final class NodeStore {
   static final String META = "meta";
   static final String LOG = "log";
   static final String ROLLBACK = "rollback";
+  /** Entries per page of committed entries ({@link #writePage}). */
+  public static final int PAGE_ENTRIES = LogPages.PAGE_ENTRIES;
   private static final JsonObject STATE_ID = new JsonObject().put("_id", "election");
-  private static final int SCAN_BATCH = 1000;
 
   private final MongoClient mongo;
   private final WriteOption writeOption;
   private final Supplier<Future<Void>> durable;
   private final Runnable onClose;
 
+  private final LogPages pages;
+
   private NodeStore(MongoClient mongo, WriteOption writeOption, Supplier<Future<Void>> durable, Runnable onClose) {
     this.mongo = mongo;
     this.writeOption = writeOption;
     this.durable = durable;
     this.onClose = onClose;
+    this.pages = new LogPages(mongo, writeOption, durable);
   }
 
   /**
@@ -173,7 +178,7 @@ public final class NodeStore {
   }
 
   /** A segment's terms as runs, {@code [[firstIndex, term], ...]}: read at start-up without the entries. */
-  private static JsonArray termRuns(List<LogEntry> entries) {
+  static JsonArray termRuns(List<LogEntry> entries) {
     JsonArray runs = new JsonArray();
     long term = -1;
     for (LogEntry entry : entries) {
@@ -186,99 +191,62 @@ public final class NodeStore {
   }
 
   /**
-   * The log as a restarted node holds it ({@link LogStart}), read without holding every entry:
-   * the terms of all entries from the segments' term runs, then the newest entries (every one not
-   * known to be committed, and at least {@link LogLimits#memoryEntries()}), and the idempotency keys
-   * of the {@link LogLimits#idempotencyKeys()} newest entries.
+   * The log as a restarted node holds it: see {@link LogLoader}. Also fills the directory of the
+   * store's pages, which reads of old entries use from then on.
    */
   public Future<LogStart> loadLog(LogLimits limits) {
-    LogScan scan = new LogScan();
-    return scan(new JsonObject(), new JsonObject().put("entries", 0), scan::addSummary)
-        .compose(v -> scan.legacy ? scan.restartForLegacy() : Future.succeededFuture())
-        .compose(v -> scan.legacy ? scan(new JsonObject(), null, scan::addSummary) : Future.succeededFuture())
-        .compose(v -> {
-          long last = scan.lastIndex;
-          long commit = Math.min(scan.commitIndex, last);
-          long tailFrom = Math.max(1, Math.min(commit + 1, last - limits.memoryEntries() + 1));
-          long keysFrom = Math.max(1, Math.min(tailFrom, last - limits.idempotencyKeys() + 1));
-          List<IdempotencyKey> keys = new ArrayList<>();
-          List<LogEntry> tail = new ArrayList<>();
-          JsonObject query = new JsonObject().put("last", new JsonObject().put("$gte", keysFrom));
-          return scan(query, null, segment -> {
-            for (LogEntry entry : segmentEntries(segment)) {
-              if (entry.index() >= tailFrom) {
-                tail.add(entry);
-              } else if (entry.index() >= keysFrom && entry.requestId() != null) {
-                keys.add(new IdempotencyKey(entry.index(), entry.requestId()));
-              }
-            }
-          }).map(done -> new LogStart(scan.runs, keys, last == 0 ? List.of() : tail, commit));
-        });
+    return new LogLoader(mongo, pages).load(limits);
   }
 
   /** What {@link #loadLog} found: the arguments of {@link dev.bully.core.ReplicatedLog#restore}. */
-  public record LogStart(List<TermRun> termRuns, List<IdempotencyKey> olderKeys, List<LogEntry> tail, long commitIndex) {
+  public record LogStart(List<TermRun> termRuns, List<IdempotencyKey> olderKeys, List<LogEntry> tail, long commitIndex,
+                         long pagedIndex) {
   }
 
-  /** The start-up pass over every segment's summary: term runs, last index and the highest commit index kept. */
-  private static final class LogScan {
-    final List<TermRun> runs = new ArrayList<>();
-    long lastIndex;
-    long commitIndex;
-    /** Segments written by earlier builds carry no term runs: their entries must be read. */
-    boolean legacy;
-
-    void addSummary(JsonObject segment) {
-      JsonArray terms = segment.getJsonArray("terms");
-      if (terms == null && !segment.containsKey("entries")) {
-        legacy = true;
-        return;
-      }
-      if (terms == null) {
-        segmentEntries(segment).forEach(e -> addRun(e.index(), e.term()));
-      } else {
-        terms.forEach(run -> addRun(((JsonArray) run).getLong(0), ((JsonArray) run).getLong(1)));
-      }
-      lastIndex = Math.max(lastIndex, segment.getLong("last"));
-      commitIndex = Math.max(commitIndex, segment.getLong("commit", 0L));
-    }
-
-    private void addRun(long index, long term) {
-      if (runs.isEmpty() || runs.get(runs.size() - 1).term() != term) {
-        runs.add(new TermRun(index, term));
-      }
-    }
-
-    Future<Void> restartForLegacy() {
-      runs.clear();
-      lastIndex = 0;
-      commitIndex = 0;
-      return Future.succeededFuture();
-    }
+  /**
+   * Writes committed entries (consecutive, right after {@link #pagedIndex()}) into a page of the
+   * store; completes once it is durable. The log segments it covers are removed then.
+   */
+  public Future<Void> writePage(List<LogEntry> entries) {
+    return pages.write(entries);
   }
 
-  /** Streams the log's segments that match {@code query}, in index order, to {@code each}. */
-  private Future<Void> scan(JsonObject query, JsonObject fields, java.util.function.Consumer<JsonObject> each) {
-    Promise<Void> done = Promise.promise();
-    FindOptions options = new FindOptions().setSort(new JsonObject().put("_id", 1)).setBatchSize(SCAN_BATCH);
-    if (fields != null) {
-      options.setFields(fields);
-    }
-    mongo.findBatchWithOptions(LOG, query, options)
-        .exceptionHandler(done::tryFail)
-        .endHandler(v -> done.tryComplete())
-        .handler(segment -> {
-          try {
-            each.accept(segment);
-          } catch (RuntimeException e) {
-            done.tryFail(e);
-          }
-        });
-    return done.future();
+  /** How far the store's pages reach. */
+  public long pagedIndex() {
+    return pages.pagedIndex();
   }
 
-  /** Up to {@code limit} entries from index {@code from} on, in order. */
+  /**
+   * Up to {@code limit} entries from index {@code from} on, in order: from the pages as far as they
+   * reach, then from the log segments.
+   */
   public Future<List<LogEntry>> entries(long from, int limit) {
+    return entries(from, limit, true);
+  }
+
+  private Future<List<LogEntry>> entries(long from, int limit, boolean mayRetry) {
+    long to = from + limit - 1;
+    long paged = pages.pagedIndex();
+    Future<List<LogEntry>> older = from <= paged ? pages.read(from, Math.min(to, paged)) : Future.succeededFuture(List.of());
+    return older.compose(fromPages -> {
+      long next = from + fromPages.size();
+      if (next > to || (from <= paged && fromPages.size() < Math.min(to, paged) - from + 1)) {
+        return Future.succeededFuture(fromPages);
+      }
+      return segmentEntries(next, (int) (to - next + 1)).compose(fromSegments -> {
+        if (mayRetry && (fromSegments.isEmpty() || fromSegments.get(0).index() != next) && pages.pagedIndex() >= next) {
+          // A page was written meanwhile and took the segments we looked for with it: read again, from the pages.
+          return entries(from, limit, false);
+        }
+        List<LogEntry> result = new ArrayList<>(fromPages);
+        result.addAll(fromSegments);
+        return Future.succeededFuture(result);
+      });
+    });
+  }
+
+  /** Up to {@code limit} entries from the log segments, from index {@code from} on. */
+  private Future<List<LogEntry>> segmentEntries(long from, int limit) {
     JsonObject query = new JsonObject().put("last", new JsonObject().put("$gte", from));
     FindOptions options = new FindOptions().setSort(new JsonObject().put("_id", 1)).setLimit(limit);
     return mongo.findWithOptions(LOG, query, options).map(segments -> {
@@ -295,7 +263,7 @@ public final class NodeStore {
   }
 
   /** A segment's entries: JSON text, or an array of entry documents in segments written by earlier builds. */
-  private static List<LogEntry> segmentEntries(JsonObject segment) {
+  static List<LogEntry> segmentEntries(JsonObject segment) {
     Object entries = segment.getValue("entries");
     if (entries instanceof String text) {
       return EntryCodec.decode(text);

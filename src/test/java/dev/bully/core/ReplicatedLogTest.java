@@ -98,15 +98,18 @@ class ReplicatedLogTest {
   }
 
   @Test
-  void onlyEntriesThatAreCommittedAndDurableLeaveMemory() {
+  void onlyEntriesThatTheStoresPagesHoldLeaveMemory() {
     ReplicatedLog log = windowed(new LogLimits(2, 100), 1, 1, 1, 2, 2, 2, 2, 2);
-    log.release(8);
-    assertEquals(1, log.firstInMemory(), "nothing is committed yet");
+    assertThrows(IllegalStateException.class, () -> log.pagedTo(1), "nothing is committed yet: nothing can be paged");
     log.commitTo(7);
-    log.release(3);
-    assertEquals(4, log.firstInMemory(), "only what the store holds durably leaves");
-    log.release(8);
-    assertEquals(7, log.firstInMemory(), "committed entries leave, keeping the newest two");
+    log.release();
+    assertEquals(1, log.firstInMemory(), "nothing is paged yet");
+    log.pagedTo(3);
+    log.release();
+    assertEquals(4, log.firstInMemory(), "only what the pages hold leaves");
+    log.pagedTo(7);
+    log.release();
+    assertEquals(7, log.firstInMemory(), "paged entries leave, keeping the newest two");
     assertEquals(List.of(entry(7, 2), entry(8, 2)), log.slice(1, 100), "only what is in memory is sliced");
     assertThrows(IllegalArgumentException.class, () -> log.entry(6));
   }
@@ -115,7 +118,8 @@ class ReplicatedLogTest {
   void theTermOfEveryEntryIsKnownAfterItLeftMemory() {
     ReplicatedLog log = windowed(new LogLimits(1, 100), 1, 1, 3, 3, 4, 4);
     log.commitTo(6);
-    log.release(6);
+    log.pagedTo(6);
+    log.release();
     assertEquals(6, log.firstInMemory());
     assertEquals(List.of(1L, 1L, 3L, 3L, 4L, 4L, -1L), java.util.stream.LongStream.rangeClosed(1, 7).map(log::termAt).boxed().toList());
     assertEquals(List.of(new TermRun(1, 1), new TermRun(3, 3), new TermRun(5, 4)), log.termRuns());
@@ -128,8 +132,9 @@ class ReplicatedLogTest {
   void aRollbackAfterEvictionRemovesOnlyUncommittedEntriesInMemory() {
     ReplicatedLog log = windowed(new LogLimits(1, 100), 1, 1, 1, 2, 2);
     log.commitTo(3);
-    log.release(5);
-    assertEquals(4, log.firstInMemory(), "committed entries leave; uncommitted entries 4 and 5 stay, over the limit of one");
+    log.pagedTo(3);
+    log.release();
+    assertEquals(4, log.firstInMemory(), "paged entries leave; uncommitted entries 4 and 5 stay, over the limit of one");
     ReplicatedLog.AppendResult result = log.accept(3, 1, List.of(entry(4, 3)));
     assertEquals(List.of(entry(4, 2), entry(5, 2)), result.removed());
     assertEquals(new LogPosition(3, 4), log.last());
@@ -151,7 +156,7 @@ class ReplicatedLogTest {
   void aRestoredLogHoldsItsTailAndKnowsEveryTermAndTheOlderKeys() {
     List<TermRun> runs = List.of(new TermRun(1, 1), new TermRun(3, 2));
     ReplicatedLog log = ReplicatedLog.restore(runs, List.of(new IdempotencyKey(2, "k2t1")),
-        List.of(entry(4, 2), entry(5, 2)), 3, new LogLimits(2, 10));
+        List.of(entry(4, 2), entry(5, 2)), 3, 3, new LogLimits(2, 10));
     assertEquals(new LogPosition(2, 5), log.last());
     assertEquals(4, log.firstInMemory());
     assertEquals(3, log.commitIndex());
@@ -160,6 +165,6 @@ class ReplicatedLogTest {
     assertEquals(2L, log.indexOf("k2t1"));
     assertEquals(5L, log.indexOf("k5t2"));
     assertThrows(IllegalArgumentException.class, () -> ReplicatedLog.restore(runs, List.of(),
-        List.of(entry(5, 2)), 3, new LogLimits(2, 10)), "entry 4 is neither known committed nor given");
+        List.of(entry(5, 2)), 3, 3, new LogLimits(2, 10)), "entry 4 is neither in the pages nor given");
   }
 }

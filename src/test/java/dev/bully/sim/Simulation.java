@@ -64,6 +64,8 @@ public final class Simulation {
   private final Map<String, Long> sentByType = new java.util.TreeMap<>();
   /** Far more than any history here needs (a few hundred thousand at most). */
   private static final long MAX_EVENTS = 5_000_000;
+  /** Small pages, so that histories page often. */
+  private static final int PAGE_ENTRIES = 3;
 
   // Network faults, changed by the histories.
   double lossRate;
@@ -299,8 +301,9 @@ public final class Simulation {
   private ReplicatedLog restoreLog(SimNode node) {
     List<LogEntry> stored = node.log;
     long last = stored.size();
-    long commit = Math.min(node.storedCommit, last);
-    long tailFrom = Math.max(1, Math.min(commit + 1, last - logLimits.memoryEntries() + 1));
+    long paged = node.storedPaged;
+    long commit = Math.min(Math.max(node.storedCommit, paged), last);
+    long tailFrom = Math.max(1, Math.min(paged + 1, last - logLimits.memoryEntries() + 1));
     long keysFrom = Math.max(1, Math.min(tailFrom, last - logLimits.idempotencyKeys() + 1));
     List<TermRun> runs = new ArrayList<>();
     for (LogEntry entry : stored) {
@@ -317,7 +320,32 @@ public final class Simulation {
     }
     List<LogEntry> tail = last == 0 ? List.of() : stored.subList((int) tailFrom - 1, (int) last);
     restartsFromStoredTail += tailFrom > 1 ? 1 : 0;
-    return ReplicatedLog.restore(runs, keys, tail, commit, logLimits);
+    return ReplicatedLog.restore(runs, keys, tail, commit, paged, logLimits);
+  }
+
+  /**
+   * Writes the entries the core asks to page into the store's pages, as the driver does on its
+   * ticks: they must be committed and in the store as they are, since pages never change and the
+   * core lets paged entries leave memory.
+   */
+  private void pageIfDue(SimNode node) {
+    List<LogEntry> page = node.election.entriesToPage(PAGE_ENTRIES);
+    if (page.isEmpty()) {
+      return;
+    }
+    long first = page.get(0).index();
+    long last = page.get(page.size() - 1).index();
+    if (first != node.storedPaged + 1 || last > node.log.size() || !node.log.subList((int) first - 1, (int) last).equals(page)) {
+      throw violation("node " + node.id + " pages entries " + first + ".." + last + " that its store does not hold as they are"
+          + " (paged up to " + node.storedPaged + ", store ends at " + node.log.size() + ")");
+    }
+    for (LogEntry entry : page) {
+      if (!entry.equals(committed.get(entry.index()))) {
+        throw violation("node " + node.id + " pages " + entry + ", which is not the committed entry " + committed.get(entry.index()));
+      }
+    }
+    node.storedPaged = last;
+    node.election.paged(last);
   }
 
   private void tickLoop(SimNode node, int incarnation) {
@@ -326,6 +354,7 @@ public final class Simulation {
     }
     if (!node.paused) {
       apply(node, node.election.tick(now));
+      pageIfDue(node);
     }
     schedule(now + TICK_MS, () -> tickLoop(node, incarnation));
   }
@@ -618,9 +647,9 @@ public final class Simulation {
     if (!node.election.entries(firstInMemory, Integer.MAX_VALUE).equals(log.subList((int) firstInMemory - 1, log.size()))) {
       throw violation("node " + node.id + "'s entries in memory from " + firstInMemory + " differ from its log");
     }
-    if (firstInMemory - 1 > Math.min(status.commitIndex(), node.log.size())) {
-      throw violation("node " + node.id + " let entries up to " + (firstInMemory - 1) + " leave memory, but only "
-          + status.commitIndex() + " are committed and " + node.log.size() + " stored");
+    if (firstInMemory - 1 > node.storedPaged) {
+      throw violation("node " + node.id + " let entries up to " + (firstInMemory - 1) + " leave memory, but its store's pages"
+          + " reach only " + node.storedPaged);
     }
     if (status.role() == Role.COORDINATOR && node.election.durableIndex() > node.log.size()) {
       throw violation("node " + node.id + " counts itself up to " + node.election.durableIndex() + " but its store ends at " + node.log.size());
@@ -748,6 +777,8 @@ public final class Simulation {
     final List<LogEntry> rolledBack = new ArrayList<>();
     /** The highest commit index the store's log writes carried: what a restart knows is committed. */
     long storedCommit;
+    /** How far the store's pages reach. */
+    long storedPaged;
     long checkedCommit;
     boolean up;
     boolean paused;

@@ -102,22 +102,53 @@ class NodeStoreTest {
   }
 
   @Test
+  void pagesHoldCommittedEntriesAndReplaceTheSegmentsTheyCover() throws Exception {
+    await(store.write(new LogWrite(List.of(), 0, entries(1, 4, 1), 4, 2)));
+    await(store.write(new LogWrite(List.of(), 0, entries(5, 6, 2), 6, 5)));
+    await(store.write(new LogWrite(List.of(), 0, List.of(entry(7, 2), entry(8, 3), entry(9, 3)), 9, 7)));
+    await(store.writePage(entries(1, 3, 1)));
+    await(store.writePage(List.of(entry(4, 1), entry(5, 2))));
+    assertEquals(5, store.pagedIndex());
+    assertEquals(List.of(5L, 7L), segmentIds(), "segment 1..4 went with the pages; 5..6 straddles their end and stays");
+
+    List<LogEntry> all = new java.util.ArrayList<>(entries(1, 4, 1));
+    all.addAll(List.of(entry(5, 2), entry(6, 2), entry(7, 2), entry(8, 3), entry(9, 3)));
+    assertEquals(all, await(store.entries(1, 100)), "read across both pages and the segments");
+    assertEquals(all.subList(2, 7), await(store.entries(3, 5)));
+    assertEquals(List.of(entry(5, 2)), await(store.entries(5, 1)));
+  }
+
+  @Test
   void aRestartReadsTheTermsOfEveryEntryButOnlyTheNewestEntriesAndKeys() throws Exception {
     await(store.write(new LogWrite(List.of(), 0, entries(1, 4, 1), 4, 2)));
     await(store.write(new LogWrite(List.of(), 0, entries(5, 6, 2), 6, 5)));
     await(store.write(new LogWrite(List.of(), 0, List.of(entry(7, 2), entry(8, 3), entry(9, 3)), 9, 7)));
     // A rollback that cuts the last segment keeps its term runs right.
     await(store.write(new LogWrite(List.of(entry(9, 3)), 4, List.of(entry(9, 4)), 9, 7)));
+    await(store.writePage(entries(1, 5, 1).stream().map(e -> e.index() == 5 ? entry(5, 2) : e).toList()));
 
-    NodeStore.LogStart start = await(store.loadLog(new LogLimits(2, 4)));
+    NodeStore.LogStart start = await(store.loadLog(new LogLimits(2, 6)));
     assertEquals(List.of(new TermRun(1, 1), new TermRun(5, 2), new TermRun(8, 3), new TermRun(9, 4)), start.termRuns());
     assertEquals(7, start.commitIndex(), "the highest commit index a segment carries");
-    assertEquals(List.of(entry(8, 3), entry(9, 4)), start.tail(), "the two newest entries; both are after the commit index");
-    assertEquals(List.of(new IdempotencyKey(6, "key-6")), start.olderKeys(), "keys of the four newest entries, before the tail");
+    assertEquals(5, start.pagedIndex());
+    assertEquals(List.of(entry(6, 2), entry(7, 2), entry(8, 3), entry(9, 4)), start.tail(),
+        "every entry past the pages, over the limit of two");
+    assertEquals(List.of(new IdempotencyKey(4, "key-4")), start.olderKeys(), "keys of the six newest entries, before the tail");
 
-    NodeStore.LogStart wide = await(store.loadLog(new LogLimits(1, 0)));
-    assertEquals(List.of(entry(8, 3), entry(9, 4)), wide.tail(), "every entry after the commit index, over the limit");
-    assertEquals(List.of(), wide.olderKeys());
+    NodeStore.LogStart narrow = await(store.loadLog(new LogLimits(1, 0)));
+    assertEquals(start.tail(), narrow.tail());
+    assertEquals(List.of(), narrow.olderKeys());
+  }
+
+  /** The _ids of the log's segments, ascending. */
+  private List<Long> segmentIds() throws Exception {
+    MongoClient direct = MongoClient.create(vertx, new JsonObject()
+        .put("connection_string", embedded.connectionString()).put("db_name", "bully").put("useObjectId", false));
+    try {
+      return await(direct.find(NodeStore.LOG, new JsonObject())).stream().map(doc -> doc.getLong("_id")).sorted().toList();
+    } finally {
+      direct.close();
+    }
   }
 
   @Test
@@ -132,6 +163,7 @@ class NodeStoreTest {
     NodeStore.LogStart start = await(store.loadLog(new LogLimits(10, 10)));
     assertEquals(List.of(new TermRun(1, 1), new TermRun(3, 2)), start.termRuns());
     assertEquals(0, start.commitIndex(), "nothing is known committed: every entry is read");
+    assertEquals(0, start.pagedIndex());
     assertEquals(List.of(entry(1, 1), entry(2, 1), entry(3, 2), entry(4, 2), entry(5, 2)), start.tail());
   }
 }

@@ -1,0 +1,168 @@
+package dev.bully.store;
+
+import dev.bully.core.IdempotencyKey;
+import dev.bully.core.LogEntry;
+import dev.bully.core.LogLimits;
+import dev.bully.core.TermRun;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.FindOptions;
+import io.vertx.ext.mongo.MongoClient;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Reads a node's log back at start-up without holding every entry: the terms of all entries from
+ * the pages' and segments' term runs (their summaries, not their entries), then the newest entries
+ * (every one the pages do not hold, and at least {@link LogLimits#memoryEntries()}), and the
+ * idempotency keys of the {@link LogLimits#idempotencyKeys()} newest entries.
+ *
+ * <p>Segments that a page already covers (a page is written before the segments it covers are
+ * removed, so a crash can leave both) count only for what lies past the pages. Segments written
+ * by earlier builds carry no term runs; then every segment is read whole.
+ */
+final class LogLoader {
+  private static final int SCAN_BATCH = 1000;
+
+  private final MongoClient mongo;
+  private final LogPages pages;
+  private final List<TermRun> runs = new ArrayList<>();
+  private long lastIndex;
+  private long commitIndex;
+  /** Segments written by earlier builds carry no term runs: their entries must be read. */
+  private boolean legacy;
+
+  LogLoader(MongoClient mongo, LogPages pages) {
+    this.mongo = mongo;
+    this.pages = pages;
+  }
+
+  Future<NodeStore.LogStart> load(LogLimits limits) {
+    return scanSummaries(new JsonObject().put("entries", 0))
+        .compose(v -> legacy ? rescanWhole() : Future.succeededFuture())
+        .compose(v -> readNewest(limits));
+  }
+
+  /** Pages first, then segments, each in index order; {@code fields} null reads segments whole. */
+  private Future<Void> scanSummaries(JsonObject fields) {
+    return scan(LogPages.PAGES, new JsonObject(), new JsonObject().put("entries", 0), this::addPage)
+        .compose(v -> scan(NodeStore.LOG, new JsonObject(), fields, this::addSegment));
+  }
+
+  /** Every segment again, whole: some were written by earlier builds, without term runs. */
+  private Future<Void> rescanWhole() {
+    runs.clear();
+    lastIndex = 0;
+    commitIndex = 0;
+    legacy = false;
+    return scanSummaries(null);
+  }
+
+  private void addPage(JsonObject page) {
+    long first = page.getLong("_id");
+    long last = page.getLong("last");
+    addRuns(runsOf(page.getJsonArray("terms")), last);
+    pages.add(first, last);
+  }
+
+  private void addSegment(JsonObject segment) {
+    JsonArray terms = segment.getJsonArray("terms");
+    if (terms == null && !segment.containsKey("entries")) {
+      legacy = true;
+      return;
+    }
+    long last = segment.getLong("last");
+    if (last <= lastIndex) {
+      return; // a page holds it all (written before the segment was removed)
+    }
+    addRuns(terms == null ? runsOf(NodeStore.segmentEntries(segment)) : runsOf(terms), last);
+    commitIndex = Math.max(commitIndex, segment.getLong("commit", 0L));
+  }
+
+  /**
+   * A document's term runs, over its entries up to {@code last}: only what lies past the entries
+   * already read counts (a segment may overlap the pages, which hold the same committed entries).
+   */
+  private void addRuns(List<TermRun> documentRuns, long last) {
+    for (int i = 0; i < documentRuns.size(); i++) {
+      long end = i + 1 < documentRuns.size() ? documentRuns.get(i + 1).firstIndex() - 1 : last;
+      if (end > lastIndex) {
+        long term = documentRuns.get(i).term();
+        if (runs.isEmpty() || runs.get(runs.size() - 1).term() != term) {
+          runs.add(new TermRun(Math.max(documentRuns.get(i).firstIndex(), lastIndex + 1), term));
+        }
+      }
+    }
+    lastIndex = Math.max(lastIndex, last);
+  }
+
+  private static List<TermRun> runsOf(JsonArray terms) {
+    List<TermRun> result = new ArrayList<>();
+    terms.forEach(run -> result.add(new TermRun(((JsonArray) run).getLong(0), ((JsonArray) run).getLong(1))));
+    return result;
+  }
+
+  private static List<TermRun> runsOf(List<LogEntry> entries) {
+    List<TermRun> result = new ArrayList<>();
+    for (LogEntry entry : entries) {
+      if (result.isEmpty() || result.get(result.size() - 1).term() != entry.term()) {
+        result.add(new TermRun(entry.index(), entry.term()));
+      }
+    }
+    return result;
+  }
+
+  private Future<NodeStore.LogStart> readNewest(LogLimits limits) {
+    long paged = pages.pagedIndex();
+    long commit = Math.min(Math.max(commitIndex, paged), lastIndex);
+    long tailFrom = Math.max(1, Math.min(paged + 1, lastIndex - limits.memoryEntries() + 1));
+    long keysFrom = Math.max(1, Math.min(tailFrom, lastIndex - limits.idempotencyKeys() + 1));
+    List<IdempotencyKey> keys = new ArrayList<>();
+    List<LogEntry> tail = new ArrayList<>();
+    Consumer<LogEntry> take = entry -> {
+      if (entry.index() >= tailFrom) {
+        tail.add(entry);
+      } else if (entry.index() >= keysFrom && entry.requestId() != null) {
+        keys.add(new IdempotencyKey(entry.index(), entry.requestId()));
+      }
+    };
+    Future<Void> fromPages = Future.succeededFuture();
+    for (long from = keysFrom; from <= paged; from += LogPages.PAGE_ENTRIES) {
+      long pageFrom = from;
+      fromPages = fromPages.compose(v -> pages.read(pageFrom, Math.min(paged, pageFrom + LogPages.PAGE_ENTRIES - 1))
+          .map(entries -> {
+            entries.forEach(take);
+            return null;
+          }));
+    }
+    // The rest in one pass over the segments: reading them a batch at a time would read the collection each time.
+    JsonObject unpaged = new JsonObject().put("last", new JsonObject().put("$gt", paged));
+    return fromPages
+        .compose(v -> scan(NodeStore.LOG, unpaged, null, segment -> NodeStore.segmentEntries(segment).stream()
+            .filter(entry -> entry.index() > paged && entry.index() >= keysFrom).forEach(take)))
+        .map(v -> new NodeStore.LogStart(List.copyOf(runs), keys, lastIndex == 0 ? List.of() : tail, commit, paged));
+  }
+
+  /** Streams a collection's documents that match {@code query}, in index order, to {@code each}. */
+  private Future<Void> scan(String collection, JsonObject query, JsonObject fields, Consumer<JsonObject> each) {
+    Promise<Void> done = Promise.promise();
+    FindOptions options = new FindOptions().setSort(new JsonObject().put("_id", 1)).setBatchSize(SCAN_BATCH);
+    if (fields != null) {
+      options.setFields(fields);
+    }
+    mongo.findBatchWithOptions(collection, query, options)
+        .exceptionHandler(done::tryFail)
+        .endHandler(v -> done.tryComplete())
+        .handler(document -> {
+          try {
+            each.accept(document);
+          } catch (RuntimeException e) {
+            done.tryFail(e);
+          }
+        });
+    return done.future();
+  }
+}

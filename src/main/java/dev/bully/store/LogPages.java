@@ -1,0 +1,111 @@
+package dev.bully.store;
+
+import dev.bully.core.LogEntry;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.MongoClient;
+import io.vertx.ext.mongo.WriteOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * The log's committed entries in pages: collection {@code pages}, one document per page,
+ * {@code {_id: firstIndex, last, terms: [[index, term], ...], entries: "[...]"}}, written once
+ * when all of its entries are committed and durable, and never changed again.
+ *
+ * <p>Why pages: the embedded store finds a document by {@code _id} at once, but answers any range
+ * query by reading every document of the collection. Log segments are as many as append batches
+ * (one per write, under light load), so reading old entries from them slows down as the log
+ * grows. Pages hold up to {@link #PAGE_ENTRIES} entries each; a reader finds the pages it needs in
+ * a directory of their first indexes kept in memory (8 bytes per page) and fetches them by
+ * {@code _id}. Once a page is durable, the log segments it covers are removed, so the segments
+ * left are only the newest, not yet paged, entries.
+ */
+final class LogPages {
+  static final String PAGES = "pages";
+  /** Entries per page: a follower's catch-up batch is one or two pages. */
+  static final int PAGE_ENTRIES = 1000;
+
+  private final MongoClient mongo;
+  private final WriteOption writeOption;
+  private final Supplier<Future<Void>> durable;
+  /** The first index of every page, ascending. */
+  private long[] starts = new long[64];
+  private int count;
+  private long pagedIndex;
+
+  LogPages(MongoClient mongo, WriteOption writeOption, Supplier<Future<Void>> durable) {
+    this.mongo = mongo;
+    this.writeOption = writeOption;
+    this.durable = durable;
+  }
+
+  /** How far the pages reach: every entry up to here is in a page. */
+  synchronized long pagedIndex() {
+    return pagedIndex;
+  }
+
+  /** A page exists from {@code first} to {@code last} (read at start-up, or just written). */
+  synchronized void add(long first, long last) {
+    if (count > 0 && first <= starts[count - 1]) {
+      return; // already known
+    }
+    if (count == starts.length) {
+      starts = Arrays.copyOf(starts, count * 2);
+    }
+    starts[count++] = first;
+    pagedIndex = Math.max(pagedIndex, last);
+  }
+
+  /**
+   * Writes {@code entries} (committed, consecutive, right after {@link #pagedIndex()}) as one page,
+   * durably, then removes the log segments that the pages now cover.
+   */
+  Future<Void> write(List<LogEntry> entries) {
+    long first = entries.get(0).index();
+    long last = entries.get(entries.size() - 1).index();
+    JsonObject page = new JsonObject()
+        .put("_id", first)
+        .put("last", last)
+        .put("terms", NodeStore.termRuns(entries))
+        .put("entries", EntryCodec.encode(entries));
+    return mongo.insertWithOptions(PAGES, page, writeOption)
+        .compose(id -> durable.get())
+        .compose(v -> {
+          add(first, last);
+          // Segments that end within the pages hold nothing the pages do not; one that straddles goes with the next page.
+          JsonObject covered = new JsonObject().put("last", new JsonObject().put("$lte", last));
+          return mongo.removeDocumentsWithOptions(NodeStore.LOG, covered, writeOption);
+        })
+        .mapEmpty();
+  }
+
+  /** The entries from {@code from} to {@code to}, both at most {@link #pagedIndex()}, in order. */
+  Future<List<LogEntry>> read(long from, long to) {
+    List<Long> ids = new ArrayList<>();
+    synchronized (this) {
+      int position = Arrays.binarySearch(starts, 0, count, from);
+      for (int i = position >= 0 ? position : Math.max(0, -position - 2); i < count && starts[i] <= to; i++) {
+        ids.add(starts[i]);
+      }
+    }
+    // One look-up by _id per page: the embedded store serves those from its index (a $in or a range it does not).
+    List<Future<JsonObject>> pages = ids.stream().map(id -> mongo.findOne(PAGES, new JsonObject().put("_id", id), null)).toList();
+    return Future.all(pages).map(all -> {
+      List<LogEntry> result = new ArrayList<>();
+      for (Future<JsonObject> page : pages) {
+        if (page.result() == null) {
+          break; // cannot happen while pages are never removed; the caller sees a short read
+        }
+        for (LogEntry entry : EntryCodec.decode(page.result().getString("entries"))) {
+          if (entry.index() >= from && entry.index() <= to) {
+            result.add(entry);
+          }
+        }
+      }
+      return result;
+    });
+  }
+}
