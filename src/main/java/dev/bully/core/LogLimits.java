@@ -12,7 +12,7 @@ package dev.bully.core;
  *                        whose original write is older than that is taken as a new write
  */
 public record LogLimits(int memoryEntries, int idempotencyKeys) {
-  public static final LogLimits DEFAULT = new LogLimits(50_000, 200_000);
+  public static final LogLimits DEFAULT = new LogLimits(50_000, 100_000);
   /** Everything in memory: for tests of rules that have nothing to do with eviction. */
   public static final LogLimits UNBOUNDED = new LogLimits(Integer.MAX_VALUE, Integer.MAX_VALUE);
 
