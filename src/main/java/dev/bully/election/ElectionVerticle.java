@@ -3,7 +3,6 @@ package dev.bully.election;
 import dev.bully.config.NodeConfig;
 import dev.bully.core.Election;
 import dev.bully.core.Envelope;
-import dev.bully.core.LogEntry;
 import dev.bully.core.Message;
 import dev.bully.core.Output;
 import dev.bully.core.ProtocolEvent;
@@ -23,7 +22,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
@@ -43,9 +41,6 @@ public final class ElectionVerticle extends VerticleBase {
   private static final long STATUS_PUBLISH_MS = 250;
   /** EX_SOFTWARE: the node stopped itself rather than act on a state its store does not hold. */
   static final int FAIL_STOP_EXIT_CODE = 70;
-  /** Chaos that stops this process waits this long, so the admin request is answered first. */
-  private static final long DIE_AFTER_REPLY_MS = 50;
-  private static final long DEFAULT_PAUSE_MS = 3_000;
   private static final int HAND_OFF_WAIT_FACTOR = 10;
 
   private final NodeConfig config;
@@ -61,14 +56,11 @@ public final class ElectionVerticle extends VerticleBase {
   private EventBus eventBus;
   private PeerLinks links;
   private final Outbox outbox;
-  private final NodeStore store;
+  private final CommittedLog committedLog;
   /** The configured nodes the cluster manager sees; messages to others are not sent. */
   private Set<Integer> members = Set.of();
   private final StoreQueue storeQueue;
   private volatile boolean stopping;
-  /** A page write is in flight (see {@link #pageIfDue}). */
-  private boolean paging;
-
 
   public ElectionVerticle(NodeConfig config, NodeStore store, Election election, NodeMetrics metrics) {
     this.config = config;
@@ -78,7 +70,7 @@ public final class ElectionVerticle extends VerticleBase {
     config.members().forEach(m -> ids.add(m.id()));
     this.codec = new MessageCodec(config.clusterName(), ids);
     this.writes = new ClientWrites(config.nodeId(), election, this::handle);
-    this.store = store;
+    this.committedLog = new CommittedLog(config.nodeId(), election, store, () -> stopping);
     this.outbox = new Outbox(config.nodeId(), store, id -> members.contains(id), this::send);
     this.storeQueue = new StoreQueue(store, new StoreQueue.Durable() {
       @Override
@@ -109,7 +101,7 @@ public final class ElectionVerticle extends VerticleBase {
     MessageConsumer<Object> protocol = eventBus.consumer(Addresses.node(config.clusterName(), config.nodeId()), this::onMessage);
     eventBus.localConsumer(Addresses.TICK, tick -> {
       handle(election.tick(nowMs()));
-      pageIfDue();
+      committedLog.pageIfDue();
     });
     eventBus.<JsonArray>localConsumer(Addresses.MEMBERS, members -> {
       Set<Integer> ids = new HashSet<>();
@@ -120,10 +112,11 @@ public final class ElectionVerticle extends VerticleBase {
     });
     eventBus.localConsumer(Addresses.LOCAL_STATUS, request -> request.reply(statusJson()));
     eventBus.<JsonObject>localConsumer(Addresses.LOCAL_WRITE, this::onWrite);
-    eventBus.<JsonObject>localConsumer(Addresses.LOCAL_READ, request -> read(request.body())
+    eventBus.<JsonObject>localConsumer(Addresses.LOCAL_READ, request -> committedLog.read(request.body())
         .onSuccess(request::reply)
         .onFailure(failure -> request.fail(500, "Reading the log from the store failed: " + failure.getMessage())));
-    eventBus.<JsonObject>localConsumer(Addresses.LOCAL_CHAOS, command -> command.reply(chaos(command.body())));
+    ChaosCommands chaos = new ChaosCommands(config, faults, vertx, () -> handle(election.startElectionNow(nowMs())));
+    eventBus.<JsonObject>localConsumer(Addresses.LOCAL_CHAOS, command -> command.reply(chaos.apply(command.body())));
     eventBus.<JsonObject>localConsumer(Addresses.LOCAL_STEP_DOWN,
         request -> stepDown(request.body().getBoolean("leaving", false), request::reply));
     metrics.observe(election.status());
@@ -203,32 +196,6 @@ public final class ElectionVerticle extends VerticleBase {
     });
   }
 
-  /**
-   * Committed entries: {@code {index}} for one, {@code {from, limit}} for a range. Entries that have
-   * left memory are read from the store, where committed entries never change.
-   */
-  private Future<JsonObject> read(JsonObject query) {
-    long commitIndex = election.status().commitIndex();
-    JsonObject reply = new JsonObject().put("commitIndex", commitIndex).put("lastIndex", election.log().index());
-    boolean one = query.containsKey("index");
-    long from = one ? query.getLong("index") : query.getLong("from");
-    int limit = one ? 1 : query.getInteger("limit");
-    long last = Math.min(commitIndex, from + limit - 1);
-    if (last < from) {
-      return Future.succeededFuture(one ? reply : reply.put("entries", new JsonArray()));
-    }
-    long firstInMemory = election.firstInMemory();
-    Future<List<LogEntry>> stored = from >= firstInMemory ? Future.succeededFuture(List.of())
-        : store.entries(from, (int) (Math.min(last, firstInMemory - 1) - from + 1));
-    List<LogEntry> inMemory = election.committed(Math.max(from, firstInMemory), (int) (last - Math.max(from, firstInMemory) + 1));
-    return stored.map(older -> {
-      JsonArray entries = new JsonArray();
-      older.forEach(e -> entries.add(NodeStore.encode(e)));
-      inMemory.forEach(e -> entries.add(NodeStore.encode(e)));
-      return one ? reply.put("entry", entries.getJsonObject(0)) : reply.put("entries", entries);
-    });
-  }
-
   private void onMessage(io.vertx.core.eventbus.Message<Object> delivery) {
     if (PeerLinks.isKeepAlive(delivery.body())) {
       PeerLinks.answer(delivery);
@@ -296,33 +263,7 @@ public final class ElectionVerticle extends VerticleBase {
     if (lastIndex >= 0) {
       handle(election.localPersisted(lastIndex, nowMs()));
     }
-    pageIfDue();
-  }
-
-  /**
-   * Writes committed entries into the store's pages, one page at a time, off the path of client
-   * writes; once a page is durable its entries may leave memory. A failed page write is tried again
-   * later: its entries stay in memory and in the log segments meanwhile.
-   */
-  private void pageIfDue() {
-    if (paging || stopping) {
-      return;
-    }
-    List<LogEntry> page = election.entriesToPage(NodeStore.PAGE_ENTRIES);
-    if (page.isEmpty()) {
-      return;
-    }
-    paging = true;
-    store.writePage(page).onComplete(written -> {
-      paging = false;
-      if (written.succeeded()) {
-        election.paged(page.get(page.size() - 1).index());
-        pageIfDue();
-      } else if (!stopping) {
-        log.warn("Node {} could not write entries {}..{} into a page of its store: {}", config.nodeId(),
-            page.get(0).index(), page.get(page.size() - 1).index(), written.cause().toString());
-      }
-    });
+    committedLog.pageIfDue();
   }
 
   /**
@@ -419,54 +360,6 @@ public final class ElectionVerticle extends VerticleBase {
       // ("Promise already completed"): for the protocol, a lost message.
       log.warn("Node {} could not send {} to node {}: {}", config.nodeId(), message.type(), envelope.to(), e.toString());
     }
-  }
-
-  /** A chaos command from the admin API: {@code {fault, to?, from?}}; answers what it did. */
-  private JsonObject chaos(JsonObject command) {
-    String fault = command.getString("fault");
-    JsonObject reply = new JsonObject().put("node", config.nodeId()).put("fault", fault);
-    switch (fault) {
-      case "start-election" -> handle(election.startElectionNow(nowMs()));
-      case "die-during-announcement" -> faults.armDieDuringAnnouncement();
-      case "die-during-election" -> faults.armDieDuringElection();
-      case "isolate" -> {
-        Set<Integer> everyone = new TreeSet<>();
-        config.peers().forEach(peer -> everyone.add(peer.id()));
-        faults.drop(everyone, everyone);
-        reply.put("network", faults.describeDrops());
-      }
-      case "drop" -> {
-        faults.drop(ids(command.getJsonArray("to")), ids(command.getJsonArray("from")));
-        reply.put("network", faults.describeDrops());
-      }
-      case "heal" -> {
-        faults.heal();
-        reply.put("network", faults.describeDrops());
-      }
-      case "die" -> vertx.setTimer(DIE_AFTER_REPLY_MS, id -> {
-        transcript.info("Node {} dies (chaos)", config.nodeId());
-        Runtime.getRuntime().halt(137);
-      });
-      case "pause" -> {
-        long ms = command.getLong("ms", DEFAULT_PAUSE_MS);
-        vertx.setTimer(DIE_AFTER_REPLY_MS, id -> ChaosFaults.pauseThisProcess(ms));
-        reply.put("pausedMs", ms);
-      }
-      default -> {
-        return new JsonObject().put("error", "unknown_fault").put("message", "No chaos fault named '" + fault + "'");
-      }
-    }
-    transcript.info("Node {} received chaos command '{}'{}", config.nodeId(), fault,
-        reply.containsKey("network") ? ": " + reply.getString("network") : "");
-    return reply;
-  }
-
-  private static Set<Integer> ids(JsonArray array) {
-    Set<Integer> ids = new TreeSet<>();
-    if (array != null) {
-      array.forEach(id -> ids.add(((Number) id).intValue()));
-    }
-    return ids;
   }
 
   private void publishStatus() {
