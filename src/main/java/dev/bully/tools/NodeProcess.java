@@ -37,7 +37,9 @@ public final class NodeProcess implements AutoCloseable {
   /** Starts {@code java -jar bully-node.jar -conf conf} in {@code workDir}, appending output to {@code log}. */
   public static NodeProcess start(int id, String host, int httpPort, Path conf, Path workDir, Path log) {
     List<String> command = new ArrayList<>(List.of("java"));
-    command.addAll(JVM_OPTIONS);
+    // e.g. -Dbully.node.jvmOptions=-Xms256m,-Xmx256m,-XX:+UseG1GC (commas or spaces) to try another heap or collector
+    String options = System.getProperty("bully.node.jvmOptions", "").trim();
+    command.addAll(options.isEmpty() ? JVM_OPTIONS : List.of(options.split("[\\s,]+")));
     // e.g. -Dbully.node.jvmArgs="-XX:StartFlightRecording=settings=profile,filename=node.jfr" to profile every node
     String extra = System.getProperty("bully.node.jvmArgs", "").trim();
     if (!extra.isEmpty()) {
