@@ -54,6 +54,16 @@ class ElectionRulesTest {
     return node;
   }
 
+  /** Node 5, with no coordinator, passes its pre-vote and wins term 1 with nodes 1 and 2, by 202 ms. */
+  private static void winsTerm1WithNodes1And2(Election node) {
+    node.tick(200);
+    node.step(new Ack(1, 0, LOG, 1), 201);
+    node.step(new Ack(2, 0, LOG, 1), 201);
+    node.step(new Ack(1, 1, LOG, 0), 202);
+    node.step(new Ack(2, 1, LOG, 0), 202);
+    assertEquals(Role.COORDINATOR, node.status().role());
+  }
+
   private static Election following(int id, int coordinator, long term) {
     Election node = node(id, term, 0, LOG);
     node.step(new Heartbeat(coordinator, term, 0, LOG), 1);
@@ -177,12 +187,7 @@ class ElectionRulesTest {
         List.of(new LogEntry(9, 1, null, "{}", 0), new LogEntry(10, 1, null, "{}", 0)), 10, 8, new LogLimits(2, 10));
     Election node = new Election(new ElectionSettings(5, FIVE, 50, 200, 1000), new DurableState(0, 0), log,
         new SplittableRandom(5), 0);
-    node.tick(200);
-    node.step(new Ack(1, 0, LOG, 1), 201);
-    node.step(new Ack(2, 0, LOG, 1), 202);
-    node.step(new Ack(1, 1, LOG, 0), 203);
-    node.step(new Ack(2, 1, LOG, 0), 204);
-    assertEquals(Role.COORDINATOR, node.status().role());
+    winsTerm1WithNodes1And2(node);
     Output output = node.step(new Message.Mismatch(3, 1, 3), 210); // node 3 holds only entries 1 to 3
     List<Envelope> toNode3 = output.messages().stream().filter(e -> e.to() == 3).toList();
     assertEquals(1, toNode3.size(), "after a mismatch, one batch at a time until one fits");
@@ -202,12 +207,7 @@ class ElectionRulesTest {
   @Test
   void aCoordinatorThatLosesItsMajorityStepsDown() {
     Election node = node(5, 0, 0, LOG);
-    node.tick(200);
-    node.step(new Ack(1, 0, LOG, 1), 201);
-    node.step(new Ack(2, 0, LOG, 1), 201);
-    node.step(new Ack(1, 1, LOG, 0), 202);
-    node.step(new Ack(2, 1, LOG, 0), 202);
-    assertEquals(Role.COORDINATOR, node.status().role());
+    winsTerm1WithNodes1And2(node);
     node.tick(202 + 200 + 199);
     assertEquals(Role.COORDINATOR, node.status().role(), "it keeps leading through one failure timeout of silence, and a second");
     Output output = node.tick(202 + 2 * 200);
