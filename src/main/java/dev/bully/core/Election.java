@@ -597,6 +597,10 @@ public final class Election {
     }
     if (!result.appended().isEmpty() || !result.removed().isEmpty()) {
       out.append(result.appended(), log.lastIndex());
+    } else if (durableIndex < result.index()) {
+      // A resent batch whose entries this node holds but has not yet stored durably (an earlier write is still
+      // on its way): APPENDED counts toward a commit, so it must wait behind that write, like the first answer.
+      out.append(List.of(), log.lastIndex());
     }
     verifiedIndex = Math.max(verifiedIndex, result.index());
     if (log.commitTo(Math.min(append.commitIndex(), verifiedIndex))) {

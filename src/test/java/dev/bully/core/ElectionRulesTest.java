@@ -205,6 +205,23 @@ class ElectionRulesTest {
   }
 
   @Test
+  void aResentBatchIsAnsweredOnlyOnceItsEntriesAreDurable() {
+    Election node = following(3, 5, 1);
+    Message.Append batch = new Message.Append(5, 1, 10, 1, List.of(new LogEntry(11, 1, null, "{}", 0)), 0);
+    Output first = node.step(batch, 10);
+    assertEquals(List.of(11L), first.logWrite().appended().stream().map(LogEntry::index).toList());
+    assertEquals(11, sent(first, Message.Appended.class).get(0).matchIndex(), "sent once entry 11 is stored");
+    Output resent = node.step(batch, 20); // entry 11 is still on its way to the store
+    assertTrue(resent.needsPersisting(), "the answer waits behind the write of entry 11, or it could count a copy a crash loses");
+    assertEquals(List.of(), resent.logWrite().appended());
+    assertEquals(11, sent(resent, Message.Appended.class).get(0).matchIndex());
+    node.localPersisted(11, 30);
+    Output afterStored = node.step(batch, 40);
+    assertFalse(afterStored.needsPersisting(), "once stored, it answers at once");
+    assertEquals(11, sent(afterStored, Message.Appended.class).get(0).matchIndex());
+  }
+
+  @Test
   void aCoordinatorThatLosesItsMajorityStepsDown() {
     Election node = node(5, 0, 0, LOG);
     winsTerm1WithNodes1And2(node);
