@@ -32,7 +32,7 @@ class SimulationSweepTest {
   @Test
   void randomizedHistoriesKeepEveryInvariant() {
     Long only = Long.getLong("sim.seed");
-    int count = Integer.getInteger("sim.histories", 2000);
+    int count = Integer.getInteger("sim.histories", 10_000);
     long first = Long.getLong("sim.firstSeed", 1);
     List<String> failures = new ArrayList<>();
     long appendsFromStore = 0;
