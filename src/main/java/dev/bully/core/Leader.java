@@ -13,8 +13,9 @@ import java.util.Map;
  * <p>Batches are pipelined: up to {@link #MAX_IN_FLIGHT} APPENDs of up to {@link #MAX_BATCH}
  * entries each are on their way to a follower at once, so a follower that is far behind catches up
  * at the speed of its store rather than one round trip per batch. A MISMATCH moves the follower's
- * next index back, and one batch at a time goes out until the follower accepts one; a follower whose match index has not grown for a failure timeout is resent
- * everything from its match index on. Entries that have left memory are sent as APPENDs that the
+ * next index back, and one batch at a time goes out until the follower accepts one; a follower
+ * whose match index has not grown for a failure timeout is resent everything from its match index
+ * on. Entries that have left memory are sent as APPENDs that the
  * driver fills from its store ({@link Envelope#entriesFromStore()}).
  *
  * <p>An entry is committed once it is durable on a majority and belongs to the current term (an

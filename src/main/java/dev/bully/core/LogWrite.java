@@ -21,9 +21,4 @@ public record LogWrite(List<LogEntry> removed, long replacedInTerm, List<LogEntr
     removed = List.copyOf(removed);
     appended = List.copyOf(appended);
   }
-
-  /** A write that says nothing of what is committed. */
-  public LogWrite(List<LogEntry> removed, long replacedInTerm, List<LogEntry> appended, long lastIndex) {
-    this(removed, replacedInTerm, appended, lastIndex, 0);
-  }
 }

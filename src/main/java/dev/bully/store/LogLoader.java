@@ -78,7 +78,7 @@ final class LogLoader {
     if (last <= lastIndex) {
       return; // a page holds it all (written before the segment was removed)
     }
-    addRuns(terms == null ? runsOf(NodeStore.segmentEntries(segment)) : runsOf(terms), last);
+    addRuns(terms == null ? TermRun.of(NodeStore.segmentEntries(segment)) : runsOf(terms), last);
     commitIndex = Math.max(commitIndex, segment.getLong("commit", 0L));
   }
 
@@ -105,21 +105,11 @@ final class LogLoader {
     return result;
   }
 
-  private static List<TermRun> runsOf(List<LogEntry> entries) {
-    List<TermRun> result = new ArrayList<>();
-    for (LogEntry entry : entries) {
-      if (result.isEmpty() || result.get(result.size() - 1).term() != entry.term()) {
-        result.add(new TermRun(entry.index(), entry.term()));
-      }
-    }
-    return result;
-  }
-
   private Future<NodeStore.LogStart> readNewest(LogLimits limits) {
     long paged = pages.pagedIndex();
     long commit = Math.min(Math.max(commitIndex, paged), lastIndex);
-    long tailFrom = Math.max(1, Math.min(paged + 1, lastIndex - limits.memoryEntries() + 1));
-    long keysFrom = Math.max(1, Math.min(tailFrom, lastIndex - limits.idempotencyKeys() + 1));
+    long tailFrom = limits.restoreFrom(lastIndex, paged);
+    long keysFrom = limits.keysFrom(lastIndex, tailFrom);
     List<IdempotencyKey> keys = new ArrayList<>();
     List<LogEntry> tail = new ArrayList<>();
     Consumer<LogEntry> take = entry -> {

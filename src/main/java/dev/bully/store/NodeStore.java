@@ -180,13 +180,7 @@ public final class NodeStore {
   /** A segment's terms as runs, {@code [[firstIndex, term], ...]}: read at start-up without the entries. */
   static JsonArray termRuns(List<LogEntry> entries) {
     JsonArray runs = new JsonArray();
-    long term = -1;
-    for (LogEntry entry : entries) {
-      if (entry.term() != term) {
-        term = entry.term();
-        runs.add(new JsonArray().add(entry.index()).add(term));
-      }
-    }
+    TermRun.of(entries).forEach(run -> runs.add(new JsonArray().add(run.firstIndex()).add(run.term())));
     return runs;
   }
 

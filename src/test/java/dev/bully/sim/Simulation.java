@@ -303,14 +303,9 @@ public final class Simulation {
     long last = stored.size();
     long paged = node.storedPaged;
     long commit = Math.min(Math.max(node.storedCommit, paged), last);
-    long tailFrom = Math.max(1, Math.min(paged + 1, last - logLimits.memoryEntries() + 1));
-    long keysFrom = Math.max(1, Math.min(tailFrom, last - logLimits.idempotencyKeys() + 1));
-    List<TermRun> runs = new ArrayList<>();
-    for (LogEntry entry : stored) {
-      if (runs.isEmpty() || runs.get(runs.size() - 1).term() != entry.term()) {
-        runs.add(new TermRun(entry.index(), entry.term()));
-      }
-    }
+    long tailFrom = logLimits.restoreFrom(last, paged);
+    long keysFrom = logLimits.keysFrom(last, tailFrom);
+    List<TermRun> runs = TermRun.of(stored);
     List<IdempotencyKey> keys = new ArrayList<>();
     for (long index = keysFrom; index < tailFrom; index++) {
       LogEntry entry = stored.get((int) index - 1);

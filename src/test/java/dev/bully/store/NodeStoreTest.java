@@ -75,7 +75,7 @@ class NodeStoreTest {
     await(store.append(entries(1, 4, 1)));
     await(store.append(entries(5, 6, 1)));
     List<LogEntry> replacement = entries(3, 5, 2);
-    await(store.write(new LogWrite(await(store.entries(3, 10)), 2, replacement, 5)));
+    await(store.write(new LogWrite(await(store.entries(3, 10)), 2, replacement, 5, 0)));
 
     List<LogEntry> expected = new java.util.ArrayList<>(entries(1, 2, 1));
     expected.addAll(replacement);
@@ -97,7 +97,7 @@ class NodeStoreTest {
     await(store.append(entries(4, 5, 1)));
 
     assertEquals(entries(1, 5, 1), await(store.entries(1, 100)));
-    await(store.write(new LogWrite(await(store.entries(2, 10)), 2, entries(2, 2, 2), 2)));
+    await(store.write(new LogWrite(await(store.entries(2, 10)), 2, entries(2, 2, 2), 2, 0)));
     assertEquals(List.of(entry(1, 1), entry(2, 2)), await(store.entries(1, 100)));
   }
 
