@@ -184,6 +184,10 @@ function renderNodes() {
     const card = el('article', { class: 'card ' + role, 'data-node': node.id, 'data-role': role },
       el('h3', {}, 'Node ' + node.id, el('span', { class: 'role' }, role)),
       el('dl', {}, ...rows.flatMap(([k, v]) => [el('dt', {}, k), el('dd', { 'data-field': k }, String(v))])));
+    if (status && status.storeTrouble) {
+      // A store write failing and being retried: the node holds back everything that depends on it.
+      card.append(el('p', { class: 'store-trouble', 'data-field': 'store-trouble' }, 'store: ' + status.storeTrouble));
+    }
     if (state.chaosEnabled) {
       card.append(el('div', { class: 'chaos' },
         el('button', { onclick: () => chaos(node, 'die') }, 'kill'),

@@ -1,6 +1,7 @@
 package dev.bully.config;
 
 import dev.bully.core.LogLimits;
+import dev.bully.core.WriteLimits;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -65,6 +66,10 @@ public final class ConfigLoader {
     KEYS.put("takeoverDelayMs", Type.INT);
     KEYS.put("log.memoryEntries", Type.INT);
     KEYS.put("log.idempotencyKeys", Type.INT);
+    KEYS.put("log.memoryBytes", Type.INT);
+    KEYS.put("api.maxWriteBytes", Type.INT);
+    KEYS.put("api.maxDepth", Type.INT);
+    KEYS.put("api.maxKeys", Type.INT);
     KEYS.put("chaos.enabled", Type.BOOLEAN);
     KEYS.put("admin.token", Type.STRING);
   }
@@ -219,7 +224,12 @@ public final class ConfigLoader {
 
     LogLimits logLimits = new LogLimits(
         integer("log.memoryEntries", LogLimits.DEFAULT.memoryEntries(), 1, 100_000_000),
-        integer("log.idempotencyKeys", LogLimits.DEFAULT.idempotencyKeys(), 0, 100_000_000));
+        integer("log.idempotencyKeys", LogLimits.DEFAULT.idempotencyKeys(), 0, 100_000_000),
+        integer("log.memoryBytes", (int) LogLimits.DEFAULT.memoryBytes(), 1, Integer.MAX_VALUE));
+    WriteLimits writeLimits = new WriteLimits(
+        integer("api.maxWriteBytes", WriteLimits.DEFAULT.maxWriteBytes(), 64, WriteLimits.MAX_WRITE_BYTES_CEILING),
+        integer("api.maxDepth", WriteLimits.DEFAULT.maxDepth(), 1, WriteLimits.MAX_DEPTH_CEILING),
+        integer("api.maxKeys", WriteLimits.DEFAULT.maxKeys(), 0, Integer.MAX_VALUE));
 
     boolean chaosEnabled = bool("chaos.enabled", false);
     Optional<String> adminToken = optionalString("admin.token");
@@ -237,7 +247,7 @@ public final class ConfigLoader {
         Path.of(string("dataDir", "data/node" + nodeId)),
         optionalString("mongo.connection_string"),
         string("mongo.db_name", "bully"),
-        heartbeatMs, failureTimeoutMs, takeoverDelayMs, logLimits,
+        heartbeatMs, failureTimeoutMs, takeoverDelayMs, logLimits, writeLimits,
         chaosEnabled, adminToken, eventBusTls());
   }
 

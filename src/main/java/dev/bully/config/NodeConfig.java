@@ -1,6 +1,7 @@
 package dev.bully.config;
 
 import dev.bully.core.LogLimits;
+import dev.bully.core.WriteLimits;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -30,7 +31,9 @@ import java.util.Optional;
  * @param failureTimeoutMs       how long silence lasts before a node suspects the coordinator
  * @param takeoverDelayMs        how long a caught-up higher node waits before it takes over
  * @param logLimits              how much of the log stays in memory ({@code log.memoryEntries},
- *                               {@code log.idempotencyKeys})
+ *                               {@code log.idempotencyKeys}, {@code log.memoryBytes})
+ * @param writeLimits            the shape a client's write may have ({@code api.maxWriteBytes},
+ *                               {@code api.maxDepth}, {@code api.maxKeys})
  * @param chaosEnabled           whether the admin chaos endpoints are served
  * @param adminToken             the bearer token the admin endpoints require
  * @param eventBusTls            TLS for the clustered event bus, when enabled
@@ -56,6 +59,7 @@ public record NodeConfig(
     long failureTimeoutMs,
     long takeoverDelayMs,
     LogLimits logLimits,
+    WriteLimits writeLimits,
     boolean chaosEnabled,
     Optional<String> adminToken,
     Optional<EventBusTls> eventBusTls) {

@@ -131,15 +131,23 @@ public final class Election {
 
   /**
    * Committed entries that this node's store holds durably and should now write into its pages:
-   * a full page's worth ({@code pageEntries}), or whatever would otherwise have to stay in memory
-   * past {@link LogLimits#memoryEntries()}. Empty when nothing is due.
+   * a full page's worth ({@code pageEntries} entries, or half of {@link WriteLimits#DOCUMENT_CHARS}
+   * of text), or whatever would otherwise have to stay in memory past {@link LogLimits}. A page
+   * holds at most {@code pageEntries} entries and {@link WriteLimits#DOCUMENT_CHARS} of text, and
+   * at least one entry. Empty when nothing is due.
    */
   public List<LogEntry> entriesToPage(int pageEntries) {
     long pageable = Math.min(log.commitIndex(), durableIndex);
-    long unpaged = pageable - log.pagedIndex();
-    boolean overMemory = log.pagedIndex() < Math.min(pageable, log.lastIndex() - log.limits().memoryEntries());
-    if (unpaged >= pageEntries || (unpaged > 0 && overMemory)) {
-      return log.slice(log.pagedIndex() + 1, (int) Math.min(pageEntries, unpaged));
+    long paged = log.pagedIndex();
+    long unpaged = pageable - paged;
+    if (unpaged <= 0) {
+      return List.of();
+    }
+    boolean full = unpaged >= pageEntries || log.chars(paged + 1, pageable) >= WriteLimits.DOCUMENT_CHARS / 2;
+    boolean overMemory = paged < Math.min(pageable, log.lastIndex() - log.limits().memoryEntries())
+        || log.memoryChars() > log.limits().memoryBytes();
+    if (full || overMemory) {
+      return log.slice(paged + 1, (int) Math.min(pageEntries, unpaged), WriteLimits.DOCUMENT_CHARS);
     }
     return List.of();
   }

@@ -11,12 +11,14 @@ import java.util.Map;
  * send it next, and what is committed.
  *
  * <p>Batches are pipelined: up to {@link #MAX_IN_FLIGHT} APPENDs of up to {@link #MAX_BATCH}
- * entries each are on their way to a follower at once, so a follower that is far behind catches up
+ * entries and {@link WriteLimits#BATCH_CHARS} characters each are on their way to a follower at once, so a follower that is far behind catches up
  * at the speed of its store rather than one round trip per batch. A MISMATCH moves the follower's
  * next index back, and one batch at a time goes out until the follower accepts one; a follower
  * whose match index has not grown for a failure timeout is resent everything from its match index
  * on. Entries that have left memory are sent as APPENDs that the
- * driver fills from its store ({@link Envelope#entriesFromStore()}).
+ * driver fills from its store ({@link Envelope#entriesFromStore()}), within the same size (it may
+ * then carry fewer entries: the follower's answer says how far it got, and the batches after it
+ * that no longer fit answer MISMATCH, which sends the rest again).
  *
  * <p>An entry is committed once it is durable on a majority and belongs to the current term (an
  * entry of an older term is committed only by a later one of this term, as in Raft); this node
@@ -96,7 +98,7 @@ final class Leader {
         out.add(new Envelope(follower, skeleton, count));
         progress.nextIndex += count;
       } else {
-        List<LogEntry> batch = log.slice(progress.nextIndex, MAX_BATCH);
+        List<LogEntry> batch = log.slice(progress.nextIndex, MAX_BATCH, WriteLimits.BATCH_CHARS);
         out.add(new Envelope(follower, new Append(settings.nodeId(), term, prevIndex, prevTerm, batch, log.commitIndex())));
         progress.nextIndex += batch.size();
       }

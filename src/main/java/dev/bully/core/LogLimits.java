@@ -3,30 +3,39 @@ package dev.bully.core;
 /**
  * How much of the log a node holds in memory. The store holds the whole log; memory holds only the
  * recent part that replication and client retries need at once, so a node's heap does not grow
- * with its log.
+ * with its log, nor with the size of its entries.
  *
  * @param memoryEntries   how many of the newest entries stay in memory once the store's pages hold
  *                        them (committed and durable); older ones are read back from the store when a
  *                        follower far behind or a reader asks for them. Entries not yet paged stay.
  * @param idempotencyKeys how many of the newest entries' idempotency keys are remembered; a retry
  *                        whose original write is older than that is taken as a new write
+ * @param memoryBytes     how much entry text (in characters, see {@link WriteLimits#entryChars})
+ *                        the paged entries that stay in memory may hold: whichever of this and
+ *                        {@code memoryEntries} is reached first lets the older ones leave
  */
-public record LogLimits(int memoryEntries, int idempotencyKeys) {
-  public static final LogLimits DEFAULT = new LogLimits(50_000, 100_000);
+public record LogLimits(int memoryEntries, int idempotencyKeys, long memoryBytes) {
+  public static final long DEFAULT_MEMORY_BYTES = 32L * 1024 * 1024;
+  public static final LogLimits DEFAULT = new LogLimits(50_000, 100_000, DEFAULT_MEMORY_BYTES);
 
   public LogLimits {
-    if (memoryEntries < 1 || idempotencyKeys < 0) {
-      throw new IllegalArgumentException("memoryEntries must be at least 1 and idempotencyKeys at least 0");
+    if (memoryEntries < 1 || idempotencyKeys < 0 || memoryBytes < 1) {
+      throw new IllegalArgumentException("memoryEntries and memoryBytes must be at least 1 and idempotencyKeys at least 0");
     }
+  }
+
+  public LogLimits(int memoryEntries, int idempotencyKeys) {
+    this(memoryEntries, idempotencyKeys, DEFAULT_MEMORY_BYTES);
   }
 
   /**
    * The first entry a restart reads back into memory, of a log that ends at {@code lastIndex} and
-   * whose pages reach {@code pagedIndex}: every entry past the pages, and at least the newest
-   * {@link #memoryEntries()}.
+   * whose pages reach {@code pagedIndex}: every entry past the pages, and at least the last one.
+   * Paged entries are not read back: however large they are, a restart reads only what memory
+   * must hold, and followers far behind are served from the pages as before.
    */
   public long restoreFrom(long lastIndex, long pagedIndex) {
-    return Math.max(1, Math.min(pagedIndex + 1, lastIndex - memoryEntries + 1));
+    return Math.max(1, Math.min(pagedIndex + 1, lastIndex));
   }
 
   /** The first entry whose idempotency key a restart reads back, given where it reads entries from. */

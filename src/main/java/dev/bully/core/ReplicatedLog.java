@@ -28,6 +28,14 @@ public final class ReplicatedLog {
   private final LogLimits limits;
   /** The entries from {@link #firstInMemory} to {@link #lastIndex}, in order. */
   private final ArrayList<LogEntry> entries = new ArrayList<>();
+  /**
+   * For the entry at each position of {@link #entries}: the characters of every entry appended since
+   * this log was made, up to and including it ({@link WriteLimits#entryChars}), so the text of any
+   * run of entries in memory is one subtraction.
+   */
+  private long[] charsThrough = new long[64];
+  /** {@link #charsThrough} of the entry before {@link #firstInMemory}. */
+  private long charsBefore;
   private long firstInMemory = 1;
   private long lastIndex;
   private final TermRuns terms = new TermRuns();
@@ -137,6 +145,41 @@ public final class ReplicatedLog {
         entries.subList((int) (start - firstInMemory), (int) (end - firstInMemory + 1))));
   }
 
+  /**
+   * Up to {@code max} entries from {@code from} on, of those in memory, holding at most
+   * {@code maxChars} characters of text together, but always the first one.
+   */
+  public List<LogEntry> slice(long from, int max, long maxChars) {
+    long start = Math.max(from, firstInMemory);
+    if (start > lastIndex || max <= 0) {
+      return List.of();
+    }
+    long end = Math.min(lastIndex, start + (long) max - 1);
+    long budget = charsThrough(start - 1) + maxChars;
+    while (end > start && charsThrough(end) > budget) {
+      end = start + (end - start) / 2; // halve until it fits, then grow back one at a time below
+    }
+    while (end < Math.min(lastIndex, start + (long) max - 1) && charsThrough(end + 1) <= budget) {
+      end++;
+    }
+    return Collections.unmodifiableList(new ArrayList<>(
+        entries.subList((int) (start - firstInMemory), (int) (end - firstInMemory + 1))));
+  }
+
+  /** The characters of text of the entries from {@code from} to {@code to}, both in memory. */
+  public long chars(long from, long to) {
+    return to < from ? 0 : charsThrough(to) - charsThrough(from - 1);
+  }
+
+  /** The characters of text of every entry in memory. */
+  public long memoryChars() {
+    return chars(firstInMemory, lastIndex);
+  }
+
+  private long charsThrough(long index) {
+    return index < firstInMemory ? charsBefore : charsThrough[(int) (index - firstInMemory)];
+  }
+
   public long commitIndex() {
     return commitIndex;
   }
@@ -220,14 +263,21 @@ public final class ReplicatedLog {
 
   /**
    * Lets entries that the store's pages hold leave memory, keeping the newest
-   * {@link LogLimits#memoryEntries()}. Entries leave in chunks of a quarter of that, so that the
-   * list is not shifted on every append.
+   * {@link LogLimits#memoryEntries()} and at most {@link LogLimits#memoryBytes()} of them. By
+   * count, entries leave in chunks of a quarter of that, so that the list is not shifted on every
+   * append; by size, as soon as memory holds more (large entries are few).
    */
   public void release() {
-    long releasable = Math.min(pagedIndex, lastIndex - limits.memoryEntries());
-    long count = releasable - firstInMemory + 1;
-    if (count >= Math.max(1, limits.memoryEntries() / 4)) {
-      entries.subList(0, (int) count).clear();
+    long byCount = Math.min(pagedIndex, lastIndex - limits.memoryEntries()) - firstInMemory + 1;
+    long last = byCount >= Math.max(1, limits.memoryEntries() / 4) ? firstInMemory + byCount - 1 : firstInMemory - 1;
+    while (last < pagedIndex && chars(last + 1, lastIndex) > limits.memoryBytes()) {
+      last++;
+    }
+    int count = (int) (last - firstInMemory + 1);
+    if (count > 0) {
+      charsBefore = charsThrough(last);
+      entries.subList(0, count).clear();
+      System.arraycopy(charsThrough, count, charsThrough, 0, entries.size());
       firstInMemory += count;
     }
   }
@@ -242,6 +292,7 @@ public final class ReplicatedLog {
     }
     int from = (int) (index - firstInMemory);
     List<LogEntry> tail = new ArrayList<>(entries.subList(from, entries.size()));
+    // (charsThrough past the new end is overwritten as entries are added again.)
     entries.subList(from, entries.size()).clear();
     lastIndex = index - 1;
     terms.truncateFrom(index);
@@ -256,6 +307,10 @@ public final class ReplicatedLog {
     if (entry.index() != lastIndex + 1) {
       throw new IllegalArgumentException("entry " + entry.index() + " does not follow " + lastIndex);
     }
+    if (entries.size() == charsThrough.length) {
+      charsThrough = java.util.Arrays.copyOf(charsThrough, charsThrough.length * 2);
+    }
+    charsThrough[entries.size()] = charsThrough(lastIndex) + WriteLimits.entryChars(entry);
     entries.add(entry);
     lastIndex = entry.index();
     terms.add(entry.index(), entry.term());

@@ -34,7 +34,14 @@ final class ClientWrites {
   private record Queued(Write write, Concern concern, Consumer<JsonObject> answer) {
   }
 
+  /**
+   * The text of the writes waiting here (queued, or appended and not yet answered) at most; one more
+   * is answered 503 until some are answered. Eight of the largest writes the door can admit fit.
+   */
+  static final long MAX_PENDING_CHARS = 32L * 1024 * 1024;
+
   private final int nodeId;
+  private long pendingChars;
   private final Election election;
   private final Function<Output, Future<Void>> handle;
   private final List<Waiter> waiting = new ArrayList<>();
@@ -47,7 +54,19 @@ final class ClientWrites {
     this.handle = handle;
   }
 
-  void submit(Write write, Concern concern, Consumer<JsonObject> answer) {
+  void submit(Write write, Concern concern, Consumer<JsonObject> reply) {
+    long chars = write.data() == null ? 0 : write.data().length();
+    if (pendingChars > 0 && pendingChars + chars > MAX_PENDING_CHARS) {
+      // Admission control: the writes waiting here, and so the entries in flight, stay within a bounded heap.
+      reply.accept(unavailable("the coordinator has " + pendingChars + " bytes of writes waiting, its limit is "
+          + MAX_PENDING_CHARS).put("error", "overloaded"));
+      return;
+    }
+    pendingChars += chars;
+    Consumer<JsonObject> answer = outcome -> {
+      pendingChars -= chars;
+      reply.accept(outcome);
+    };
     Long existing = election.indexOf(write.requestId());
     if (existing != null) {
       // A retry of a write this log already holds: answer with the original, never append twice.

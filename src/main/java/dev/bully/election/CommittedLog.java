@@ -2,11 +2,14 @@ package dev.bully.election;
 
 import dev.bully.core.Election;
 import dev.bully.core.LogEntry;
+import dev.bully.core.WriteLimits;
+import dev.bully.store.EntryCodec;
 import dev.bully.store.NodeStore;
+import java.util.ArrayList;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
+import java.util.function.BiConsumer;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,14 +22,22 @@ import org.slf4j.LoggerFactory;
 final class CommittedLog {
   private static final Logger log = LoggerFactory.getLogger(CommittedLog.class);
 
+  /**
+   * The text one read answers at most (and at least one entry): 4 Mi characters, about 4 MiB,
+   * so that a page of the read API of the largest entries fits in a small heap.
+   */
+  static final long READ_CHARS = 4L * 1024 * 1024;
+
   private final int nodeId;
   private final Election election;
   private final NodeStore store;
   private final BooleanSupplier stopping;
+  private final BiConsumer<String, Throwable> failStop;
   /** A page write is in flight. */
   private boolean paging;
 
-  CommittedLog(int nodeId, Election election, NodeStore store, BooleanSupplier stopping) {
+  CommittedLog(int nodeId, Election election, NodeStore store, BooleanSupplier stopping, BiConsumer<String, Throwable> failStop) {
+    this.failStop = failStop;
     this.nodeId = nodeId;
     this.election = election;
     this.store = store;
@@ -34,36 +45,63 @@ final class CommittedLog {
   }
 
   /**
-   * Committed entries: {@code {index}} for one, {@code {from, limit}} for a range. Entries that have
-   * left memory are read from the store, where committed entries never change.
+   * Committed entries, for clients: {@code {index}} for one, answered as {@code {commitIndex,
+   * lastIndex, entry}} with the entry as its JSON text (absent if not committed here); {@code
+   * {from, limit}} for a range, answered as the JSON text {@code {commitIndex, lastIndex, entries,
+   * next}}. A range stops at {@code limit} entries or {@link #READ_CHARS} of text, whichever comes
+   * first (always one entry, if there is one); {@code next} is the index to read on from, or null
+   * when no committed entry follows. Entries that have left memory are read from the store, where
+   * committed entries never change. The entries' data is copied as text, never parsed into a tree.
    */
-  Future<JsonObject> read(JsonObject query) {
+  Future<Object> read(JsonObject query) {
     long commitIndex = election.status().commitIndex();
-    JsonObject reply = new JsonObject().put("commitIndex", commitIndex).put("lastIndex", election.log().index());
-    boolean one = query.containsKey("index");
-    long from = one ? query.getLong("index") : query.getLong("from");
-    int limit = one ? 1 : query.getInteger("limit");
+    long lastIndex = election.log().index();
+    if (query.containsKey("index")) {
+      return entries(query.getLong("index"), 1, commitIndex).map(entries -> new JsonObject()
+          .put("commitIndex", commitIndex).put("lastIndex", lastIndex)
+          .put("entry", entries.isEmpty() ? null : EntryCodec.append(new StringBuilder(), entries.get(0), "").toString()));
+    }
+    long from = query.getLong("from");
+    return entries(from, query.getInteger("limit"), commitIndex).map(entries -> {
+      long after = from + entries.size();
+      return "{\"commitIndex\":" + commitIndex + ",\"lastIndex\":" + lastIndex + ",\"entries\":" + EntryCodec.encode(entries)
+          + ",\"next\":" + (after <= commitIndex ? Long.toString(after) : "null") + "}";
+    });
+  }
+
+  /** Up to {@code limit} committed entries from {@code from} on, within {@link #READ_CHARS} (one at least). */
+  private Future<List<LogEntry>> entries(long from, int limit, long commitIndex) {
     long last = Math.min(commitIndex, from + limit - 1);
     if (last < from) {
-      return Future.succeededFuture(one ? reply : reply.put("entries", new JsonArray()));
+      return Future.succeededFuture(List.of());
     }
     long firstInMemory = election.firstInMemory();
     Future<List<LogEntry>> stored = from >= firstInMemory ? Future.succeededFuture(List.of())
-        : store.entries(from, (int) (Math.min(last, firstInMemory - 1) - from + 1));
+        : store.entries(from, (int) (Math.min(last, firstInMemory - 1) - from + 1), READ_CHARS);
+    // Taken now (references only): once the store read completes, these may have left memory.
     long memoryFrom = Math.max(from, firstInMemory);
     List<LogEntry> inMemory = election.committed(memoryFrom, (int) (last - memoryFrom + 1));
     return stored.map(older -> {
-      JsonArray entries = new JsonArray();
-      older.forEach(e -> entries.add(NodeStore.encode(e)));
-      inMemory.forEach(e -> entries.add(NodeStore.encode(e)));
-      return one ? reply.put("entry", entries.getJsonObject(0)) : reply.put("entries", entries);
+      List<LogEntry> entries = new ArrayList<>(older);
+      long chars = older.stream().mapToLong(WriteLimits::entryChars).sum();
+      if (from + older.size() == memoryFrom) {
+        for (LogEntry entry : inMemory) {
+          chars += WriteLimits.entryChars(entry);
+          if (chars > READ_CHARS && !entries.isEmpty()) {
+            break;
+          }
+          entries.add(entry);
+        }
+      }
+      return entries;
     });
   }
 
   /**
    * Writes committed entries into the store's pages, one page at a time, off the path of client
-   * writes; once a page is durable its entries may leave memory. A failed page write is tried again
-   * later: its entries stay in memory and in the log segments meanwhile.
+   * writes; once a page is durable its entries may leave memory. A page write that fails is tried
+   * again while the failure may pass (its entries stay in memory and in the log segments
+   * meanwhile); one that cannot pass stops the node.
    */
   void pageIfDue() {
     if (paging || stopping.getAsBoolean()) {
@@ -74,15 +112,17 @@ final class CommittedLog {
       return;
     }
     paging = true;
-    store.writePage(page).onComplete(written -> {
-      paging = false;
-      if (written.succeeded()) {
-        election.paged(page.get(page.size() - 1).index());
-        pageIfDue();
-      } else if (!stopping.getAsBoolean()) {
-        log.warn("Node {} could not write entries {}..{} into a page of its store: {}", nodeId,
-            page.get(0).index(), page.get(page.size() - 1).index(), written.cause().toString());
-      }
-    });
+    long first = page.get(0).index();
+    long last = page.get(page.size() - 1).index();
+    store.retry().run("writing entries " + first + ".." + last + " into a page", tries -> store.writePage(page, tries > 0))
+        .onComplete(written -> {
+          paging = false;
+          if (written.succeeded()) {
+            election.paged(last);
+            pageIfDue();
+          } else {
+            failStop.accept("its store refused to write entries " + first + ".." + last + " into a page", written.cause());
+          }
+        });
   }
 }

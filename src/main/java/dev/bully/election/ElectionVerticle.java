@@ -60,17 +60,19 @@ public final class ElectionVerticle extends VerticleBase {
   /** The configured nodes the cluster manager sees; messages to others are not sent. */
   private Set<Integer> members = Set.of();
   private final StoreQueue storeQueue;
+  private final NodeStore store;
   private volatile boolean stopping;
 
   public ElectionVerticle(NodeConfig config, NodeStore store, Election election, NodeMetrics metrics) {
     this.config = config;
     this.election = election;
     this.metrics = metrics;
+    this.store = store;
     Set<Integer> ids = new HashSet<>();
     config.members().forEach(m -> ids.add(m.id()));
     this.codec = new MessageCodec(config.clusterName(), ids);
     this.writes = new ClientWrites(config.nodeId(), election, this::handle);
-    this.committedLog = new CommittedLog(config.nodeId(), election, store, () -> stopping);
+    this.committedLog = new CommittedLog(config.nodeId(), election, store, () -> stopping, this::failStop);
     this.outbox = new Outbox(config.nodeId(), store, id -> members.contains(id), this::send);
     this.storeQueue = new StoreQueue(store, new StoreQueue.Durable() {
       @Override
@@ -82,7 +84,7 @@ public final class ElectionVerticle extends VerticleBase {
       public void sendNow(StoreQueue.Queued queued) {
         sendEarly(queued.output());
       }
-    }, failure -> failStop("its store failed a write", failure));
+    }, failure -> failStop("its store refused a write, and would refuse it again", failure));
   }
 
   @Override
@@ -383,6 +385,7 @@ public final class ElectionVerticle extends VerticleBase {
         .put("followers", followers(status))
         .put("lastHeartbeatAgoMs", status.coordinatorId() == status.nodeId() ? 0 : now - status.lastHeartbeatMs())
         .put("messagesSent", new JsonObject(new TreeMap<>(sentByType)))
+        .put("storeTrouble", store.retry().trouble().orElse(null))
         .put("ts", System.currentTimeMillis());
   }
 

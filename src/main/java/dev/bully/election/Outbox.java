@@ -3,6 +3,7 @@ package dev.bully.election;
 import dev.bully.core.Envelope;
 import dev.bully.core.LogEntry;
 import dev.bully.core.Message;
+import dev.bully.core.WriteLimits;
 import dev.bully.store.NodeStore;
 import java.util.ArrayDeque;
 import java.util.HashMap;
@@ -17,7 +18,7 @@ import org.slf4j.LoggerFactory;
  * The election verticle's messages on their way out, in the order the core made them for each peer.
  *
  * <p>An APPEND of entries that have left the coordinator's memory ({@link Envelope#entriesFromStore()})
- * is filled from the store before it leaves. Meanwhile the APPENDs and TAKEOVERs made after it for
+ * is filled from the store before it leaves, with at most {@link WriteLimits#BATCH_CHARS} of text. Meanwhile the APPENDs and TAKEOVERs made after it for
  * the same follower wait behind it, so the follower receives batches in log order (a TAKEOVER
  * names the last entry the APPENDs before it carry). Other messages, such as heartbeats and votes,
  * do not depend on that order and leave at once.
@@ -64,9 +65,10 @@ final class Outbox {
     Message.Append skeleton = (Message.Append) envelope.message();
     long first = skeleton.prevIndex() + 1;
     int count = envelope.entriesFromStore();
-    store.entries(first, count).onComplete(read -> {
+    store.entries(first, count, WriteLimits.BATCH_CHARS).onComplete(read -> {
       List<LogEntry> entries = read.succeeded() ? read.result() : List.of();
-      if (entries.size() == count && entries.get(0).index() == first) {
+      // Fewer entries than asked for when they are large: the follower's answer tells the coordinator how far it got.
+      if (!entries.isEmpty() && entries.get(0).index() == first) {
         transmit.accept(new Envelope(envelope.to(), new Message.Append(skeleton.from(), skeleton.term(),
             skeleton.prevIndex(), skeleton.prevTerm(), entries, skeleton.commitIndex())));
       } else {

@@ -25,6 +25,10 @@ import java.util.function.Consumer;
  * is written alongside (earlier entries are of older terms, so nothing is stored ahead of a state
  * it depends on), and later outputs wait for both. A claim's acknowledgement then costs one store
  * write even on a follower that is busy appending.
+ *
+ * <p>A write that fails is tried again while the failure may pass ({@link dev.bully.store.StoreRetry});
+ * the queue waits meanwhile, so nothing that depends on it is sent. A failure that cannot pass
+ * stops the node ({@code onFailure}).
  */
 final class StoreQueue {
   /** An output waiting for the store; {@code sentEarly} once its messages left before its write was durable. */
@@ -104,7 +108,7 @@ final class StoreQueue {
 
   private void writeStateAlongside(Queued queued) {
     stateAlongside = true;
-    store.saveState(queued.output().persist())
+    store.retry().run("saving the term and promise", tries -> store.saveState(queued.output().persist()))
         .onSuccess(v -> {
           statesPending--;
           stateAlongside = false;
@@ -128,9 +132,12 @@ final class StoreQueue {
     LogWrite logWrite = merge(group);
     DurableState state = group.get(0).output().persist();
     writingState = state != null;
-    Future<Void> logWritten = logWrite == null ? Future.succeededFuture() : store.write(logWrite);
+    Future<Void> logWritten = logWrite == null ? Future.succeededFuture()
+        : store.retry().run("writing the log up to entry " + logWrite.lastIndex(),
+            tries -> store.write(logWrite, tries > 0));
     logWritten
-        .compose(v -> state == null ? Future.<Void>succeededFuture() : store.saveState(state))
+        .compose(v -> state == null ? Future.<Void>succeededFuture()
+            : store.retry().run("saving the term and promise", tries -> store.saveState(state)))
         .onSuccess(v -> {
           statesPending -= state != null ? 1 : 0;
           onDurable.written(group, logWrite == null ? -1 : logWrite.lastIndex());

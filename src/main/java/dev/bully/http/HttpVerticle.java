@@ -4,6 +4,7 @@ import dev.bully.cluster.ClusterView;
 import dev.bully.config.NodeConfig;
 import dev.bully.election.Addresses;
 import dev.bully.metrics.NodeMetrics;
+import dev.bully.store.EntryCodec;
 import dev.bully.store.NodeStore;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -81,7 +82,9 @@ public final class HttpVerticle extends VerticleBase {
         .register("cluster", HEALTH_CHECK_TIMEOUT_MS, promise -> promise.complete(
             cluster.isJoined() ? Status.OK() : Status.KO(new JsonObject().put("reason", "not joined"))))
         .register("store", HEALTH_CHECK_TIMEOUT_MS, promise -> store.ping()
-            .onSuccess(v -> promise.complete(Status.OK()))
+            .onSuccess(v -> promise.complete(store.retry().trouble()
+                .map(trouble -> Status.KO(new JsonObject().put("reason", trouble)))
+                .orElse(Status.OK())))
             .onFailure(e -> promise.complete(Status.KO(new JsonObject().put("reason", e.getMessage()))))));
 
     router.errorHandler(404, ctx -> HttpErrors.send(ctx, 404, "not_found", "No resource at " + ctx.request().path()));
@@ -142,9 +145,17 @@ public final class HttpVerticle extends VerticleBase {
     if (limit == null) {
       return;
     }
-    store.rolledBack(limit.intValue())
-        .onSuccess(entries -> ctx.json(new JsonObject().put("entries", new JsonArray(entries))))
-        .onFailure(ctx::fail);
+    store.rolledBack(limit.intValue()).onSuccess(rolledBack -> {
+      // As JSON text, each entry's data as it was written: nothing is parsed into a tree.
+      StringBuilder text = new StringBuilder("{\"entries\":[");
+      for (NodeStore.RolledBack each : rolledBack) {
+        if (text.charAt(text.length() - 1) != '[') {
+          text.append(',');
+        }
+        EntryCodec.append(text, each.entry(), ",\"replacedInTerm\":" + each.replacedInTerm() + ",\"rolledBackAt\":" + each.rolledBackAt());
+      }
+      ctx.response().putHeader("Content-Type", "application/json").end(text.append("]}").toString());
+    }).onFailure(ctx::fail);
   }
 
   @Override

@@ -1,10 +1,9 @@
 package dev.bully.http;
 
 import dev.bully.config.NodeConfig;
+import dev.bully.core.WriteLimits;
 import dev.bully.election.Addresses;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.DecodeException;
-import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -19,14 +18,16 @@ import io.vertx.ext.web.handler.BodyHandler;
  *       same URL on a follower; 503 with Retry-After when there is no coordinator or it stepped down
  *       while the write waited. {@code Idempotency-Key} makes retries return the original entry.</li>
  *   <li>{@code GET /api/writes?from=1&limit=100} and {@code GET /api/writes/{index}}: this node's
- *       committed entries; any node answers.</li>
+ *       committed entries; any node answers. A range stops at {@code limit} entries or about 4 MiB
+ *       of text, whichever comes first, and says in {@code next} where to read on.</li>
  * </ul>
- * Bad input is a JSON error: invalid JSON or not an object 400, over 1 MiB 413, not JSON 415.
+ * Bad input is a JSON error before anything is appended: not JSON 415; invalid JSON, not an object,
+ * nested deeper than {@code api.maxDepth} or with more keys than {@code api.maxKeys} 400; a body
+ * over {@code api.maxWriteBytes} 413 (see {@link WriteBody}).
  */
 final class WritesRoutes {
-  static final long MAX_BODY_BYTES = 1024 * 1024;
   static final int MAX_LIMIT = 1000;
-  private static final int MAX_KEY_LENGTH = 256;
+  private static final int MAX_KEY_LENGTH = WriteLimits.MAX_KEY_CHARS;
   private static final long WRITE_TIMEOUT_MS = 10_000;
 
   private final NodeConfig config;
@@ -39,11 +40,11 @@ final class WritesRoutes {
 
   void mount(Router router) {
     router.post("/api/writes").handler(this::requireJson);
-    router.post("/api/writes").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
+    router.post("/api/writes").handler(BodyHandler.create(false).setBodyLimit(config.writeLimits().maxWriteBytes()));
     router.post("/api/writes").handler(this::write);
     router.get("/api/writes").handler(this::range);
     router.get("/api/writes/:index").handler(this::one);
-    router.errorHandler(413, ctx -> HttpErrors.send(ctx, 413, "too_large", "The body is over " + MAX_BODY_BYTES + " bytes"));
+    router.errorHandler(413, ctx -> refuse(ctx, WriteBody.tooLarge(config.writeLimits()).refusal()));
   }
 
   private void requireJson(RoutingContext ctx) {
@@ -56,15 +57,10 @@ final class WritesRoutes {
   }
 
   private void write(RoutingContext ctx) {
-    Object body;
-    try {
-      body = Json.decodeValue(ctx.body().buffer() == null ? "" : ctx.body().asString());
-    } catch (DecodeException e) {
-      HttpErrors.send(ctx, 400, "invalid_json", "The body is not valid JSON");
-      return;
-    }
-    if (!(body instanceof JsonObject data)) {
-      HttpErrors.send(ctx, 400, "not_an_object", "The body must be a JSON object");
+    byte[] bytes = ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes();
+    WriteBody.Result body = WriteBody.check(bytes, config.writeLimits());
+    if (body.refusal() != null) {
+      refuse(ctx, body.refusal());
       return;
     }
     String concern = switch (ctx.request().getParam("w", "majority")) {
@@ -82,7 +78,7 @@ final class WritesRoutes {
       HttpErrors.send(ctx, 400, "invalid_idempotency_key", "Idempotency-Key must be 1 to " + MAX_KEY_LENGTH + " characters");
       return;
     }
-    JsonObject request = new JsonObject().put("data", data.encode()).put("requestId", key).put("w", concern);
+    JsonObject request = new JsonObject().put("data", body.data()).put("requestId", key).put("w", concern);
     vertx.eventBus().<JsonObject>request(Addresses.LOCAL_WRITE, request, Addresses.local().setSendTimeout(WRITE_TIMEOUT_MS))
         .onSuccess(reply -> answer(ctx, reply.body()))
         .onFailure(e -> unavailable(ctx, "The write was not answered in time; retry with the same Idempotency-Key"));
@@ -102,6 +98,10 @@ final class WritesRoutes {
     }
   }
 
+  private static void refuse(RoutingContext ctx, WriteBody.Refusal refusal) {
+    HttpErrors.send(ctx, refusal.status(), refusal.error(), refusal.message());
+  }
+
   private static void unavailable(RoutingContext ctx, String message) {
     ctx.response().putHeader("Retry-After", "1");
     HttpErrors.send(ctx, 503, "unavailable", message);
@@ -117,8 +117,8 @@ final class WritesRoutes {
       HttpErrors.send(ctx, 400, "invalid_parameter", "limit must be at most " + MAX_LIMIT);
       return;
     }
-    vertx.eventBus().<JsonObject>request(Addresses.LOCAL_READ, new JsonObject().put("from", from).put("limit", limit.intValue()), Addresses.local())
-        .onSuccess(reply -> ctx.json(reply.body()))
+    vertx.eventBus().<String>request(Addresses.LOCAL_READ, new JsonObject().put("from", from).put("limit", limit.intValue()), Addresses.local())
+        .onSuccess(reply -> ctx.response().putHeader("Content-Type", "application/json").end(reply.body()))
         .onFailure(ctx::fail);
   }
 
@@ -135,12 +135,12 @@ final class WritesRoutes {
     }
     long wanted = index;
     vertx.eventBus().<JsonObject>request(Addresses.LOCAL_READ, new JsonObject().put("index", index), Addresses.local()).onSuccess(reply -> {
-      JsonObject entry = reply.body().getJsonObject("entry");
+      String entry = reply.body().getString("entry");
       if (entry == null) {
         HttpErrors.send(ctx, 404, "not_found", "No committed entry " + wanted + " on this node (commit index "
             + reply.body().getLong("commitIndex") + ")");
       } else {
-        ctx.json(entry);
+        ctx.response().putHeader("Content-Type", "application/json").end(entry);
       }
     }).onFailure(ctx::fail);
   }

@@ -5,8 +5,10 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import dev.bully.core.LogEntry;
+import dev.bully.core.WriteLimits;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
@@ -24,7 +26,14 @@ import java.util.List;
  * and read back with the parser's copy of its structure, never as a tree.
  */
 public final class EntryCodec {
-  private static final JsonFactory JSON = new JsonFactory();
+  /**
+   * Entries come from this node's store and from peers: their data may nest as deeply as the door
+   * admits at most, plus the array and the entry around it, and no deeper.
+   */
+  private static final JsonFactory JSON = JsonFactory.builder()
+      .streamReadConstraints(StreamReadConstraints.builder()
+          .maxNestingDepth(WriteLimits.MAX_DEPTH_CEILING + WriteLimits.WRAPPING_DEPTH).build())
+      .build();
   private static final JsonStringEncoder QUOTE = JsonStringEncoder.getInstance();
 
   private EntryCodec() {
@@ -32,19 +41,31 @@ public final class EntryCodec {
 
   /** The entries as a JSON array. Each entry's data must be JSON text (as every entry's is: it was parsed once). */
   public static String encode(List<LogEntry> entries) {
-    StringBuilder text = new StringBuilder(entries.size() * 96 + 2).append('[');
+    long chars = 2;
+    for (LogEntry entry : entries) {
+      chars += WriteLimits.entryChars(entry);
+    }
+    StringBuilder text = new StringBuilder((int) Math.min(chars, Integer.MAX_VALUE - 8)).append('[');
     for (LogEntry entry : entries) {
       if (text.length() > 1) {
         text.append(',');
       }
-      text.append("{\"index\":").append(entry.index()).append(",\"term\":").append(entry.term());
-      if (entry.requestId() != null) {
-        text.append(",\"requestId\":\"").append(QUOTE.quoteAsString(entry.requestId())).append('"');
-      }
-      text.append(",\"data\":").append(entry.data() == null ? "null" : entry.data())
-          .append(",\"ts\":").append(entry.timestampMs()).append('}');
+      append(text, entry, "");
     }
     return text.append(']').toString();
+  }
+
+  /**
+   * One entry as a JSON object, {@code {"index":..,"term":..,"requestId":..,"data":{..},"ts":..}},
+   * with {@code extraFields} (such as {@code ,"name":value}, or empty) before its closing brace.
+   */
+  public static StringBuilder append(StringBuilder text, LogEntry entry, String extraFields) {
+    text.append("{\"index\":").append(entry.index()).append(",\"term\":").append(entry.term());
+    if (entry.requestId() != null) {
+      text.append(",\"requestId\":\"").append(QUOTE.quoteAsString(entry.requestId())).append('"');
+    }
+    return text.append(",\"data\":").append(entry.data() == null ? "null" : entry.data())
+        .append(",\"ts\":").append(entry.timestampMs()).append(extraFields).append('}');
   }
 
   /**
@@ -106,16 +127,38 @@ public final class EntryCodec {
     return parser.getText();
   }
 
-  /** The data object's JSON text, copied token by token (compact, as {@code JsonObject.encode} writes it). */
+  /** The data object's JSON text, copied token by token, numbers as written, without recursion ({@link #copyExactly}). */
   private static String object(JsonParser parser, JsonToken value, int position) throws IOException {
     if (value != JsonToken.START_OBJECT) {
       throw new IllegalArgumentException("entry " + position + ": 'data' is not an object");
     }
     StringWriter copy = new StringWriter(64);
     try (JsonGenerator generator = JSON.createGenerator(copy)) {
-      generator.copyCurrentStructure(parser);
+      int depth = 0;
+      JsonToken token = parser.currentToken();
+      do {
+        if (token == JsonToken.START_OBJECT || token == JsonToken.START_ARRAY) {
+          depth++;
+        } else if (token == JsonToken.END_OBJECT || token == JsonToken.END_ARRAY) {
+          depth--;
+        }
+        copyExactly(token, parser, generator);
+      } while (depth > 0 && (token = parser.nextToken()) != null);
     }
     return copy.toString();
+  }
+
+  /**
+   * Copies the parser's current token. Numbers keep their text: a float copied through a double
+   * could be written differently on another node (1.00000000000000000001 as 1.0), and nodes must
+   * hold the same bytes.
+   */
+  public static void copyExactly(JsonToken token, JsonParser parser, JsonGenerator generator) throws IOException {
+    if (token == JsonToken.VALUE_NUMBER_INT || token == JsonToken.VALUE_NUMBER_FLOAT) {
+      generator.writeNumber(parser.getText());
+    } else {
+      generator.copyCurrentEvent(parser);
+    }
   }
 
   private static void expect(JsonToken actual, JsonToken expected, String what) {

@@ -4,6 +4,7 @@ import dev.bully.core.IdempotencyKey;
 import dev.bully.core.LogEntry;
 import dev.bully.core.LogLimits;
 import dev.bully.core.TermRun;
+import dev.bully.core.WriteLimits;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.json.JsonArray;
@@ -17,7 +18,7 @@ import java.util.function.Consumer;
 /**
  * Reads a node's log back at start-up without holding every entry: the terms of all entries from
  * the pages' and segments' term runs (their summaries, not their entries), then the newest entries
- * (every one the pages do not hold, and at least {@link LogLimits#memoryEntries()}), and the
+ * (every one the pages do not hold, and at least the last: {@link LogLimits#restoreFrom}), and the
  * idempotency keys of the {@link LogLimits#idempotencyKeys()} newest entries.
  *
  * <p>Segments that a page already covers (a page is written before the segments it covers are
@@ -119,21 +120,27 @@ final class LogLoader {
         keys.add(new IdempotencyKey(entry.index(), entry.requestId()));
       }
     };
-    Future<Void> fromPages = Future.succeededFuture();
-    for (long from = keysFrom; from <= paged; from += LogPages.PAGE_ENTRIES) {
-      long pageFrom = from;
-      fromPages = fromPages.compose(v -> pages.read(pageFrom, Math.min(paged, pageFrom + LogPages.PAGE_ENTRIES - 1))
-          .map(entries -> {
-            entries.forEach(take);
-            return null;
-          }));
-    }
+    Future<Void> fromPages = readPages(keysFrom, paged, take);
     // The rest in one pass over the segments: reading them a batch at a time would read the collection each time.
     JsonObject unpaged = new JsonObject().put("last", new JsonObject().put("$gt", paged));
     return fromPages
         .compose(v -> scan(NodeStore.LOG, unpaged, null, segment -> NodeStore.segmentEntries(segment).stream()
             .filter(entry -> entry.index() > paged && entry.index() >= keysFrom).forEach(take)))
         .map(v -> new NodeStore.LogStart(List.copyOf(runs), keys, lastIndex == 0 ? List.of() : tail, commit, paged));
+  }
+
+  /** Hands the paged entries from {@code from} to {@code to} to {@code take}, a document's worth at a time. */
+  private Future<Void> readPages(long from, long to, Consumer<LogEntry> take) {
+    if (from > to) {
+      return Future.succeededFuture();
+    }
+    return pages.read(from, to, WriteLimits.DOCUMENT_CHARS).compose(entries -> {
+      if (entries.isEmpty()) {
+        return Future.failedFuture(new IllegalStateException("the store's pages lack entry " + from));
+      }
+      entries.forEach(take);
+      return readPages(entries.get(entries.size() - 1).index() + 1, to, take);
+    });
   }
 
   /** Streams a collection's documents that match {@code query}, in index order, to {@code each}. */

@@ -1,9 +1,11 @@
 package dev.bully.store;
 
 import dev.bully.core.LogEntry;
+import dev.bully.core.WriteLimits;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.MongoClient;
+import io.vertx.ext.mongo.UpdateOptions;
 import io.vertx.ext.mongo.WriteOption;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -25,7 +27,7 @@ import java.util.function.Supplier;
  */
 final class LogPages {
   static final String PAGES = "pages";
-  /** Entries per page: a follower's catch-up batch is one or two pages. */
+  /** Entries per page, at most (and at most {@link WriteLimits#DOCUMENT_CHARS} of text): a follower's catch-up batch is one or two pages. */
   static final int PAGE_ENTRIES = 1000;
 
   private final MongoClient mongo;
@@ -61,9 +63,10 @@ final class LogPages {
 
   /**
    * Writes {@code entries} (committed, consecutive, right after {@link #pagedIndex()}) as one page,
-   * durably, then removes the log segments that the pages now cover.
+   * durably, then removes the log segments that the pages now cover; {@code again} after a try that
+   * failed, which may have left the page in the store.
    */
-  Future<Void> write(List<LogEntry> entries) {
+  Future<Void> write(List<LogEntry> entries, boolean again) {
     long first = entries.get(0).index();
     long last = entries.get(entries.size() - 1).index();
     JsonObject page = new JsonObject()
@@ -71,7 +74,11 @@ final class LogPages {
         .put("last", last)
         .put("terms", NodeStore.termRuns(entries))
         .put("entries", EntryCodec.encode(entries));
-    return mongo.insertWithOptions(PAGES, page, writeOption)
+    Future<?> written = again
+        ? mongo.replaceDocumentsWithOptions(PAGES, new JsonObject().put("_id", first), page,
+            new UpdateOptions().setUpsert(true).setWriteOption(writeOption))
+        : mongo.insertWithOptions(PAGES, page, writeOption);
+    return written
         .compose(id -> durable.get())
         .compose(v -> {
           add(first, last);
@@ -82,8 +89,12 @@ final class LogPages {
         .mapEmpty();
   }
 
-  /** The entries from {@code from} to {@code to}, both at most {@link #pagedIndex()}, in order. */
-  Future<List<LogEntry>> read(long from, long to) {
+  /**
+   * The entries from {@code from} to {@code to}, both at most {@link #pagedIndex()}, in order,
+   * holding at most {@code maxChars} of text together but always the first. Pages are fetched one
+   * after another, as far as the budget goes: a page may hold a document's worth of text.
+   */
+  Future<List<LogEntry>> read(long from, long to, long maxChars) {
     List<Long> ids = new ArrayList<>();
     synchronized (this) {
       int position = Arrays.binarySearch(starts, 0, count, from);
@@ -91,21 +102,29 @@ final class LogPages {
         ids.add(starts[i]);
       }
     }
+    return readPages(ids, 0, from, to, maxChars, new ArrayList<>());
+  }
+
+  private Future<List<LogEntry>> readPages(List<Long> ids, int next, long from, long to, long maxChars, List<LogEntry> result) {
+    if (next == ids.size()) {
+      return Future.succeededFuture(result);
+    }
     // One look-up by _id per page: the embedded store serves those from its index (a $in or a range it does not).
-    List<Future<JsonObject>> pages = ids.stream().map(id -> mongo.findOne(PAGES, new JsonObject().put("_id", id), null)).toList();
-    return Future.all(pages).map(all -> {
-      List<LogEntry> result = new ArrayList<>();
-      for (Future<JsonObject> page : pages) {
-        if (page.result() == null) {
-          break; // cannot happen while pages are never removed; the caller sees a short read
-        }
-        for (LogEntry entry : EntryCodec.decode(page.result().getString("entries"))) {
-          if (entry.index() >= from && entry.index() <= to) {
-            result.add(entry);
+    return mongo.findOne(PAGES, new JsonObject().put("_id", ids.get(next)), null).compose(page -> {
+      if (page == null) {
+        return Future.succeededFuture(result); // cannot happen while pages are never removed; the caller sees a short read
+      }
+      long chars = result.stream().mapToLong(WriteLimits::entryChars).sum();
+      for (LogEntry entry : EntryCodec.decode(page.getString("entries"))) {
+        if (entry.index() >= from && entry.index() <= to) {
+          chars += WriteLimits.entryChars(entry);
+          if (chars > maxChars && !result.isEmpty()) {
+            return Future.succeededFuture(result);
           }
+          result.add(entry);
         }
       }
-      return result;
+      return readPages(ids, next + 1, from, to, maxChars, result);
     });
   }
 }

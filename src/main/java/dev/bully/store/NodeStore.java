@@ -5,6 +5,7 @@ import dev.bully.core.IdempotencyKey;
 import dev.bully.core.LogEntry;
 import dev.bully.core.LogLimits;
 import dev.bully.core.TermRun;
+import dev.bully.core.WriteLimits;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
@@ -58,8 +59,10 @@ public final class NodeStore {
   private final Runnable onClose;
 
   private final LogPages pages;
+  private final StoreRetry retry;
 
-  private NodeStore(MongoClient mongo, WriteOption writeOption, Supplier<Future<Void>> durable, Runnable onClose) {
+  private NodeStore(Vertx vertx, MongoClient mongo, WriteOption writeOption, Supplier<Future<Void>> durable, Runnable onClose) {
+    this.retry = new StoreRetry(vertx);
     this.mongo = mongo;
     this.writeOption = writeOption;
     this.durable = durable;
@@ -80,11 +83,11 @@ public final class NodeStore {
     MongoClient mongo = MongoClient.create(vertx, options);
     NodeStore store;
     if (connectionString.isPresent()) {
-      store = new NodeStore(mongo, WriteOption.JOURNALED, Future::succeededFuture, mongo::close);
+      store = new NodeStore(vertx, mongo, WriteOption.JOURNALED, Future::succeededFuture, mongo::close);
     } else {
       WorkerExecutor committer = vertx.createSharedWorkerExecutor("bully-store-commit", 1);
       GroupCommit groupCommit = new GroupCommit(committer, embedded::commit);
-      store = new NodeStore(mongo, WriteOption.ACKNOWLEDGED, groupCommit::sync, () -> {
+      store = new NodeStore(vertx, mongo, WriteOption.ACKNOWLEDGED, groupCommit::sync, () -> {
         mongo.close();
         committer.close();
       });
@@ -95,6 +98,11 @@ public final class NodeStore {
   private Future<Void> createIndexes() {
     // The embedded store serves unique secondary indexes only; a segment's last index is unique anyway.
     return mongo.createIndexWithOptions(LOG, new JsonObject().put("last", 1), new IndexOptions().unique(true));
+  }
+
+  /** How this store's writes meet failure: retried while it may pass, shown while they are ({@link StoreRetry#trouble}). */
+  public StoreRetry retry() {
+    return retry;
   }
 
   /** Whether the store answers at all; for readiness checks. */
@@ -123,7 +131,20 @@ public final class NodeStore {
    * replaced it and the time), the log is cut there, then the new entries are appended.
    */
   public Future<Void> write(LogWrite write) {
+    return write(write, false);
+  }
+
+  /**
+   * {@link #write(LogWrite)}, {@code again} after a try that failed: then segments that try may
+   * have inserted are removed first, so the retry inserts them anew. (A retried rollback may keep
+   * an entry in {@code rollback} twice, which loses nothing.)
+   */
+  public Future<Void> write(LogWrite write, boolean again) {
     Future<Void> cut = write.removed().isEmpty() ? Future.succeededFuture() : rollBack(write.removed(), write.replacedInTerm());
+    if (again && !write.appended().isEmpty()) {
+      JsonObject fromFirst = new JsonObject().put("_id", new JsonObject().put("$gte", write.appended().get(0).index()));
+      cut = cut.compose(v -> mongo.removeDocumentsWithOptions(LOG, fromFirst, writeOption).mapEmpty());
+    }
     return cut.compose(v -> append(write.appended(), write.commitIndex()));
   }
 
@@ -132,8 +153,12 @@ public final class NodeStore {
     long now = System.currentTimeMillis();
     List<BulkOperation> kept = new ArrayList<>();
     for (LogEntry entry : removed) {
-      kept.add(BulkOperation.createInsert(encode(entry)
+      // The entry as its JSON text, as the log held it: never parsed into a document tree, whatever its depth or keys.
+      kept.add(BulkOperation.createInsert(new JsonObject()
           .put("_id", entry.index() + ":" + entry.term() + ":" + now)
+          .put("index", entry.index())
+          .put("term", entry.term())
+          .put("entry", EntryCodec.encode(List.of(entry)))
           .put("replacedInTerm", replacedInTerm)
           .put("rolledBackAt", now)));
     }
@@ -160,21 +185,45 @@ public final class NodeStore {
     return append(entries, 0);
   }
 
+
   /**
-   * Appends {@code entries} as one segment, with {@code commitIndex}, an index known to be
-   * committed, so that a restart knows which entries need not be read back into memory.
+   * Appends {@code entries} as segments, with {@code commitIndex}, an index known to be committed,
+   * so that a restart knows which entries need not be read back into memory. A batch of entries is
+   * one segment unless its text is over {@link WriteLimits#DOCUMENT_CHARS}: then it is split, so
+   * every segment fits in a MongoDB document. One commit makes them all durable.
    */
   public Future<Void> append(List<LogEntry> entries, long commitIndex) {
-    if (entries.isEmpty()) {
-      return durable.get();
+    Future<Void> inserted = Future.succeededFuture();
+    for (List<LogEntry> part : documents(entries)) {
+      JsonObject segment = new JsonObject()
+          .put("_id", part.get(0).index())
+          .put("last", part.get(part.size() - 1).index())
+          .put("commit", commitIndex)
+          .put("terms", termRuns(part))
+          .put("entries", EntryCodec.encode(part));
+      inserted = inserted.compose(v -> mongo.insertWithOptions(LOG, segment, writeOption).mapEmpty());
     }
-    JsonObject segment = new JsonObject()
-        .put("_id", entries.get(0).index())
-        .put("last", entries.get(entries.size() - 1).index())
-        .put("commit", commitIndex)
-        .put("terms", termRuns(entries))
-        .put("entries", EntryCodec.encode(entries));
-    return mongo.insertWithOptions(LOG, segment, writeOption).compose(id -> durable.get());
+    return inserted.compose(v -> durable.get());
+  }
+
+  /** {@code entries} in runs that each fit in one store document, at least one entry each. */
+  static List<List<LogEntry>> documents(List<LogEntry> entries) {
+    List<List<LogEntry>> parts = new ArrayList<>();
+    int start = 0;
+    long chars = 0;
+    for (int i = 0; i < entries.size(); i++) {
+      long size = WriteLimits.entryChars(entries.get(i));
+      if (i > start && chars + size > WriteLimits.DOCUMENT_CHARS) {
+        parts.add(entries.subList(start, i));
+        start = i;
+        chars = 0;
+      }
+      chars += size;
+    }
+    if (start < entries.size()) {
+      parts.add(entries.subList(start, entries.size()));
+    }
+    return parts;
   }
 
   /** A segment's terms as runs, {@code [[firstIndex, term], ...]}: read at start-up without the entries. */
@@ -202,7 +251,12 @@ public final class NodeStore {
    * store; completes once it is durable. The log segments it covers are removed then.
    */
   public Future<Void> writePage(List<LogEntry> entries) {
-    return pages.write(entries);
+    return pages.write(entries, false);
+  }
+
+  /** {@link #writePage(List)}, {@code again} after a try that failed: the page then replaces what that try left. */
+  public Future<Void> writePage(List<LogEntry> entries, boolean again) {
+    return pages.write(entries, again);
   }
 
   /** How far the store's pages reach. */
@@ -211,45 +265,65 @@ public final class NodeStore {
   }
 
   /**
-   * Up to {@code limit} entries from index {@code from} on, in order: from the pages as far as they
-   * reach, then from the log segments.
+   * Up to {@code limit} entries from index {@code from} on, in order, holding at most
+   * {@code maxChars} of text together but always the first: from the pages as far as they reach,
+   * then from the log segments.
    */
-  public Future<List<LogEntry>> entries(long from, int limit) {
-    return entries(from, limit, true);
+  public Future<List<LogEntry>> entries(long from, int limit, long maxChars) {
+    return entries(from, limit, maxChars, true);
   }
 
-  private Future<List<LogEntry>> entries(long from, int limit, boolean mayRetry) {
+  /** Up to {@code limit} entries from index {@code from} on, whatever their size: for tests and tools on small logs. */
+  public Future<List<LogEntry>> entries(long from, int limit) {
+    return entries(from, limit, Long.MAX_VALUE);
+  }
+
+  private Future<List<LogEntry>> entries(long from, int limit, long maxChars, boolean mayRetry) {
     long to = from + limit - 1;
     long paged = pages.pagedIndex();
-    Future<List<LogEntry>> older = from <= paged ? pages.read(from, Math.min(to, paged)) : Future.succeededFuture(List.of());
+    Future<List<LogEntry>> older = from <= paged ? pages.read(from, Math.min(to, paged), maxChars) : Future.succeededFuture(List.of());
     return older.compose(fromPages -> {
       long next = from + fromPages.size();
-      if (next > to || (from <= paged && fromPages.size() < Math.min(to, paged) - from + 1)) {
+      long left = maxChars - fromPages.stream().mapToLong(WriteLimits::entryChars).sum();
+      if (next > to || (from <= paged && fromPages.size() < Math.min(to, paged) - from + 1) || (!fromPages.isEmpty() && left <= 0)) {
         return Future.succeededFuture(fromPages);
       }
-      return segmentEntries(next, (int) (to - next + 1)).compose(fromSegments -> {
-        if (mayRetry && (fromSegments.isEmpty() || fromSegments.get(0).index() != next) && pages.pagedIndex() >= next) {
-          // A page was written meanwhile and took the segments we looked for with it: read again, from the pages.
-          return entries(from, limit, false);
-        }
-        List<LogEntry> result = new ArrayList<>(fromPages);
-        result.addAll(fromSegments);
-        return Future.succeededFuture(result);
-      });
+      return segmentEntries(next, (int) (to - next + 1), fromPages.isEmpty() ? maxChars : left, fromPages.isEmpty())
+          .compose(fromSegments -> {
+            if (mayRetry && (fromSegments.isEmpty() || fromSegments.get(0).index() != next) && pages.pagedIndex() >= next) {
+              // A page was written meanwhile and took the segments we looked for with it: read again, from the pages.
+              return entries(from, limit, maxChars, false);
+            }
+            List<LogEntry> result = new ArrayList<>(fromPages);
+            result.addAll(fromSegments);
+            return Future.succeededFuture(result);
+          });
     });
   }
 
-  /** Up to {@code limit} entries from the log segments, from index {@code from} on. */
-  private Future<List<LogEntry>> segmentEntries(long from, int limit) {
+  /** Segments read at once: each holds up to a document's worth of text. */
+  private static final int SEGMENTS_PER_READ = 4;
+
+  /**
+   * Up to {@code limit} entries from the log segments, from index {@code from} on, within
+   * {@code maxChars} (the first one always, if {@code first}).
+   */
+  private Future<List<LogEntry>> segmentEntries(long from, int limit, long maxChars, boolean first) {
     JsonObject query = new JsonObject().put("last", new JsonObject().put("$gte", from));
-    FindOptions options = new FindOptions().setSort(new JsonObject().put("_id", 1)).setLimit(limit);
+    FindOptions options = new FindOptions().setSort(new JsonObject().put("_id", 1)).setLimit(Math.min(limit, SEGMENTS_PER_READ));
     return mongo.findWithOptions(LOG, query, options).map(segments -> {
       List<LogEntry> result = new ArrayList<>();
+      long chars = 0;
       for (JsonObject segment : segments) {
         for (LogEntry entry : segmentEntries(segment)) {
-          if (entry.index() >= from && result.size() < limit) {
-            result.add(entry);
+          if (entry.index() < from || result.size() >= limit) {
+            continue;
           }
+          chars += WriteLimits.entryChars(entry);
+          if (chars > maxChars && (!result.isEmpty() || !first)) {
+            return result;
+          }
+          result.add(entry);
         }
       }
       return result;
@@ -267,20 +341,22 @@ public final class NodeStore {
     return decoded;
   }
 
-  /**
-   * What this node moved out of its log, oldest first: each entry as written, with
-   * {@code replacedInTerm} (the term whose coordinator's log replaced it) and {@code rolledBackAt}.
-   */
-  public Future<List<JsonObject>> rolledBack(int limit) {
+  /** An entry that a newer coordinator's log replaced, with the term that replaced it and when. */
+  public record RolledBack(LogEntry entry, long replacedInTerm, long rolledBackAt) {
+  }
+
+  /** What this node moved out of its log, oldest first, at most {@code limit}. */
+  public Future<List<RolledBack>> rolledBack(int limit) {
     FindOptions options = new FindOptions().setSort(new JsonObject().put("rolledBackAt", 1).put("index", 1)).setLimit(limit);
-    return mongo.findWithOptions(ROLLBACK, new JsonObject(), options).map(docs -> {
-      docs.forEach(doc -> doc.remove("_id"));
-      return docs;
-    });
+    return mongo.findWithOptions(ROLLBACK, new JsonObject(), options).map(docs -> docs.stream()
+        .map(doc -> new RolledBack(EntryCodec.decode(doc.getString("entry")).get(0),
+            doc.getLong("replacedInTerm"), doc.getLong("rolledBackAt")))
+        .toList());
   }
 
   /** Closes the client; the embedded server itself is closed by its owner. */
   public void close() {
+    retry.close();
     onClose.run();
   }
 

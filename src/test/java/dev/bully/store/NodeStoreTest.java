@@ -80,10 +80,10 @@ class NodeStoreTest {
     List<LogEntry> expected = new java.util.ArrayList<>(entries(1, 2, 1));
     expected.addAll(replacement);
     assertEquals(expected, await(store.entries(1, 100)));
-    List<JsonObject> rolledBack = await(store.rolledBack(100));
-    assertEquals(List.of(3L, 4L, 5L, 6L), rolledBack.stream().map(doc -> doc.getLong("index")).toList());
-    assertEquals(List.of(2L), rolledBack.stream().map(doc -> doc.getLong("replacedInTerm")).distinct().toList());
-    assertEquals("{\"n\":4}", rolledBack.get(1).getJsonObject("data").encode());
+    List<NodeStore.RolledBack> rolledBack = await(store.rolledBack(100));
+    assertEquals(entries(3, 6, 1), rolledBack.stream().map(NodeStore.RolledBack::entry).toList());
+    assertEquals(List.of(2L), rolledBack.stream().map(NodeStore.RolledBack::replacedInTerm).distinct().toList());
+    assertEquals("{\"n\":4}", rolledBack.get(1).entry().data());
   }
 
   @Test
@@ -165,5 +165,48 @@ class NodeStoreTest {
     assertEquals(0, start.commitIndex(), "nothing is known committed: every entry is read");
     assertEquals(0, start.pagedIndex());
     assertEquals(List.of(entry(1, 1), entry(2, 1), entry(3, 2), entry(4, 2), entry(5, 2)), start.tail());
+  }
+
+  /** An entry whose data is a string of {@code chars} characters, three UTF-8 bytes each, the worst case for a document. */
+  private static LogEntry large(long index, long term, int chars) {
+    return new LogEntry(index, term, "key-" + index, "{\"s\":\"" + "\u20ac".repeat(chars) + "\"}", 1000 + index);
+  }
+
+  @Test
+  void entriesLargerTogetherThanADocumentAreSplitIntoSegmentsAndPagesThatFit() throws Exception {
+    // Four entries of 2 Mi characters (6 MiB of UTF-8 each): one batch of them is 24 MiB, over MongoDB's 16 MiB.
+    int chars = 2 * 1024 * 1024;
+    List<LogEntry> batch = LongStream.rangeClosed(1, 4).mapToObj(i -> large(i, 1, chars)).toList();
+    await(store.write(new LogWrite(List.of(), 0, batch, 4, 0)));
+    assertEquals(List.of(1L, 3L), segmentIds(), "two entries to a segment, under the document's limit");
+    assertEquals(batch, await(store.entries(1, 10)));
+
+    await(store.writePage(batch.subList(0, 2)));
+    await(store.writePage(batch.subList(2, 4)));
+    assertEquals(List.of(), segmentIds(), "the pages cover every segment");
+    assertEquals(batch, await(store.entries(1, 10)));
+    assertEquals(batch.subList(0, 1), await(store.entries(1, 10, 1)), "a budget too small for one still gives one");
+    assertEquals(batch.subList(1, 3), await(store.entries(2, 10, 2L * chars + 4096)), "a budget of two entries gives two");
+  }
+
+  @Test
+  void aWriteTriedAgainAfterAFailedTryLeavesTheLogAsOneTryWould() throws Exception {
+    await(store.write(new LogWrite(List.of(), 0, entries(1, 3, 1), 3, 0)));
+    // As if the first try had inserted its segment and then failed before its commit was reported.
+    await(store.write(new LogWrite(List.of(), 0, entries(4, 6, 1), 6, 0)));
+    await(store.write(new LogWrite(List.of(), 0, entries(4, 6, 1), 6, 0), true));
+    assertEquals(entries(1, 6, 1), await(store.entries(1, 100)));
+    await(store.writePage(entries(1, 3, 1)));
+    await(store.writePage(entries(1, 3, 1), true));
+    assertEquals(entries(1, 6, 1), await(store.entries(1, 100)));
+  }
+
+  @Test
+  void aFailureThatWouldRecurIsToldApartFromOneThatMayPass() {
+    assertEquals(true, StoreRetry.isDeterministic(new org.bson.BsonMaximumSizeExceededException("too large")));
+    assertEquals(true, StoreRetry.isDeterministic(new RuntimeException(new IllegalArgumentException("bad value"))));
+    assertEquals(false, StoreRetry.isDeterministic(new com.mongodb.MongoSocketReadException("closed",
+        new com.mongodb.ServerAddress())));
+    assertEquals(false, StoreRetry.isDeterministic(new IllegalStateException("No space left on device")));
   }
 }
