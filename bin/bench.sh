@@ -9,6 +9,11 @@
 #                                1 client, then 64 clients, post writes to the coordinator for
 #                                SECONDS each (default 20): writes/s and latency p50 / p90 / p99 / max
 #                                (load from hey when installed, as in the etcd peer scripts)
+#   bench.sh writes SECONDS --size BYTES
+#                                3 nodes with the default heap; 64 clients (hey) post writes of BYTES each
+#                                (e.g. 1m, the default api.maxWriteBytes) for SECONDS: writes/s, each node's
+#                                resident memory every 30 s, and whether a node ran out of memory, died or
+#                                lost the lead
 #   bench.sh catchup [ENTRIES]   3 nodes; node 1 is stopped while the others commit ENTRIES writes
 #                                (default 100000), then restarted: entries/s until it holds them all
 #   bench.sh handoff [SECONDS] [--rate R] [--no-rolling]
@@ -26,5 +31,5 @@ case ${1:-} in
   writes) shift; exec "${JAVA:-java}" -cp "$JAR" dev.bully.tools.WriteBench "$@" ;;
   catchup) shift; exec "${JAVA:-java}" -cp "$JAR" dev.bully.tools.CatchUpBench "$@" ;;
   handoff) shift; exec "${JAVA:-java}" -cp "$JAR" dev.bully.tools.chaos.HandOffBench "$@" ;;
-  *) sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

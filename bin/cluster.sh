@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # cluster.sh — run a local bully-cluster from conf/node<ID>.json, one background process per node.
 #
-#   bin/cluster.sh up [N]       build the jar if needed, start nodes 1..N (default 5), wait until ready
+#   bin/cluster.sh up [N]       build the jar if needed, start a cluster of N members (default: all that conf/
+#                               configures, 5), nodes 1..N, and wait until they are ready
 #   bin/cluster.sh down         stop every node: SIGTERM, then SIGKILL after a timeout
 #   bin/cluster.sh status       one line per node: id, pid, process state, role, term
 #   bin/cluster.sh start ID     start one node and wait until it is ready
@@ -15,7 +16,10 @@
 #                               followers first (highest id first), the coordinator last
 #
 # Logs go to logs/node<ID>.log and PIDs to run/node<ID>.pid. Processes are only ever signalled by
-# the PID this script recorded, after checking that the PID is still a bully node.
+# the PID this script recorded, after checking that the PID is still a bully node. The nodes run
+# from run/conf/: the configurations of conf/ read and checked by the node's own loader, with
+# cluster.nodes cut to the N members that 'up N' starts (a smaller cluster keeps its data apart,
+# in data/cluster-of-N/).
 # Environment: JAVA (java), JAVA_OPTS (small heap, serial GC), BULLY_CONF_DIR (conf),
 #              BULLY_RUN_DIR (run), BULLY_LOG_DIR (logs), READY_TIMEOUT_S (60), STOP_TIMEOUT_S (20).
 set -euo pipefail
@@ -38,27 +42,38 @@ usage() {
   exit "${1:-0}"
 }
 
-conf_of() { echo "$CONF_DIR/node$1.json"; }
+SOURCE_CONF_DIR=$CONF_DIR
+ACTIVE_CONF_DIR=$RUN_DIR/conf
+conf_of() { echo "$ACTIVE_CONF_DIR/node$1.json"; }
 pid_file() { echo "$RUN_DIR/node$1.pid"; }
 log_file() { echo "$LOG_DIR/node$1.log"; }
 
+# Writes run/conf/ for a cluster of $1 members (all that conf/ configures if empty), read by the node's own loader.
+prepare_conf() {
+  local count=${1:-} all
+  all=$(ls "$SOURCE_CONF_DIR"/node*.json 2>/dev/null | wc -l)
+  ((all > 0)) || die "there is no configuration in $SOURCE_CONF_DIR (node1.json, node2.json, ...)"
+  build_if_needed
+  rm -rf "$ACTIVE_CONF_DIR"
+  "$JAVA" -cp "$JAR" dev.bully.config.LocalConfigs "$SOURCE_CONF_DIR" "${count:-$all}" "$ACTIVE_CONF_DIR" || exit 1
+}
+
+# The active cluster's configuration: what 'up' wrote, or, before any 'up', every member of conf/.
+ensure_conf() {
+  [[ -f $ACTIVE_CONF_DIR/ports ]] || prepare_conf ""
+}
+
+# Field $2 (2 host, 3 httpPort, 4 clusterPort) of node $1's line in run/conf/ports.
+port_field() { ensure_conf; awk -v id="$1" -v f="$2" '$1 == id { print $f }' "$ACTIVE_CONF_DIR/ports"; }
+
 require_id() {
   [[ ${1:-} =~ ^[0-9]+$ ]] || die "expected a node id, got '${1:-}'"
-  [[ -f $(conf_of "$1") ]] || die "unknown node id $1: there is no $(conf_of "$1")"
+  ensure_conf
+  [[ -f $(conf_of "$1") ]] || die "unknown node id $1: the running cluster's members are $(configured_ids | tr '\n' ' ')(see $ACTIVE_CONF_DIR)"
 }
 
-# The value of an integer key in node $1's own entry of cluster.nodes, e.g. member_port 3 httpPort.
-member_port() {
-  grep -E "\"id\"[[:space:]]*:[[:space:]]*$1[[:space:]]*," "$(conf_of "$1")" \
-    | grep -oE "\"$2\"[[:space:]]*:[[:space:]]*[0-9]+" | grep -oE '[0-9]+$' | head -n 1
-}
-
-http_port() {
-  local port
-  port=$(grep -oE '^[[:space:]]*"httpPort"[[:space:]]*:[[:space:]]*[0-9]+' "$(conf_of "$1")" | grep -oE '[0-9]+$' || true)
-  [[ -n $port ]] || port=$(member_port "$1" httpPort)
-  echo "$port"
-}
+http_port() { port_field "$1" 3; }
+member_port() { port_field "$1" 4; }
 
 # The PID of node $1 if it is running and is really our node process, else nothing.
 running_pid() {
@@ -73,12 +88,16 @@ running_pid() {
   fi
 }
 
-configured_ids() {
-  local f
-  for f in "$CONF_DIR"/node*.json; do
-    [[ -e $f ]] || continue
-    f=${f##*/node}; echo "${f%.json}"
-  done | sort -n
+configured_ids() { ensure_conf; awk '{ print $1 }' "$ACTIVE_CONF_DIR/ports"; }
+
+# The ids of the nodes this script started that are still running.
+running_ids() {
+  local file id
+  for file in "$RUN_DIR"/node*.pid; do
+    [[ -e $file ]] || continue
+    id=${file##*/node}; id=${id%.pid}
+    [[ -n $(running_pid "$id") ]] && echo "$id"
+  done
 }
 
 port_in_use() { [[ -n $(ss -ltnH "sport = :$1" 2>/dev/null) ]]; }
@@ -88,7 +107,7 @@ launch() {
   require_id "$id"
   pid=$(running_pid "$id")
   [[ -z $pid ]] || die "node $id is already running (pid $pid)"
-  for port in "$(http_port "$id")" "$(member_port "$id" clusterPort)"; do
+  for port in "$(http_port "$id")" "$(member_port "$id")"; do
     [[ -z $port ]] || ! port_in_use "$port" || die "node $id cannot start: port $port is already in use"
   done
   mkdir -p "$RUN_DIR" "$LOG_DIR"
@@ -132,10 +151,17 @@ signal() {
 }
 
 cmd_up() {
-  local n=${1:-5} id failed=0 t0=$SECONDS
-  [[ $n =~ ^[0-9]+$ ]] && ((n >= 1)) || die "up takes a node count, got '$n'"
-  for ((id = 1; id <= n; id++)); do require_id "$id"; done
-  build_if_needed
+  local n=${1:-} id failed=0 t0=$SECONDS
+  [[ -z $n || $n =~ ^[0-9]+$ ]] && [[ $n != 0 ]] || die "up takes a node count, got '$n'"
+  local running current
+  running=$(running_ids)
+  if [[ -n $running ]]; then
+    current=$(wc -l <"$ACTIVE_CONF_DIR/ports")
+    [[ -z $n || $n == "$current" ]] || die "a cluster of $current members is running (nodes $(echo $running)); 'bin/cluster.sh down' first"
+  else
+    prepare_conf "$n"
+  fi
+  n=$(wc -l <"$ACTIVE_CONF_DIR/ports")
   for ((id = 1; id <= n; id++)); do
     [[ -z $(running_pid "$id") ]] || { echo "node $id is already running"; continue; }
     launch "$id"
@@ -145,7 +171,7 @@ cmd_up() {
   done
   for ((id = 1; id <= n; id++)); do wait_ready "$id" || failed=1; done
   ((failed == 0)) || die "not every node became ready; 'bin/cluster.sh down' stops the others"
-  echo "$n nodes ready in $((SECONDS - t0)) s. Dashboard: http://127.0.0.1:$(http_port 1)/"
+  echo "A cluster of $n nodes is ready in $((SECONDS - t0)) s (majority $((n / 2 + 1))). Dashboard: http://127.0.0.1:$(http_port 1)/"
 }
 
 cmd_down() {

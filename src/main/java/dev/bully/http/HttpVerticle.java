@@ -10,6 +10,8 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.healthchecks.Status;
@@ -17,6 +19,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.bridge.PermittedOptions;
+import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.CorsHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 import io.vertx.ext.web.handler.sockjs.SockJSBridgeOptions;
@@ -37,6 +40,8 @@ public final class HttpVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(HttpVerticle.class);
   private static final long HEALTH_CHECK_TIMEOUT_MS = 2_000;
   private static final int MAX_ROLLBACK_LIMIT = 10_000;
+  /** A browser sends the bridge only small frames (register, ping); anything larger is refused. */
+  private static final long SOCKJS_FRAME_BYTES = 64 * 1024;
   /** The dashboard in the jar (from web/). */
   private static final String WEBROOT = "webroot";
   /** The SockJS browser client from its WebJar; the version is sockjs-client.version in pom.xml. */
@@ -71,6 +76,9 @@ public final class HttpVerticle extends VerticleBase {
     router.get("/api/cluster").handler(this::cluster);
     router.get("/api/rollback").handler(this::rollback);
     router.get("/metrics").handler(PrometheusScrapingHandler.create(metrics.registry()));
+    // The xhr fallback's sends (where websockets are blocked) are POSTs whose bodies SockJS reads from the body handler.
+    router.post("/eventbus/*").handler(BodyHandler.create(false).setBodyLimit(SOCKJS_FRAME_BYTES));
+    router.post("/eventbus/*").handler(HttpVerticle::requireSockJsFrames);
     router.route("/eventbus/*").subRouter(SockJSHandler.create(vertx).bridge(outboundOnly()));
     router.get("/vendor/sockjs/*").handler(StaticHandler.create(SOCKJS_CLIENT));
     router.get("/*").handler(StaticHandler.create(WEBROOT).setCachingEnabled(false));
@@ -104,6 +112,29 @@ public final class HttpVerticle extends VerticleBase {
           server = s;
           log.info("HTTP API listening on http://{}:{}/", config.httpHost(), s.actualPort());
         });
+  }
+
+  /**
+   * An xhr send must carry a JSON array of strings (SockJS frames). SockJS itself answers anything
+   * else with a 500; a client's bad frame is a 400 here, logged briefly at debug level.
+   */
+  private static void requireSockJsFrames(RoutingContext ctx) {
+    if (!ctx.request().path().endsWith("/xhr_send")) {
+      ctx.next();
+      return;
+    }
+    Object frames;
+    try {
+      frames = Json.decodeValue(ctx.body().buffer() == null ? "" : ctx.body().asString());
+    } catch (DecodeException e) {
+      frames = null;
+    }
+    if (frames instanceof JsonArray array && array.stream().allMatch(String.class::isInstance)) {
+      ctx.next();
+      return;
+    }
+    log.debug("Refused a SockJS send from {}: not a JSON array of strings", ctx.request().remoteAddress());
+    HttpErrors.send(ctx, 400, "invalid_frame", "A SockJS send is a JSON array of strings");
   }
 
   private void status(RoutingContext ctx) {

@@ -37,7 +37,13 @@ public final class WriteBench {
   private static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(60);
 
   public static void main(String[] args) throws Exception {
-    int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 20;
+    int seconds = args.length > 0 && !args[0].startsWith("--") ? Integer.parseInt(args[0]) : 20;
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--size") && i + 1 < args.length) {
+        SizedSoak.run(SizedSoak.bytes(args[i + 1]), seconds);
+        return;
+      }
+    }
     Path dir = Files.createDirectories(Path.of("target", "bench", "writes-" + System.currentTimeMillis()));
     try (LocalCluster cluster = new LocalCluster(dir, 3)) {
       cluster.startAll();
@@ -128,7 +134,7 @@ public final class WriteBench {
     return new Result(all, new TreeMap<>(errors));
   }
 
-  private static boolean heyInstalled() {
+  static boolean heyInstalled() {
     try {
       return new ProcessBuilder("hey").redirectErrorStream(true).start().waitFor() >= 0;
     } catch (IOException e) {

@@ -1,0 +1,104 @@
+package dev.bully.config;
+
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The configurations of a local cluster of N members, for {@code bin/cluster.sh up N}: {@code
+ * java -cp bully-node.jar dev.bully.config.LocalConfigs CONF_DIR N OUT_DIR} reads
+ * {@code CONF_DIR/node<ID>.json} with the node's own loader, and writes into {@code OUT_DIR} the
+ * configuration of each of the N lowest ids with {@code cluster.nodes} cut to those N, so that a
+ * cluster of three is three members, whose majority is two. A cluster of fewer members than
+ * {@code CONF_DIR} configures keeps its data apart ({@code data/cluster-of-N/node<ID>}): a node's
+ * log must never move to a cluster whose majority is smaller than the one that committed it.
+ * Also writes {@code OUT_DIR/ports}, a line per member: {@code id httpHost httpPort clusterPort}.
+ * A file it cannot read or a configuration that is not valid is an error naming the file and key.
+ */
+public final class LocalConfigs {
+  private LocalConfigs() {
+  }
+
+  public static void main(String[] args) {
+    if (args.length != 3 || !args[1].matches("[0-9]+")) {
+      System.err.println("usage: LocalConfigs CONF_DIR NODE_COUNT OUT_DIR");
+      System.exit(2);
+    }
+    try {
+      write(Path.of(args[0]), Integer.parseInt(args[1]), Path.of(args[2]), System.getenv());
+    } catch (ConfigException e) {
+      System.err.println("cluster.sh: " + e.getMessage());
+      System.exit(2);
+    }
+  }
+
+  static void write(Path confDir, int count, Path outDir, Map<String, String> environment) {
+    Path first = confDir.resolve("node1.json");
+    NodeConfig one = ConfigLoader.load(first, environment);
+    List<Member> members = one.members();
+    if (count < 1 || count > members.size()) {
+      throw new ConfigException(first + " (key 'cluster.nodes'): configures " + members.size() + " members "
+          + members.stream().map(Member::id).toList() + "; a cluster of " + count + " cannot be made from it");
+    }
+    List<Member> chosen = members.subList(0, count);
+    List<String> ports = new ArrayList<>();
+    try {
+      Files.createDirectories(outDir);
+      for (Member member : chosen) {
+        Path source = confDir.resolve("node" + member.id() + ".json");
+        NodeConfig config = ConfigLoader.load(source, environment); // validates it as the node will
+        JsonObject json = read(source);
+        JsonArray nodes = new JsonArray();
+        memberList(json, source).forEach(node -> {
+          if (chosen.stream().anyMatch(m -> m.id() == ((JsonObject) node).getInteger("id"))) {
+            nodes.add(node);
+          }
+        });
+        setMembers(json, nodes);
+        if (count < members.size()) {
+          json.put("dataDir", "data/cluster-of-" + count + "/node" + member.id());
+        }
+        Path target = outDir.resolve("node" + member.id() + ".json");
+        Files.writeString(target, json.encodePrettily() + "\n");
+        ConfigLoader.load(target, environment);
+        ports.add(member.id() + " " + config.httpHost() + " " + config.httpPort() + " " + config.clusterPort());
+      }
+      Files.write(outDir.resolve("ports"), ports);
+    } catch (IOException e) {
+      throw new ConfigException(outDir + ": cannot write the cluster's configuration (" + e.getMessage() + ")");
+    }
+  }
+
+  private static JsonObject read(Path file) throws IOException {
+    try {
+      return new JsonObject(Files.readString(file));
+    } catch (DecodeException e) {
+      throw new ConfigException(file + ": not valid JSON"); // the loader has read it already; kept for safety
+    }
+  }
+
+  /** {@code cluster.nodes}, nested ({@code {"cluster": {"nodes": [...]}}}) or as a dotted key. */
+  private static JsonArray memberList(JsonObject json, Path source) {
+    if (json.getValue("cluster.nodes") instanceof JsonArray dotted) {
+      return dotted;
+    }
+    if (json.getValue("cluster") instanceof JsonObject cluster && cluster.getValue("nodes") instanceof JsonArray nodes) {
+      return nodes;
+    }
+    throw new ConfigException(source + " (key 'cluster.nodes'): missing; the members must be in the file");
+  }
+
+  private static void setMembers(JsonObject json, JsonArray nodes) {
+    if (json.containsKey("cluster.nodes")) {
+      json.put("cluster.nodes", nodes);
+    } else {
+      json.getJsonObject("cluster").put("nodes", nodes);
+    }
+  }
+}
