@@ -14,8 +14,8 @@ import java.util.Map;
  * entries and {@link WriteLimits#BATCH_CHARS} characters each are on their way to a follower at once, so a follower that is far behind catches up
  * at the speed of its store rather than one round trip per batch. A MISMATCH moves the follower's
  * next index back, and one batch at a time goes out until the follower accepts one; a follower
- * whose match index has not grown for a failure timeout is resent everything from its match index
- * on. Entries that have left memory are sent as APPENDs that the
+ * whose match index has not grown for a while ({@link #resendAfterMs}) is resent everything from
+ * its match index on. Entries that have left memory are sent as APPENDs that the
  * driver fills from its store ({@link Envelope#entriesFromStore()}), within the same size (it may
  * then carry fewer entries: the follower's answer says how far it got, and the batches after it
  * that no longer fit answer MISMATCH, which sends the rest again).
@@ -27,6 +27,7 @@ import java.util.Map;
 final class Leader {
   static final int MAX_BATCH = 1000;
   static final int MAX_IN_FLIGHT = 4;
+  static final int RESEND_AFTER_FAILURE_TIMEOUTS = 2;
 
   private final ElectionSettings settings;
   private final ReplicatedLog log;
@@ -38,6 +39,7 @@ final class Leader {
     long nextIndex;
     long matchIndex;
     int inFlight;
+    /** When this follower last answered an APPEND, or when one went to it after none was in flight. */
     long lastProgressMs;
     /**
      * Since a MISMATCH, until the follower accepts a batch: one APPEND at a time. Every batch in flight
@@ -80,7 +82,7 @@ final class Leader {
 
   List<Envelope> appendsTo(int follower, long nowMs) {
     Progress progress = followers.get(follower);
-    if (progress.matchIndex < log.lastIndex() && nowMs - progress.lastProgressMs >= settings.failureTimeoutMs()) {
+    if (progress.matchIndex < log.lastIndex() && nowMs - progress.lastProgressMs >= resendAfterMs()) {
       // No progress for a failure timeout: a batch was lost (counting replies cannot tell, since replies can be
       // duplicated) or the follower restarted. Start again from what it is known to have.
       progress.nextIndex = progress.matchIndex + 1;
@@ -102,9 +104,22 @@ final class Leader {
         out.add(new Envelope(follower, new Append(settings.nodeId(), term, prevIndex, prevTerm, batch, log.commitIndex())));
         progress.nextIndex += batch.size();
       }
+      if (progress.inFlight == 0) {
+        progress.lastProgressMs = nowMs; // the wait for this follower starts now, not when it last made progress
+      }
       progress.inFlight++;
     }
     return out;
+  }
+
+  /**
+   * How long a follower behind may stay silent (no answer to an APPEND) before it is sent
+   * everything from its match index again: two failure timeouts. A follower storing batches of
+   * large entries can take longer than a failure timeout per batch, and resending to a slow
+   * follower only makes it slower; one that answers is working through what it was sent.
+   */
+  private long resendAfterMs() {
+    return RESEND_AFTER_FAILURE_TIMEOUTS * settings.failureTimeoutMs();
   }
 
   /** A follower's log matches up to {@code matchIndex}; returns whether the commit index moved. */
@@ -112,8 +127,8 @@ final class Leader {
     Progress progress = followers.get(follower);
     if (matchIndex > progress.matchIndex) {
       progress.matchIndex = matchIndex;
-      progress.lastProgressMs = nowMs;
     }
+    progress.lastProgressMs = nowMs; // it answers: it works through what it was sent
     progress.probing = false;
     progress.nextIndex = Math.max(progress.nextIndex, progress.matchIndex + 1);
     progress.inFlight = Math.max(0, progress.inFlight - 1);

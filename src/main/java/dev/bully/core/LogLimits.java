@@ -15,7 +15,7 @@ package dev.bully.core;
  *                        {@code memoryEntries} is reached first lets the older ones leave
  */
 public record LogLimits(int memoryEntries, int idempotencyKeys, long memoryBytes) {
-  public static final long DEFAULT_MEMORY_BYTES = 32L * 1024 * 1024;
+  public static final long DEFAULT_MEMORY_BYTES = 16L * 1024 * 1024;
   public static final LogLimits DEFAULT = new LogLimits(50_000, 100_000, DEFAULT_MEMORY_BYTES);
 
   public LogLimits {

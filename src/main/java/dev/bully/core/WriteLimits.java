@@ -32,11 +32,20 @@ public record WriteLimits(int maxWriteBytes, int maxDepth, int maxKeys) {
   /** The longest idempotency key, in characters (quoted, at most six characters each). */
   public static final int MAX_KEY_CHARS = 256;
   /**
-   * The entry text one store document (a log segment or a page) holds at most: 5 Mi characters,
-   * at most 15 MiB of UTF-8, under MongoDB's 16 MiB per document. A document always holds at least
-   * one entry, and the largest entry ({@link #MAX_WRITE_BYTES_CEILING} plus its key and overhead) fits.
+   * The entry text one store document (a log segment or a page) holds at most, unless a single
+   * entry is larger: 2 Mi characters. A document always holds at least one entry; the largest
+   * entry ({@link #MAX_WRITE_BYTES_CEILING} plus its key and overhead, at most 12 MiB of UTF-8)
+   * fits under MongoDB's 16 MiB per document, and so does any document within this budget. Kept
+   * small because the embedded store serializes a document whole, in memory, several times over.
    */
-  public static final int DOCUMENT_CHARS = 5 * 1024 * 1024;
+  public static final int DOCUMENT_CHARS = 2 * 1024 * 1024;
+  /**
+   * The bytes of client writes a node holds at once, from the first byte of the body to the
+   * answer (16 MiB: four of the largest writes {@link #MAX_WRITE_BYTES_CEILING} admits, sixteen
+   * of the default): a write beyond it is answered 503 before its body is read, so any number
+   * of clients leaves the heap bounded.
+   */
+  public static final long IN_FLIGHT_BYTES = 16L * 1024 * 1024;
   /** The entry text one APPEND carries at most (at least one entry): what a follower holds per batch in flight. */
   public static final int BATCH_CHARS = 1024 * 1024;
 

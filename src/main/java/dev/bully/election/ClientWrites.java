@@ -4,6 +4,7 @@ import dev.bully.core.Election;
 import dev.bully.core.LogEntry;
 import dev.bully.core.Output;
 import dev.bully.core.Write;
+import dev.bully.core.WriteLimits;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -36,9 +37,10 @@ final class ClientWrites {
 
   /**
    * The text of the writes waiting here (queued, or appended and not yet answered) at most; one more
-   * is answered 503 until some are answered. Eight of the largest writes the door can admit fit.
+   * is answered 503 until some are answered. The HTTP door admits no more than this in the first
+   * place; the check here keeps the core's memory bounded whoever submits.
    */
-  static final long MAX_PENDING_CHARS = 32L * 1024 * 1024;
+  static final long MAX_PENDING_CHARS = WriteLimits.IN_FLIGHT_BYTES;
 
   private final int nodeId;
   private long pendingChars;

@@ -4,6 +4,7 @@ import dev.bully.config.NodeConfig;
 import dev.bully.core.WriteLimits;
 import dev.bully.election.Addresses;
 import io.vertx.core.Vertx;
+import java.util.concurrent.atomic.AtomicLong;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -32,6 +33,8 @@ final class WritesRoutes {
 
   private final NodeConfig config;
   private final Vertx vertx;
+  /** The bytes of client writes this node holds now: see {@link #admit}. */
+  private final AtomicLong inFlightBytes = new AtomicLong();
 
   WritesRoutes(NodeConfig config, Vertx vertx) {
     this.config = config;
@@ -40,6 +43,7 @@ final class WritesRoutes {
 
   void mount(Router router) {
     router.post("/api/writes").handler(this::requireJson);
+    router.post("/api/writes").handler(this::admit);
     router.post("/api/writes").handler(BodyHandler.create(false).setBodyLimit(config.writeLimits().maxWriteBytes()));
     router.post("/api/writes").handler(this::write);
     router.get("/api/writes").handler(this::range);
@@ -54,6 +58,37 @@ final class WritesRoutes {
       return;
     }
     ctx.next();
+  }
+
+  /**
+   * Admission at the door: the bytes of the writes this node holds, from their body's first byte
+   * to their answer, stay within {@link WriteLimits#IN_FLIGHT_BYTES}. A write that would pass it is
+   * answered 503 before its body is read (unless nothing else is in flight). A body of unknown
+   * length counts as the largest one allowed.
+   */
+  private void admit(RoutingContext ctx) {
+    long declared = ctx.request().headers().contains("Content-Length")
+        ? parseLength(ctx.request().getHeader("Content-Length")) : -1;
+    long reserved = declared < 0 || declared > config.writeLimits().maxWriteBytes() ? config.writeLimits().maxWriteBytes() : declared;
+    long before = inFlightBytes.getAndAdd(reserved);
+    if (before > 0 && before + reserved > WriteLimits.IN_FLIGHT_BYTES) {
+      inFlightBytes.addAndGet(-reserved);
+      ctx.response().putHeader("Retry-After", "1").putHeader("Connection", "close");
+      HttpErrors.send(ctx, 503, "overloaded", "This node holds " + before + " bytes of writes, its limit is "
+          + WriteLimits.IN_FLIGHT_BYTES + "; retry");
+      return;
+    }
+    // Called once, when the answer is sent or the connection closed before it.
+    ctx.addEndHandler(done -> inFlightBytes.addAndGet(-reserved));
+    ctx.next();
+  }
+
+  private static long parseLength(String value) {
+    try {
+      return Long.parseLong(value.trim());
+    } catch (NumberFormatException e) {
+      return -1;
+    }
   }
 
   private void write(RoutingContext ctx) {

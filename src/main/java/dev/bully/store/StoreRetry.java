@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
 /**
  * How a node's store writes meet failure. A failure of the node's own making, one that would fail
  * the same way every time (a document too large, a value the store cannot encode, a key that
- * already exists), is a bug: {@link #run} fails with it, and the caller stops the node with a
+ * already exists), or a store that closed itself (the embedded store does when its own write
+ * fails), is a bug: {@link #run} fails with it, and the caller stops the node with a
  * clear message rather than retry for ever. Anything else (the disk is full, the connection to
  * MongoDB broke, a timeout) may pass: the write is tried again, with back-off from
  * {@value #FIRST_BACK_OFF_MS} ms up to {@value #MAX_BACK_OFF_MS} ms, and meanwhile the node shows the
@@ -102,6 +103,9 @@ public final class StoreRetry {
     for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
       if (cause instanceof MongoSocketException || cause instanceof MongoTimeoutException) {
         return false;
+      }
+      if (cause instanceof Error || String.valueOf(cause.getMessage()).contains("store is closed")) {
+        return true; // the embedded store gave up (it closes itself when a write of its own fails): it never comes back
       }
       if (cause instanceof BsonMaximumSizeExceededException || cause instanceof BsonSerializationException
           || cause instanceof BSONException || cause instanceof CodecConfigurationException

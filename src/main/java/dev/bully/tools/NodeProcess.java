@@ -17,7 +17,7 @@ import java.util.concurrent.TimeUnit;
 /** One node started from the built jar as a real operating-system process, stopped by its PID. */
 public final class NodeProcess implements AutoCloseable {
   public static final Path JAR = Path.of(System.getProperty("bully.jar", "target/bully-node.jar"));
-  private static final List<String> JVM_OPTIONS = List.of("-Xms256m", "-Xmx256m", "-XX:+UseSerialGC");
+  private static final List<String> JVM_OPTIONS = List.of("-Xms256m", "-Xmx256m", "-XX:+UseSerialGC", "-XX:+ExitOnOutOfMemoryError");
   private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   private final int id;

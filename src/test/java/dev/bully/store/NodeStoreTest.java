@@ -174,16 +174,16 @@ class NodeStoreTest {
 
   @Test
   void entriesLargerTogetherThanADocumentAreSplitIntoSegmentsAndPagesThatFit() throws Exception {
-    // Four entries of 2 Mi characters (6 MiB of UTF-8 each): one batch of them is 24 MiB, over MongoDB's 16 MiB.
-    int chars = 2 * 1024 * 1024;
-    List<LogEntry> batch = LongStream.rangeClosed(1, 4).mapToObj(i -> large(i, 1, chars)).toList();
-    await(store.write(new LogWrite(List.of(), 0, batch, 4, 0)));
-    assertEquals(List.of(1L, 3L), segmentIds(), "two entries to a segment, under the document's limit");
+    // Eight entries of 700 Ki characters (2.1 MiB of UTF-8 each): one batch of them is 16.8 MiB, over MongoDB's 16 MiB.
+    int chars = 700 * 1024;
+    List<LogEntry> batch = LongStream.rangeClosed(1, 8).mapToObj(i -> large(i, 1, chars)).toList();
+    await(store.write(new LogWrite(List.of(), 0, batch, 8, 0)));
+    assertEquals(List.of(1L, 3L, 5L, 7L), segmentIds(), "two entries to a segment, within a document's budget");
     assertEquals(batch, await(store.entries(1, 10)));
 
     await(store.writePage(batch.subList(0, 2)));
     await(store.writePage(batch.subList(2, 4)));
-    assertEquals(List.of(), segmentIds(), "the pages cover every segment");
+    assertEquals(List.of(5L, 7L), segmentIds(), "the pages cover the segments of their entries");
     assertEquals(batch, await(store.entries(1, 10)));
     assertEquals(batch.subList(0, 1), await(store.entries(1, 10, 1)), "a budget too small for one still gives one");
     assertEquals(batch.subList(1, 3), await(store.entries(2, 10, 2L * chars + 4096)), "a budget of two entries gives two");
