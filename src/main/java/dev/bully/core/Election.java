@@ -152,6 +152,16 @@ public final class Election {
     return List.of();
   }
 
+  /**
+   * Whether this node's memory holds more entries not yet in the store's pages than it may
+   * ({@link LogLimits#unpagedBytes()}): paging is behind. A coordinator then proposes no new
+   * writes, and a follower takes no new entries, until it caught up; writing pages is what
+   * bounds a node's memory, and nothing else would hold the writes back.
+   */
+  public boolean memoryFull() {
+    return log.chars(log.pagedIndex() + 1, log.lastIndex()) > log.limits().unpagedBytes();
+  }
+
   /** The driver wrote entries up to {@code index} into its store's pages: they may leave memory. */
   public void paged(long index) {
     log.pagedTo(index);
@@ -593,6 +603,11 @@ public final class Election {
     }
     follow(sender, nowMs);
     coordinatorLastIndex = Math.max(coordinatorLastIndex, append.prevIndex() + append.entries().size());
+    if (memoryFull() && append.prevIndex() + append.entries().size() > log.lastIndex()) {
+      // As if the batch were lost: the coordinator sends it again later, one at a time, once this node has paged.
+      out.event(ProtocolEvent.ignored(me, term, "APPEND from node " + sender + ": its memory holds as many unpaged entries as it may"));
+      return;
+    }
     ReplicatedLog.AppendResult result = log.accept(append.prevIndex(), append.prevTerm(), append.entries());
     if (!result.ok()) {
       out.send(sender, new Message.Mismatch(me, term, result.index()));

@@ -83,10 +83,12 @@ final class Leader {
   List<Envelope> appendsTo(int follower, long nowMs) {
     Progress progress = followers.get(follower);
     if (progress.matchIndex < log.lastIndex() && nowMs - progress.lastProgressMs >= resendAfterMs()) {
-      // No progress for a failure timeout: a batch was lost (counting replies cannot tell, since replies can be
-      // duplicated) or the follower restarted. Start again from what it is known to have.
+      // No answer for a while: a batch was lost (counting replies cannot tell, since replies can be duplicated), the
+      // follower restarted, or it is slow. Start again from what it is known to have, one batch at a time until it
+      // answers: a follower that is only slow then gets one batch more, not a pipeline's worth of each.
       progress.nextIndex = progress.matchIndex + 1;
       progress.inFlight = 0;
+      progress.probing = true;
       progress.lastProgressMs = nowMs;
     }
     List<Envelope> out = new ArrayList<>();

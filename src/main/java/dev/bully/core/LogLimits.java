@@ -15,7 +15,7 @@ package dev.bully.core;
  *                        {@code memoryEntries} is reached first lets the older ones leave
  */
 public record LogLimits(int memoryEntries, int idempotencyKeys, long memoryBytes) {
-  public static final long DEFAULT_MEMORY_BYTES = 16L * 1024 * 1024;
+  public static final long DEFAULT_MEMORY_BYTES = 8L * 1024 * 1024;
   public static final LogLimits DEFAULT = new LogLimits(50_000, 100_000, DEFAULT_MEMORY_BYTES);
 
   public LogLimits {
@@ -26,6 +26,14 @@ public record LogLimits(int memoryEntries, int idempotencyKeys, long memoryBytes
 
   public LogLimits(int memoryEntries, int idempotencyKeys) {
     this(memoryEntries, idempotencyKeys, DEFAULT_MEMORY_BYTES);
+  }
+
+  /**
+   * How much entry text not yet in the store's pages memory may hold (four times
+   * {@link #memoryBytes}): past it a node takes no new entries until paging caught up.
+   */
+  public long unpagedBytes() {
+    return 4 * memoryBytes;
   }
 
   /**

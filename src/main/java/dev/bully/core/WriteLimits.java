@@ -41,11 +41,11 @@ public record WriteLimits(int maxWriteBytes, int maxDepth, int maxKeys) {
   public static final int DOCUMENT_CHARS = 2 * 1024 * 1024;
   /**
    * The bytes of client writes a node holds at once, from the first byte of the body to the
-   * answer (16 MiB: four of the largest writes {@link #MAX_WRITE_BYTES_CEILING} admits, sixteen
-   * of the default): a write beyond it is answered 503 before its body is read, so any number
-   * of clients leaves the heap bounded.
+   * answer (8 MiB: two of the largest writes {@link #MAX_WRITE_BYTES_CEILING} admits, eight of
+   * the default): a write beyond it waits at the door with its body unread, so any number of
+   * clients leaves the heap bounded.
    */
-  public static final long IN_FLIGHT_BYTES = 16L * 1024 * 1024;
+  public static final long IN_FLIGHT_BYTES = 8L * 1024 * 1024;
   /** The entry text one APPEND carries at most (at least one entry): what a follower holds per batch in flight. */
   public static final int BATCH_CHARS = 1024 * 1024;
 

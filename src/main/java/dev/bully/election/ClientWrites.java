@@ -80,9 +80,10 @@ final class ClientWrites {
     proposeQueued();
   }
 
-  private void proposeQueued() {
-    if (proposing || queued.isEmpty()) {
-      return;
+  /** Proposes the writes that wait, unless a proposal is being made durable or paging is behind ({@link Election#memoryFull}). */
+  void proposeQueued() {
+    if (proposing || queued.isEmpty() || (election.memoryFull() && election.acceptsWrites())) {
+      return; // proposed once the proposal is durable, or once a page was written
     }
     List<Queued> batch = queued;
     queued = new ArrayList<>();

@@ -33,11 +33,15 @@ final class CommittedLog {
   private final NodeStore store;
   private final BooleanSupplier stopping;
   private final BiConsumer<String, Throwable> failStop;
+  /** Called once a page is durable: writes held back while paging was behind may go on. */
+  private final Runnable onPaged;
   /** A page write is in flight. */
   private boolean paging;
 
-  CommittedLog(int nodeId, Election election, NodeStore store, BooleanSupplier stopping, BiConsumer<String, Throwable> failStop) {
+  CommittedLog(int nodeId, Election election, NodeStore store, BooleanSupplier stopping, BiConsumer<String, Throwable> failStop,
+               Runnable onPaged) {
     this.failStop = failStop;
+    this.onPaged = onPaged;
     this.nodeId = nodeId;
     this.election = election;
     this.store = store;
@@ -119,6 +123,7 @@ final class CommittedLog {
           paging = false;
           if (written.succeeded()) {
             election.paged(last);
+            onPaged.run();
             pageIfDue();
           } else {
             failStop.accept("its store refused to write entries " + first + ".." + last + " into a page", written.cause());

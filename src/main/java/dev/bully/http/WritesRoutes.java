@@ -4,7 +4,6 @@ import dev.bully.config.NodeConfig;
 import dev.bully.core.WriteLimits;
 import dev.bully.election.Addresses;
 import io.vertx.core.Vertx;
-import java.util.concurrent.atomic.AtomicLong;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -33,8 +32,11 @@ final class WritesRoutes {
 
   private final NodeConfig config;
   private final Vertx vertx;
-  /** The bytes of client writes this node holds now: see {@link #admit}. */
-  private final AtomicLong inFlightBytes = new AtomicLong();
+  /** How many writes may wait at the door for room ({@link #admit}). */
+  static final int MAX_WAITING = 1024;
+  /** The bytes of client writes this node holds now: see {@link #admit}. On this verticle's event loop only. */
+  private long inFlightBytes;
+  private final java.util.ArrayDeque<Admission> waiting = new java.util.ArrayDeque<>();
 
   WritesRoutes(NodeConfig config, Vertx vertx) {
     this.config = config;
@@ -62,25 +64,69 @@ final class WritesRoutes {
 
   /**
    * Admission at the door: the bytes of the writes this node holds, from their body's first byte
-   * to their answer, stay within {@link WriteLimits#IN_FLIGHT_BYTES}. A write that would pass it is
-   * answered 503 before its body is read (unless nothing else is in flight). A body of unknown
-   * length counts as the largest one allowed.
+   * to their answer, stay within {@link WriteLimits#IN_FLIGHT_BYTES}. A write that would pass it
+   * waits, its body unread (TCP holds the client back, and no CPU goes to bodies that cannot be
+   * served yet), until others are answered; one that waits longer than a write may take, or finds
+   * {@link #MAX_WAITING} waiting already, is answered 503. A body of unknown length counts as the
+   * largest one allowed.
    */
   private void admit(RoutingContext ctx) {
     long declared = ctx.request().headers().contains("Content-Length")
         ? parseLength(ctx.request().getHeader("Content-Length")) : -1;
     long reserved = declared < 0 || declared > config.writeLimits().maxWriteBytes() ? config.writeLimits().maxWriteBytes() : declared;
-    long before = inFlightBytes.getAndAdd(reserved);
-    if (before > 0 && before + reserved > WriteLimits.IN_FLIGHT_BYTES) {
-      inFlightBytes.addAndGet(-reserved);
-      ctx.response().putHeader("Retry-After", "1").putHeader("Connection", "close");
-      HttpErrors.send(ctx, 503, "overloaded", "This node holds " + before + " bytes of writes, its limit is "
-          + WriteLimits.IN_FLIGHT_BYTES + "; retry");
+    if (waiting.isEmpty() && fits(reserved)) {
+      enter(ctx, reserved);
       return;
     }
-    // Called once, when the answer is sent or the connection closed before it.
-    ctx.addEndHandler(done -> inFlightBytes.addAndGet(-reserved));
+    if (waiting.size() >= MAX_WAITING) {
+      overloaded(ctx);
+      return;
+    }
+    ctx.request().pause();
+    Admission admission = new Admission(ctx, reserved);
+    waiting.add(admission);
+    admission.timer = vertx.setTimer(WRITE_TIMEOUT_MS, id -> {
+      if (waiting.remove(admission)) {
+        overloaded(ctx);
+      }
+    });
+    ctx.request().connection().closeHandler(closed -> waiting.remove(admission));
+  }
+
+  /** A write waiting at the door: its request, the bytes it will hold, and the timer that gives up on it. */
+  private static final class Admission {
+    final RoutingContext ctx;
+    final long reserved;
+    long timer;
+
+    Admission(RoutingContext ctx, long reserved) {
+      this.ctx = ctx;
+      this.reserved = reserved;
+    }
+  }
+
+  private boolean fits(long reserved) {
+    return inFlightBytes == 0 || inFlightBytes + reserved <= WriteLimits.IN_FLIGHT_BYTES;
+  }
+
+  private void enter(RoutingContext ctx, long reserved) {
+    inFlightBytes += reserved;
+    // Called once, when the answer is sent or the connection closed before it: the next waiting writes go in.
+    ctx.addEndHandler(done -> {
+      inFlightBytes -= reserved;
+      while (!waiting.isEmpty() && fits(waiting.peek().reserved)) {
+        Admission next = waiting.poll();
+        vertx.cancelTimer(next.timer);
+        enter(next.ctx, next.reserved);
+      }
+    });
     ctx.next();
+  }
+
+  private static void overloaded(RoutingContext ctx) {
+    ctx.response().putHeader("Retry-After", "1").putHeader("Connection", "close");
+    HttpErrors.send(ctx, 503, "overloaded", "This node holds as many writes as it may (" + WriteLimits.IN_FLIGHT_BYTES
+        + " bytes) and more are waiting; retry");
   }
 
   private static long parseLength(String value) {

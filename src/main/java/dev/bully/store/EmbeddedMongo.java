@@ -3,6 +3,7 @@ package dev.bully.store;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import java.io.IOException;
+import org.h2.mvstore.MVStore;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,6 +24,8 @@ public final class EmbeddedMongo implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EmbeddedMongo.class);
 
   static final String FILE_NAME = "store.mv.db";
+  /** The store's page cache, in MB. */
+  static final int CACHE_MB = 8;
 
   private final H2Backend backend;
   private final MongoServer server;
@@ -47,7 +50,9 @@ public final class EmbeddedMongo implements AutoCloseable {
       throw new UncheckedIOException("cannot create data folder " + dataDir, e);
     }
     Path file = dataDir.resolve(FILE_NAME);
-    H2Backend backend = new H2Backend(file.toString());
+    // As MVStore.open does, with a smaller page cache than its 16 MB: documents of large entries fill a cache quickly,
+    // and the heap a node runs in is small (see WriteLimits).
+    H2Backend backend = new H2Backend(new MVStore.Builder().fileName(file.toString()).cacheSize(CACHE_MB).open());
     MongoServer server = new MongoServer(backend);
     server.bind(host, port);
     String connectionString = server.getConnectionString();

@@ -9,7 +9,9 @@ import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import dev.bully.core.LogEntry;
 import dev.bully.core.WriteLimits;
+import io.vertx.core.json.JsonObject;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -69,12 +71,49 @@ public final class EntryCodec {
   }
 
   /**
+   * Entries as a store document holds them: their JSON text as UTF-8 in a BSON binary value. The
+   * MongoDB driver copies a binary value whole, where it encodes a string character by character,
+   * and the embedded store serializes it whole as well: for large entries several times faster.
+   */
+  public static JsonObject toStored(List<LogEntry> entries) {
+    return new JsonObject().put("$binary", encode(entries).getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** The entries of a store document's value: binary as {@link #toStored} writes it, or text as earlier builds did. */
+  public static List<LogEntry> fromStored(Object value) {
+    if (value instanceof String text) {
+      return decode(text);
+    }
+    if (value instanceof JsonObject binary && binary.containsKey("$binary")) {
+      return decode(binary.getBinary("$binary"));
+    }
+    throw new IllegalArgumentException("stored entries are neither binary nor text");
+  }
+
+  /** The entries of a JSON array written by {@link #encode}, as UTF-8. */
+  public static List<LogEntry> decode(byte[] utf8) {
+    try (JsonParser parser = JSON.createParser(utf8)) {
+      return decode(parser);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // read from memory
+    }
+  }
+
+  /**
    * The entries of a JSON array written by {@link #encode}.
    *
    * @throws IllegalArgumentException if the text is not such an array, naming what is wrong
    */
   public static List<LogEntry> decode(String text) {
     try (JsonParser parser = JSON.createParser(text)) {
+      return decode(parser);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // read from memory
+    }
+  }
+
+  private static List<LogEntry> decode(JsonParser parser) throws IOException {
+    try {
       expect(parser.nextToken(), JsonToken.START_ARRAY, "an array of entries");
       List<LogEntry> entries = new ArrayList<>();
       while (parser.nextToken() == JsonToken.START_OBJECT) {
@@ -84,8 +123,6 @@ public final class EntryCodec {
       return entries;
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException("entries are not valid JSON: " + e.getOriginalMessage(), e);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e); // a string is read from memory
     }
   }
 

@@ -73,7 +73,7 @@ final class LogPages {
         .put("_id", first)
         .put("last", last)
         .put("terms", NodeStore.termRuns(entries))
-        .put("entries", EntryCodec.encode(entries));
+        .put("entries", EntryCodec.toStored(entries));
     Future<?> written = again
         ? mongo.replaceDocumentsWithOptions(PAGES, new JsonObject().put("_id", first), page,
             new UpdateOptions().setUpsert(true).setWriteOption(writeOption))
@@ -115,7 +115,7 @@ final class LogPages {
         return Future.succeededFuture(result); // cannot happen while pages are never removed; the caller sees a short read
       }
       long chars = result.stream().mapToLong(WriteLimits::entryChars).sum();
-      for (LogEntry entry : EntryCodec.decode(page.getString("entries"))) {
+      for (LogEntry entry : EntryCodec.fromStored(page.getValue("entries"))) {
         if (entry.index() >= from && entry.index() <= to) {
           chars += WriteLimits.entryChars(entry);
           if (chars > maxChars && !result.isEmpty()) {

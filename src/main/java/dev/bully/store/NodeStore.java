@@ -31,8 +31,8 @@ import java.util.function.Supplier;
  *   <li>{@code meta} holds one document, {@code {_id: "election", term, promisedTo}}.</li>
  *   <li>{@code log} holds the replicated log in segments: one document per appended batch,
  *       {@code {_id: firstIndex, last: lastIndex, commit, terms: [[index, term], ...],
- *       entries: "[{index, term, requestId, data, ts}, ...]"}}, the entries as one JSON text
- *       ({@link EntryCodec}). A batch is one insert of one string, so the store's per-document and
+ *       entries: BinData("[{index, term, requestId, data, ts}, ...]")}}, the entries as one JSON
+ *       text in UTF-8 ({@link EntryCodec#toStored}). A batch is one insert of one binary value, so the store's per-document and
  *       per-value costs are paid per batch, not per entry. {@code terms} (the segment's term runs)
  *       and {@code commit} (an index known to be committed when it was written) let a restart
  *       read the log's shape without its entries. Segments written by earlier builds, without
@@ -158,7 +158,7 @@ public final class NodeStore {
           .put("_id", entry.index() + ":" + entry.term() + ":" + now)
           .put("index", entry.index())
           .put("term", entry.term())
-          .put("entry", EntryCodec.encode(List.of(entry)))
+          .put("entry", EntryCodec.toStored(List.of(entry)))
           .put("replacedInTerm", replacedInTerm)
           .put("rolledBackAt", now)));
     }
@@ -175,7 +175,7 @@ public final class NodeStore {
   private Future<Void> keepBefore(JsonObject segment, long from) {
     List<LogEntry> kept = segmentEntries(segment).stream().filter(e -> e.index() < from).toList();
     JsonObject replacement = segment.copy().put("last", from - 1).put("terms", termRuns(kept))
-        .put("entries", EntryCodec.encode(kept));
+        .put("entries", EntryCodec.toStored(kept));
     return mongo.replaceDocumentsWithOptions(LOG, new JsonObject().put("_id", segment.getValue("_id")), replacement,
         new UpdateOptions().setWriteOption(writeOption)).mapEmpty();
   }
@@ -200,7 +200,7 @@ public final class NodeStore {
           .put("last", part.get(part.size() - 1).index())
           .put("commit", commitIndex)
           .put("terms", termRuns(part))
-          .put("entries", EntryCodec.encode(part));
+          .put("entries", EntryCodec.toStored(part));
       inserted = inserted.compose(v -> mongo.insertWithOptions(LOG, segment, writeOption).mapEmpty());
     }
     return inserted.compose(v -> durable.get());
@@ -330,11 +330,11 @@ public final class NodeStore {
     });
   }
 
-  /** A segment's entries: JSON text, or an array of entry documents in segments written by earlier builds. */
+  /** A segment's entries ({@link EntryCodec#fromStored}), or an array of entry documents in segments written by earlier builds. */
   static List<LogEntry> segmentEntries(JsonObject segment) {
     Object entries = segment.getValue("entries");
-    if (entries instanceof String text) {
-      return EntryCodec.decode(text);
+    if (!(entries instanceof JsonArray)) {
+      return EntryCodec.fromStored(entries);
     }
     List<LogEntry> decoded = new ArrayList<>();
     ((JsonArray) entries).forEach(item -> decoded.add(decode((JsonObject) item)));
@@ -349,7 +349,7 @@ public final class NodeStore {
   public Future<List<RolledBack>> rolledBack(int limit) {
     FindOptions options = new FindOptions().setSort(new JsonObject().put("rolledBackAt", 1).put("index", 1)).setLimit(limit);
     return mongo.findWithOptions(ROLLBACK, new JsonObject(), options).map(docs -> docs.stream()
-        .map(doc -> new RolledBack(EntryCodec.decode(doc.getString("entry")).get(0),
+        .map(doc -> new RolledBack(EntryCodec.fromStored(doc.getValue("entry")).get(0),
             doc.getLong("replacedInTerm"), doc.getLong("rolledBackAt")))
         .toList());
   }
