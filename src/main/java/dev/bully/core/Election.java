@@ -54,6 +54,10 @@ public final class Election {
   private final ReplicatedLog log;
   /** How far this node's log is known to match the current coordinator's (verified by an APPEND). */
   private long verifiedIndex;
+  /** An APPENDED held back while paging was behind ({@link #pagingBehind}): its match index, or -1, and for whom. */
+  private long heldMatchIndex = -1;
+  private int heldFor;
+  private long heldInTerm;
   /** The last index the coordinator followed here has said it holds. */
   private long coordinatorLastIndex;
   /** The coordinator asked this node to take over once it holds the entry named; null when it did not. */
@@ -131,9 +135,9 @@ public final class Election {
 
   /**
    * Committed entries that this node's store holds durably and should now write into its pages:
-   * a full page's worth ({@code pageEntries} entries, or half of {@link WriteLimits#DOCUMENT_CHARS}
+   * a full page's worth ({@code pageEntries} entries, or half of {@link LogLimits#pageChars()}
    * of text), or whatever would otherwise have to stay in memory past {@link LogLimits}. A page
-   * holds at most {@code pageEntries} entries and {@link WriteLimits#DOCUMENT_CHARS} of text, and
+   * holds at most {@code pageEntries} entries and {@link LogLimits#pageChars()} of text, and
    * at least one entry. Empty when nothing is due.
    */
   public List<LogEntry> entriesToPage(int pageEntries) {
@@ -143,23 +147,53 @@ public final class Election {
     if (unpaged <= 0) {
       return List.of();
     }
-    boolean full = unpaged >= pageEntries || log.chars(paged + 1, pageable) >= WriteLimits.DOCUMENT_CHARS / 2;
+    boolean full = unpaged >= pageEntries || log.chars(paged + 1, pageable) >= log.limits().pageChars() / 2;
     boolean overMemory = paged < Math.min(pageable, log.lastIndex() - log.limits().memoryEntries())
         || log.memoryChars() > log.limits().memoryBytes();
     if (full || overMemory) {
-      return log.slice(paged + 1, (int) Math.min(pageEntries, unpaged), WriteLimits.DOCUMENT_CHARS);
+      return log.slice(paged + 1, (int) Math.min(pageEntries, unpaged), log.limits().pageChars());
     }
     return List.of();
   }
 
   /**
    * Whether this node's memory holds more entries not yet in the store's pages than it may
-   * ({@link LogLimits#unpagedBytes()}): paging is behind. A coordinator then proposes no new
-   * writes, and a follower takes no new entries, until it caught up; writing pages is what
-   * bounds a node's memory, and nothing else would hold the writes back.
+   * ({@link LogLimits#unpagedBytes()}): a coordinator then proposes no new client writes until
+   * pages were written or entries committed. Writing pages is what lets entries leave memory,
+   * and nothing else would hold the writes back.
    */
   public boolean memoryFull() {
     return log.chars(log.pagedIndex() + 1, log.lastIndex()) > log.limits().unpagedBytes();
+  }
+
+  /**
+   * Whether this follower's committed entries that are not yet in its pages fill its memory:
+   * paging is behind, and it holds back its answers to APPENDs until it caught up, so the
+   * coordinator's pipeline (a few batches per follower) fills and it sends no more. Only
+   * committed ones count: uncommitted entries are bounded by the coordinator's own
+   * {@link #memoryFull}, and holding back for them could keep the coordinator from ever
+   * committing (an entry of an older term commits only with one of the current term).
+   */
+  private boolean pagingBehind() {
+    return log.chars(log.pagedIndex() + 1, log.commitIndex()) > log.limits().unpagedBytes();
+  }
+
+  /**
+   * Sends the APPENDED that {@link #pagingBehind} held back, once paging caught up and the entries
+   * it reports are durable (it counts toward a commit), to the coordinator it was for, in the same
+   * term. Returns whether it did (the tick is then done: the coordinator is alive).
+   */
+  private boolean answerHeldAppend() {
+    if (heldMatchIndex < 0 || pagingBehind() || heldMatchIndex > durableIndex) {
+      return false;
+    }
+    long match = heldMatchIndex;
+    heldMatchIndex = -1;
+    if (role != Role.FOLLOWER || coordinatorId != heldFor || term != heldInTerm) {
+      return false;
+    }
+    out.send(heldFor, new Message.Appended(me, term, match));
+    return true;
   }
 
   /** The driver wrote entries up to {@code index} into its store's pages: they may leave memory. */
@@ -188,6 +222,8 @@ public final class Election {
       if (nowMs >= phaseDeadlineMs) {
         phaseTimedOut(nowMs);
       }
+    } else if (answerHeldAppend()) {
+      return finish();
     } else if (!retiring && nowMs >= electionNotBeforeMs) {
       long silentMs = nowMs - lastHeartbeatMs;
       if (silentMs >= suspicionTimeoutMs()) {
@@ -603,11 +639,6 @@ public final class Election {
     }
     follow(sender, nowMs);
     coordinatorLastIndex = Math.max(coordinatorLastIndex, append.prevIndex() + append.entries().size());
-    if (memoryFull() && append.prevIndex() + append.entries().size() > log.lastIndex()) {
-      // As if the batch were lost: the coordinator sends it again later, one at a time, once this node has paged.
-      out.event(ProtocolEvent.ignored(me, term, "APPEND from node " + sender + ": its memory holds as many unpaged entries as it may"));
-      return;
-    }
     ReplicatedLog.AppendResult result = log.accept(append.prevIndex(), append.prevTerm(), append.entries());
     if (!result.ok()) {
       out.send(sender, new Message.Mismatch(me, term, result.index()));
@@ -629,7 +660,15 @@ public final class Election {
     if (log.commitTo(Math.min(append.commitIndex(), verifiedIndex))) {
       out.committed(log.commitIndex());
     }
-    out.send(sender, new Message.Appended(me, term, result.index()));
+    if (pagingBehind()) {
+      // Answered on a tick once paging caught up and the entries are durable (answerHeldAppend).
+      heldMatchIndex = Math.max(heldMatchIndex, result.index());
+      heldFor = sender;
+      heldInTerm = term;
+    } else {
+      heldMatchIndex = -1;
+      out.send(sender, new Message.Appended(me, term, result.index()));
+    }
     claimIfTakeOverDue(nowMs);
   }
 

@@ -11,7 +11,7 @@ import java.util.Map;
  * send it next, and what is committed.
  *
  * <p>Batches are pipelined: up to {@link #MAX_IN_FLIGHT} APPENDs of up to {@link #MAX_BATCH}
- * entries and {@link WriteLimits#BATCH_CHARS} characters each are on their way to a follower at once, so a follower that is far behind catches up
+ * entries and {@link LogLimits#batchChars()} characters each are on their way to a follower at once, so a follower that is far behind catches up
  * at the speed of its store rather than one round trip per batch. A MISMATCH moves the follower's
  * next index back, and one batch at a time goes out until the follower accepts one; a follower
  * whose match index has not grown for a while ({@link #resendAfterMs}) is resent everything from
@@ -102,7 +102,7 @@ final class Leader {
         out.add(new Envelope(follower, skeleton, count));
         progress.nextIndex += count;
       } else {
-        List<LogEntry> batch = log.slice(progress.nextIndex, MAX_BATCH, WriteLimits.BATCH_CHARS);
+        List<LogEntry> batch = log.slice(progress.nextIndex, MAX_BATCH, log.limits().batchChars());
         out.add(new Envelope(follower, new Append(settings.nodeId(), term, prevIndex, prevTerm, batch, log.commitIndex())));
         progress.nextIndex += batch.size();
       }
@@ -131,6 +131,10 @@ final class Leader {
       progress.matchIndex = matchIndex;
     }
     progress.lastProgressMs = nowMs; // it answers: it works through what it was sent
+    if (progress.probing) {
+      // The probe fitted: go on right after it. Batches sent before the MISMATCH, past a gap, are not there.
+      progress.nextIndex = progress.matchIndex + 1;
+    }
     progress.probing = false;
     progress.nextIndex = Math.max(progress.nextIndex, progress.matchIndex + 1);
     progress.inFlight = Math.max(0, progress.inFlight - 1);

@@ -13,15 +13,23 @@ package dev.bully.core;
  * @param memoryBytes     how much entry text (in characters, see {@link WriteLimits#entryChars})
  *                        the paged entries that stay in memory may hold: whichever of this and
  *                        {@code memoryEntries} is reached first lets the older ones leave
+ * @param batchChars      the entry text one APPEND carries at most, but always one entry
+ *                        ({@link WriteLimits#BATCH_CHARS} on a node; smaller in the simulator)
+ * @param pageChars       the entry text one page of the store holds at most, but always one entry
+ *                        ({@link WriteLimits#DOCUMENT_CHARS} on a node; smaller in the simulator)
  */
-public record LogLimits(int memoryEntries, int idempotencyKeys, long memoryBytes) {
+public record LogLimits(int memoryEntries, int idempotencyKeys, long memoryBytes, long batchChars, long pageChars) {
   public static final long DEFAULT_MEMORY_BYTES = 8L * 1024 * 1024;
   public static final LogLimits DEFAULT = new LogLimits(50_000, 100_000, DEFAULT_MEMORY_BYTES);
 
   public LogLimits {
-    if (memoryEntries < 1 || idempotencyKeys < 0 || memoryBytes < 1) {
-      throw new IllegalArgumentException("memoryEntries and memoryBytes must be at least 1 and idempotencyKeys at least 0");
+    if (memoryEntries < 1 || idempotencyKeys < 0 || memoryBytes < 1 || batchChars < 1 || pageChars < 1) {
+      throw new IllegalArgumentException("memoryEntries, memoryBytes, batchChars and pageChars must be at least 1, idempotencyKeys at least 0");
     }
+  }
+
+  public LogLimits(int memoryEntries, int idempotencyKeys, long memoryBytes) {
+    this(memoryEntries, idempotencyKeys, memoryBytes, WriteLimits.BATCH_CHARS, WriteLimits.DOCUMENT_CHARS);
   }
 
   public LogLimits(int memoryEntries, int idempotencyKeys) {

@@ -33,6 +33,7 @@ final class Outbox {
   private final NodeStore store;
   private final IntPredicate reachable;
   private final Consumer<Envelope> transmit;
+  private final long batchChars = WriteLimits.BATCH_CHARS;
   /** Per follower with a read in flight: the ordered messages waiting behind it. */
   private final Map<Integer, ArrayDeque<Envelope>> held = new HashMap<>();
 
@@ -65,7 +66,7 @@ final class Outbox {
     Message.Append skeleton = (Message.Append) envelope.message();
     long first = skeleton.prevIndex() + 1;
     int count = envelope.entriesFromStore();
-    store.entries(first, count, WriteLimits.BATCH_CHARS).onComplete(read -> {
+    store.entries(first, count, batchChars).onComplete(read -> {
       List<LogEntry> entries = read.succeeded() ? read.result() : List.of();
       // Fewer entries than asked for when they are large: the follower's answer tells the coordinator how far it got.
       if (!entries.isEmpty() && entries.get(0).index() == first) {

@@ -23,6 +23,10 @@ import java.nio.charset.StandardCharsets;
  */
 final class WriteBody {
   private static final JsonFactory JSON = JsonFactory.builder()
+      // Keys are client data, copied and never looked up: interning or canonicalizing a hundred thousand
+      // distinct ones costs a symbol table rehashed over and over, on the event loop.
+      .disable(JsonFactory.Feature.INTERN_FIELD_NAMES)
+      .disable(JsonFactory.Feature.CANONICALIZE_FIELD_NAMES)
       .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
       // Our own depth check answers first, with the limit's name; this is the parser's backstop.
       .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(WriteLimits.MAX_DEPTH_CEILING + 1).build())

@@ -33,6 +33,10 @@ public final class EntryCodec {
    * admits at most, plus the array and the entry around it, and no deeper.
    */
   private static final JsonFactory JSON = JsonFactory.builder()
+      // Keys are client data, copied and never looked up: interning or canonicalizing a hundred thousand
+      // distinct ones costs a symbol table rehashed over and over, on the event loop.
+      .disable(JsonFactory.Feature.INTERN_FIELD_NAMES)
+      .disable(JsonFactory.Feature.CANONICALIZE_FIELD_NAMES)
       .streamReadConstraints(StreamReadConstraints.builder()
           .maxNestingDepth(WriteLimits.MAX_DEPTH_CEILING + WriteLimits.WRAPPING_DEPTH).build())
       .build();

@@ -6,6 +6,7 @@ import dev.bully.core.ElectionSettings;
 import dev.bully.core.Envelope;
 import dev.bully.core.IdempotencyKey;
 import dev.bully.core.LogLimits;
+import dev.bully.core.WriteLimits;
 import dev.bully.core.TermRun;
 import dev.bully.core.LogEntry;
 import dev.bully.core.LogWrite;
@@ -60,6 +61,7 @@ public final class Simulation {
   private long sequence;
   private long eventsRun;
   private long appendsFromStore;
+  private long cutBySize;
   private long restartsFromStoredTail;
   private final Map<String, Long> sentByType = new java.util.TreeMap<>();
   /** Far more than any history here needs (a few hundred thousand at most). */
@@ -84,11 +86,27 @@ public final class Simulation {
    * otherwise the same as before these limits existed.
    */
   private final LogLimits logLimits;
+  /** The padding of each write: from none to about a batch's or a page's worth. */
+  private final SplittableRandom writeSizes;
 
   public Simulation(long seed, int size, long heartbeatMs, long failureTimeoutMs, long takeoverDelayMs) {
+    this(seed, size, heartbeatMs, failureTimeoutMs, takeoverDelayMs, false);
+  }
+
+  /**
+   * With {@code smallBudgets}, budgets of entry text far below a node's, around the size of the
+   * writes (which vary from a few to over a thousand characters): pages, APPEND batches and
+   * store-filled APPENDs split by size as well as by count, and a node's memory fills up with
+   * unpaged entries, so its answers are held back. Catching up then takes many more round trips.
+   */
+  public Simulation(long seed, int size, long heartbeatMs, long failureTimeoutMs, long takeoverDelayMs, boolean smallBudgets) {
     this.random = new SplittableRandom(seed);
     SplittableRandom limits = new SplittableRandom(seed ^ 0x9E3779B97F4A7C15L);
-    this.logLimits = new LogLimits(1 + limits.nextInt(8), 4 + limits.nextInt(64));
+    this.logLimits = smallBudgets
+        ? new LogLimits(1 + limits.nextInt(8), 4 + limits.nextInt(64), 8_000 + limits.nextInt(24_000),
+            4_000 + limits.nextInt(12_000), 4_000 + limits.nextInt(12_000))
+        : new LogLimits(1 + limits.nextInt(8), 4 + limits.nextInt(64));
+    this.writeSizes = new SplittableRandom(limits.nextLong());
     List<Integer> ids = IntStream.rangeClosed(1, size).boxed().toList();
     this.settings = new ElectionSettings[size + 1];
     this.nodes = new SimNode[size + 1];
@@ -223,7 +241,8 @@ public final class Simulation {
     if (target != 0) {
       String key = "w" + (++writeSequence);
       proposedTo.put(key, target);
-      apply(nodes[target], nodes[target].election.propose(List.of(new Write(key, "{\"n\":" + writeSequence + "}", now)), now));
+      String data = "{\"n\":" + writeSequence + ",\"pad\":\"" + "p".repeat(writeSizes.nextInt(1_200)) + "\"}";
+      apply(nodes[target], nodes[target].election.propose(List.of(new Write(key, data, now)), now));
     }
     return target;
   }
@@ -266,6 +285,11 @@ public final class Simulation {
   /** How many APPENDs were filled from a coordinator's store, and how many restarts read only their log's tail. */
   public long appendsFromStore() {
     return appendsFromStore;
+  }
+
+  /** How many batches were cut by their budget of text, not their count: APPENDs, store-filled APPENDs, pages. */
+  public long cutBySize() {
+    return cutBySize;
   }
 
   public long restartsFromStoredTail() {
@@ -327,6 +351,9 @@ public final class Simulation {
     List<LogEntry> page = node.election.entriesToPage(PAGE_ENTRIES);
     if (page.isEmpty()) {
       return;
+    }
+    if (page.size() < PAGE_ENTRIES && page.stream().mapToLong(WriteLimits::entryChars).sum() > logLimits.pageChars() / 2) {
+      cutBySize++;
     }
     long first = page.get(0).index();
     long last = page.get(page.size() - 1).index();
@@ -427,7 +454,17 @@ public final class Simulation {
       throw violation("node " + node.id + " sends prevTerm " + skeleton.prevTerm() + " for entry " + skeleton.prevIndex()
           + ", which its store holds with term " + node.log.get((int) skeleton.prevIndex() - 1).term());
     }
-    List<LogEntry> entries = List.copyOf(node.log.subList((int) first - 1, (int) last));
+    // As the driver reads them: within the batch's budget of text, one entry at least (the follower's answer says how far it got).
+    List<LogEntry> entries = new ArrayList<>();
+    long chars = 0;
+    for (LogEntry entry : node.log.subList((int) first - 1, (int) last)) {
+      chars += WriteLimits.entryChars(entry);
+      if (chars > logLimits.batchChars() && !entries.isEmpty()) {
+        cutBySize++;
+        break;
+      }
+      entries.add(entry);
+    }
     appendsFromStore++;
     return new Message.Append(skeleton.from(), skeleton.term(), skeleton.prevIndex(), skeleton.prevTerm(), entries,
         skeleton.commitIndex());
