@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # chaos.sh [--nodes N] [--duration S] [--seed S] [--faults kill,pause,partition,restart] [--rate R] [--clients C]
+#          [--payload small|mixed]
 # A local cluster under write load while faults are injected; then a check that no acknowledged write
 # was lost. `bin/chaos.sh --help` explains every flag.
 set -euo pipefail

@@ -306,27 +306,37 @@ public final class NodeStore {
 
   /**
    * Up to {@code limit} entries from the log segments, from index {@code from} on, within
-   * {@code maxChars} (the first one always, if {@code first}).
+   * {@code maxChars} (the first one always, if {@code first}): {@link #SEGMENTS_PER_READ} segments
+   * at a time, as many times as it takes.
    */
   private Future<List<LogEntry>> segmentEntries(long from, int limit, long maxChars, boolean first) {
+    return segmentEntries(from, limit, maxChars, first, new ArrayList<>(), 0);
+  }
+
+  private Future<List<LogEntry>> segmentEntries(long from, int limit, long maxChars, boolean first, List<LogEntry> result,
+                                                long charsSoFar) {
     JsonObject query = new JsonObject().put("last", new JsonObject().put("$gte", from));
-    FindOptions options = new FindOptions().setSort(new JsonObject().put("_id", 1)).setLimit(Math.min(limit, SEGMENTS_PER_READ));
-    return mongo.findWithOptions(LOG, query, options).map(segments -> {
-      List<LogEntry> result = new ArrayList<>();
-      long chars = 0;
+    FindOptions options = new FindOptions().setSort(new JsonObject().put("_id", 1)).setLimit(SEGMENTS_PER_READ);
+    return mongo.findWithOptions(LOG, query, options).compose(segments -> {
+      long chars = charsSoFar;
+      long next = from;
       for (JsonObject segment : segments) {
         for (LogEntry entry : segmentEntries(segment)) {
-          if (entry.index() < from || result.size() >= limit) {
+          if (entry.index() < next || result.size() >= limit) {
             continue;
           }
           chars += WriteLimits.entryChars(entry);
           if (chars > maxChars && (!result.isEmpty() || !first)) {
-            return result;
+            return Future.succeededFuture(result);
           }
           result.add(entry);
+          next = entry.index() + 1;
         }
       }
-      return result;
+      if (segments.size() < SEGMENTS_PER_READ || result.size() >= limit) {
+        return Future.succeededFuture(result);
+      }
+      return segmentEntries(next, limit, maxChars, first, result, chars);
     });
   }
 

@@ -35,7 +35,7 @@ import java.util.regex.Pattern;
  */
 public final class ChaosRun {
   static final String USAGE = """
-      usage: bin/chaos.sh [--nodes N] [--duration SECONDS] [--seed S] [--faults LIST] [--rate R] [--clients C]
+      usage: bin/chaos.sh [--nodes N] [--duration SECONDS] [--seed S] [--faults LIST] [--rate R] [--clients C] [--payload P]
                           [--attach URL,URL,... --token TOKEN]
 
         --nodes N          nodes in the local cluster (default 5)
@@ -54,6 +54,8 @@ public final class ChaosRun {
                                         for until it is ready and caught up; the run ends after a whole round
         --rate R           writes per second, all clients together (default 200)
         --clients C        concurrent writers (default 8)
+        --payload P        small (default), or mixed: one write in ten at the door's limits, half of
+                           1 MiB and half nested 64 deep
         --attach URLS      use a running cluster (its nodes' HTTP URLs, comma-separated) instead of starting one; its
                            nodes need chaos.enabled. Faults go through the admin chaos endpoints: kill is
                            /admin/chaos/die (the node comes back only if what runs it restarts it), pause is
@@ -85,7 +87,7 @@ public final class ChaosRun {
   }
 
   record Options(int nodes, int durationS, long seed, Set<String> faults, double rate, int clients, List<String> attach,
-                 String token) {
+                 String token, Writer.Payload payload) {
     static Options parse(String[] args) {
       int nodes = 5;
       int duration = 90;
@@ -95,6 +97,7 @@ public final class ChaosRun {
       int clients = 8;
       List<String> attach = List.of();
       String token = System.getenv("BULLY_ADMIN_TOKEN");
+      Writer.Payload payload = Writer.Payload.SMALL;
       for (int i = 0; i < args.length; i++) {
         String flag = args[i];
         if (flag.equals("--help") || flag.equals("-h")) {
@@ -114,6 +117,11 @@ public final class ChaosRun {
             case "--clients" -> clients = Integer.parseInt(value);
             case "--attach" -> attach = List.of(value.split(","));
             case "--token" -> token = value;
+            case "--payload" -> payload = switch (value) {
+              case "small" -> Writer.Payload.SMALL;
+              case "mixed" -> Writer.Payload.MIXED;
+              default -> throw new Usage("--payload is small or mixed, not '" + value + "'");
+            };
             default -> throw new Usage("unknown flag " + flag);
           }
         } catch (NumberFormatException e) {
@@ -137,7 +145,7 @@ public final class ChaosRun {
       if (!attach.isEmpty() && (token == null || token.isBlank())) {
         throw new Usage("--attach needs the cluster's admin token: --token TOKEN or BULLY_ADMIN_TOKEN");
       }
-      return new Options(attach.isEmpty() ? nodes : attach.size(), duration, seed, faults, rate, clients, attach, token);
+      return new Options(attach.isEmpty() ? nodes : attach.size(), duration, seed, faults, rate, clients, attach, token, payload);
     }
   }
 
@@ -187,15 +195,15 @@ public final class ChaosRun {
   public Checker.Result run() throws Exception {
     String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
     dir = Files.createDirectories(Path.of("target", "chaos", stamp + "-seed" + options.seed()));
-    out.printf("chaos: %d nodes, %d s, seed %d, faults %s, %.0f writes/s from %d clients; logs and report in %s%n",
+    out.printf("chaos: %d nodes, %d s, seed %d, faults %s, %.0f writes/s from %d clients, %s payloads; logs and report in %s%n",
         options.nodes(), options.durationS(), options.seed(), new java.util.TreeSet<>(options.faults()), options.rate(),
-        options.clients(), dir);
+        options.clients(), options.payload().name().toLowerCase(), dir);
     try (Nodes opened = open(dir)) {
       nodes = opened;
       Await.until(CONVERGE_TIMEOUT, "a coordinator", () -> agreedCoordinator(nodes.ids()) != 0);
       startNs = System.nanoTime();
       Thread sampler = startSampler();
-      Writer writer = new Writer(this::liveUrls, options.clients(), options.rate(), startNs);
+      Writer writer = new Writer(this::liveUrls, options.clients(), options.rate(), startNs, options.payload());
       writer.start(options.seed());
       injectFaults(new SplittableRandom(options.seed()));
       healEverything();

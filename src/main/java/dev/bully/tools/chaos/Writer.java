@@ -22,11 +22,21 @@ import java.util.function.Supplier;
  * start, end, and the index and term of its acknowledgement (0 when it never had one).
  */
 final class Writer {
+  /**
+   * What the clients write: small JSON objects, or ({@code --payload mixed}) one write in ten at
+   * the door's limits by default, half of them of 1 MiB ({@code api.maxWriteBytes}) and half
+   * nested 64 deep ({@code api.maxDepth}).
+   */
+  enum Payload { SMALL, MIXED }
+
+  static final int MAX_WRITE_BYTES = 1024 * 1024;
+  static final int MAX_DEPTH = 64;
   private static final long RETRY_MS = 50;
   /** After stop, a write in flight keeps retrying this long: it may finish while the cluster heals. */
   static final long GRACE_MS = 10_000;
 
   private final Supplier<List<String>> nodeUrls;
+  private final Payload payload;
   private final int clients;
   private final double ratePerClient;
   private final long startNs;
@@ -37,6 +47,11 @@ final class Writer {
       .connectTimeout(Duration.ofMillis(500)).build();
 
   Writer(Supplier<List<String>> nodeUrls, int clients, double totalRate, long startNs) {
+    this(nodeUrls, clients, totalRate, startNs, Payload.SMALL);
+  }
+
+  Writer(Supplier<List<String>> nodeUrls, int clients, double totalRate, long startNs, Payload payload) {
+    this.payload = payload;
     this.nodeUrls = nodeUrls;
     this.clients = clients;
     this.ratePerClient = totalRate / clients;
@@ -85,7 +100,7 @@ final class Writer {
 
   /** Returns {index, term} of the acknowledgement, or {0, 0} if the run ended first. */
   private long[] write(String key, SplittableRandom random) {
-    String body = new JsonObject().put("key", key).put("value", random.nextLong()).encode();
+    String body = body(key, random);
     List<String> urls = nodeUrls.get();
     URI target = URI.create(urls.get(random.nextInt(urls.size())) + "/api/writes");
     long giveUpAt = Long.MAX_VALUE;
@@ -120,6 +135,29 @@ final class Writer {
       target = URI.create(urls.get(random.nextInt(urls.size())) + "/api/writes");
     }
     return new long[] {0, 0};
+  }
+
+  /** A write's body: {@code {key, value}}, and with mixed payloads sometimes padded to the size or depth limit. */
+  String body(String key, SplittableRandom random) {
+    String small = new JsonObject().put("key", key).put("value", random.nextLong()).encode();
+    int pick = payload == Payload.MIXED ? random.nextInt(20) : 2;
+    if (pick == 0) {
+      String head = small.substring(0, small.length() - 1) + ",\"pad\":\"";
+      return head + "x".repeat(MAX_WRITE_BYTES - head.length() - 2) + "\"}";
+    }
+    if (pick == 1) {
+      // The body's own object is depth 1; "deep" adds 63 levels of objects and arrays.
+      StringBuilder deep = new StringBuilder(small.substring(0, small.length() - 1)).append(",\"deep\":");
+      for (int level = 2; level < MAX_DEPTH; level++) {
+        deep.append(level % 2 == 0 ? "{\"d\":" : "[");
+      }
+      deep.append("{}");
+      for (int level = MAX_DEPTH - 1; level >= 2; level--) {
+        deep.append(level % 2 == 0 ? "}" : "]");
+      }
+      return deep.append('}').toString();
+    }
+    return small;
   }
 
   private static void sleep(long ms) {
