@@ -58,6 +58,7 @@ public final class Election {
   private long heldMatchIndex = -1;
   private int heldFor;
   private long heldInTerm;
+  private long heldSinceMs;
   /** The last index the coordinator followed here has said it holds. */
   private long coordinatorLastIndex;
   /** The coordinator asked this node to take over once it holds the entry named; null when it did not. */
@@ -179,12 +180,14 @@ public final class Election {
   }
 
   /**
-   * Sends the APPENDED that {@link #pagingBehind} held back, once paging caught up and the entries
-   * it reports are durable (it counts toward a commit), to the coordinator it was for, in the same
-   * term. Returns whether it did (the tick is then done: the coordinator is alive).
+   * Sends the APPENDED that {@link #pagingBehind} held back, once paging caught up, or at the
+   * latest a failure timeout later (holding back slows the coordinator down, and must never stall
+   * it), and only once the entries it reports are durable (it counts toward a commit), to the
+   * coordinator it was for, in the same term. Returns whether it did (the tick is then done).
    */
-  private boolean answerHeldAppend() {
-    if (heldMatchIndex < 0 || pagingBehind() || heldMatchIndex > durableIndex) {
+  private boolean answerHeldAppend(long nowMs) {
+    boolean due = !pagingBehind() || nowMs - heldSinceMs >= settings.failureTimeoutMs();
+    if (heldMatchIndex < 0 || !due || heldMatchIndex > durableIndex) {
       return false;
     }
     long match = heldMatchIndex;
@@ -222,7 +225,7 @@ public final class Election {
       if (nowMs >= phaseDeadlineMs) {
         phaseTimedOut(nowMs);
       }
-    } else if (answerHeldAppend()) {
+    } else if (answerHeldAppend(nowMs)) {
       return finish();
     } else if (!retiring && nowMs >= electionNotBeforeMs) {
       long silentMs = nowMs - lastHeartbeatMs;
@@ -662,6 +665,9 @@ public final class Election {
     }
     if (pagingBehind()) {
       // Answered on a tick once paging caught up and the entries are durable (answerHeldAppend).
+      if (heldMatchIndex < 0) {
+        heldSinceMs = nowMs;
+      }
       heldMatchIndex = Math.max(heldMatchIndex, result.index());
       heldFor = sender;
       heldInTerm = term;
