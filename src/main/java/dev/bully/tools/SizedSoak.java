@@ -14,9 +14,9 @@ import java.util.TreeMap;
 /**
  * {@code bin/bench.sh writes SECONDS --size BYTES}: three real nodes with the default heap, and 64
  * clients (hey) posting writes of BYTES each (e.g. {@code 1m}, the default limit
- * {@code api.maxWriteBytes}) to the coordinator for SECONDS. Every 30 s it prints the writes
- * acknowledged, each node's resident memory and the coordinator's term; at the end, whether a node
- * ran out of memory, died or lost the lead (a term change is a failover). Memory must stay bounded
+ * {@code api.maxWriteBytes}) to the coordinator for SECONDS. Every 30 s it prints each node's
+ * resident memory and term; at the end, the writes acknowledged and whether a node ran out of
+ * memory, died or lost the lead (a term change is a failover). Memory must stay bounded
  * under any load the door admits: the coordinator answers 503 when too much waits (counted apart).
  */
 final class SizedSoak {
@@ -55,18 +55,11 @@ final class SizedSoak {
       Thread reader = new Thread(() -> count(hey, outcomes, acknowledged));
       reader.start();
       long startNs = System.nanoTime();
-      long lastAcknowledged = 0;
+      // hey prints its CSV only when it ends: meanwhile, each node's memory and term.
       while (hey.isAlive()) {
         hey.waitFor(REPORT_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
         long elapsed = (System.nanoTime() - startNs) / 1_000_000_000;
-        long now;
-        synchronized (outcomes) {
-          now = acknowledged[0];
-        }
-        System.out.printf("soak: %4d s: %d acknowledged (%.1f writes/s, %.1f MiB/s), resident MB %s, terms %s%n",
-            elapsed, now, (now - lastAcknowledged) / (double) REPORT_SECONDS,
-            (now - lastAcknowledged) * (double) size / REPORT_SECONDS / (1024 * 1024), residentMb(cluster), terms(cluster));
-        lastAcknowledged = now;
+        System.out.printf("soak: %4d s: resident MB %s, terms %s%n", elapsed, residentMb(cluster), terms(cluster));
       }
       reader.join();
       long oom = cluster.ids().stream().mapToLong(id -> cluster.logLines(id).stream()
@@ -74,10 +67,10 @@ final class SizedSoak {
       long dead = cluster.ids().stream().filter(id -> !cluster.node(id).isAlive()).count();
       Map<Integer, JsonObject> statuses = cluster.statuses();
       long endTerm = statuses.containsKey(3) ? statuses.get(3).getLong("term") : -1;
-      System.out.printf("soak: %d acknowledged in %d s (%.1f writes/s); outcomes %s; OutOfMemoryError lines %d; "
+      System.out.printf("soak: %d acknowledged in %d s (%.1f writes/s, %.1f MiB/s); outcomes %s; OutOfMemoryError lines %d; "
               + "nodes dead %d; coordinator term %d -> %d (%s)%n",
-          acknowledged[0], seconds, acknowledged[0] / (double) seconds, outcomes, oom, dead, term, endTerm,
-          endTerm == term ? "no failover" : "FAILOVER");
+          acknowledged[0], seconds, acknowledged[0] / (double) seconds, acknowledged[0] * (double) size / seconds / (1024 * 1024),
+          outcomes, oom, dead, term, endTerm, endTerm == term ? "no failover" : "FAILOVER");
     }
   }
 
