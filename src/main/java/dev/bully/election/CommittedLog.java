@@ -11,8 +11,6 @@ import io.vertx.core.json.JsonObject;
 import java.util.List;
 import java.util.function.BiConsumer;
 import java.util.function.BooleanSupplier;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * This node's committed entries, on the election verticle's thread: read for clients from memory
@@ -20,7 +18,6 @@ import org.slf4j.LoggerFactory;
  * lets them leave memory.
  */
 final class CommittedLog {
-  private static final Logger log = LoggerFactory.getLogger(CommittedLog.class);
 
   /**
    * The text one read answers at most (and at least one entry): 4 Mi characters, about 4 MiB,
@@ -28,7 +25,6 @@ final class CommittedLog {
    */
   static final long READ_CHARS = 4L * 1024 * 1024;
 
-  private final int nodeId;
   private final Election election;
   private final NodeStore store;
   private final BooleanSupplier stopping;
@@ -38,11 +34,10 @@ final class CommittedLog {
   /** A page write is in flight. */
   private boolean paging;
 
-  CommittedLog(int nodeId, Election election, NodeStore store, BooleanSupplier stopping, BiConsumer<String, Throwable> failStop,
+  CommittedLog(Election election, NodeStore store, BooleanSupplier stopping, BiConsumer<String, Throwable> failStop,
                Runnable onPaged) {
     this.failStop = failStop;
     this.onPaged = onPaged;
-    this.nodeId = nodeId;
     this.election = election;
     this.store = store;
     this.stopping = stopping;

@@ -72,7 +72,7 @@ public final class ElectionVerticle extends VerticleBase {
     config.members().forEach(m -> ids.add(m.id()));
     this.codec = new MessageCodec(config.clusterName(), ids);
     this.writes = new ClientWrites(config.nodeId(), election, this::handle);
-    this.committedLog = new CommittedLog(config.nodeId(), election, store, () -> stopping, this::failStop,
+    this.committedLog = new CommittedLog(election, store, () -> stopping, this::failStop,
         () -> writes.proposeQueued());
     this.outbox = new Outbox(config.nodeId(), store, id -> members.contains(id), this::send);
     this.storeQueue = new StoreQueue(store, new StoreQueue.Durable() {
