@@ -102,10 +102,11 @@ final class LogPages {
         ids.add(starts[i]);
       }
     }
-    return readPages(ids, 0, from, to, maxChars, new ArrayList<>());
+    return readPages(ids, 0, from, to, maxChars, new ArrayList<>(), 0);
   }
 
-  private Future<List<LogEntry>> readPages(List<Long> ids, int next, long from, long to, long maxChars, List<LogEntry> result) {
+  private Future<List<LogEntry>> readPages(List<Long> ids, int next, long from, long to, long maxChars, List<LogEntry> result,
+                                           long charsSoFar) {
     if (next == ids.size()) {
       return Future.succeededFuture(result);
     }
@@ -114,7 +115,7 @@ final class LogPages {
       if (page == null) {
         return Future.succeededFuture(result); // cannot happen while pages are never removed; the caller sees a short read
       }
-      long chars = result.stream().mapToLong(WriteLimits::entryChars).sum();
+      long chars = charsSoFar;
       for (LogEntry entry : EntryCodec.fromStored(page.getValue("entries"))) {
         if (entry.index() >= from && entry.index() <= to) {
           chars += WriteLimits.entryChars(entry);
@@ -124,7 +125,7 @@ final class LogPages {
           result.add(entry);
         }
       }
-      return readPages(ids, next + 1, from, to, maxChars, result);
+      return readPages(ids, next + 1, from, to, maxChars, result, chars);
     });
   }
 }
