@@ -1,5 +1,6 @@
 package dev.bully.config;
 
+import dev.bully.core.ElectionSettings;
 import dev.bully.core.LogLimits;
 import dev.bully.core.WriteLimits;
 import io.vertx.core.json.DecodeException;
@@ -63,6 +64,7 @@ public final class ConfigLoader {
     KEYS.put("mongo.db_name", Type.STRING);
     KEYS.put("heartbeatMs", Type.INT);
     KEYS.put("failureTimeoutMs", Type.INT);
+    KEYS.put("failureTimeoutMaxMs", Type.INT);
     KEYS.put("takeoverDelayMs", Type.INT);
     KEYS.put("log.memoryEntries", Type.INT);
     KEYS.put("log.idempotencyKeys", Type.INT);
@@ -220,6 +222,12 @@ public final class ConfigLoader {
       throw fail("failureTimeoutMs", "is " + failureTimeoutMs + " but must be at least twice heartbeatMs ("
           + heartbeatMs + "), or every late heartbeat would start an election");
     }
+    int failureTimeoutMaxMs = integer("failureTimeoutMaxMs",
+        (int) Math.min(600_000L, (long) ElectionSettings.DEFAULT_MAX_FACTOR * failureTimeoutMs), 1, 600_000);
+    if (failureTimeoutMaxMs < failureTimeoutMs) {
+      throw fail("failureTimeoutMaxMs", "is " + failureTimeoutMaxMs + " but must be at least failureTimeoutMs ("
+          + failureTimeoutMs + "): it is how far the failure timeout may grow under load");
+    }
     int takeoverDelayMs = integer("takeoverDelayMs", DEFAULT_TAKEOVER_DELAY_MS, 0, 3_600_000);
 
     LogLimits logLimits = new LogLimits(
@@ -247,7 +255,7 @@ public final class ConfigLoader {
         Path.of(string("dataDir", "data/node" + nodeId)),
         optionalString("mongo.connection_string"),
         string("mongo.db_name", "bully"),
-        heartbeatMs, failureTimeoutMs, takeoverDelayMs, logLimits, writeLimits,
+        heartbeatMs, failureTimeoutMs, failureTimeoutMaxMs, takeoverDelayMs, logLimits, writeLimits,
         chaosEnabled, adminToken, eventBusTls());
   }
 

@@ -28,7 +28,9 @@ import java.util.Optional;
  * @param mongoConnectionString  an external MongoDB to use instead of the embedded store
  * @param mongoDatabase          the database name inside MongoDB
  * @param heartbeatMs            how often the coordinator sends heartbeats
- * @param failureTimeoutMs       how long silence lasts before a node suspects the coordinator
+ * @param failureTimeoutMs       how long silence lasts before a node suspects the coordinator, while the cluster
+ *                               has not been seen to pause for longer
+ * @param failureTimeoutMaxMs    how far that timeout may grow when the cluster is seen to pause (10 times it by default)
  * @param takeoverDelayMs        how long a caught-up higher node waits before it takes over
  * @param logLimits              how much of the log stays in memory ({@code log.memoryEntries},
  *                               {@code log.idempotencyKeys}, {@code log.memoryBytes})
@@ -57,6 +59,7 @@ public record NodeConfig(
     String mongoDatabase,
     long heartbeatMs,
     long failureTimeoutMs,
+    long failureTimeoutMaxMs,
     long takeoverDelayMs,
     LogLimits logLimits,
     WriteLimits writeLimits,

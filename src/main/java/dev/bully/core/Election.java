@@ -44,6 +44,7 @@ public final class Election {
   private final int me;
   private final RandomGenerator random;
   private final PeerTracker peers;
+  private final FailureDetector detector;
 
   // Durable: persisted before any message that depends on them is sent.
   private long term;
@@ -56,6 +57,8 @@ public final class Election {
   private long verifiedIndex;
   /** An APPENDED held back while paging was behind ({@link #pagingBehind}): its match index, or -1, and for whom. */
   private long heldMatchIndex = -1;
+  /** Where the APPEND began that the held answer's match index came from. */
+  private long heldPrevIndex;
   private int heldFor;
   private long heldInTerm;
   private long heldSinceMs;
@@ -94,6 +97,7 @@ public final class Election {
     this.me = settings.nodeId();
     this.random = random;
     this.peers = new PeerTracker(settings);
+    this.detector = new FailureDetector(settings);
     this.term = durable.term();
     this.promisedTo = durable.promisedTo();
     this.log = log;
@@ -105,7 +109,10 @@ public final class Election {
   public Status status() {
     long behind = role == Role.FOLLOWER && coordinatorId != 0 ? Math.max(0, coordinatorLastIndex - verifiedIndex) : 0;
     Map<Integer, Long> followerMatch = role == Role.COORDINATOR ? leadership.followerMatch() : Map.of();
-    return new Status(me, role, term, coordinatorId, log.last(), log.commitIndex(), lastHeartbeatMs, behind, followerMatch);
+    long timeoutMs = role == Role.COORDINATOR ? peers.silenceWindowMs(detector.lastTickMs()) / 2
+        : detector.timeoutMs(detector.lastTickMs());
+    return new Status(me, role, term, coordinatorId, log.last(), log.commitIndex(), lastHeartbeatMs, behind, followerMatch,
+        timeoutMs);
   }
 
   public DurableState durableState() {
@@ -195,7 +202,7 @@ public final class Election {
     if (role != Role.FOLLOWER || coordinatorId != heldFor || term != heldInTerm) {
       return false;
     }
-    out.send(heldFor, new Message.Appended(me, term, match));
+    out.send(heldFor, new Message.Appended(me, term, match, heldPrevIndex));
     return true;
   }
 
@@ -216,8 +223,10 @@ public final class Election {
   /** Advances time: failure detection, election deadlines, heartbeats and the coordinator's checks. */
   public Output tick(long nowMs) {
     begin();
+    // After a stall of this node's own, what it missed meanwhile may still be queued: judge no silence on this tick.
+    boolean stalled = detector.stalled(nowMs);
     if (role == Role.COORDINATOR) {
-      if (!leadership.tick(nowMs, out)) {
+      if (!leadership.tick(nowMs, stalled, out)) {
         becomeFollower(0);
         lastHeartbeatMs = nowMs;
       }
@@ -227,9 +236,9 @@ public final class Election {
       }
     } else if (answerHeldAppend(nowMs)) {
       return finish();
-    } else if (!retiring && nowMs >= electionNotBeforeMs) {
+    } else if (!retiring && !stalled && nowMs >= electionNotBeforeMs) {
       long silentMs = nowMs - lastHeartbeatMs;
-      if (silentMs >= suspicionTimeoutMs()) {
+      if (silentMs >= suspicionTimeoutMs(nowMs)) {
         out.event(coordinatorId != 0
             ? ProtocolEvent.suspects(me, term, coordinatorId, silentMs)
             : ProtocolEvent.noCoordinator(me, term, silentMs));
@@ -275,9 +284,9 @@ public final class Election {
     } else if (message instanceof Message.Append append) {
       onAppend(append, nowMs);
     } else if (message instanceof Message.Appended appended && role == Role.COORDINATOR) {
-      leadership.appended(appended.from(), appended.matchIndex(), nowMs, out);
+      leadership.appended(appended.from(), appended.matchIndex(), appended.prevIndex(), nowMs, out);
     } else if (message instanceof Message.Mismatch mismatch && role == Role.COORDINATOR) {
-      leadership.mismatched(mismatch.from(), mismatch.backUpTo(), nowMs, out);
+      leadership.mismatched(mismatch.from(), mismatch.backUpTo(), mismatch.prevIndex(), nowMs, out);
     }
     return finish();
   }
@@ -377,13 +386,14 @@ public final class Election {
 
   /**
    * Followers wait longer the more live nodes rank above them, so the highest survivor notices
-   * first and claims before anyone else starts, which makes the best case the common case.
+   * first and claims before anyone else starts, which makes the best case the common case. The
+   * base is the failure timeout as learned from this coordinator's pauses ({@link FailureDetector}).
    */
-  long suspicionTimeoutMs() {
+  long suspicionTimeoutMs(long nowMs) {
     long higher = settings.memberIds().stream()
         .filter(id -> id > me && id != coordinatorId && liveMembers.contains(id))
         .count();
-    return settings.failureTimeoutMs() + higher * settings.staggerMs();
+    return detector.timeoutMs(nowMs) + higher * settings.staggerMs();
   }
 
   /**
@@ -506,12 +516,17 @@ public final class Election {
     }
   }
 
+  /**
+   * A voter that heard its coordinator this recently refuses pre-votes: within its own failure
+   * timeout less one heartbeat, so the follower that times out first is not refused by voters whose
+   * last heartbeat arrived a moment later than its own.
+   */
   private boolean hearsLiveCoordinator(long nowMs) {
     if (role == Role.COORDINATOR) {
       return true;
     }
     return coordinatorId != 0 && !coordinatorSuspected
-        && nowMs - lastHeartbeatMs < settings.liveCoordinatorWindowMs();
+        && nowMs - lastHeartbeatMs < detector.timeoutMs(nowMs) - settings.heartbeatMs();
   }
 
   private void onElection(Message.Election election, long nowMs) {
@@ -644,7 +659,7 @@ public final class Election {
     coordinatorLastIndex = Math.max(coordinatorLastIndex, append.prevIndex() + append.entries().size());
     ReplicatedLog.AppendResult result = log.accept(append.prevIndex(), append.prevTerm(), append.entries());
     if (!result.ok()) {
-      out.send(sender, new Message.Mismatch(me, term, result.index()));
+      out.send(sender, new Message.Mismatch(me, term, result.index(), append.prevIndex()));
       return;
     }
     if (!result.removed().isEmpty()) {
@@ -668,12 +683,15 @@ public final class Election {
       if (heldMatchIndex < 0) {
         heldSinceMs = nowMs;
       }
-      heldMatchIndex = Math.max(heldMatchIndex, result.index());
+      if (result.index() > heldMatchIndex) {
+        heldMatchIndex = result.index();
+        heldPrevIndex = append.prevIndex();
+      }
       heldFor = sender;
       heldInTerm = term;
     } else {
       heldMatchIndex = -1;
-      out.send(sender, new Message.Appended(me, term, result.index()));
+      out.send(sender, new Message.Appended(me, term, result.index(), append.prevIndex()));
     }
     claimIfTakeOverDue(nowMs);
   }
@@ -717,6 +735,7 @@ public final class Election {
     }
     becomeFollower(sender);
     lastHeartbeatMs = nowMs;
+    detector.heard(sender, term, nowMs);
   }
 
   /** The top-of-handling term check, for messages from an older term. */

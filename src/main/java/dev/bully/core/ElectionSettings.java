@@ -15,11 +15,21 @@ import java.util.List;
  * @param nodeId           this node
  * @param memberIds        every configured node, this one included
  * @param heartbeatMs      the coordinator's heartbeat interval
- * @param failureTimeoutMs silence after which the highest follower suspects the coordinator
+ * @param failureTimeoutMs silence after which the highest follower suspects the coordinator, while
+ *                         the cluster has not been seen to pause for longer ({@link AdaptiveTimeout})
  * @param takeoverDelayMs  how long a higher node must stay caught up before it is asked to take over
+ * @param failureTimeoutMaxMs the most the failure timeout grows to when the cluster is seen to pause
  */
 public record ElectionSettings(int nodeId, List<Integer> memberIds, long heartbeatMs, long failureTimeoutMs,
-                               long takeoverDelayMs) {
+                               long takeoverDelayMs, long failureTimeoutMaxMs) {
+
+  /** How many times the configured failure timeout it may grow to by default. */
+  public static final int DEFAULT_MAX_FACTOR = 10;
+
+  /** Settings with the default ceiling of the failure timeout, {@link #DEFAULT_MAX_FACTOR} times it. */
+  public ElectionSettings(int nodeId, List<Integer> memberIds, long heartbeatMs, long failureTimeoutMs, long takeoverDelayMs) {
+    this(nodeId, memberIds, heartbeatMs, failureTimeoutMs, takeoverDelayMs, DEFAULT_MAX_FACTOR * failureTimeoutMs);
+  }
 
   public ElectionSettings {
     memberIds = memberIds.stream().sorted().toList();
@@ -28,6 +38,9 @@ public record ElectionSettings(int nodeId, List<Integer> memberIds, long heartbe
     }
     if (failureTimeoutMs < 2 * heartbeatMs) {
       throw new IllegalArgumentException("failureTimeoutMs must be at least twice heartbeatMs");
+    }
+    if (failureTimeoutMaxMs < failureTimeoutMs) {
+      throw new IllegalArgumentException("failureTimeoutMaxMs must be at least failureTimeoutMs");
     }
   }
 
@@ -51,15 +64,6 @@ public record ElectionSettings(int nodeId, List<Integer> memberIds, long heartbe
   /** How long a node that was answered waits for the new coordinator before it starts over. */
   public long awaitCoordinatorMs() {
     return 3 * failureTimeoutMs;
-  }
-
-  /**
-   * A voter that heard its coordinator this recently refuses pre-votes. It is one heartbeat shorter
-   * than the failure timeout, so the follower that times out first is not refused by voters whose
-   * last heartbeat arrived a moment later than its own.
-   */
-  public long liveCoordinatorWindowMs() {
-    return failureTimeoutMs - heartbeatMs;
   }
 
   public boolean isMember(int id) {

@@ -17,8 +17,14 @@ import java.util.Map;
  * whose match index has not grown for a while ({@link #resendAfterMs}) is resent everything from
  * its match index on. Entries that have left memory are sent as APPENDs that the
  * driver fills from its store ({@link Envelope#entriesFromStore()}), within the same size (it may
- * then carry fewer entries: the follower's answer says how far it got, and the batches after it
- * that no longer fit answer MISMATCH, which sends the rest again).
+ * then carry fewer entries: the follower's answer says how far it got, and the rest is sent again
+ * from there).
+ *
+ * <p>Each batch in flight is known by the index it begins after, and an answer names the batch it
+ * answers, so only the answer to a batch still in flight moves the pipeline (as etcd/raft's
+ * inflights do). A late or repeated answer, or the MISMATCH of a batch sent before the pipeline
+ * was reset, still reports how far the follower's log matches, but sends nothing: were every answer
+ * to free a slot or restart the pipeline, answers would multiply without end.
  *
  * <p>An entry is committed once it is durable on a majority and belongs to the current term (an
  * entry of an older term is committed only by a later one of this term, as in Raft); this node
@@ -35,18 +41,35 @@ final class Leader {
   private final Map<Integer, Progress> followers = new HashMap<>();
   private long persistedIndex;
 
+  /** A batch on its way: it begins after {@code prevIndex} and ends at {@code lastIndex}. */
+  private record Sent(long prevIndex, long lastIndex) {
+  }
+
   private static final class Progress {
     long nextIndex;
     long matchIndex;
-    int inFlight;
+    final java.util.ArrayDeque<Sent> inFlight = new java.util.ArrayDeque<>();
     /** When this follower last answered an APPEND, or when one went to it after none was in flight. */
     long lastProgressMs;
-    /**
-     * Since a MISMATCH, until the follower accepts a batch: one APPEND at a time. Every batch in flight
-     * past the follower's log answers MISMATCH; if each answer sent the rest of the log again, as
-     * several batches, their answers would multiply without end.
-     */
+    /** Since a MISMATCH, until the follower accepts a batch: one APPEND at a time. */
     boolean probing;
+
+    /** The batch in flight that began after {@code prevIndex}, or null: the answer is late or repeated. */
+    Sent inFlightAfter(long prevIndex) {
+      for (Sent sent : inFlight) {
+        if (sent.prevIndex() == prevIndex) {
+          return sent;
+        }
+      }
+      return null;
+    }
+
+    /** Starts over from after the follower's match index, one batch at a time. */
+    void probeFromMatch() {
+      nextIndex = matchIndex + 1;
+      inFlight.clear();
+      probing = true;
+    }
   }
 
   Leader(ElectionSettings settings, ReplicatedLog log, long term, long persistedIndex, long nowMs) {
@@ -86,13 +109,11 @@ final class Leader {
       // No answer for a while: a batch was lost (counting replies cannot tell, since replies can be duplicated), the
       // follower restarted, or it is slow. Start again from what it is known to have, one batch at a time until it
       // answers: a follower that is only slow then gets one batch more, not a pipeline's worth of each.
-      progress.nextIndex = progress.matchIndex + 1;
-      progress.inFlight = 0;
-      progress.probing = true;
+      progress.probeFromMatch();
       progress.lastProgressMs = nowMs;
     }
     List<Envelope> out = new ArrayList<>();
-    while (progress.inFlight < (progress.probing ? 1 : MAX_IN_FLIGHT) && progress.nextIndex <= log.lastIndex()) {
+    while (progress.inFlight.size() < (progress.probing ? 1 : MAX_IN_FLIGHT) && progress.nextIndex <= log.lastIndex()) {
       long prevIndex = progress.nextIndex - 1;
       long prevTerm = log.termAt(prevIndex);
       if (progress.nextIndex < log.firstInMemory()) {
@@ -106,10 +127,10 @@ final class Leader {
         out.add(new Envelope(follower, new Append(settings.nodeId(), term, prevIndex, prevTerm, batch, log.commitIndex())));
         progress.nextIndex += batch.size();
       }
-      if (progress.inFlight == 0) {
+      if (progress.inFlight.isEmpty()) {
         progress.lastProgressMs = nowMs; // the wait for this follower starts now, not when it last made progress
       }
-      progress.inFlight++;
+      progress.inFlight.add(new Sent(prevIndex, progress.nextIndex - 1));
     }
     return out;
   }
@@ -124,30 +145,42 @@ final class Leader {
     return RESEND_AFTER_FAILURE_TIMEOUTS * settings.failureTimeoutMs();
   }
 
-  /** A follower's log matches up to {@code matchIndex}; returns whether the commit index moved. */
-  boolean appended(int follower, long matchIndex, long nowMs) {
+  /**
+   * A follower's log matches up to {@code matchIndex}, in answer to the batch that began after
+   * {@code prevIndex}; returns whether the commit index moved.
+   */
+  boolean appended(int follower, long matchIndex, long prevIndex, long nowMs) {
     Progress progress = followers.get(follower);
-    if (matchIndex > progress.matchIndex) {
-      progress.matchIndex = matchIndex;
-    }
+    progress.matchIndex = Math.max(progress.matchIndex, matchIndex);
     progress.lastProgressMs = nowMs; // it answers: it works through what it was sent
-    if (progress.probing) {
-      // The probe fitted: go on right after it. Batches sent before the MISMATCH, past a gap, are not there.
+    Sent answered = progress.inFlightAfter(prevIndex);
+    if (answered != null && (progress.probing || matchIndex < answered.lastIndex())) {
+      // The probe fitted, or the batch arrived shortened (filled from the store within its size): go on right
+      // after what the follower holds. Batches sent before, past a gap, are not there; their answers are late.
+      progress.probing = false;
+      progress.inFlight.clear();
       progress.nextIndex = progress.matchIndex + 1;
+    } else {
+      progress.inFlight.removeIf(sent -> sent.lastIndex() <= progress.matchIndex);
+      progress.nextIndex = Math.max(progress.nextIndex, progress.matchIndex + 1);
     }
-    progress.probing = false;
-    progress.nextIndex = Math.max(progress.nextIndex, progress.matchIndex + 1);
-    progress.inFlight = Math.max(0, progress.inFlight - 1);
     return advanceCommit();
   }
 
-  /** A follower could not place a batch; resend from after {@code backUpTo}. */
-  void mismatched(int follower, long backUpTo, long nowMs) {
+  /**
+   * A follower could not place the batch that began after {@code prevIndex}: resend from after
+   * {@code backUpTo}, one batch at a time. The MISMATCH of a batch no longer in flight is late: the
+   * pipeline was reset since, and it changes nothing.
+   */
+  void mismatched(int follower, long backUpTo, long prevIndex, long nowMs) {
     Progress progress = followers.get(follower);
+    progress.lastProgressMs = nowMs;
+    if (progress.inFlightAfter(prevIndex) == null) {
+      return;
+    }
     progress.probing = true;
     progress.nextIndex = Math.max(progress.matchIndex + 1, Math.min(progress.nextIndex, backUpTo + 1));
-    progress.inFlight = 0;
-    progress.lastProgressMs = nowMs;
+    progress.inFlight.clear();
   }
 
   /** This node's own store made entries up to {@code index} durable; returns whether the commit index moved. */

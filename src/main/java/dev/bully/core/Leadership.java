@@ -55,9 +55,9 @@ final class Leadership {
    * steps down. (A loaded but healthy majority keeps its coordinator; a cut-off one still steps
    * down long before anything it takes could commit, which it cannot anyway.)
    */
-  boolean tick(long nowMs, OutputBuilder out) {
-    long window = 2 * settings.failureTimeoutMs();
-    if (nowMs - sinceMs >= window) {
+  boolean tick(long nowMs, boolean stalled, OutputBuilder out) {
+    long window = peers.silenceWindowMs(nowMs);
+    if (!stalled && nowMs - sinceMs >= window) {
       Set<Integer> reachable = peers.heardWithin(window, nowMs);
       reachable.add(me);
       if (reachable.size() < settings.majority()) {
@@ -103,9 +103,9 @@ final class Leadership {
   }
 
   /** A follower holds the log up to {@code matchIndex}: maybe more commits, and its next batch. */
-  void appended(int follower, long matchIndex, long nowMs, OutputBuilder out) {
+  void appended(int follower, long matchIndex, long prevIndex, long nowMs, OutputBuilder out) {
     peers.acknowledged(follower, new LogPosition(log.termAt(matchIndex), matchIndex), committedPosition(), nowMs);
-    if (leader.appended(follower, matchIndex, nowMs)) {
+    if (leader.appended(follower, matchIndex, prevIndex, nowMs)) {
       out.committed(log.commitIndex());
     }
     out.sendAll(leader.appendsTo(follower, nowMs));
@@ -113,8 +113,8 @@ final class Leadership {
   }
 
   /** A follower's log did not match: back up and send from there. */
-  void mismatched(int follower, long backUpTo, long nowMs, OutputBuilder out) {
-    leader.mismatched(follower, backUpTo, nowMs);
+  void mismatched(int follower, long backUpTo, long prevIndex, long nowMs, OutputBuilder out) {
+    leader.mismatched(follower, backUpTo, prevIndex, nowMs);
     out.sendAll(leader.appendsTo(follower, nowMs));
   }
 

@@ -87,15 +87,21 @@ public sealed interface Message {
     }
   }
 
-  /** The receiver's log matches the coordinator's up to {@code matchIndex}, durably. */
-  record Appended(int from, long term, long matchIndex) implements Message {
+  /**
+   * The receiver's log matches the coordinator's up to {@code matchIndex}, durably; the answer to the
+   * APPEND that began after {@code prevIndex} (so the coordinator can tell it from a late or repeated one).
+   */
+  record Appended(int from, long term, long matchIndex, long prevIndex) implements Message {
     public String type() {
       return "APPENDED";
     }
   }
 
-  /** The receiver's log did not hold the coordinator's {@code prevIndex}; resend from after {@code backUpTo}. */
-  record Mismatch(int from, long term, long backUpTo) implements Message {
+  /**
+   * The receiver's log did not hold the entry at {@code prevIndex} that an APPEND began after; resend
+   * from after {@code backUpTo}.
+   */
+  record Mismatch(int from, long term, long backUpTo, long prevIndex) implements Message {
     public String type() {
       return "MISMATCH";
     }

@@ -16,9 +16,20 @@ final class PeerTracker {
   private final Map<Integer, Long> lastAckMs = new HashMap<>();
   private final Map<Integer, Long> caughtUpSinceMs = new HashMap<>();
   private final Map<Integer, LogPosition> bestLog = new HashMap<>();
+  /** Learned from the gaps between a follower's acknowledgements, kept across terms: see {@link #silenceWindowMs}. */
+  private final AdaptiveTimeout ackSilence;
 
   PeerTracker(ElectionSettings settings) {
     this.settings = settings;
+    this.ackSilence = new AdaptiveTimeout(settings.failureTimeoutMs(), settings.failureTimeoutMaxMs());
+  }
+
+  /**
+   * How long a follower may go without acknowledging before the coordinator stops counting it as
+   * reachable: twice the failure timeout, as learned from the followers' pauses.
+   */
+  long silenceWindowMs(long nowMs) {
+    return 2 * ackSilence.timeoutMs(nowMs);
   }
 
   /** A new term of leadership: the nodes that acknowledged the claim count as heard now. */
@@ -37,6 +48,9 @@ final class PeerTracker {
    */
   void acknowledged(int peer, LogPosition peerLog, LogPosition committed, long nowMs) {
     Long previousAck = lastAckMs.put(peer, nowMs);
+    if (previousAck != null) {
+      ackSilence.gap(nowMs - previousAck, nowMs);
+    }
     boolean continuous = previousAck != null && nowMs - previousAck < settings.failureTimeoutMs();
     LogPosition best = bestLog.merge(peer, peerLog, (a, b) -> a.isAtLeast(b) ? a : b);
     if (best.term() >= committed.term() && best.index() + Leader.MAX_BATCH >= committed.index()) {

@@ -17,6 +17,11 @@ public final class Addresses {
   public static final String LOCAL_STATUS = "bully.local.status";
   /** Node-local: client writes from the HTTP API, answered with an HTTP status and body. */
   public static final String LOCAL_WRITE = "bully.local.write";
+  /**
+   * Node-local: who this node believes coordinates ({@code {coordinatorId}}, null when none), published
+   * on every change, so the HTTP API can redirect a write before it reads the write's body.
+   */
+  public static final String LOCAL_COORDINATOR = "bully.local.coordinator";
   /** Node-local: reads of committed entries for the HTTP API. */
   public static final String LOCAL_READ = "bully.local.read";
   /** Node-local: chaos commands from the admin API. */

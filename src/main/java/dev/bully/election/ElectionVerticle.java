@@ -50,6 +50,8 @@ public final class ElectionVerticle extends VerticleBase {
   private final TreeMap<String, Long> sentByType = new TreeMap<>();
   /** Waiting for a status change (a hand-off's end); each returns true once it is done. */
   private final List<Predicate<Status>> statusWatchers = new ArrayList<>();
+  /** The coordinator last published on {@link Addresses#LOCAL_COORDINATOR}, 0 for none. */
+  private int publishedCoordinator;
   private final ClientWrites writes;
   private final NodeMetrics metrics;
 
@@ -341,6 +343,11 @@ public final class ElectionVerticle extends VerticleBase {
     if (output.statusChanged()) {
       publishStatus();
       Status status = election.status();
+      if (status.coordinatorId() != publishedCoordinator) {
+        publishedCoordinator = status.coordinatorId();
+        eventBus.publish(Addresses.LOCAL_COORDINATOR, new JsonObject()
+            .put("coordinatorId", publishedCoordinator == 0 ? null : publishedCoordinator), Addresses.local());
+      }
       statusWatchers.removeIf(watcher -> watcher.test(status));
     }
   }
@@ -385,6 +392,7 @@ public final class ElectionVerticle extends VerticleBase {
         .put("behind", status.behind())
         .put("followers", followers(status))
         .put("lastHeartbeatAgoMs", status.coordinatorId() == status.nodeId() ? 0 : now - status.lastHeartbeatMs())
+        .put("failureTimeoutMs", status.failureTimeoutMs())
         .put("messagesSent", new JsonObject(new TreeMap<>(sentByType)))
         .put("storeTrouble", store.retry().trouble().orElse(null))
         .put("ts", System.currentTimeMillis());

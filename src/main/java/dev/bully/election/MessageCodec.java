@@ -65,9 +65,9 @@ public final class MessageCodec {
       json.put("prevIndex", append.prevIndex()).put("prevTerm", append.prevTerm())
           .put("commitIndex", append.commitIndex()).put("entries", EntryCodec.encode(append.entries()));
     } else if (message instanceof Message.Appended appended) {
-      json.put("matchIndex", appended.matchIndex());
+      json.put("matchIndex", appended.matchIndex()).put("prevIndex", appended.prevIndex());
     } else if (message instanceof Message.Mismatch mismatch) {
-      json.put("backUpTo", mismatch.backUpTo());
+      json.put("backUpTo", mismatch.backUpTo()).put("prevIndex", mismatch.prevIndex());
     }
     return json;
   }
@@ -97,8 +97,8 @@ public final class MessageCodec {
       // Nodes of earlier builds send no log position: the successor then claims at once, as those did.
       case "TAKEOVER" -> new TakeOver(from, term, json.containsKey("lastIndex") ? log(json) : LogPosition.EMPTY);
       case "APPEND" -> append(json, from, term);
-      case "APPENDED" -> new Message.Appended(from, term, number(json, "matchIndex"));
-      case "MISMATCH" -> new Message.Mismatch(from, term, number(json, "backUpTo"));
+      case "APPENDED" -> new Message.Appended(from, term, number(json, "matchIndex"), number(json, "prevIndex"));
+      case "MISMATCH" -> new Message.Mismatch(from, term, number(json, "backUpTo"), number(json, "prevIndex"));
       default -> throw new InvalidMessage("unknown type '" + type + "'");
     };
   }

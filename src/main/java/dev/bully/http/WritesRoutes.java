@@ -37,6 +37,8 @@ final class WritesRoutes {
   /** The bytes of client writes this node holds now: see {@link #admit}. On this verticle's event loop only. */
   private long inFlightBytes;
   private final java.util.ArrayDeque<Admission> waiting = new java.util.ArrayDeque<>();
+  /** Another node this one last heard is coordinator, 0 when it leads or knows of none: see {@link #redirectEarly}. */
+  private int otherCoordinator;
 
   WritesRoutes(NodeConfig config, Vertx vertx) {
     this.config = config;
@@ -44,7 +46,12 @@ final class WritesRoutes {
   }
 
   void mount(Router router) {
+    vertx.eventBus().<JsonObject>localConsumer(Addresses.LOCAL_COORDINATOR, news -> {
+      Integer coordinator = news.body().getInteger("coordinatorId");
+      otherCoordinator = coordinator == null || coordinator == config.nodeId() ? 0 : coordinator;
+    });
     router.post("/api/writes").handler(this::requireJson);
+    router.post("/api/writes").handler(this::redirectEarly);
     router.post("/api/writes").handler(this::admit);
     router.post("/api/writes").handler(BodyHandler.create(false).setBodyLimit(config.writeLimits().maxWriteBytes()));
     router.post("/api/writes").handler(this::write);
@@ -60,6 +67,22 @@ final class WritesRoutes {
       return;
     }
     ctx.next();
+  }
+
+  /**
+   * A write to a follower that knows its coordinator is redirected before its body is read: a
+   * follower spends no memory or CPU on writes it cannot take, however fast clients come back (a
+   * client that does not follow redirects may send one every millisecond). The connection closes,
+   * as the body was not read. When this node may lead, the write goes on, and the election verticle
+   * has the last word ({@link #answer}).
+   */
+  private void redirectEarly(RoutingContext ctx) {
+    if (otherCoordinator == 0) {
+      ctx.next();
+      return;
+    }
+    ctx.response().putHeader("Connection", "close");
+    redirect(ctx, otherCoordinator);
   }
 
   /**
@@ -168,15 +191,20 @@ final class WritesRoutes {
   private void answer(RoutingContext ctx, JsonObject reply) {
     int status = reply.getInteger("status");
     if (status == 307) {
-      String location = config.member(reply.getInteger("coordinatorId")).orElseThrow().httpUrl() + ctx.request().uri();
-      ctx.response().setStatusCode(307).putHeader("Location", location).putHeader("Content-Type", "application/json")
-          .end(new JsonObject().put("coordinatorId", reply.getInteger("coordinatorId")).put("location", location).encode());
+      redirect(ctx, reply.getInteger("coordinatorId"));
     } else if (status == 503) {
       unavailable(ctx, reply.getString("message"));
     } else {
       reply.remove("status");
       ctx.response().setStatusCode(201).putHeader("Content-Type", "application/json").end(reply.encode());
     }
+  }
+
+  /** 307 to the same URL on the coordinator: the client sends the same write there. */
+  private void redirect(RoutingContext ctx, int coordinatorId) {
+    String location = config.member(coordinatorId).orElseThrow().httpUrl() + ctx.request().uri();
+    ctx.response().setStatusCode(307).putHeader("Location", location).putHeader("Content-Type", "application/json")
+        .end(new JsonObject().put("coordinatorId", coordinatorId).put("location", location).encode());
   }
 
   private static void refuse(RoutingContext ctx, WriteBody.Refusal refusal) {

@@ -126,7 +126,7 @@ public final class Node {
 
   private ElectionSettings electionSettings() {
     return new ElectionSettings(config.nodeId(), config.members().stream().map(Member::id).toList(),
-        config.heartbeatMs(), config.failureTimeoutMs(), config.takeoverDelayMs());
+        config.heartbeatMs(), config.failureTimeoutMs(), config.takeoverDelayMs(), config.failureTimeoutMaxMs());
   }
 
   /**

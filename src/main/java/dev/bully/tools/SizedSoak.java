@@ -111,9 +111,11 @@ final class SizedSoak {
     return text.toString();
   }
 
+  /** Each node's term and role, and the failure timeout it has learned from the pauses it saw. */
   private static String terms(LocalCluster cluster) {
     List<String> terms = cluster.statuses().entrySet().stream()
-        .map(e -> e.getKey() + ":" + e.getValue().getLong("term") + e.getValue().getString("role").substring(0, 1)).toList();
+        .map(e -> e.getKey() + ":" + e.getValue().getLong("term") + e.getValue().getString("role").substring(0, 1)
+            + " (failure timeout " + e.getValue().getLong("failureTimeoutMs") + " ms)").toList();
     return String.join(" ", terms);
   }
 }

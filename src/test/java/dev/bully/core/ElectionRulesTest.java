@@ -64,6 +64,27 @@ class ElectionRulesTest {
     assertEquals(Role.COORDINATOR, node.status().role());
   }
 
+  /**
+   * Ticks every 10 ms from {@code fromMs} through {@code toMs}, as the driver does: the output of
+   * the first tick that does anything, else {@link Output#NONE}.
+   */
+  private static Output ticksThrough(Election node, long fromMs, long toMs) {
+    for (long now = fromMs; now <= toMs; now += 10) {
+      Output output = node.tick(now);
+      if (!output.equals(Output.NONE)) {
+        return output;
+      }
+    }
+    return Output.NONE;
+  }
+
+  /** Ticks every 10 ms from {@code fromMs} through {@code toMs}, whatever the ticks do. */
+  private static void tickAll(Election node, long fromMs, long toMs) {
+    for (long now = fromMs; now <= toMs; now += 10) {
+      node.tick(now);
+    }
+  }
+
   private static Election following(int id, int coordinator, long term) {
     Election node = node(id, term, 0, LOG);
     node.step(new Heartbeat(coordinator, term, 0, LOG), 1);
@@ -142,7 +163,7 @@ class ElectionRulesTest {
   @Test
   void lowerNodesWaitLongerSoTheHighestSurvivorNoticesFirst() {
     Election node3 = following(3, 5, 3);
-    assertEquals(Output.NONE, node3.tick(1 + 200), "node 3 still waits: node 4 ranks above it");
+    assertEquals(Output.NONE, ticksThrough(node3, 1, 1 + 290), "node 3 still waits: node 4 ranks above it");
     assertFalse(node3.tick(1 + 300).events().isEmpty());
   }
 
@@ -188,14 +209,14 @@ class ElectionRulesTest {
     Election node = new Election(new ElectionSettings(5, FIVE, 50, 200, 1000), new DurableState(0, 0), log,
         new SplittableRandom(5), 0);
     winsTerm1WithNodes1And2(node);
-    Output output = node.step(new Message.Mismatch(3, 1, 3), 210); // node 3 holds only entries 1 to 3
+    Output output = node.step(new Message.Mismatch(3, 1, 3, 10), 210); // node 3 holds only entries 1 to 3
     List<Envelope> toNode3 = output.messages().stream().filter(e -> e.to() == 3).toList();
     assertEquals(1, toNode3.size(), "after a mismatch, one batch at a time until one fits");
     Message.Append fromStore = (Message.Append) toNode3.get(0).message();
     assertEquals(List.of(3L, 1L, 5), List.of(fromStore.prevIndex(), fromStore.prevTerm(), toNode3.get(0).entriesFromStore()),
         "entries 4 to 8 are read from the store's pages, after entry 3 of term 1");
     assertEquals(List.of(), fromStore.entries());
-    Output next = node.step(new Message.Appended(3, 1, 8), 215);
+    Output next = node.step(new Message.Appended(3, 1, 8, 3), 215);
     List<Envelope> thenToNode3 = next.messages().stream().filter(e -> e.to() == 3).toList();
     assertEquals(1, thenToNode3.size());
     Message.Append inMemory = (Message.Append) thenToNode3.get(0).message();
@@ -225,7 +246,7 @@ class ElectionRulesTest {
   void aCoordinatorThatLosesItsMajorityStepsDown() {
     Election node = node(5, 0, 0, LOG);
     winsTerm1WithNodes1And2(node);
-    node.tick(202 + 200 + 199);
+    tickAll(node, 210, 202 + 200 + 199);
     assertEquals(Role.COORDINATOR, node.status().role(), "it keeps leading through one failure timeout of silence, and a second");
     Output output = node.tick(202 + 2 * 200);
     assertEquals(Role.FOLLOWER, node.status().role());
@@ -240,10 +261,10 @@ class ElectionRulesTest {
     for (long t = 510; t <= 1700 && sentTakeOverAt < 0; t += 10) {
       node.step(new Ack(1, 1, withNoOp, 0), t);
       node.step(new Ack(5, 1, withNoOp, 0), t);
-      node.step(new Message.Appended(1, 1, 11), t); // with node 5's, a majority holds the no-op: it commits
+      node.step(new Message.Appended(1, 1, 11, 10), t); // with node 5's, a majority holds the no-op: it commits
       node.localPersisted(11, t);
       if (!sent(node.tick(t), TakeOver.class).isEmpty()
-          || !sent(node.step(new Message.Appended(5, 1, 11), t), TakeOver.class).isEmpty()) {
+          || !sent(node.step(new Message.Appended(5, 1, 11, 10), t), TakeOver.class).isEmpty()) {
         sentTakeOverAt = t;
       }
     }
@@ -279,8 +300,8 @@ class ElectionRulesTest {
     node.step(new Ack(1, 1, LogPosition.EMPTY, 0), 202);
     node.step(new Ack(2, 1, LogPosition.EMPTY, 0), 202); // coordinator of term 1, no-op at index 1
     node.propose(List.of(new Write("a", "{}", 0)), 203);
-    assertEquals(-1, node.step(new Message.Appended(1, 1, 2), 204).commitIndex(), "one follower and no durable copy here");
-    assertEquals(-1, node.step(new Message.Appended(2, 1, 2), 205).commitIndex(), "the coordinator's own copy is not durable yet");
+    assertEquals(-1, node.step(new Message.Appended(1, 1, 2, 1), 204).commitIndex(), "one follower and no durable copy here");
+    assertEquals(-1, node.step(new Message.Appended(2, 1, 2, 1), 205).commitIndex(), "the coordinator's own copy is not durable yet");
     assertEquals(2, node.localPersisted(2, 206).commitIndex(), "three durable copies of five");
   }
 
@@ -347,7 +368,7 @@ class ElectionRulesTest {
     node.step(new Ack(2, 1, withNoOp, 0), 720);
     node.localPersisted(11, 720);
     node.stepDown(721, true);
-    node.step(new Message.Appended(2, 1, 11), 722);
+    node.step(new Message.Appended(2, 1, 11, 10), 722);
     node.step(new Claim(2, 2, withNoOp, false, true), 730); // the successor claims; no announcement follows
     assertEquals(Role.FOLLOWER, node.status().role());
     for (long t = 740; t <= 5_000; t += 10) {
@@ -361,7 +382,92 @@ class ElectionRulesTest {
   void aVoterGivesTheClaimerItsWholeClaimTimeoutBeforeSuspectingIt() {
     Election node = following(4, 5, 1);
     assertFalse(sent(node.step(new Claim(3, 2, LOG, false, false), 100), Ack.class).isEmpty()); // node 3 never announces
-    assertTrue(node.tick(450).messages().isEmpty(), "not at 350 ms of silence, past its suspicion timeout (300 ms)");
+    assertTrue(ticksThrough(node, 100, 490).messages().isEmpty(), "not at 390 ms of silence, past its suspicion timeout (300 ms)");
     assertFalse(sent(node.tick(510), Message.Election.class).isEmpty(), "after the claim timeout (400 ms) it asks node 5");
+  }
+
+  @Test
+  void aFollowerThatSawItsCoordinatorPauseWaitsLongerAndForgetsThePauseAfterTheWindow() {
+    Election node = following(4, 5, 1); // failure timeout 200 ms, node 5 above it is the coordinator
+    node.step(new Heartbeat(5, 1, 0, LOG), 50);
+    node.step(new Heartbeat(5, 1, 0, LOG), 50 + 180); // node 5 paused: 180 ms without a word
+    assertEquals(360, node.suspicionTimeoutMs(300), "twice the longest pause it saw");
+    assertEquals(Output.NONE, ticksThrough(node, 230, 230 + 350), "350 ms of silence is no failure now");
+    assertFalse(node.tick(230 + 360).events().isEmpty(), "360 ms is");
+    Election fresh = following(4, 5, 1);
+    assertFalse(ticksThrough(fresh, 1, 1 + 350).events().isEmpty(), "without the pause, 200 ms of silence is a failure");
+
+    long later = 230 + AdaptiveTimeout.WINDOW_MS + 10_000;
+    node.step(new Heartbeat(5, 1, 0, LOG), later);
+    assertEquals(200, node.suspicionTimeoutMs(later + 10), "a pause older than the window is forgotten");
+  }
+
+  @Test
+  void aPauseLongerThanTheCeilingIsAnOutageAndIsNotLearned() {
+    Election node = following(4, 5, 1); // ceiling: ten times 200 ms
+    node.step(new Heartbeat(5, 1, 0, LOG), 2_500);
+    assertEquals(200, node.suspicionTimeoutMs(2_510));
+    node.step(new Heartbeat(5, 1, 0, LOG), 3_700);
+    assertEquals(2_000, node.suspicionTimeoutMs(3_710), "a 1.2 s pause would make 2.4 s: the ceiling holds it at 2 s");
+  }
+
+  @Test
+  void aNodeThatStalledJudgesNoSilenceUntilItsNextTick() {
+    Election node = following(4, 5, 1);
+    node.tick(100);
+    assertEquals(Output.NONE, node.tick(400), "its own tick came 300 ms late: what it missed may still be queued");
+    node.step(new Heartbeat(5, 1, 0, LOG), 401);
+    assertEquals(Output.NONE, node.tick(410), "the queued heartbeat came first");
+    Election cut = following(4, 5, 1);
+    cut.tick(100);
+    cut.tick(400);
+    assertFalse(cut.tick(410).events().isEmpty(), "no heartbeat was queued: the next tick suspects");
+  }
+
+  @Test
+  void aCoordinatorThatStalledDoesNotStepDownBeforeHearingWhatCameMeanwhile() {
+    Election node = node(5, 0, 0, LOG);
+    winsTerm1WithNodes1And2(node);
+    tickAll(node, 210, 400);
+    assertEquals(Output.NONE.events(), node.tick(1_000).events(), "a 600 ms stall of its own is no lost majority");
+    assertEquals(Role.COORDINATOR, node.status().role());
+    node.step(new Ack(1, 1, LOG, 0), 1_001);
+    node.step(new Ack(2, 1, LOG, 0), 1_001);
+    tickAll(node, 1_010, 1_100);
+    assertEquals(Role.COORDINATOR, node.status().role(), "the acknowledgements queued meanwhile keep it leading");
+    Election cut = node(5, 0, 0, LOG);
+    winsTerm1WithNodes1And2(cut);
+    tickAll(cut, 210, 400);
+    cut.tick(1_000);
+    cut.tick(1_010);
+    assertEquals(Role.FOLLOWER, cut.status().role(), "nothing came meanwhile: it steps down at its next tick");
+  }
+
+  @Test
+  void onlyTheAnswerToABatchInFlightMovesTheFollowersPipeline() {
+    Election node = node(5, 0, 0, LOG);
+    winsTerm1WithNodes1And2(node); // the no-op, entry 11, goes to node 3 after entry 10
+    for (int i = 0; i < 3; i++) {
+      assertEquals(1, toNode(node.propose(List.of(new Write(null, "{}", 0)), 203), 3).size(), "batches are pipelined");
+    }
+    assertEquals(0, toNode(node.propose(List.of(new Write(null, "{}", 0)), 204), 3).size(), "four are in flight");
+    assertEquals(1, toNode(node.step(new Message.Appended(3, 1, 11, 10), 205), 3).size(), "an answer makes room for one");
+    assertEquals(0, toNode(node.step(new Message.Appended(3, 1, 11, 10), 206), 3).size(), "the same answer again, none");
+    assertEquals(0, toNode(node.step(new Message.Mismatch(3, 1, 5, 4), 207), 3).size(), "nor a MISMATCH of no batch in flight");
+    List<Envelope> probe = toNode(node.step(new Message.Mismatch(3, 1, 11, 12), 208), 3);
+    assertEquals(1, probe.size(), "the MISMATCH of a batch in flight sends one probe");
+    assertEquals(11, ((Message.Append) probe.get(0).message()).prevIndex(), "after what the follower holds");
+    assertEquals(0, toNode(node.step(new Message.Mismatch(3, 1, 11, 13), 209), 3).size(),
+        "the MISMATCHes of the batches sent before the probe are late");
+    assertEquals(0, toNode(node.step(new Message.Mismatch(3, 1, 11, 12), 209), 3).size(), "and so is a repeated one");
+    assertEquals(0, toNode(node.propose(List.of(new Write(null, "{}", 0)), 209), 3).size(), "one probe at a time");
+    node.step(new Message.Appended(3, 1, 15, 11), 210); // the probe fits
+    for (int i = 0; i < 3; i++) {
+      assertEquals(1, toNode(node.propose(List.of(new Write(null, "{}", 0)), 211), 3).size(), "the pipeline is open again");
+    }
+  }
+
+  private static List<Envelope> toNode(Output output, int id) {
+    return output.messages().stream().filter(e -> e.to() == id && e.message() instanceof Message.Append).toList();
   }
 }

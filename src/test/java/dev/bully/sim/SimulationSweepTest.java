@@ -50,8 +50,8 @@ class SimulationSweepTest {
         appendsFromStore += sim.appendsFromStore();
         restartsFromStoredTail += sim.restartsFromStoredTail();
         cutBySize += sim.cutBySize();
-      } catch (AssertionError e) {
-        failures.add("seed " + seed + ": " + e.getMessage());
+      } catch (AssertionError | RuntimeException | StackOverflowError e) {
+        failures.add("seed " + seed + ": " + (e instanceof AssertionError ? e.getMessage() : e));
         if (failures.size() >= 3) {
           break;
         }

@@ -1,0 +1,52 @@
+package dev.bully.core;
+
+/**
+ * A follower's view of its coordinator's liveness: how long it may stay silent before this node
+ * suspects it ({@link AdaptiveTimeout}, learned from the gaps between its messages), and whether
+ * this node itself just stalled.
+ *
+ * <p>A node whose own JVM paused (a collection, a starved core) wakes up to a tick that sees the
+ * whole pause as silence, while the coordinator's messages of that time are still queued behind the
+ * tick. So a tick that comes more than a heartbeat interval after the previous one judges nothing:
+ * the queued messages are handled first, and the next tick decides.
+ */
+final class FailureDetector {
+  private final long stallMs;
+  private final AdaptiveTimeout timeout;
+  private int lastSender;
+  private long lastTerm = -1;
+  private long lastHeardMs;
+  private long lastTickMs = Long.MIN_VALUE;
+
+  FailureDetector(ElectionSettings settings) {
+    this.stallMs = settings.heartbeatMs();
+    this.timeout = new AdaptiveTimeout(settings.failureTimeoutMs(), settings.failureTimeoutMaxMs());
+  }
+
+  /** A message from {@code sender}, the coordinator of {@code term}: learns the gap since its previous one. */
+  void heard(int sender, long term, long nowMs) {
+    if (sender == lastSender && term == lastTerm) {
+      timeout.gap(nowMs - lastHeardMs, nowMs);
+    }
+    lastSender = sender;
+    lastTerm = term;
+    lastHeardMs = nowMs;
+  }
+
+  /** Records a tick; true when it comes so late after the previous one that this node must have stalled. */
+  boolean stalled(long nowMs) {
+    boolean stalled = lastTickMs != Long.MIN_VALUE && nowMs - lastTickMs > stallMs;
+    lastTickMs = nowMs;
+    return stalled;
+  }
+
+  /** When the last tick came; 0 before the first. */
+  long lastTickMs() {
+    return lastTickMs == Long.MIN_VALUE ? 0 : lastTickMs;
+  }
+
+  /** How long the coordinator may be silent now before this node suspects it. */
+  long timeoutMs(long nowMs) {
+    return timeout.timeoutMs(nowMs);
+  }
+}
