@@ -179,6 +179,8 @@ function renderNodes() {
       ['last index', status ? status.lastIndex : '—'],
       ['commit index', status ? status.commitIndex : '—'],
       ['lag', status ? lagOf(status) : '—'],
+      // How long a silence this node now takes for a failure, learned from the pauses it has seen.
+      ['failure timeout', status && status.failureTimeoutMs != null ? status.failureTimeoutMs + ' ms' : '—'],
       ['heartbeat', role === 'DOWN' ? 'none for ' + (known ? Math.round((now - known.seenAt) / 1000) + ' s' : 'ever') : sinceHeartbeat],
     ];
     const card = el('article', { class: 'card ' + role, 'data-node': node.id, 'data-role': role },

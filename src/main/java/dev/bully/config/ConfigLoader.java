@@ -65,6 +65,7 @@ public final class ConfigLoader {
     KEYS.put("heartbeatMs", Type.INT);
     KEYS.put("failureTimeoutMs", Type.INT);
     KEYS.put("failureTimeoutMaxMs", Type.INT);
+    KEYS.put("store.minFreeBytes", Type.INT);
     KEYS.put("takeoverDelayMs", Type.INT);
     KEYS.put("log.memoryEntries", Type.INT);
     KEYS.put("log.idempotencyKeys", Type.INT);
@@ -81,6 +82,8 @@ public final class ConfigLoader {
   static final String DEFAULT_HOST = "127.0.0.1";
   static final int DEFAULT_HEARTBEAT_MS = 50;
   static final int DEFAULT_FAILURE_TIMEOUT_MS = 150;
+  /** What the embedded store keeps free on its disk: 512 MiB. */
+  static final long DEFAULT_MIN_FREE_BYTES = 512L * 1024 * 1024;
   static final int DEFAULT_TAKEOVER_DELAY_MS = 2000;
 
   private final String source;
@@ -256,6 +259,7 @@ public final class ConfigLoader {
         optionalString("mongo.connection_string"),
         string("mongo.db_name", "bully"),
         heartbeatMs, failureTimeoutMs, failureTimeoutMaxMs, takeoverDelayMs, logLimits, writeLimits,
+        longValue("store.minFreeBytes", DEFAULT_MIN_FREE_BYTES, 0, Long.MAX_VALUE),
         chaosEnabled, adminToken, eventBusTls());
   }
 
@@ -380,6 +384,10 @@ public final class ConfigLoader {
   }
 
   private int integer(String key, Integer fallback, int min, int max) {
+    return (int) longValue(key, fallback == null ? null : fallback.longValue(), min, max);
+  }
+
+  private long longValue(String key, Long fallback, long min, long max) {
     Object value = values.get(key);
     if (value == null) {
       if (fallback == null) {
@@ -393,7 +401,7 @@ public final class ConfigLoader {
     if (n.longValue() < min || n.longValue() > max) {
       throw fail(key, "must be from " + min + " to " + max + ", got " + n.longValue());
     }
-    return n.intValue();
+    return n.longValue();
   }
 
   private String string(String key, String fallback) {

@@ -36,6 +36,7 @@ import java.util.Optional;
  *                               {@code log.idempotencyKeys}, {@code log.memoryBytes})
  * @param writeLimits            the shape a client's write may have ({@code api.maxWriteBytes},
  *                               {@code api.maxDepth}, {@code api.maxKeys})
+ * @param storeMinFreeBytes      the room the embedded store keeps free on its disk; below it, store writes wait
  * @param chaosEnabled           whether the admin chaos endpoints are served
  * @param adminToken             the bearer token the admin endpoints require
  * @param eventBusTls            TLS for the clustered event bus, when enabled
@@ -63,6 +64,7 @@ public record NodeConfig(
     long takeoverDelayMs,
     LogLimits logLimits,
     WriteLimits writeLimits,
+    long storeMinFreeBytes,
     boolean chaosEnabled,
     Optional<String> adminToken,
     Optional<EventBusTls> eventBusTls) {

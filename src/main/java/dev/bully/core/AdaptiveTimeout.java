@@ -18,9 +18,9 @@ package dev.bully.core;
  * memory and time, forgotten a span at a time.
  */
 final class AdaptiveTimeout {
-  static final long WINDOW_MS = 60_000;
+  static final long WINDOW_MS = 20_000;
   static final int FACTOR = 2;
-  private static final int BUCKETS = 6;
+  private static final int BUCKETS = 4;
   private static final long SPAN_MS = WINDOW_MS / BUCKETS;
 
   private final long floorMs;

@@ -517,16 +517,19 @@ public final class Election {
   }
 
   /**
-   * A voter that heard its coordinator this recently refuses pre-votes: within its own failure
-   * timeout less one heartbeat, so the follower that times out first is not refused by voters whose
-   * last heartbeat arrived a moment later than its own.
+   * A voter that heard its coordinator this recently refuses pre-votes: within the configured
+   * failure timeout less one heartbeat, so the follower that times out first is not refused by
+   * voters whose last heartbeat arrived a moment later than its own. The configured timeout, not
+   * the one this voter learned: followers learn at different times (one that led until a moment ago
+   * has learned nothing yet), and a voter that learned more than the candidate would hold up a
+   * real failover; the candidate's own learned timeout already keeps it from suspecting a pause.
    */
   private boolean hearsLiveCoordinator(long nowMs) {
     if (role == Role.COORDINATOR) {
       return true;
     }
     return coordinatorId != 0 && !coordinatorSuspected
-        && nowMs - lastHeartbeatMs < detector.timeoutMs(nowMs) - settings.heartbeatMs();
+        && nowMs - lastHeartbeatMs < settings.liveCoordinatorWindowMs();
   }
 
   private void onElection(Message.Election election, long nowMs) {

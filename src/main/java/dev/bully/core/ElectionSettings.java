@@ -66,6 +66,11 @@ public record ElectionSettings(int nodeId, List<Integer> memberIds, long heartbe
     return 3 * failureTimeoutMs;
   }
 
+  /** A voter that heard its coordinator this recently refuses pre-votes (see {@code Election.hearsLiveCoordinator}). */
+  public long liveCoordinatorWindowMs() {
+    return failureTimeoutMs - heartbeatMs;
+  }
+
   public boolean isMember(int id) {
     return memberIds.contains(id);
   }

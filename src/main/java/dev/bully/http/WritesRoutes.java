@@ -15,7 +15,7 @@ import io.vertx.ext.web.handler.BodyHandler;
  * <ul>
  *   <li>{@code POST /api/writes} with a JSON object: 201 {@code {index, term, node}} once the write
  *       concern ({@code ?w=1|majority|all}, majority by default) is met; 307 to the coordinator's
- *       same URL on a follower; 503 with Retry-After when there is no coordinator or it stepped down
+ *       same URL on a follower (before the body is read, so the coordinator judges the body); 503 with Retry-After when there is no coordinator or it stepped down
  *       while the write waited. {@code Idempotency-Key} makes retries return the original entry.</li>
  *   <li>{@code GET /api/writes?from=1&limit=100} and {@code GET /api/writes/{index}}: this node's
  *       committed entries; any node answers. A range stops at {@code limit} entries or about 4 MiB

@@ -60,7 +60,7 @@ public final class Node {
     Node node;
     try {
       DataDirLock lock = DataDirLock.acquire(config.dataDir());
-      EmbeddedMongo embedded = config.mongoConnectionString().isPresent() ? null : EmbeddedMongo.start(config.dataDir());
+      EmbeddedMongo embedded = config.mongoConnectionString().isPresent() ? null : EmbeddedMongo.start(config.dataDir()).keepFree(config.storeMinFreeBytes());
       node = new Node(config, lock, embedded);
     } catch (IOException | RuntimeException e) {
       return Future.failedFuture(e);

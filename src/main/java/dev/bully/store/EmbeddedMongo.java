@@ -30,11 +30,14 @@ public final class EmbeddedMongo implements AutoCloseable {
   private final H2Backend backend;
   private final MongoServer server;
   private final String connectionString;
+  private final Path file;
+  private volatile long minFreeBytes;
 
-  private EmbeddedMongo(H2Backend backend, MongoServer server, String connectionString) {
+  private EmbeddedMongo(H2Backend backend, MongoServer server, String connectionString, Path file) {
     this.backend = backend;
     this.server = server;
     this.connectionString = connectionString;
+    this.file = file;
   }
 
   /** Opens (or creates) the store file under {@code dataDir} and starts serving it on a free loopback port. */
@@ -57,7 +60,32 @@ public final class EmbeddedMongo implements AutoCloseable {
     server.bind(host, port);
     String connectionString = server.getConnectionString();
     log.info("Embedded store {} serving at {}", file, connectionString);
-    return new EmbeddedMongo(backend, server, connectionString);
+    return new EmbeddedMongo(backend, server, connectionString, file);
+  }
+
+  /**
+   * Keeps {@code bytes} free on the store file's disk: below that, store writes wait ({@link #diskShortage}).
+   * The embedded store closes itself for good when a write of its own fails, as on a full disk, so
+   * the node must never let it get there.
+   */
+  public EmbeddedMongo keepFree(long bytes) {
+    this.minFreeBytes = bytes;
+    return this;
+  }
+
+  /** Why store writes must wait now: less than {@link #keepFree} bytes are free on the store's disk. */
+  public java.util.Optional<String> diskShortage() {
+    if (minFreeBytes <= 0) {
+      return java.util.Optional.empty();
+    }
+    try {
+      long free = Files.getFileStore(file).getUsableSpace();
+      return free >= minFreeBytes ? java.util.Optional.empty() : java.util.Optional.of("only " + free / (1024 * 1024)
+          + " MiB are free on the disk of " + file + ", less than store.minFreeBytes (" + minFreeBytes / (1024 * 1024)
+          + " MiB): writes wait until there is room");
+    } catch (IOException e) {
+      return java.util.Optional.of("the free space on the disk of " + file + " cannot be read: " + e);
+    }
   }
 
   /** The {@code mongodb://} address the node's MongoDB client connects to. */

@@ -61,8 +61,9 @@ public final class NodeStore {
   private final LogPages pages;
   private final StoreRetry retry;
 
-  private NodeStore(Vertx vertx, MongoClient mongo, WriteOption writeOption, Supplier<Future<Void>> durable, Runnable onClose) {
-    this.retry = new StoreRetry(vertx);
+  private NodeStore(Vertx vertx, MongoClient mongo, WriteOption writeOption, Supplier<Future<Void>> durable, Runnable onClose,
+                    Supplier<Optional<String>> room) {
+    this.retry = new StoreRetry(vertx, room);
     this.mongo = mongo;
     this.writeOption = writeOption;
     this.durable = durable;
@@ -83,14 +84,14 @@ public final class NodeStore {
     MongoClient mongo = MongoClient.create(vertx, options);
     NodeStore store;
     if (connectionString.isPresent()) {
-      store = new NodeStore(vertx, mongo, WriteOption.JOURNALED, Future::succeededFuture, mongo::close);
+      store = new NodeStore(vertx, mongo, WriteOption.JOURNALED, Future::succeededFuture, mongo::close, Optional::empty);
     } else {
       WorkerExecutor committer = vertx.createSharedWorkerExecutor("bully-store-commit", 1);
       GroupCommit groupCommit = new GroupCommit(committer, embedded::commit);
       store = new NodeStore(vertx, mongo, WriteOption.ACKNOWLEDGED, groupCommit::sync, () -> {
         mongo.close();
         committer.close();
-      });
+      }, embedded::diskShortage);
     }
     return store.createIndexes().map(store);
   }

@@ -11,6 +11,7 @@ import io.vertx.core.Vertx;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.IntFunction;
+import java.util.function.Supplier;
 import org.bson.BSONException;
 import org.bson.BsonMaximumSizeExceededException;
 import org.bson.BsonSerializationException;
@@ -26,7 +27,9 @@ import org.slf4j.LoggerFactory;
  * clear message rather than retry for ever. Anything else (the disk is full, the connection to
  * MongoDB broke, a timeout) may pass: the write is tried again, with back-off from
  * {@value #FIRST_BACK_OFF_MS} ms up to {@value #MAX_BACK_OFF_MS} ms, and meanwhile the node shows the
- * trouble in {@code /health/ready} and on the dashboard ({@link #trouble()}).
+ * trouble in {@code /health/ready} and on the dashboard ({@link #trouble()}). A write also waits,
+ * in the same way, while the store's disk has less room than it must keep free: the embedded store
+ * would close itself for good on a full disk.
  *
  * <p>Every write retried here must be idempotent: the store's writes are (a segment's retry first
  * removes what the failed try may have left, a page is written by its id, the term by upsert).
@@ -42,12 +45,15 @@ public final class StoreRetry {
   private static final Set<Integer> REQUEST_ERRORS = Set.of(2, 9, 14, 16, 22, 11000, 10334, 17419, 17420, 52, 56, 57);
 
   private final Vertx vertx;
+  /** Why writes must wait before they are tried (a disk nearly full), or empty. */
+  private final Supplier<Optional<String>> room;
   private volatile String trouble;
   /** The store was closed: nothing is tried again. */
   private volatile boolean closed;
 
-  StoreRetry(Vertx vertx) {
+  StoreRetry(Vertx vertx, Supplier<Optional<String>> room) {
     this.vertx = vertx;
+    this.room = room;
   }
 
   /** What is failing in the store and since when, while a write is being retried. */
@@ -68,8 +74,10 @@ public final class StoreRetry {
 
   private <T> void attempt(String what, IntFunction<Future<T>> attempt, Promise<T> done, int tries, long backOffMs, long sinceMs) {
     Future<T> tried;
+    Optional<String> shortage = room.get();
     try {
-      tried = attempt.apply(tries);
+      // Waiting for room is one more failure that may pass: retried with back-off and shown meanwhile.
+      tried = shortage.isPresent() ? Future.failedFuture(new IllegalStateException(shortage.get())) : attempt.apply(tries);
     } catch (RuntimeException e) {
       tried = Future.failedFuture(e); // an encoder that throws before the write starts
     }

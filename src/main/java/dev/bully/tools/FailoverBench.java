@@ -52,6 +52,9 @@ public final class FailoverBench {
         int coordinator = 5;
         List<Integer> survivors = cluster.ids().stream().filter(id -> id != coordinator).toList();
         long termBefore = cluster.node(coordinator).status().getLong("term");
+        // What each survivor takes for a failure now: learned from the pauses it saw (longer after a restart's warm-up).
+        String timeouts = survivors.stream().map(id -> id + ":" + cluster.node(id).status().getLong("failureTimeoutMs"))
+            .collect(java.util.stream.Collectors.joining(" "));
         // Kill at a random point of the heartbeat interval, as a real crash would.
         sleep((long) (Math.random() * 50));
         long startNs = System.nanoTime();
@@ -81,9 +84,9 @@ public final class FailoverBench {
         long loggedMs = lastFollowAfter(cluster, survivors, winner, termBefore) - killedAtMs;
         loggedFailoverMs.add(loggedMs);
         System.out.printf("trial %2d: %sall survivors agree after %4d ms (polled), %4d ms (from their logs); new coordinator %d,"
-                + " claims in terms %s%s%n",
+                + " claims in terms %s%s; failure timeouts before, ms %s%n",
             trial, withWrites ? String.format("first acknowledged write after %4d ms, ", writeMs) : "", elapsedMs, loggedMs,
-            winner, claimedTerms, oneRound ? "" : "  (more than one round)");
+            winner, claimedTerms, oneRound ? "" : "  (more than one round)", timeouts);
         cluster.start(coordinator).awaitReady(LocalCluster.READY_TIMEOUT);
         cluster.awaitCoordinator(coordinator, cluster.ids(), SETTLE_TIMEOUT);
       }

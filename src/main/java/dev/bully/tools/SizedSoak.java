@@ -59,7 +59,8 @@ final class SizedSoak {
       while (hey.isAlive()) {
         hey.waitFor(REPORT_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
         long elapsed = (System.nanoTime() - startNs) / 1_000_000_000;
-        System.out.printf("soak: %4d s: resident MB %s, terms %s%n", elapsed, residentMb(cluster), terms(cluster));
+        System.out.printf("soak: %4d s: resident MB %s, store GB %s, terms %s%n", elapsed, residentMb(cluster),
+            storeGb(dir, cluster), terms(cluster));
       }
       reader.join();
       long oom = cluster.ids().stream().mapToLong(id -> cluster.logLines(id).stream()
@@ -71,6 +72,34 @@ final class SizedSoak {
               + "nodes dead %d; coordinator term %d -> %d (%s)%n",
           acknowledged[0], seconds, acknowledged[0] / (double) seconds, acknowledged[0] * (double) size / seconds / (1024 * 1024),
           outcomes, oom, dead, term, endTerm, endTerm == term ? "no failover" : "FAILOVER");
+    } finally {
+      deleteTree(dir.resolve("data")); // gigabytes a minute of large writes; the logs stay
+    }
+  }
+
+  /** Each node's store folder, in GB: the log never shrinks yet, and the embedded store's file grows faster than it. */
+  private static String storeGb(Path dir, LocalCluster cluster) {
+    List<String> sizes = new java.util.ArrayList<>();
+    for (int id : cluster.ids()) {
+      try (java.util.stream.Stream<Path> files = Files.walk(cluster.dataDir(id))) {
+        long bytes = files.filter(Files::isRegularFile)
+            .mapToLong(path -> path.toFile().length()).sum();
+        sizes.add(String.format("%.1f", bytes / 1e9));
+      } catch (IOException | java.io.UncheckedIOException e) {
+        sizes.add("-");
+      }
+    }
+    return String.join("/", sizes);
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    if (!Files.exists(root)) {
+      return;
+    }
+    try (java.util.stream.Stream<Path> paths = Files.walk(root)) {
+      for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(path);
+      }
     }
   }
 

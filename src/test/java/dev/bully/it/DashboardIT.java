@@ -65,6 +65,7 @@ class DashboardIT {
         wait.until(b -> count(b, ".card") == 3 && "COORDINATOR".equals(role(b, 3)));
         assertEquals(1, count(browser, ".card.COORDINATOR"), "one coordinator stands out");
         assertEquals(String.valueOf(term), field(browser, 3, "term"));
+        assertTrue(field(browser, 1, "failure timeout").matches("\\d+ ms"), "each card shows the learned failure timeout");
         wait.until(b -> text(b, "connection").startsWith("live through"));
 
         cluster.node(3).kill();

@@ -209,4 +209,23 @@ class NodeStoreTest {
         new com.mongodb.ServerAddress())));
     assertEquals(false, StoreRetry.isDeterministic(new IllegalStateException("No space left on device")));
   }
+
+  @Test
+  void aWriteWaitsWhileTheDiskHasLessRoomThanTheStoreMustKeepFreeAndGoesOnOnceThereIsRoom() throws Exception {
+    embedded.keepFree(Long.MAX_VALUE); // no disk has that much room
+    LogWrite write = new LogWrite(List.of(), 0, entries(1, 3, 1), 3, 0);
+    Future<?> waiting = store.retry().run("writing the log up to entry 3", tries -> store.write(write, tries > 0));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (store.retry().trouble().isEmpty() && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+    }
+    String trouble = store.retry().trouble().orElseThrow();
+    org.junit.jupiter.api.Assertions.assertTrue(trouble.contains("store.minFreeBytes"), trouble);
+    assertEquals(false, waiting.isComplete(), "the write waits: the embedded store would close itself on a full disk");
+    assertEquals(List.of(), await(store.entries(1, 100)), "and nothing of it is in the store");
+    embedded.keepFree(0);
+    await(waiting);
+    assertEquals(entries(1, 3, 1), await(store.entries(1, 100)));
+    assertEquals(Optional.empty(), store.retry().trouble(), "once there is room, the trouble is over");
+  }
 }
