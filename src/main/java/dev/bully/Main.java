@@ -91,7 +91,7 @@ public final class Main {
   private static String usageText() {
     return """
         usage: java -jar bully-node.jar [-conf FILE]
-          -conf FILE   the node's JSON configuration (see README: Configuration)
+          -conf FILE   the node's JSON configuration (see docs/operations.md: Configuration)
         Every key can also be set by an environment variable, e.g. BULLY_NODE_ID, BULLY_HTTP_PORT.""";
   }
 }

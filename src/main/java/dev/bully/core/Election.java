@@ -18,7 +18,7 @@ import java.util.random.RandomGenerator;
  * clock (time is an argument) and draws randomness only from the generator it is given, so the
  * verticles and the simulator run exactly the same code.
  *
- * <p>The rules it enforces (see DESIGN.md §2):
+ * <p>The rules it enforces (see docs/design.md §2):
  * <ul>
  *   <li>At most one coordinator per term: a claim needs acknowledgements from a majority of the
  *       configured nodes, and a node acknowledges at most one claimer per term ({@code promisedTo}),
@@ -53,23 +53,12 @@ public final class Election {
   private Role role = Role.FOLLOWER;
   private int coordinatorId;
   private final ReplicatedLog log;
-  /** How far this node's log is known to match the current coordinator's (verified by an APPEND). */
-  private long verifiedIndex;
-  /** An APPENDED held back while paging was behind ({@link #pagingBehind}): its match index, or -1, and for whom. */
-  private long heldMatchIndex = -1;
-  /** Where the APPEND began that the held answer's match index came from. */
-  private long heldPrevIndex;
-  private int heldFor;
-  private long heldInTerm;
-  private long heldSinceMs;
-  /** The last index the coordinator followed here has said it holds. */
-  private long coordinatorLastIndex;
+  private final LogView view;
+  private final Following following;
   /** The coordinator asked this node to take over once it holds the entry named; null when it did not. */
   private TakeOver pendingTakeOver;
   /** This node's leadership, while it is coordinator. */
   private Leadership leadership;
-  /** How much of this node's log its store has reported durable (the driver tells, after each write). */
-  private long durableIndex;
   private long lastHeartbeatMs;
   private long electionNotBeforeMs;
   /** The node is stopping: it still votes, but never stands for election again. */
@@ -101,13 +90,14 @@ public final class Election {
     this.term = durable.term();
     this.promisedTo = durable.promisedTo();
     this.log = log;
-    this.durableIndex = log.lastIndex();
+    this.view = new LogView(log);
+    this.following = new Following(settings, log, view);
     this.lastHeartbeatMs = nowMs;
     this.liveMembers = Set.copyOf(settings.memberIds());
   }
 
   public Status status() {
-    long behind = role == Role.FOLLOWER && coordinatorId != 0 ? Math.max(0, coordinatorLastIndex - verifiedIndex) : 0;
+    long behind = role == Role.FOLLOWER && coordinatorId != 0 ? following.behind() : 0;
     Map<Integer, Long> followerMatch = role == Role.COORDINATOR ? leadership.followerMatch() : Map.of();
     long timeoutMs = role == Role.COORDINATOR ? peers.silenceWindowMs(detector.lastTickMs()) / 2
         : detector.timeoutMs(detector.lastTickMs());
@@ -123,100 +113,7 @@ public final class Election {
     return log.last();
   }
 
-  /** The index of the entry written with this idempotency key, if this node's log has one. */
-  public Long indexOf(String requestId) {
-    return log.indexOf(requestId);
-  }
 
-  /**
-   * Entries of this node's log from {@code from} on, committed or not, at most {@code limit}, of
-   * those in memory: none before {@link #firstInMemory()}, which the driver reads from its store.
-   */
-  public List<LogEntry> entries(long from, int limit) {
-    return log.slice(from, limit);
-  }
-
-  /** The oldest entry in memory; every entry before it is committed and in this node's store's pages. */
-  public long firstInMemory() {
-    return log.firstInMemory();
-  }
-
-  /**
-   * Committed entries that this node's store holds durably and should now write into its pages:
-   * a full page's worth ({@code pageEntries} entries, or half of {@link LogLimits#pageChars()}
-   * of text), or whatever would otherwise have to stay in memory past {@link LogLimits}. A page
-   * holds at most {@code pageEntries} entries and {@link LogLimits#pageChars()} of text, and
-   * at least one entry. Empty when nothing is due.
-   */
-  public List<LogEntry> entriesToPage(int pageEntries) {
-    long pageable = Math.min(log.commitIndex(), durableIndex);
-    long paged = log.pagedIndex();
-    long unpaged = pageable - paged;
-    if (unpaged <= 0) {
-      return List.of();
-    }
-    boolean full = unpaged >= pageEntries || log.chars(paged + 1, pageable) >= log.limits().pageChars() / 2;
-    boolean overMemory = paged < Math.min(pageable, log.lastIndex() - log.limits().memoryEntries())
-        || log.memoryChars() > log.limits().memoryBytes();
-    if (full || overMemory) {
-      return log.slice(paged + 1, (int) Math.min(pageEntries, unpaged), log.limits().pageChars());
-    }
-    return List.of();
-  }
-
-  /**
-   * Whether this node's memory holds more entries not yet in the store's pages than it may
-   * ({@link LogLimits#unpagedBytes()}): a coordinator then proposes no new client writes until
-   * pages were written or entries committed. Writing pages is what lets entries leave memory,
-   * and nothing else would hold the writes back.
-   */
-  public boolean memoryFull() {
-    return log.chars(log.pagedIndex() + 1, log.lastIndex()) > log.limits().unpagedBytes();
-  }
-
-  /**
-   * Whether this follower's committed entries that are not yet in its pages fill its memory:
-   * paging is behind, and it holds back its answers to APPENDs until it caught up, so the
-   * coordinator's pipeline (a few batches per follower) fills and it sends no more. Only
-   * committed ones count: uncommitted entries are bounded by the coordinator's own
-   * {@link #memoryFull}, and holding back for them could keep the coordinator from ever
-   * committing (an entry of an older term commits only with one of the current term).
-   */
-  private boolean pagingBehind() {
-    return log.chars(log.pagedIndex() + 1, log.commitIndex()) > log.limits().unpagedBytes();
-  }
-
-  /**
-   * Sends the APPENDED that {@link #pagingBehind} held back, once paging caught up, or at the
-   * latest a failure timeout later (holding back slows the coordinator down, and must never stall
-   * it), and only once the entries it reports are durable (it counts toward a commit), to the
-   * coordinator it was for, in the same term. Returns whether it did (the tick is then done).
-   */
-  private boolean answerHeldAppend(long nowMs) {
-    boolean due = !pagingBehind() || nowMs - heldSinceMs >= settings.failureTimeoutMs();
-    if (heldMatchIndex < 0 || !due || heldMatchIndex > durableIndex) {
-      return false;
-    }
-    long match = heldMatchIndex;
-    heldMatchIndex = -1;
-    if (role != Role.FOLLOWER || coordinatorId != heldFor || term != heldInTerm) {
-      return false;
-    }
-    out.send(heldFor, new Message.Appended(me, term, match, heldPrevIndex));
-    return true;
-  }
-
-  /** The driver wrote entries up to {@code index} into its store's pages: they may leave memory. */
-  public void paged(long index) {
-    log.pagedTo(index);
-    log.release();
-  }
-
-  /** Committed entries from {@code from} on, at most {@code limit}, of those in memory (see {@link #entries}). */
-  public List<LogEntry> committed(long from, int limit) {
-    long last = Math.min(log.commitIndex(), from + limit - 1);
-    return last < from ? List.of() : log.slice(from, (int) (last - from + 1));
-  }
 
   // ---------------------------------------------------------------- inputs
 
@@ -234,7 +131,7 @@ public final class Election {
       if (nowMs >= phaseDeadlineMs) {
         phaseTimedOut(nowMs);
       }
-    } else if (answerHeldAppend(nowMs)) {
+    } else if (following.answerHeld(role == Role.FOLLOWER ? coordinatorId : -1, term, nowMs, out)) {
       return finish();
     } else if (!retiring && !stalled && nowMs >= electionNotBeforeMs) {
       long silentMs = nowMs - lastHeartbeatMs;
@@ -329,26 +226,22 @@ public final class Election {
   /** The driver made this node's log durable up to {@code index}; a coordinator may now count itself. */
   public Output localPersisted(long index, long nowMs) {
     begin();
-    durableIndex = Math.min(index, log.lastIndex());
+    view.persisted(index);
     if (role == Role.COORDINATOR) {
-      leadership.persisted(durableIndex, nowMs, out);
+      leadership.persisted(view.durableIndex(), nowMs, out);
     }
     return finish();
   }
 
-  /** The term of the entry at {@code index} in this node's log, 0 before the log, -1 past its end. */
-  public long termAt(long index) {
-    return log.termAt(index);
-  }
 
   /** Whether this node's store and every follower's hold the entry at {@code index} (write concern "all"). */
   public boolean onAllNodes(long index) {
-    return role == Role.COORDINATOR && durableIndex >= index && leadership.allFollowersHold(index);
+    return role == Role.COORDINATOR && view.durableIndex() >= index && leadership.allFollowersHold(index);
   }
 
-  /** How much of this node's log its store has reported durable. */
-  public long durableIndex() {
-    return durableIndex;
+  /** This node's log as its driver reads it and pages it. */
+  public LogView logView() {
+    return view;
   }
 
   /** Whether this node takes writes now: it is coordinator and not handing over. */
@@ -635,16 +528,7 @@ public final class Election {
       return;
     }
     follow(sender, nowMs);
-    coordinatorLastIndex = heartbeat.log().index();
-    // Same index and term means the same log up to there (log matching), so this log is verified that far.
-    if (log.termAt(heartbeat.log().index()) == heartbeat.log().term()) {
-      verifiedIndex = Math.max(verifiedIndex, heartbeat.log().index());
-    }
-    // Only entries verified to match this coordinator's log may be marked committed from its word.
-    if (log.commitTo(Math.min(heartbeat.commitIndex(), verifiedIndex))) {
-      out.committed(log.commitIndex());
-    }
-    out.send(sender, new Ack(me, term, log.last(), 0));
+    following.heartbeat(heartbeat, term, out);
   }
 
   /**
@@ -659,43 +543,7 @@ public final class Election {
       return;
     }
     follow(sender, nowMs);
-    coordinatorLastIndex = Math.max(coordinatorLastIndex, append.prevIndex() + append.entries().size());
-    ReplicatedLog.AppendResult result = log.accept(append.prevIndex(), append.prevTerm(), append.entries());
-    if (!result.ok()) {
-      out.send(sender, new Message.Mismatch(me, term, result.index(), append.prevIndex()));
-      return;
-    }
-    if (!result.removed().isEmpty()) {
-      durableIndex = Math.min(durableIndex, result.removed().get(0).index() - 1);
-      out.event(ProtocolEvent.rolledBack(me, term, result.removed(), sender));
-      out.rollback(result.removed(), term);
-    }
-    if (!result.appended().isEmpty() || !result.removed().isEmpty()) {
-      out.append(result.appended(), log.lastIndex());
-    } else if (durableIndex < result.index()) {
-      // A resent batch whose entries this node holds but has not yet stored durably (an earlier write is still
-      // on its way): APPENDED counts toward a commit, so it must wait behind that write, like the first answer.
-      out.append(List.of(), log.lastIndex());
-    }
-    verifiedIndex = Math.max(verifiedIndex, result.index());
-    if (log.commitTo(Math.min(append.commitIndex(), verifiedIndex))) {
-      out.committed(log.commitIndex());
-    }
-    if (pagingBehind()) {
-      // Answered on a tick once paging caught up and the entries are durable (answerHeldAppend).
-      if (heldMatchIndex < 0) {
-        heldSinceMs = nowMs;
-      }
-      if (result.index() > heldMatchIndex) {
-        heldMatchIndex = result.index();
-        heldPrevIndex = append.prevIndex();
-      }
-      heldFor = sender;
-      heldInTerm = term;
-    } else {
-      heldMatchIndex = -1;
-      out.send(sender, new Message.Appended(me, term, result.index(), append.prevIndex()));
-    }
+    following.append(append, term, nowMs, out);
     claimIfTakeOverDue(nowMs);
   }
 
@@ -728,8 +576,7 @@ public final class Election {
     }
     if (coordinatorId != sender) {
       out.event(ProtocolEvent.follows(me, term, sender));
-      verifiedIndex = 0;
-      coordinatorLastIndex = 0;
+      following.reset(true);
     }
     if (promisedTo == 0) {
       // The coordinator of this term won a majority; promising it keeps this node from backing a rival in the same term.
@@ -757,7 +604,7 @@ public final class Election {
     long previous = term;
     term = newTerm;
     promisedTo = 0;
-    verifiedIndex = 0;
+    following.reset(false);
     out.persist();
     if (role == Role.FOLLOWER && phase == Phase.NONE) {
       out.event(ProtocolEvent.adoptedTerm(me, term, previous, sender));
@@ -793,7 +640,7 @@ public final class Election {
     coordinatorId = me;
     out.event(ProtocolEvent.coordinator(me, term, votes));
     out.statusChanged();
-    leadership = new Leadership(settings, term, log, peers, handOff, votes, durableIndex, nowMs, out);
+    leadership = new Leadership(settings, term, log, peers, handOff, votes, view.durableIndex(), nowMs, out);
   }
 
   private void setRole(Role next) {

@@ -69,10 +69,10 @@ final class ClientWrites {
       pendingChars -= chars;
       reply.accept(outcome);
     };
-    Long existing = election.indexOf(write.requestId());
+    Long existing = election.logView().indexOf(write.requestId());
     if (existing != null) {
       // A retry of a write this log already holds: answer with the original, never append twice.
-      waiting.add(new Waiter(existing, election.termAt(existing), concern, answer));
+      waiting.add(new Waiter(existing, election.logView().termAt(existing), concern, answer));
       settle();
       return;
     }
@@ -82,7 +82,7 @@ final class ClientWrites {
 
   /** Proposes the writes that wait, unless a proposal is being made durable or paging is behind ({@link Election#memoryFull}). */
   void proposeQueued() {
-    if (proposing || queued.isEmpty() || (election.memoryFull() && election.acceptsWrites())) {
+    if (proposing || queued.isEmpty() || (election.logView().memoryFull() && election.acceptsWrites())) {
       return; // proposed once the proposal is durable, or once a page was written
     }
     List<Queued> batch = queued;
@@ -96,7 +96,7 @@ final class ClientWrites {
     List<Queued> appended = new ArrayList<>();
     for (Queued q : batch) {
       String key = q.write().requestId();
-      if (key != null && (keysInBatch.contains(key) || election.indexOf(key) != null)) {
+      if (key != null && (keysInBatch.contains(key) || election.logView().indexOf(key) != null)) {
         continue; // a duplicate in the same batch is answered below, from the first one's entry
       }
       if (key != null) {
@@ -117,8 +117,8 @@ final class ClientWrites {
     }
     for (Queued q : batch) {
       if (!appended.contains(q)) {
-        long index = election.indexOf(q.write().requestId());
-        waiting.add(new Waiter(index, election.termAt(index), q.concern(), q.answer()));
+        long index = election.logView().indexOf(q.write().requestId());
+        waiting.add(new Waiter(index, election.logView().termAt(index), q.concern(), q.answer()));
       }
     }
     proposing = true;
@@ -134,7 +134,7 @@ final class ClientWrites {
     long commitIndex = election.status().commitIndex();
     for (Iterator<Waiter> it = waiting.iterator(); it.hasNext(); ) {
       Waiter waiter = it.next();
-      if (election.termAt(waiter.index()) != waiter.term()) {
+      if (election.logView().termAt(waiter.index()) != waiter.term()) {
         it.remove();
         waiter.answer().accept(unavailable("the write was replaced by a newer coordinator's log"));
       } else if (met(waiter, commitIndex)) {
@@ -156,7 +156,7 @@ final class ClientWrites {
 
   private boolean met(Waiter waiter, long commitIndex) {
     return switch (waiter.concern()) {
-      case ONE -> election.durableIndex() >= waiter.index();
+      case ONE -> election.logView().durableIndex() >= waiter.index();
       case MAJORITY -> commitIndex >= waiter.index();
       case ALL -> commitIndex >= waiter.index() && election.onAllNodes(waiter.index());
     };

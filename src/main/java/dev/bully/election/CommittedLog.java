@@ -74,12 +74,12 @@ final class CommittedLog {
     if (last < from) {
       return Future.succeededFuture(List.of());
     }
-    long firstInMemory = election.firstInMemory();
+    long firstInMemory = election.logView().firstInMemory();
     Future<List<LogEntry>> stored = from >= firstInMemory ? Future.succeededFuture(List.of())
         : store.entries(from, (int) (Math.min(last, firstInMemory - 1) - from + 1), READ_CHARS);
     // Taken now (references only): once the store read completes, these may have left memory.
     long memoryFrom = Math.max(from, firstInMemory);
-    List<LogEntry> inMemory = election.committed(memoryFrom, (int) (last - memoryFrom + 1));
+    List<LogEntry> inMemory = election.logView().committed(memoryFrom, (int) (last - memoryFrom + 1));
     return stored.map(older -> {
       List<LogEntry> entries = new ArrayList<>(older);
       long chars = older.stream().mapToLong(WriteLimits::entryChars).sum();
@@ -106,7 +106,7 @@ final class CommittedLog {
     if (paging || stopping.getAsBoolean()) {
       return;
     }
-    List<LogEntry> page = election.entriesToPage(NodeStore.PAGE_ENTRIES);
+    List<LogEntry> page = election.logView().entriesToPage(NodeStore.PAGE_ENTRIES);
     if (page.isEmpty()) {
       return;
     }
@@ -117,7 +117,7 @@ final class CommittedLog {
         .onComplete(written -> {
           paging = false;
           if (written.succeeded()) {
-            election.paged(last);
+            election.logView().paged(last);
             onPaged.run();
             pageIfDue();
           } else {

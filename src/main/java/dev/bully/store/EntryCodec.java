@@ -24,7 +24,7 @@ import java.util.List;
  * <p>A batch of entries is one string to the store rather than a tree of documents:
  * mongo-java-server serializes every nested value of a document one by one, so a segment of a
  * thousand entry documents costs several times the insert and commit of the same entries as one
- * string (see the README's benchmarks). An entry's data is already JSON text; it is written as is,
+ * string (see docs/benchmarks.md). An entry's data is already JSON text; it is written as is,
  * and read back with the parser's copy of its structure, never as a tree.
  */
 public final class EntryCodec {

@@ -348,7 +348,7 @@ public final class Simulation {
    * core lets paged entries leave memory.
    */
   private void pageIfDue(SimNode node) {
-    List<LogEntry> page = node.election.entriesToPage(PAGE_ENTRIES);
+    List<LogEntry> page = node.election.logView().entriesToPage(PAGE_ENTRIES);
     if (page.isEmpty()) {
       return;
     }
@@ -367,7 +367,7 @@ public final class Simulation {
       }
     }
     node.storedPaged = last;
-    node.election.paged(last);
+    node.election.logView().paged(last);
   }
 
   private void tickLoop(SimNode node, int incarnation) {
@@ -675,16 +675,16 @@ public final class Simulation {
     if (status.log().index() != log.size() || (!log.isEmpty() && !log.get(log.size() - 1).position().equals(status.log()))) {
       throw violation("node " + node.id + " acts on log " + status.log() + " but its writes end at " + log.size());
     }
-    long firstInMemory = node.election.firstInMemory();
-    if (!node.election.entries(firstInMemory, Integer.MAX_VALUE).equals(log.subList((int) firstInMemory - 1, log.size()))) {
+    long firstInMemory = node.election.logView().firstInMemory();
+    if (!node.election.logView().entries(firstInMemory, Integer.MAX_VALUE).equals(log.subList((int) firstInMemory - 1, log.size()))) {
       throw violation("node " + node.id + "'s entries in memory from " + firstInMemory + " differ from its log");
     }
     if (firstInMemory - 1 > node.storedPaged) {
       throw violation("node " + node.id + " let entries up to " + (firstInMemory - 1) + " leave memory, but its store's pages"
           + " reach only " + node.storedPaged);
     }
-    if (status.role() == Role.COORDINATOR && node.election.durableIndex() > node.log.size()) {
-      throw violation("node " + node.id + " counts itself up to " + node.election.durableIndex() + " but its store ends at " + node.log.size());
+    if (status.role() == Role.COORDINATOR && node.election.logView().durableIndex() > node.log.size()) {
+      throw violation("node " + node.id + " counts itself up to " + node.election.logView().durableIndex() + " but its store ends at " + node.log.size());
     }
     if (status.commitIndex() > node.checkedCommit) {
       // The node's log is its intended log (checked above); older entries may have left its memory.

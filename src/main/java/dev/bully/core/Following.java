@@ -1,0 +1,131 @@
+package dev.bully.core;
+
+import dev.bully.core.Message.Ack;
+import dev.bully.core.Message.Heartbeat;
+import java.util.List;
+
+/**
+ * A follower's side of replication: it takes the coordinator's entries when they continue its log,
+ * learns the commit index only for entries verified against the coordinator's log, and holds its
+ * answers back while paging is behind. The replica ({@link Election}) has already checked the term
+ * and followed the sender when these methods run.
+ */
+final class Following {
+  private final int me;
+  private final ElectionSettings settings;
+  private final ReplicatedLog log;
+  private final LogView view;
+
+  /** How far this node's log is known to match the current coordinator's (verified by an APPEND). */
+  private long verifiedIndex;
+  /** The last index the coordinator followed here has said it holds. */
+  private long coordinatorLastIndex;
+  /** An APPENDED held back while paging was behind ({@link LogView#pagingBehind}): its match index, or -1. */
+  private long heldMatchIndex = -1;
+  /** Where the APPEND began that the held answer's match index came from; for whom, in which term, since when. */
+  private long heldPrevIndex;
+  private int heldFor;
+  private long heldInTerm;
+  private long heldSinceMs;
+
+  Following(ElectionSettings settings, ReplicatedLog log, LogView view) {
+    this.me = settings.nodeId();
+    this.settings = settings;
+    this.log = log;
+    this.view = view;
+  }
+
+  /** A new coordinator, or a new term: nothing is verified against it yet. */
+  void reset(boolean newCoordinator) {
+    verifiedIndex = 0;
+    if (newCoordinator) {
+      coordinatorLastIndex = 0;
+    }
+  }
+
+  /** How many of the coordinator's entries this node does not have yet, as of the coordinator's last word. */
+  long behind() {
+    return Math.max(0, coordinatorLastIndex - verifiedIndex);
+  }
+
+  /** The coordinator's heartbeat: what it holds and has committed. Answered with this node's log position. */
+  void heartbeat(Heartbeat heartbeat, long term, OutputBuilder out) {
+    coordinatorLastIndex = heartbeat.log().index();
+    // Same index and term means the same log up to there (log matching), so this log is verified that far.
+    if (log.termAt(heartbeat.log().index()) == heartbeat.log().term()) {
+      verifiedIndex = Math.max(verifiedIndex, heartbeat.log().index());
+    }
+    commitTo(heartbeat.commitIndex(), out);
+    out.send(heartbeat.from(), new Ack(me, term, log.last(), 0));
+  }
+
+  /**
+   * Entries from the coordinator of this term. The reply goes out only after the driver persisted
+   * what the output says, rollback included; while paging is behind it is held back (see
+   * {@link #answerHeld}).
+   */
+  void append(Message.Append append, long term, long nowMs, OutputBuilder out) {
+    int sender = append.from();
+    coordinatorLastIndex = Math.max(coordinatorLastIndex, append.prevIndex() + append.entries().size());
+    ReplicatedLog.AppendResult result = log.accept(append.prevIndex(), append.prevTerm(), append.entries());
+    if (!result.ok()) {
+      out.send(sender, new Message.Mismatch(me, term, result.index(), append.prevIndex()));
+      return;
+    }
+    if (!result.removed().isEmpty()) {
+      view.removedFrom(result.removed().get(0).index());
+      out.event(ProtocolEvent.rolledBack(me, term, result.removed(), sender));
+      out.rollback(result.removed(), term);
+    }
+    if (!result.appended().isEmpty() || !result.removed().isEmpty()) {
+      out.append(result.appended(), log.lastIndex());
+    } else if (view.durableIndex() < result.index()) {
+      // A resent batch whose entries this node holds but has not yet stored durably (an earlier write is still
+      // on its way): APPENDED counts toward a commit, so it must wait behind that write, like the first answer.
+      out.append(List.of(), log.lastIndex());
+    }
+    verifiedIndex = Math.max(verifiedIndex, result.index());
+    commitTo(append.commitIndex(), out);
+    if (view.pagingBehind()) {
+      if (heldMatchIndex < 0) {
+        heldSinceMs = nowMs;
+      }
+      if (result.index() > heldMatchIndex) {
+        heldMatchIndex = result.index();
+        heldPrevIndex = append.prevIndex();
+      }
+      heldFor = sender;
+      heldInTerm = term;
+    } else {
+      heldMatchIndex = -1;
+      out.send(sender, new Message.Appended(me, term, result.index(), append.prevIndex()));
+    }
+  }
+
+  /**
+   * Sends the APPENDED that paging held back, once paging caught up, or at the latest a failure
+   * timeout later (holding back slows the coordinator down, and must never stall it), and only
+   * once the entries it reports are durable (it counts toward a commit), to the coordinator it was
+   * for ({@code coordinatorId}, 0 when this node follows none), in the same term. Returns whether it did.
+   */
+  boolean answerHeld(int coordinatorId, long term, long nowMs, OutputBuilder out) {
+    boolean due = !view.pagingBehind() || nowMs - heldSinceMs >= settings.failureTimeoutMs();
+    if (heldMatchIndex < 0 || !due || heldMatchIndex > view.durableIndex()) {
+      return false;
+    }
+    long match = heldMatchIndex;
+    heldMatchIndex = -1;
+    if (coordinatorId != heldFor || term != heldInTerm) {
+      return false;
+    }
+    out.send(heldFor, new Message.Appended(me, term, match, heldPrevIndex));
+    return true;
+  }
+
+  /** Only entries verified to match this coordinator's log may be marked committed from its word. */
+  private void commitTo(long coordinatorCommit, OutputBuilder out) {
+    if (log.commitTo(Math.min(coordinatorCommit, verifiedIndex))) {
+      out.committed(log.commitIndex());
+    }
+  }
+}
