@@ -119,6 +119,10 @@ public final class Election {
 
   /** Advances time: failure detection, election deadlines, heartbeats and the coordinator's checks. */
   public Output tick(long nowMs) {
+    return guarded(() -> tickInput(nowMs));
+  }
+
+  private Output tickInput(long nowMs) {
     begin();
     // After a stall of this node's own, what it missed meanwhile may still be queued: judge no silence on this tick.
     boolean stalled = detector.stalled(nowMs);
@@ -147,6 +151,10 @@ public final class Election {
 
   /** Handles one message from another configured node. */
   public Output step(Message message, long nowMs) {
+    return guarded(() -> stepInput(message, nowMs));
+  }
+
+  private Output stepInput(Message message, long nowMs) {
     begin();
     int from = message.from();
     if (from == me || !settings.isMember(from)) {
@@ -190,6 +198,10 @@ public final class Election {
 
   /** Starts an election now, as if this node had just noticed the coordinator's failure (chaos, tests). */
   public Output startElectionNow(long nowMs) {
+    return guarded(() -> startElectionNowInput(nowMs));
+  }
+
+  private Output startElectionNowInput(long nowMs) {
     begin();
     if (role != Role.COORDINATOR && phase == Phase.NONE && !retiring) {
       startElection(nowMs, false);
@@ -202,6 +214,10 @@ public final class Election {
    * skip asking nodes that are gone, but a node it lists may still be hung.
    */
   public Output membershipChanged(Set<Integer> members, long nowMs) {
+    return guarded(() -> membershipChangedInput(members, nowMs));
+  }
+
+  private Output membershipChangedInput(Set<Integer> members, long nowMs) {
     begin();
     liveMembers = Set.copyOf(members);
     if (role == Role.FOLLOWER && phase == Phase.NONE && !retiring && coordinatorId != 0 && !members.contains(coordinatorId)) {
@@ -216,6 +232,10 @@ public final class Election {
    * with the output) and shipped to the followers. Elsewhere they are refused with no output.
    */
   public Output propose(List<Write> writes, long nowMs) {
+    return guarded(() -> proposeInput(writes, nowMs));
+  }
+
+  private Output proposeInput(List<Write> writes, long nowMs) {
     begin();
     if (acceptsWrites() && !writes.isEmpty()) {
       leadership.propose(writes, nowMs, out);
@@ -225,6 +245,10 @@ public final class Election {
 
   /** The driver made this node's log durable up to {@code index}; a coordinator may now count itself. */
   public Output localPersisted(long index, long nowMs) {
+    return guarded(() -> localPersistedInput(index, nowMs));
+  }
+
+  private Output localPersistedInput(long index, long nowMs) {
     begin();
     view.persisted(index);
     if (role == Role.COORDINATOR) {
@@ -267,6 +291,10 @@ public final class Election {
    * again, coordinator or not: waiting for the successor, it must not take the lead back itself.
    */
   public Output stepDown(long nowMs, boolean leaving) {
+    return guarded(() -> stepDownInput(nowMs, leaving));
+  }
+
+  private Output stepDownInput(long nowMs, boolean leaving) {
     begin();
     retiring |= leaving;
     if (role == Role.COORDINATOR) {
@@ -651,6 +679,17 @@ public final class Election {
   }
 
   // ---------------------------------------------------------------- output
+
+  /** Runs one input. A failure inside the core is its own state gone wrong: it leaves as a {@link BrokenInvariant}. */
+  private Output guarded(java.util.function.Supplier<Output> input) {
+    try {
+      return input.get();
+    } catch (BrokenInvariant e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw new BrokenInvariant("node " + me + " failed on an input: " + e, e);
+    }
+  }
 
   private void begin() {
     out = new OutputBuilder(term);

@@ -126,7 +126,7 @@ public final class ReplicatedLog {
   /** The entry at {@code index}, which must be in memory. */
   public LogEntry entry(long index) {
     if (index < firstInMemory || index > lastIndex) {
-      throw new IllegalArgumentException("entry " + index + " is not in memory (" + firstInMemory + ".." + lastIndex + ")");
+      throw new BrokenInvariant("entry " + index + " is not in memory (" + firstInMemory + ".." + lastIndex + ")");
     }
     return entries.get((int) (index - firstInMemory));
   }
@@ -251,7 +251,7 @@ public final class ReplicatedLog {
   /** The store wrote the committed entries up to {@code index} into its pages. */
   public void pagedTo(long index) {
     if (index > commitIndex) {
-      throw new IllegalStateException("entries up to " + index + " were paged, but only " + commitIndex + " are committed");
+      throw new BrokenInvariant("entries up to " + index + " were paged, but only " + commitIndex + " are committed");
     }
     pagedIndex = Math.max(pagedIndex, index);
   }
@@ -284,11 +284,11 @@ public final class ReplicatedLog {
 
   private List<LogEntry> truncateFrom(long index) {
     if (index <= commitIndex) {
-      throw new IllegalStateException("asked to remove committed entry " + index + " (commit index " + commitIndex + ")");
+      throw new BrokenInvariant("asked to remove committed entry " + index + " (commit index " + commitIndex + ")");
     }
     if (index < firstInMemory) {
       // Only committed entries leave memory, so this cannot happen while the commit check above holds.
-      throw new IllegalStateException("asked to remove entry " + index + ", which is no longer in memory");
+      throw new BrokenInvariant("asked to remove entry " + index + ", which is no longer in memory");
     }
     int from = (int) (index - firstInMemory);
     List<LogEntry> tail = new ArrayList<>(entries.subList(from, entries.size()));
@@ -305,7 +305,7 @@ public final class ReplicatedLog {
 
   private void add(LogEntry entry) {
     if (entry.index() != lastIndex + 1) {
-      throw new IllegalArgumentException("entry " + entry.index() + " does not follow " + lastIndex);
+      throw new BrokenInvariant("entry " + entry.index() + " does not follow " + lastIndex);
     }
     if (entries.size() == charsThrough.length) {
       charsThrough = java.util.Arrays.copyOf(charsThrough, charsThrough.length * 2);

@@ -1,6 +1,7 @@
 package dev.bully.election;
 
 import dev.bully.config.NodeConfig;
+import dev.bully.core.BrokenInvariant;
 import dev.bully.core.Election;
 import dev.bully.core.Envelope;
 import dev.bully.core.Message;
@@ -272,13 +273,12 @@ public final class ElectionVerticle extends VerticleBase {
   }
 
   /**
-   * Whether the core was on the stack when {@code failure} was thrown (also when it came from a JDK
-   * call inside the core). Sends and stores run after the core returned, so their failures never are.
+   * Whether {@code failure} is the core's: every failure escaping an input of the core leaves it as
+   * a {@link BrokenInvariant}. Sends and stores run after the core returned, so theirs never are.
    */
   private static boolean thrownByCore(Throwable failure) {
-    String core = Election.class.getPackageName() + ".";
-    for (StackTraceElement frame : failure.getStackTrace()) {
-      if (frame.getClassName().startsWith(core)) {
+    for (Throwable cause = failure; cause != null; cause = cause.getCause() == cause ? null : cause.getCause()) {
+      if (cause instanceof BrokenInvariant) {
         return true;
       }
     }

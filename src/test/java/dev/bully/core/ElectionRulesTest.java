@@ -470,4 +470,16 @@ class ElectionRulesTest {
   private static List<Envelope> toNode(Output output, int id) {
     return output.messages().stream().filter(e -> e.to() == id && e.message() instanceof Message.Append).toList();
   }
+
+  @Test
+  void aFailureInsideTheCoreLeavesAsABrokenInvariantWhateverItsType() {
+    Election node = node(5, 0, 0, LOG);
+    winsTerm1WithNodes1And2(node);
+    BrokenInvariant failure = org.junit.jupiter.api.Assertions.assertThrows(BrokenInvariant.class,
+        () -> node.propose(null, 300), "a bug's NullPointerException is reported as the core's own");
+    assertTrue(failure.getCause() instanceof NullPointerException);
+    ReplicatedLog log = logAt(LOG);
+    org.junit.jupiter.api.Assertions.assertThrows(BrokenInvariant.class, () -> log.pagedTo(5),
+        "entries paged that are not committed");
+  }
 }

@@ -77,7 +77,7 @@ class ReplicatedLogTest {
   void committedEntriesAreNeverRemoved() {
     ReplicatedLog log = logOf(1, 1, 1);
     log.commitTo(2);
-    assertThrows(IllegalStateException.class, () -> log.accept(1, 1, List.of(entry(2, 2))));
+    assertThrows(BrokenInvariant.class, () -> log.accept(1, 1, List.of(entry(2, 2))));
   }
 
   @Test
@@ -100,7 +100,7 @@ class ReplicatedLogTest {
   @Test
   void onlyEntriesThatTheStoresPagesHoldLeaveMemory() {
     ReplicatedLog log = windowed(new LogLimits(2, 100), 1, 1, 1, 2, 2, 2, 2, 2);
-    assertThrows(IllegalStateException.class, () -> log.pagedTo(1), "nothing is committed yet: nothing can be paged");
+    assertThrows(BrokenInvariant.class, () -> log.pagedTo(1), "nothing is committed yet: nothing can be paged");
     log.commitTo(7);
     log.release();
     assertEquals(1, log.firstInMemory(), "nothing is paged yet");
@@ -111,7 +111,7 @@ class ReplicatedLogTest {
     log.release();
     assertEquals(7, log.firstInMemory(), "paged entries leave, keeping the newest two");
     assertEquals(List.of(entry(7, 2), entry(8, 2)), log.slice(1, 100), "only what is in memory is sliced");
-    assertThrows(IllegalArgumentException.class, () -> log.entry(6));
+    assertThrows(BrokenInvariant.class, () -> log.entry(6));
   }
 
   @Test
