@@ -9,7 +9,6 @@ import dev.bully.core.Message.TakeOver;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.random.RandomGenerator;
 
 /**
@@ -33,16 +32,15 @@ import java.util.random.RandomGenerator;
  *       coordinator refuse it; a coordinator that no longer hears a majority steps down.</li>
  * </ul>
  *
- * <p>This class holds the term, promise, role and log, detects failures, runs the election and
- * follows a coordinator; what a coordinator does during its term (heartbeats, replication, commit,
- * hand-offs) is {@link Leadership}'s.
+ * <p>This class is the replica: it holds the term, promise, role and log, checks every message's
+ * term once, makes every role change, and votes. Around it: {@link FailureDetector} says when the
+ * coordinator counts as failed, {@link Candidacy} runs this node's election, {@link Following}
+ * takes a coordinator's entries, {@link Leadership} is what a coordinator does during its term
+ * (heartbeats, replication, commit, hand-offs), and {@link LogView} is the log as the driver reads it.
  */
 public final class Election {
-  private enum Phase { NONE, ELECTING, AWAITING_COORDINATOR, PRE_VOTE, CLAIMING }
-
   private final ElectionSettings settings;
   private final int me;
-  private final RandomGenerator random;
   private final PeerTracker peers;
   private final FailureDetector detector;
 
@@ -60,21 +58,12 @@ public final class Election {
   /** This node's leadership, while it is coordinator. */
   private Leadership leadership;
   private long lastHeartbeatMs;
-  private long electionNotBeforeMs;
   /** The node is stopping: it still votes, but never stands for election again. */
   private boolean retiring;
   private Set<Integer> liveMembers;
 
-  // The election this node is running, if any.
-  private Phase phase = Phase.NONE;
-  private long phaseDeadlineMs;
-  private int suspectId;
-  private boolean coordinatorSuspected;
-  private boolean confirmSuspectSilence;
-  private final Set<Integer> answeredBy = new TreeSet<>();
-  private final Set<Integer> votes = new TreeSet<>();
-  private final Set<Integer> refusals = new TreeSet<>();
-  private long proposedTerm;
+  /** The election this node runs, if any. */
+  private final Candidacy candidacy;
 
   /** Kept across terms: it remembers when this node last handed over by priority. */
   private final HandOff handOff = new HandOff();
@@ -84,9 +73,9 @@ public final class Election {
   public Election(ElectionSettings settings, DurableState durable, ReplicatedLog log, RandomGenerator random, long nowMs) {
     this.settings = settings;
     this.me = settings.nodeId();
-    this.random = random;
     this.peers = new PeerTracker(settings);
     this.detector = new FailureDetector(settings);
+    this.candidacy = new Candidacy(this, settings, random);
     this.term = durable.term();
     this.promisedTo = durable.promisedTo();
     this.log = log;
@@ -131,19 +120,17 @@ public final class Election {
         becomeFollower(0);
         lastHeartbeatMs = nowMs;
       }
-    } else if (phase != Phase.NONE) {
-      if (nowMs >= phaseDeadlineMs) {
-        phaseTimedOut(nowMs);
-      }
+    } else if (candidacy.running()) {
+      candidacy.tick(nowMs);
     } else if (following.answerHeld(role == Role.FOLLOWER ? coordinatorId : -1, term, nowMs, out)) {
       return finish();
-    } else if (!retiring && !stalled && nowMs >= electionNotBeforeMs) {
+    } else if (!retiring && !stalled && candidacy.mayStart(nowMs)) {
       long silentMs = nowMs - lastHeartbeatMs;
       if (silentMs >= suspicionTimeoutMs(nowMs)) {
         out.event(coordinatorId != 0
             ? ProtocolEvent.suspects(me, term, coordinatorId, silentMs)
             : ProtocolEvent.noCoordinator(me, term, silentMs));
-        startElection(nowMs, false);
+        candidacy.start(nowMs, false);
       }
     }
     return finish();
@@ -175,13 +162,13 @@ public final class Election {
     if (message instanceof Message.Election election) {
       onElection(election, nowMs);
     } else if (message instanceof Answer answer) {
-      onAnswer(answer);
+      candidacy.onAnswer(answer);
     } else if (message instanceof Claim claim) {
       onClaim(claim, nowMs);
     } else if (message instanceof Ack ack) {
       onAck(ack, nowMs);
     } else if (message instanceof Reject reject) {
-      onReject(reject, nowMs);
+      candidacy.onReject(reject, nowMs);
     } else if (message instanceof Heartbeat heartbeat) {
       onHeartbeat(heartbeat, nowMs);
     } else if (message instanceof TakeOver takeOver) {
@@ -203,8 +190,8 @@ public final class Election {
 
   private Output startElectionNowInput(long nowMs) {
     begin();
-    if (role != Role.COORDINATOR && phase == Phase.NONE && !retiring) {
-      startElection(nowMs, false);
+    if (role != Role.COORDINATOR && !candidacy.running() && !retiring) {
+      candidacy.start(nowMs, false);
     }
     return finish();
   }
@@ -220,9 +207,9 @@ public final class Election {
   private Output membershipChangedInput(Set<Integer> members, long nowMs) {
     begin();
     liveMembers = Set.copyOf(members);
-    if (role == Role.FOLLOWER && phase == Phase.NONE && !retiring && coordinatorId != 0 && !members.contains(coordinatorId)) {
+    if (role == Role.FOLLOWER && !candidacy.running() && !retiring && coordinatorId != 0 && !members.contains(coordinatorId)) {
       out.event(ProtocolEvent.suspectsLeft(me, term, coordinatorId));
-      startElection(nowMs, false);
+      candidacy.start(nowMs, false);
     }
     return finish();
   }
@@ -317,108 +304,6 @@ public final class Election {
     return detector.timeoutMs(nowMs) + higher * settings.staggerMs();
   }
 
-  /**
-   * Asks every higher node. When this node noticed the failure itself, the silent coordinator is
-   * not asked again. When it was only told by a lower node ({@code hinted}), it asks the
-   * coordinator too and believes in the failure only if the coordinator stays silent.
-   */
-  private void startElection(long nowMs, boolean hinted) {
-    becomeCandidate();
-    suspectId = coordinatorId;
-    coordinatorSuspected = !hinted;
-    confirmSuspectSilence = hinted;
-    answeredBy.clear();
-    out.event(ProtocolEvent.startsElection(me, term, term + 1, hinted ? " after an election message" : ""));
-    List<Integer> higher = settings.memberIds().stream()
-        .filter(id -> id > me && liveMembers.contains(id) && (hinted || id != suspectId))
-        .toList();
-    if (higher.isEmpty()) {
-      startPreVote(nowMs);
-      return;
-    }
-    higher.forEach(id -> out.send(id, new Message.Election(me, term, log.last())));
-    enterPhase(Phase.ELECTING, nowMs + settings.answerTimeoutMs());
-  }
-
-  private void phaseTimedOut(long nowMs) {
-    switch (phase) {
-      case ELECTING -> {
-        if (confirmSuspectSilence) {
-          coordinatorSuspected = true;
-        }
-        if (answeredBy.isEmpty()) {
-          startPreVote(nowMs);
-        } else {
-          enterPhase(Phase.AWAITING_COORDINATOR, nowMs + settings.awaitCoordinatorMs());
-        }
-      }
-      case AWAITING_COORDINATOR -> {
-        out.event(ProtocolEvent.noCoordinator(me, term, nowMs - lastHeartbeatMs));
-        startElection(nowMs, false);
-      }
-      case PRE_VOTE -> {
-        out.event(ProtocolEvent.preVoteFailed(me, term, proposedTerm, votes, settings.majority()));
-        backOff(nowMs);
-      }
-      case CLAIMING -> {
-        out.event(ProtocolEvent.claimFailed(me, term, votes, settings.majority()));
-        backOff(nowMs);
-      }
-      case NONE -> {
-      }
-    }
-  }
-
-  /** Asks everyone whether they would acknowledge a claim for the next term, without raising it. */
-  private void startPreVote(long nowMs) {
-    proposedTerm = term + 1;
-    votes.clear();
-    refusals.clear();
-    votes.add(me);
-    enterPhase(Phase.PRE_VOTE, nowMs + settings.answerTimeoutMs());
-    for (int id : settings.memberIds()) {
-      if (id != me) {
-        out.send(id, new Claim(me, proposedTerm, log.last(), true, false));
-      }
-    }
-    if (votes.size() >= settings.majority()) {
-      startClaim(nowMs, null);
-    }
-  }
-
-  /** Raises the term, promises itself, and claims. The term is persisted before the claim is sent. */
-  private void startClaim(long nowMs, Integer takeoverFrom) {
-    becomeCandidate();
-    term = term + 1;
-    promisedTo = me;
-    out.persist();
-    votes.clear();
-    refusals.clear();
-    votes.add(me);
-    enterPhase(Phase.CLAIMING, nowMs + settings.claimTimeoutMs());
-    out.event(ProtocolEvent.claims(me, term, takeoverFrom));
-    for (int id : settings.memberIds()) {
-      if (id != me) {
-        out.send(id, new Claim(me, term, log.last(), false, takeoverFrom != null));
-      }
-    }
-    if (votes.size() >= settings.majority()) {
-      becomeCoordinator(nowMs);
-    }
-  }
-
-  /** After a failed pre-vote or claim, wait a random while so that rivals do not collide again. */
-  private void backOff(long nowMs) {
-    // A node that still hears its coordinator (it was only told of a failure) keeps following it.
-    becomeFollower(coordinatorSuspected ? 0 : suspectId);
-    electionNotBeforeMs = nowMs + settings.failureTimeoutMs() / 2 + random.nextLong(settings.failureTimeoutMs());
-  }
-
-  private void enterPhase(Phase next, long deadlineMs) {
-    phase = next;
-    phaseDeadlineMs = deadlineMs;
-  }
-
   // ---------------------------------------------------------------- message handlers
 
   private void answerPreVote(Claim claim, long nowMs) {
@@ -449,7 +334,7 @@ public final class Election {
     if (role == Role.COORDINATOR) {
       return true;
     }
-    return coordinatorId != 0 && !coordinatorSuspected
+    return coordinatorId != 0 && !candidacy.suspectsCoordinator()
         && nowMs - lastHeartbeatMs < settings.liveCoordinatorWindowMs();
   }
 
@@ -475,14 +360,8 @@ public final class Election {
     }
     out.send(candidate, new Answer(me, term));
     out.event(ProtocolEvent.answered(me, term, candidate));
-    if (phase == Phase.NONE) {
-      startElection(nowMs, true);
-    }
-  }
-
-  private void onAnswer(Answer answer) {
-    if (phase == Phase.ELECTING) {
-      answeredBy.add(answer.from());
+    if (!candidacy.running()) {
+      candidacy.start(nowMs, true);
     }
   }
 
@@ -508,43 +387,14 @@ public final class Election {
     becomeFollower(0);
     // Give the claimer as long to announce itself as it waits for acknowledgements, before suspecting it.
     lastHeartbeatMs = nowMs;
-    electionNotBeforeMs = Math.max(electionNotBeforeMs, nowMs + settings.claimTimeoutMs());
+    candidacy.holdOffUntil(nowMs + settings.claimTimeoutMs());
     out.send(claimer, new Ack(me, term, log.last(), 0));
     out.event(ProtocolEvent.acknowledged(me, term, claimer));
   }
 
   private void onAck(Ack ack, long nowMs) {
-    if (ack.preVoteTerm() != 0) {
-      if (phase == Phase.PRE_VOTE && ack.preVoteTerm() == proposedTerm) {
-        votes.add(ack.from());
-        if (votes.size() >= settings.majority()) {
-          startClaim(nowMs, null);
-        }
-      }
-      return;
-    }
-    if (phase == Phase.CLAIMING) {
-      votes.add(ack.from());
-      if (votes.size() >= settings.majority()) {
-        becomeCoordinator(nowMs);
-      }
-    } else if (role == Role.COORDINATOR) {
+    if (!candidacy.onAck(ack, nowMs) && role == Role.COORDINATOR) {
       leadership.acknowledged(ack.from(), ack.log(), nowMs);
-    }
-  }
-
-  private void onReject(Reject reject, long nowMs) {
-    boolean counts = reject.preVoteTerm() != 0
-        ? phase == Phase.PRE_VOTE && reject.preVoteTerm() == proposedTerm
-        : phase == Phase.CLAIMING;
-    if (!counts) {
-      return;
-    }
-    refusals.add(reject.from());
-    // Give up as soon as a majority is out of reach, rather than at the deadline.
-    if (settings.memberIds().size() - refusals.size() < settings.majority()) {
-      phaseDeadlineMs = nowMs;
-      phaseTimedOut(nowMs);
     }
   }
 
@@ -593,13 +443,13 @@ public final class Election {
     }
     if (log.last().isAtLeast(takeOver.log())) {
       pendingTakeOver = null;
-      startClaim(nowMs, takeOver.from());
+      candidacy.startClaim(nowMs, takeOver.from());
     }
   }
 
   /** Hearing the coordinator of this term: follow it and reset the failure detector. */
   private void follow(int sender, long nowMs) {
-    if (phase != Phase.NONE && sender == suspectId) {
+    if (candidacy.isAbout(sender)) {
       out.event(ProtocolEvent.abandoned(me, term, sender));
     }
     if (coordinatorId != sender) {
@@ -634,7 +484,7 @@ public final class Election {
     promisedTo = 0;
     following.reset(false);
     out.persist();
-    if (role == Role.FOLLOWER && phase == Phase.NONE) {
+    if (role == Role.FOLLOWER && !candidacy.running()) {
       out.event(ProtocolEvent.adoptedTerm(me, term, previous, sender));
     } else {
       out.event(ProtocolEvent.steppedDownForTerm(me, term, sender));
@@ -644,31 +494,64 @@ public final class Election {
 
   // ---------------------------------------------------------------- role changes
 
-  private void becomeFollower(int coordinator) {
+  void becomeFollower(int coordinator) {
     setRole(Role.FOLLOWER);
     leadership = null;
     handOff.clear();
-    phase = Phase.NONE;
-    coordinatorSuspected = false;
+    candidacy.stop();
     if (coordinatorId != coordinator) {
       coordinatorId = coordinator;
       out.statusChanged();
     }
   }
 
-  private void becomeCandidate() {
+  void becomeCandidate() {
     setRole(Role.CANDIDATE);
     leadership = null;
     handOff.clear();
   }
 
-  private void becomeCoordinator(long nowMs) {
+  void becomeCoordinator(long nowMs) {
     setRole(Role.COORDINATOR);
-    phase = Phase.NONE;
+    candidacy.stop();
     coordinatorId = me;
-    out.event(ProtocolEvent.coordinator(me, term, votes));
+    out.event(ProtocolEvent.coordinator(me, term, candidacy.votes()));
     out.statusChanged();
-    leadership = new Leadership(settings, term, log, peers, handOff, votes, view.durableIndex(), nowMs, out);
+    leadership = new Leadership(settings, term, log, peers, handOff, candidacy.votes(), view.durableIndex(), nowMs, out);
+  }
+
+  /** Raises the term and promises this node, for its claim; persisted before the claim leaves. Returns the new term. */
+  long raiseTermForClaim() {
+    term = term + 1;
+    promisedTo = me;
+    out.persist();
+    return term;
+  }
+
+  // What the election reads of the replica.
+
+  long term() {
+    return term;
+  }
+
+  int coordinatorId() {
+    return coordinatorId;
+  }
+
+  LogPosition lastLog() {
+    return log.last();
+  }
+
+  boolean isLive(int node) {
+    return liveMembers.contains(node);
+  }
+
+  long lastHeartbeatMs() {
+    return lastHeartbeatMs;
+  }
+
+  OutputBuilder out() {
+    return out;
   }
 
   private void setRole(Role next) {
