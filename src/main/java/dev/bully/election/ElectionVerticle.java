@@ -6,7 +6,6 @@ import dev.bully.core.Election;
 import dev.bully.core.Envelope;
 import dev.bully.core.Message;
 import dev.bully.core.Output;
-import dev.bully.core.ProtocolEvent;
 import dev.bully.core.Role;
 import dev.bully.core.Status;
 import dev.bully.core.Write;
@@ -18,11 +17,9 @@ import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
@@ -37,8 +34,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class ElectionVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(ElectionVerticle.class);
-  /** Protocol events get their own logger, so the transcript can be read from the logs alone. */
-  private static final Logger transcript = LoggerFactory.getLogger("Protocol");
+  private static final Logger transcript = StatusReports.transcript;
   private static final long STATUS_PUBLISH_MS = 250;
   /** EX_SOFTWARE: the node stopped itself rather than act on a state its store does not hold. */
   static final int FAIL_STOP_EXIT_CODE = 70;
@@ -48,15 +44,11 @@ public final class ElectionVerticle extends VerticleBase {
   private final Election election;
   private final MessageCodec codec;
   private final ChaosFaults faults = new ChaosFaults();
-  private final TreeMap<String, Long> sentByType = new TreeMap<>();
-  /** Waiting for a status change (a hand-off's end); each returns true once it is done. */
-  private final List<Predicate<Status>> statusWatchers = new ArrayList<>();
-  /** The coordinator last published on {@link Addresses#LOCAL_COORDINATOR}, 0 for none. */
-  private int publishedCoordinator;
   private final ClientWrites writes;
   private final NodeMetrics metrics;
 
   private EventBus eventBus;
+  private StatusReports reports;
   private PeerLinks links;
   private final Outbox outbox;
   private final CommittedLog committedLog;
@@ -94,6 +86,7 @@ public final class ElectionVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     eventBus = vertx.eventBus();
+    reports = new StatusReports(config, election, store, metrics, eventBus);
     links = new PeerLinks(vertx, config);
     // A core invariant that throws means this node's state cannot be trusted: stop, do not retry on every tick.
     // Anything else (the event bus or a driver bug) is logged, and the node goes on.
@@ -116,7 +109,7 @@ public final class ElectionVerticle extends VerticleBase {
       links.membersChanged(ids);
       handle(election.membershipChanged(ids, nowMs()));
     });
-    eventBus.localConsumer(Addresses.LOCAL_STATUS, request -> request.reply(statusJson()));
+    eventBus.localConsumer(Addresses.LOCAL_STATUS, request -> request.reply(reports.json()));
     eventBus.<JsonObject>localConsumer(Addresses.LOCAL_WRITE, this::onWrite);
     eventBus.<JsonObject>localConsumer(Addresses.LOCAL_READ, request -> committedLog.read(request.body())
         .onSuccess(request::reply)
@@ -126,7 +119,7 @@ public final class ElectionVerticle extends VerticleBase {
     eventBus.<JsonObject>localConsumer(Addresses.LOCAL_STEP_DOWN,
         request -> stepDown(request.body().getBoolean("leaving", false), request::reply));
     metrics.observe(election.status());
-    vertx.setPeriodic(STATUS_PUBLISH_MS, id -> publishStatus());
+    vertx.setPeriodic(STATUS_PUBLISH_MS, id -> reports.publish());
     links.start();
     return protocol.completion();
   }
@@ -192,10 +185,10 @@ public final class ElectionVerticle extends VerticleBase {
       }
       return false;
     };
-    statusWatchers.add(handedOver);
+    reports.watch(handedOver);
     // The core gives up on the successor by itself; this only bounds the wait for news of a new coordinator.
     vertx.setTimer(HAND_OFF_WAIT_FACTOR * config.failureTimeoutMs(), id -> {
-      if (statusWatchers.remove(handedOver)) {
+      if (reports.unwatch(handedOver)) {
         answer.accept(ClientWrites.unavailable("no coordinator was heard of after the hand-off to node " + successor)
             .put("error", "handoff_failed"));
       }
@@ -251,7 +244,7 @@ public final class ElectionVerticle extends VerticleBase {
   private void sendEarly(Output output) {
     sendMessages(output);
     if (recordsEarly(output, true)) {
-      recordEvents(output);
+      reports.record(output);
     }
   }
 
@@ -262,7 +255,7 @@ public final class ElectionVerticle extends VerticleBase {
         sendMessages(queued.output());
       }
       if (!recordsEarly(queued.output(), queued.sentEarly())) {
-        recordEvents(queued.output());
+        reports.record(queued.output());
       }
     }
     writes.settle();
@@ -324,33 +317,10 @@ public final class ElectionVerticle extends VerticleBase {
 
   /** Records the output's events and status, and answers the client writes it settled. */
   private void record(Output output) {
-    recordEvents(output);
+    reports.record(output);
     writes.settle();
   }
 
-  /** Logs and publishes the output's events and status; answers the hand-offs waiting for that status. */
-  private void recordEvents(Output output) {
-    for (ProtocolEvent event : output.events()) {
-      transcript.info(event.text());
-      metrics.event(event);
-      eventBus.publish(Addresses.EVENTS, new JsonObject()
-          .put("node", event.node())
-          .put("term", event.term())
-          .put("kind", event.kind().name())
-          .put("text", event.text())
-          .put("ts", System.currentTimeMillis()));
-    }
-    if (output.statusChanged()) {
-      publishStatus();
-      Status status = election.status();
-      if (status.coordinatorId() != publishedCoordinator) {
-        publishedCoordinator = status.coordinatorId();
-        eventBus.publish(Addresses.LOCAL_COORDINATOR, new JsonObject()
-            .put("coordinatorId", publishedCoordinator == 0 ? null : publishedCoordinator), Addresses.local());
-      }
-      statusWatchers.removeIf(watcher -> watcher.test(status));
-    }
-  }
 
   /**
    * Sends unless the cluster manager says the receiver is not a member: then no consumer can exist
@@ -362,7 +332,7 @@ public final class ElectionVerticle extends VerticleBase {
     if (!members.contains(envelope.to()) || faults.dropsTo(envelope.to())) {
       return;
     }
-    sentByType.merge(message.type(), 1L, Long::sum);
+    reports.sent(message.type());
     try {
       eventBus.send(Addresses.node(config.clusterName(), envelope.to()), codec.encode(message));
     } catch (RuntimeException e) {
@@ -372,39 +342,6 @@ public final class ElectionVerticle extends VerticleBase {
     }
   }
 
-  private void publishStatus() {
-    metrics.observe(election.status());
-    eventBus.publish(Addresses.STATUS, statusJson());
-  }
-
-  private JsonObject statusJson() {
-    Status status = election.status();
-    long now = nowMs();
-    return new JsonObject()
-        .put("nodeId", status.nodeId())
-        .put("cluster", config.clusterName())
-        .put("role", status.role().name())
-        .put("term", status.term())
-        .put("coordinatorId", status.coordinatorId() == 0 ? null : status.coordinatorId())
-        .put("lastTerm", status.log().term())
-        .put("lastIndex", status.log().index())
-        .put("commitIndex", status.commitIndex())
-        .put("behind", status.behind())
-        .put("followers", followers(status))
-        .put("lastHeartbeatAgoMs", status.coordinatorId() == status.nodeId() ? 0 : now - status.lastHeartbeatMs())
-        .put("failureTimeoutMs", status.failureTimeoutMs())
-        .put("messagesSent", new JsonObject(new TreeMap<>(sentByType)))
-        .put("storeTrouble", store.retry().trouble().orElse(null))
-        .put("ts", System.currentTimeMillis());
-  }
-
-  /** On a coordinator, each follower's match index and how many entries it lacks; empty elsewhere. */
-  private static JsonArray followers(Status status) {
-    JsonArray followers = new JsonArray();
-    status.followerMatch().forEach((id, match) -> followers.add(new JsonObject()
-        .put("id", id).put("matchIndex", match).put("lag", Math.max(0, status.log().index() - match))));
-    return followers;
-  }
 
   @Override
   public Future<?> stop() {

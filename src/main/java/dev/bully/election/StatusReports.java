@@ -1,0 +1,123 @@
+package dev.bully.election;
+
+import dev.bully.config.NodeConfig;
+import dev.bully.core.Election;
+import dev.bully.core.Output;
+import dev.bully.core.ProtocolEvent;
+import dev.bully.core.Status;
+import dev.bully.metrics.NodeMetrics;
+import dev.bully.store.NodeStore;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeMap;
+import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What a node tells about itself: each protocol event in the transcript log, in the metrics and on
+ * {@code cluster.events}; its status on {@code cluster.status} (on every change and periodically),
+ * in {@code /api/status} and in the metrics; who it believes coordinates, node-locally, for the
+ * HTTP API's redirects; and to whoever waits for a status (a hand-off's end).
+ */
+final class StatusReports {
+  /** Protocol events get their own logger, so the transcript can be read from the logs alone. */
+  static final Logger transcript = LoggerFactory.getLogger("Protocol");
+
+  private final NodeConfig config;
+  private final Election election;
+  private final NodeStore store;
+  private final NodeMetrics metrics;
+  private final EventBus eventBus;
+  private final TreeMap<String, Long> sentByType = new TreeMap<>();
+  /** Waiting for a status change (a hand-off's end); each returns true once it is done. */
+  private final List<Predicate<Status>> watchers = new ArrayList<>();
+  /** The coordinator last published on {@link Addresses#LOCAL_COORDINATOR}, 0 for none. */
+  private int publishedCoordinator;
+
+  StatusReports(NodeConfig config, Election election, NodeStore store, NodeMetrics metrics, EventBus eventBus) {
+    this.config = config;
+    this.election = election;
+    this.store = store;
+    this.metrics = metrics;
+    this.eventBus = eventBus;
+  }
+
+  /** A protocol message of {@code type} was sent (counted in the status). */
+  void sent(String type) {
+    sentByType.merge(type, 1L, Long::sum);
+  }
+
+  /** Logs and publishes the output's events; on a status change, the status, and answers the watchers done with it. */
+  void record(Output output) {
+    for (ProtocolEvent event : output.events()) {
+      transcript.info(event.text());
+      metrics.event(event);
+      eventBus.publish(Addresses.EVENTS, new JsonObject()
+          .put("node", event.node())
+          .put("term", event.term())
+          .put("kind", event.kind().name())
+          .put("text", event.text())
+          .put("ts", System.currentTimeMillis()));
+    }
+    if (output.statusChanged()) {
+      publish();
+      Status status = election.status();
+      if (status.coordinatorId() != publishedCoordinator) {
+        publishedCoordinator = status.coordinatorId();
+        eventBus.publish(Addresses.LOCAL_COORDINATOR, new JsonObject()
+            .put("coordinatorId", publishedCoordinator == 0 ? null : publishedCoordinator), Addresses.local());
+      }
+      watchers.removeIf(watcher -> watcher.test(status));
+    }
+  }
+
+  /** Calls {@code watcher} on every status change until it returns true (or is {@link #unwatch}ed). */
+  void watch(Predicate<Status> watcher) {
+    watchers.add(watcher);
+  }
+
+  /** Stops watching; false when the watcher was done already. */
+  boolean unwatch(Predicate<Status> watcher) {
+    return watchers.remove(watcher);
+  }
+
+  /** Publishes the status on {@code cluster.status} and into the metrics. */
+  void publish() {
+    metrics.observe(election.status());
+    eventBus.publish(Addresses.STATUS, json());
+  }
+
+  /** The status as {@code /api/status} and {@code cluster.status} show it. */
+  JsonObject json() {
+    Status status = election.status();
+    long now = ElectionVerticle.nowMs();
+    return new JsonObject()
+        .put("nodeId", status.nodeId())
+        .put("cluster", config.clusterName())
+        .put("role", status.role().name())
+        .put("term", status.term())
+        .put("coordinatorId", status.coordinatorId() == 0 ? null : status.coordinatorId())
+        .put("lastTerm", status.log().term())
+        .put("lastIndex", status.log().index())
+        .put("commitIndex", status.commitIndex())
+        .put("behind", status.behind())
+        .put("followers", followers(status))
+        .put("lastHeartbeatAgoMs", status.coordinatorId() == status.nodeId() ? 0 : now - status.lastHeartbeatMs())
+        .put("failureTimeoutMs", status.failureTimeoutMs())
+        .put("messagesSent", new JsonObject(new TreeMap<>(sentByType)))
+        .put("storeTrouble", store.retry().trouble().orElse(null))
+        .put("ts", System.currentTimeMillis());
+  }
+
+  /** On a coordinator, each follower's match index and how many entries it lacks; empty elsewhere. */
+  private static JsonArray followers(Status status) {
+    JsonArray followers = new JsonArray();
+    status.followerMatch().forEach((id, match) -> followers.add(new JsonObject()
+        .put("id", id).put("matchIndex", match).put("lag", Math.max(0, status.log().index() - match))));
+    return followers;
+  }
+}
