@@ -6,10 +6,8 @@ import dev.bully.tools.chaos.History.Coordinator;
 import dev.bully.tools.chaos.History.Entry;
 import dev.bully.tools.chaos.History.Fault;
 import dev.bully.tools.chaos.History.TermSample;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintStream;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -70,9 +68,9 @@ public final class ChaosRun {
 
   private static final Pattern COORDINATOR = Pattern.compile("Node (\\d+) is coordinator of term (\\d+)");
   private static final Duration CONVERGE_TIMEOUT = Duration.ofSeconds(90);
-  private static final Duration SAMPLE_TIMEOUT = Duration.ofMillis(300);
+  static final Duration SAMPLE_TIMEOUT = Duration.ofMillis(300);
 
-  private final Options options;
+  private final ChaosOptions options;
   private final PrintStream out;
   private final List<Fault> faults = Collections.synchronizedList(new ArrayList<>());
   private final Map<Integer, List<TermSample>> terms = new ConcurrentHashMap<>();
@@ -86,85 +84,16 @@ public final class ChaosRun {
   record Sample(long atMs, String role, long term) {
   }
 
-  record Options(int nodes, int durationS, long seed, Set<String> faults, double rate, int clients, List<String> attach,
-                 String token, Writer.Payload payload) {
-    static Options parse(String[] args) {
-      int nodes = 5;
-      int duration = 90;
-      long seed = new SplittableRandom().nextLong(1, 1_000_000);
-      Set<String> faults = Set.of("kill", "pause", "partition", "restart");
-      double rate = 200;
-      int clients = 8;
-      List<String> attach = List.of();
-      String token = System.getenv("BULLY_ADMIN_TOKEN");
-      Writer.Payload payload = Writer.Payload.SMALL;
-      for (int i = 0; i < args.length; i++) {
-        String flag = args[i];
-        if (flag.equals("--help") || flag.equals("-h")) {
-          throw new Usage(null);
-        }
-        if (i + 1 >= args.length) {
-          throw new Usage(flag + " needs a value");
-        }
-        String value = args[++i];
-        try {
-          switch (flag) {
-            case "--nodes" -> nodes = Integer.parseInt(value);
-            case "--duration" -> duration = Integer.parseInt(value);
-            case "--seed" -> seed = Long.parseLong(value);
-            case "--faults" -> faults = Set.of(value.split(","));
-            case "--rate" -> rate = Double.parseDouble(value);
-            case "--clients" -> clients = Integer.parseInt(value);
-            case "--attach" -> attach = List.of(value.split(","));
-            case "--token" -> token = value;
-            case "--payload" -> payload = switch (value) {
-              case "small" -> Writer.Payload.SMALL;
-              case "mixed" -> Writer.Payload.MIXED;
-              default -> throw new Usage("--payload is small or mixed, not '" + value + "'");
-            };
-            default -> throw new Usage("unknown flag " + flag);
-          }
-        } catch (NumberFormatException e) {
-          throw new Usage(flag + " needs a number, not '" + value + "'");
-        }
-      }
-      for (String fault : faults) {
-        if (!Set.of("kill", "pause", "partition", "restart", "stepdown", "rolling").contains(fault)) {
-          throw new Usage("unknown fault '" + fault + "' (kill, pause, partition, restart, stepdown, rolling)");
-        }
-      }
-      if (faults.contains("rolling") && faults.size() > 1) {
-        throw new Usage("--faults rolling runs alone: a rolling restart is maintenance, not a fault mix");
-      }
-      if (faults.contains("rolling") && !attach.isEmpty()) {
-        throw new Usage("--faults rolling needs nodes this run starts (it stops them with SIGTERM); not --attach");
-      }
-      if (nodes < 3 || duration < 10 || clients < 1 || rate <= 0) {
-        throw new Usage("need --nodes >= 3, --duration >= 10, --clients >= 1, --rate > 0");
-      }
-      if (!attach.isEmpty() && (token == null || token.isBlank())) {
-        throw new Usage("--attach needs the cluster's admin token: --token TOKEN or BULLY_ADMIN_TOKEN");
-      }
-      return new Options(attach.isEmpty() ? nodes : attach.size(), duration, seed, faults, rate, clients, attach, token, payload);
-    }
-  }
-
-  static final class Usage extends RuntimeException {
-    Usage(String message) {
-      super(message);
-    }
-  }
-
-  ChaosRun(Options options, PrintStream out) {
+  ChaosRun(ChaosOptions options, PrintStream out) {
     this.options = options;
     this.out = out;
   }
 
   public static void main(String[] args) throws Exception {
-    Options options;
+    ChaosOptions options;
     try {
-      options = Options.parse(args);
-    } catch (Usage usage) {
+      options = ChaosOptions.parse(args);
+    } catch (ChaosOptions.Usage usage) {
       if (usage.getMessage() != null) {
         System.err.println("chaos.sh: " + usage.getMessage());
       }
@@ -179,11 +108,11 @@ public final class ChaosRun {
   /** Runs with command-line arguments, printing to {@code out}; for tests. */
   /** A run with these command-line arguments, printing to {@code out}; {@link #run()} it, then read its {@link #dir()}. */
   public static ChaosRun of(String[] args, PrintStream out) {
-    return new ChaosRun(Options.parse(args), out);
+    return new ChaosRun(ChaosOptions.parse(args), out);
   }
 
   public static Checker.Result run(String[] args, PrintStream out) throws Exception {
-    return new ChaosRun(Options.parse(args), out).run();
+    return new ChaosRun(ChaosOptions.parse(args), out).run();
   }
 
   /** Where the run keeps its report, history and (for its own cluster) the nodes' logs. */
@@ -205,8 +134,9 @@ public final class ChaosRun {
       Thread sampler = startSampler();
       Writer writer = new Writer(this::liveUrls, options.clients(), options.rate(), startNs, options.payload());
       writer.start(options.seed());
-      injectFaults(new SplittableRandom(options.seed()));
-      healEverything();
+      FaultMix mix = new FaultMix(options, nodes, down, out, this::nowMs, this::fault, this::agreedCoordinator);
+      mix.run(new SplittableRandom(options.seed()));
+      mix.healEverything();
       List<History.Request> requests = writer.stop();
       converge();
       sampler.interrupt();
@@ -271,153 +201,8 @@ public final class ChaosRun {
 
   // ------------------------------------------------------------------ faults
 
-  private void injectFaults(SplittableRandom random) throws InterruptedException {
-    long endMs = options.durationS() * 1000L;
-    if (options.faults().contains("rolling")) {
-      Thread.sleep(2_000);
-      RollingRestart rolling = new RollingRestart(nodes, this::fault, down);
-      do {
-        rolling.restartNext();
-      } while (!rolling.roundDone() || nowMs() < endMs - 3_000);
-      return;
-    }
-    List<String> kinds = new ArrayList<>();
-    for (String kind : List.of("kill", "pause", "partition", "stepdown")) {
-      if (options.faults().contains(kind)) {
-        kinds.add(kind);
-      }
-    }
-    Thread.sleep(2_000);
-    while (nowMs() < endMs - 3_000 && !kinds.isEmpty()) {
-      String kind = kinds.get(random.nextInt(kinds.size()));
-      long lastsMs = 1_000 + random.nextLong(3_000);
-      switch (kind) {
-        case "kill" -> kill(random, lastsMs);
-        case "pause" -> pause(random, lastsMs);
-        case "stepdown" -> stepDown();
-        default -> partition(random, lastsMs);
-      }
-      Thread.sleep(1_000 + random.nextLong(3_000));
-    }
-    Thread.sleep(Math.max(0, endMs - nowMs()));
-  }
-
-  /** The node that leads now, or 0; the target of half the faults. */
-  private int target(SplittableRandom random) {
-    int coordinator = 0;
-    try {
-      coordinator = agreedCoordinator(liveIds());
-    } catch (RuntimeException e) {
-      // none agreed
-    }
-    List<Integer> live = liveIds();
-    return coordinator != 0 && random.nextBoolean() ? coordinator : live.get(random.nextInt(live.size()));
-  }
-
   private List<Integer> liveIds() {
     return nodes.ids().stream().filter(id -> !down.contains(id)).toList();
-  }
-
-  private void kill(SplittableRandom random, long downMs) throws InterruptedException {
-    if (down.size() + 1 > (options.nodes() - 1) / 2) {
-      return; // keep a majority able to run
-    }
-    int node = target(random);
-    fault("kill -9 node " + node);
-    down.add(node);
-    nodes.kill(node);
-    if (options.faults().contains("restart") && nodes.canRestart()) {
-      Thread.sleep(downMs);
-      fault("restart node " + node);
-      nodes.restart(node);
-      down.remove(node);
-    }
-  }
-
-  /** A graceful hand-off, as an operator asks for one: POST /admin/stepdown to the coordinator. */
-  private void stepDown() {
-    int coordinator = agreedCoordinator(liveIds());
-    if (coordinator == 0) {
-      return;
-    }
-    fault("step down coordinator " + coordinator);
-    HttpResponse<String> response = nodes.postAdmin(coordinator, "/admin/stepdown", Duration.ofSeconds(20));
-    fault("node " + coordinator + " answered " + response.statusCode() + ": " + response.body());
-  }
-
-  private void pause(SplittableRandom random, long pausedMs) throws InterruptedException {
-    int node = target(random);
-    fault("SIGSTOP node " + node + " for " + pausedMs + " ms");
-    nodes.pause(node, pausedMs);
-    fault("SIGCONT node " + node);
-  }
-
-  private void partition(SplittableRandom random, long lastsMs) throws InterruptedException {
-    List<Integer> live = liveIds();
-    int node = target(random);
-    switch (random.nextInt(3)) {
-      case 0 -> {
-        fault("isolate node " + node);
-        admin(node, "isolate");
-      }
-      case 1 -> {
-        List<Integer> shuffled = new ArrayList<>(live);
-        Collections.shuffle(shuffled, new java.util.Random(random.nextLong()));
-        List<Integer> minority = shuffled.subList(0, (options.nodes() - 1) / 2);
-        List<Integer> majority = shuffled.subList(minority.size(), shuffled.size());
-        fault("split " + minority + " | " + majority);
-        String toMajority = join(majority);
-        String toMinority = join(minority);
-        minority.forEach(id -> admin(id, "drop?to=" + toMajority + "&from=" + toMajority));
-        majority.forEach(id -> admin(id, "drop?to=" + toMinority + "&from=" + toMinority));
-      }
-      default -> {
-        int other = live.get(random.nextInt(live.size()));
-        if (other == node) {
-          return;
-        }
-        fault("one-way loss: node " + node + " drops what it sends to node " + other);
-        admin(node, "drop?to=" + other);
-      }
-    }
-    Thread.sleep(lastsMs);
-    fault("heal the network");
-    liveIds().forEach(id -> admin(id, "heal"));
-  }
-
-  private void healEverything() {
-    fault("heal everything");
-    // An attached cluster's killed nodes may have been restarted by whatever runs them.
-    down.removeIf(id -> !nodes.canRestart() && answers(id));
-    for (int id : nodes.ids()) {
-      if (down.contains(id) && nodes.canRestart()) {
-        nodes.restart(id);
-        down.remove(id);
-      } else if (!down.contains(id)) {
-        admin(id, "heal");
-      }
-    }
-  }
-
-  private boolean answers(int id) {
-    try {
-      nodes.status(id, SAMPLE_TIMEOUT);
-      return true;
-    } catch (RuntimeException e) {
-      return false;
-    }
-  }
-
-  private void admin(int node, String path) {
-    try {
-      nodes.admin(node, path);
-    } catch (RuntimeException e) {
-      out.println("chaos: node " + node + " did not take '" + path + "': " + e.getMessage());
-    }
-  }
-
-  private static String join(List<Integer> ids) {
-    return String.join(",", ids.stream().map(String::valueOf).toList());
   }
 
   private void fault(String description) {

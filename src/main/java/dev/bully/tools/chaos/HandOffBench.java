@@ -52,7 +52,7 @@ public final class HandOffBench {
     List<HandOff> handOffs = new ArrayList<>();
     List<String> summaries = new ArrayList<>();
     for (String[] run : runs) {
-      ChaosRun chaos = new ChaosRun(ChaosRun.Options.parse(run), System.out);
+      ChaosRun chaos = new ChaosRun(ChaosOptions.parse(run), System.out);
       Checker.Result result = chaos.run();
       summaries.add(String.join(" ", run) + ": " + result.summary() + (result.passed() ? "" : "  FAILED"));
       handOffs.addAll(handOffs(chaos.dir()));

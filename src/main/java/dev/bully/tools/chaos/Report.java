@@ -22,7 +22,7 @@ final class Report {
   private Report() {
   }
 
-  static void write(Path dir, ChaosRun.Options options, History history, Checker.Result result,
+  static void write(Path dir, ChaosOptions options, History history, Checker.Result result,
                     Map<Integer, List<Sample>> samples) throws IOException {
     Files.writeString(dir.resolve("history.json"), json(history).encodePrettily());
     long endMs = Math.max(1, history.requests().stream().mapToLong(History.Request::endMs).max().orElse(1));

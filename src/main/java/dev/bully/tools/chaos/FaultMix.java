@@ -1,0 +1,196 @@
+package dev.bully.tools.chaos;
+
+import java.io.PrintStream;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+import java.util.function.ToIntFunction;
+
+/**
+ * The faults a chaos run injects, drawn from its seed: kill -9 (and restart), SIGSTOP, network cuts
+ * (isolation, a split into minority and majority, one-way loss) through the admin endpoints, graceful
+ * step-downs, or a rolling restart. A majority is always left able to run; each fault is recorded
+ * with its time for the report and the checker.
+ */
+final class FaultMix {
+  private final ChaosOptions options;
+  private final Nodes nodes;
+  /** The nodes this run took down, shared with the run's sampler. */
+  private final Set<Integer> down;
+  private final PrintStream out;
+  private final LongSupplier nowMs;
+  private final Consumer<String> record;
+  private final ToIntFunction<List<Integer>> agreedCoordinator;
+
+  FaultMix(ChaosOptions options, Nodes nodes, Set<Integer> down, PrintStream out, LongSupplier nowMs,
+           Consumer<String> record, ToIntFunction<List<Integer>> agreedCoordinator) {
+    this.options = options;
+    this.nodes = nodes;
+    this.down = down;
+    this.out = out;
+    this.nowMs = nowMs;
+    this.record = record;
+    this.agreedCoordinator = agreedCoordinator;
+  }
+
+  /** Injects faults of the kinds asked for, one at a time, until shortly before the run ends. */
+  void run(SplittableRandom random) throws InterruptedException {
+    long endMs = options.durationS() * 1000L;
+    if (options.faults().contains("rolling")) {
+      Thread.sleep(2_000);
+      RollingRestart rolling = new RollingRestart(nodes, this::fault, down);
+      do {
+        rolling.restartNext();
+      } while (!rolling.roundDone() || nowMs.getAsLong() < endMs - 3_000);
+      return;
+    }
+    List<String> kinds = new ArrayList<>();
+    for (String kind : List.of("kill", "pause", "partition", "stepdown")) {
+      if (options.faults().contains(kind)) {
+        kinds.add(kind);
+      }
+    }
+    Thread.sleep(2_000);
+    while (nowMs.getAsLong() < endMs - 3_000 && !kinds.isEmpty()) {
+      String kind = kinds.get(random.nextInt(kinds.size()));
+      long lastsMs = 1_000 + random.nextLong(3_000);
+      switch (kind) {
+        case "kill" -> kill(random, lastsMs);
+        case "pause" -> pause(random, lastsMs);
+        case "stepdown" -> stepDown();
+        default -> partition(random, lastsMs);
+      }
+      Thread.sleep(1_000 + random.nextLong(3_000));
+    }
+    Thread.sleep(Math.max(0, endMs - nowMs.getAsLong()));
+  }
+
+  /** The node that leads now, or 0; the target of half the faults. */
+  private int target(SplittableRandom random) {
+    int coordinator = 0;
+    try {
+      coordinator = agreedCoordinator.applyAsInt(liveIds());
+    } catch (RuntimeException e) {
+      // none agreed
+    }
+    List<Integer> live = liveIds();
+    return coordinator != 0 && random.nextBoolean() ? coordinator : live.get(random.nextInt(live.size()));
+  }
+
+  private List<Integer> liveIds() {
+    return nodes.ids().stream().filter(id -> !down.contains(id)).toList();
+  }
+
+  private void kill(SplittableRandom random, long downMs) throws InterruptedException {
+    if (down.size() + 1 > (options.nodes() - 1) / 2) {
+      return; // keep a majority able to run
+    }
+    int node = target(random);
+    fault("kill -9 node " + node);
+    down.add(node);
+    nodes.kill(node);
+    if (options.faults().contains("restart") && nodes.canRestart()) {
+      Thread.sleep(downMs);
+      fault("restart node " + node);
+      nodes.restart(node);
+      down.remove(node);
+    }
+  }
+
+  /** A graceful hand-off, as an operator asks for one: POST /admin/stepdown to the coordinator. */
+  private void stepDown() {
+    int coordinator = agreedCoordinator.applyAsInt(liveIds());
+    if (coordinator == 0) {
+      return;
+    }
+    fault("step down coordinator " + coordinator);
+    HttpResponse<String> response = nodes.postAdmin(coordinator, "/admin/stepdown", Duration.ofSeconds(20));
+    fault("node " + coordinator + " answered " + response.statusCode() + ": " + response.body());
+  }
+
+  private void pause(SplittableRandom random, long pausedMs) throws InterruptedException {
+    int node = target(random);
+    fault("SIGSTOP node " + node + " for " + pausedMs + " ms");
+    nodes.pause(node, pausedMs);
+    fault("SIGCONT node " + node);
+  }
+
+  private void partition(SplittableRandom random, long lastsMs) throws InterruptedException {
+    List<Integer> live = liveIds();
+    int node = target(random);
+    switch (random.nextInt(3)) {
+      case 0 -> {
+        fault("isolate node " + node);
+        admin(node, "isolate");
+      }
+      case 1 -> {
+        List<Integer> shuffled = new ArrayList<>(live);
+        Collections.shuffle(shuffled, new java.util.Random(random.nextLong()));
+        List<Integer> minority = shuffled.subList(0, (options.nodes() - 1) / 2);
+        List<Integer> majority = shuffled.subList(minority.size(), shuffled.size());
+        fault("split " + minority + " | " + majority);
+        String toMajority = join(majority);
+        String toMinority = join(minority);
+        minority.forEach(id -> admin(id, "drop?to=" + toMajority + "&from=" + toMajority));
+        majority.forEach(id -> admin(id, "drop?to=" + toMinority + "&from=" + toMinority));
+      }
+      default -> {
+        int other = live.get(random.nextInt(live.size()));
+        if (other == node) {
+          return;
+        }
+        fault("one-way loss: node " + node + " drops what it sends to node " + other);
+        admin(node, "drop?to=" + other);
+      }
+    }
+    Thread.sleep(lastsMs);
+    fault("heal the network");
+    liveIds().forEach(id -> admin(id, "heal"));
+  }
+
+  /** Heals every cut and resumes or restarts every node this run took down. */
+  void healEverything() {
+    fault("heal everything");
+    // An attached cluster's killed nodes may have been restarted by whatever runs them.
+    down.removeIf(id -> !nodes.canRestart() && answers(id));
+    for (int id : nodes.ids()) {
+      if (down.contains(id) && nodes.canRestart()) {
+        nodes.restart(id);
+        down.remove(id);
+      } else if (!down.contains(id)) {
+        admin(id, "heal");
+      }
+    }
+  }
+
+  private boolean answers(int id) {
+    try {
+      nodes.status(id, ChaosRun.SAMPLE_TIMEOUT);
+      return true;
+    } catch (RuntimeException e) {
+      return false;
+    }
+  }
+
+  private void admin(int node, String path) {
+    try {
+      nodes.admin(node, path);
+    } catch (RuntimeException e) {
+      out.println("chaos: node " + node + " did not take '" + path + "': " + e.getMessage());
+    }
+  }
+
+  private static String join(List<Integer> ids) {
+    return String.join(",", ids.stream().map(String::valueOf).toList());
+  }
+
+  private void fault(String description) {
+    record.accept(description);
+  }
+}
