@@ -33,8 +33,9 @@ import java.util.random.RandomGenerator;
  * </ul>
  *
  * <p>This class is the replica: it holds the term, promise, role and log, checks every message's
- * term once, makes every role change, and votes. Around it: {@link FailureDetector} says when the
- * coordinator counts as failed, {@link Candidacy} runs this node's election, {@link Following}
+ * term once, and makes every role change. Around it: {@link FailureDetector} says when the
+ * coordinator counts as failed, {@link Candidacy} runs this node's election, {@link Voting} answers
+ * other nodes' elections, {@link Following}
  * takes a coordinator's entries, {@link Leadership} is what a coordinator does during its term
  * (heartbeats, replication, commit, hand-offs), and {@link LogView} is the log as the driver reads it.
  */
@@ -64,6 +65,8 @@ public final class Election {
 
   /** The election this node runs, if any. */
   private final Candidacy candidacy;
+  /** How it answers other nodes' elections. */
+  private final Voting voting;
 
   /** Kept across terms: it remembers when this node last handed over by priority. */
   private final HandOff handOff = new HandOff();
@@ -76,6 +79,7 @@ public final class Election {
     this.peers = new PeerTracker(settings);
     this.detector = new FailureDetector(settings);
     this.candidacy = new Candidacy(this, settings, random);
+    this.voting = new Voting(this, settings);
     this.term = durable.term();
     this.promisedTo = durable.promisedTo();
     this.log = log;
@@ -150,7 +154,7 @@ public final class Election {
     }
     // A pre-vote asks a hypothetical question: it must not move this node's term.
     if (message instanceof Claim claim && claim.preVote()) {
-      answerPreVote(claim, nowMs);
+      voting.onPreVote(claim, nowMs);
       return finish();
     }
     if (message.term() > term) {
@@ -160,11 +164,11 @@ public final class Election {
       return finish();
     }
     if (message instanceof Message.Election election) {
-      onElection(election, nowMs);
+      voting.onElection(election, nowMs);
     } else if (message instanceof Answer answer) {
       candidacy.onAnswer(answer);
     } else if (message instanceof Claim claim) {
-      onClaim(claim, nowMs);
+      voting.onClaim(claim, nowMs);
     } else if (message instanceof Ack ack) {
       onAck(ack, nowMs);
     } else if (message instanceof Reject reject) {
@@ -306,92 +310,6 @@ public final class Election {
 
   // ---------------------------------------------------------------- message handlers
 
-  private void answerPreVote(Claim claim, long nowMs) {
-    String refusal = null;
-    if (claim.term() <= term && !(claim.term() == term && (promisedTo == 0 || promisedTo == claim.from()))) {
-      refusal = "term " + claim.term() + " is not newer than mine (" + term + ")";
-    } else if (hearsLiveCoordinator(nowMs)) {
-      refusal = "coordinator " + coordinatorId + " is alive";
-    } else if (!claim.log().isAtLeast(log.last())) {
-      refusal = "its log " + claim.log() + " is behind mine " + log.last();
-    }
-    if (refusal == null) {
-      out.send(claim.from(), new Ack(me, term, log.last(), claim.term()));
-    } else {
-      out.send(claim.from(), new Reject(me, term, refusal, claim.term()));
-    }
-  }
-
-  /**
-   * A voter that heard its coordinator this recently refuses pre-votes: within the configured
-   * failure timeout less one heartbeat, so the follower that times out first is not refused by
-   * voters whose last heartbeat arrived a moment later than its own. The configured timeout, not
-   * the one this voter learned: followers learn at different times (one that led until a moment ago
-   * has learned nothing yet), and a voter that learned more than the candidate would hold up a
-   * real failover; the candidate's own learned timeout already keeps it from suspecting a pause.
-   */
-  private boolean hearsLiveCoordinator(long nowMs) {
-    if (role == Role.COORDINATOR) {
-      return true;
-    }
-    return coordinatorId != 0 && !candidacy.suspectsCoordinator()
-        && nowMs - lastHeartbeatMs < settings.liveCoordinatorWindowMs();
-  }
-
-  private void onElection(Message.Election election, long nowMs) {
-    int candidate = election.from();
-    if (role == Role.COORDINATOR) {
-      // The candidate lost us, but we are alive: tell it so directly.
-      out.send(candidate, leadership.heartbeat());
-      return;
-    }
-    if (candidate > me) {
-      out.event(ProtocolEvent.ignored(me, term, "ELECTION from higher node " + candidate));
-      return;
-    }
-    if (retiring) {
-      out.event(ProtocolEvent.ignored(me, term, "ELECTION from node " + candidate + ": this node is stopping"));
-      return;
-    }
-    if (!log.last().isAtLeast(election.log())) {
-      out.event(ProtocolEvent.ignored(me, term, "ELECTION from node " + candidate + ": my log " + log.last()
-          + " is behind its " + election.log()));
-      return;
-    }
-    out.send(candidate, new Answer(me, term));
-    out.event(ProtocolEvent.answered(me, term, candidate));
-    if (!candidacy.running()) {
-      candidacy.start(nowMs, true);
-    }
-  }
-
-  private void onClaim(Claim claim, long nowMs) {
-    int claimer = claim.from();
-    String refusal = null;
-    if (role == Role.COORDINATOR) {
-      refusal = "I am coordinator of term " + term;
-    } else if (promisedTo != 0 && promisedTo != claimer) {
-      refusal = "already acknowledged node " + promisedTo + " for term " + term;
-    } else if (!claim.log().isAtLeast(log.last())) {
-      refusal = "its log " + claim.log() + " is behind mine " + log.last();
-    }
-    if (refusal != null) {
-      out.send(claimer, new Reject(me, term, refusal, 0));
-      out.event(ProtocolEvent.rejected(me, term, "the claim for term " + term, claimer, refusal));
-      return;
-    }
-    if (promisedTo != claimer) {
-      promisedTo = claimer;
-      out.persist();
-    }
-    becomeFollower(0);
-    // Give the claimer as long to announce itself as it waits for acknowledgements, before suspecting it.
-    lastHeartbeatMs = nowMs;
-    candidacy.holdOffUntil(nowMs + settings.claimTimeoutMs());
-    out.send(claimer, new Ack(me, term, log.last(), 0));
-    out.event(ProtocolEvent.acknowledged(me, term, claimer));
-  }
-
   private void onAck(Ack ack, long nowMs) {
     if (!candidacy.onAck(ack, nowMs) && role == Role.COORDINATOR) {
       leadership.acknowledged(ack.from(), ack.log(), nowMs);
@@ -528,7 +446,37 @@ public final class Election {
     return term;
   }
 
-  // What the election reads of the replica.
+  /** Promises {@code claimer} this term (persisted before the acknowledgement leaves). */
+  void promise(int claimer) {
+    if (promisedTo != claimer) {
+      promisedTo = claimer;
+      out.persist();
+    }
+  }
+
+  /** Silence is counted from now: a claimer is given its claim timeout to announce itself. */
+  void restartSilence(long nowMs) {
+    lastHeartbeatMs = nowMs;
+  }
+
+  // What the election and the votes read of the replica.
+
+  int promisedTo() {
+    return promisedTo;
+  }
+
+  boolean retiring() {
+    return retiring;
+  }
+
+  Candidacy candidacy() {
+    return candidacy;
+  }
+
+  /** A coordinator's heartbeat, to tell a node that lost it that it is alive. */
+  Heartbeat announcement() {
+    return leadership.heartbeat();
+  }
 
   long term() {
     return term;

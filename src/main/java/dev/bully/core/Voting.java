@@ -1,0 +1,120 @@
+package dev.bully.core;
+
+import dev.bully.core.Message.Ack;
+import dev.bully.core.Message.Answer;
+import dev.bully.core.Message.Claim;
+import dev.bully.core.Message.Reject;
+
+/**
+ * How a node answers other nodes' elections. A claim is acknowledged only by a node that has
+ * promised no one else in that term and whose log is not ahead of the claimer's, and the promise is
+ * persisted before the acknowledgement leaves: so at most one coordinator per term. A pre-vote is
+ * refused by a node that still hears a live coordinator, so a node that was cut off cannot drive
+ * terms up when it returns. An {@code ELECTION} from a lower node is answered by a node whose log is
+ * at least as good, which then runs its own election (Bully: the highest eligible node claims).
+ *
+ * <p>The term, the promise and the role are the replica's ({@link Election}); the term check has
+ * been made when these run (a pre-vote's term is hypothetical and moves nothing).
+ */
+final class Voting {
+  private final Election replica;
+  private final ElectionSettings settings;
+  private final int me;
+
+  Voting(Election replica, ElectionSettings settings) {
+    this.replica = replica;
+    this.settings = settings;
+    this.me = settings.nodeId();
+  }
+
+  void onPreVote(Claim claim, long nowMs) {
+    long term = replica.term();
+    int promisedTo = replica.promisedTo();
+    LogPosition mine = replica.lastLog();
+    String refusal = null;
+    if (claim.term() <= term && !(claim.term() == term && (promisedTo == 0 || promisedTo == claim.from()))) {
+      refusal = "term " + claim.term() + " is not newer than mine (" + term + ")";
+    } else if (hearsLiveCoordinator(nowMs)) {
+      refusal = "coordinator " + replica.coordinatorId() + " is alive";
+    } else if (!claim.log().isAtLeast(mine)) {
+      refusal = "its log " + claim.log() + " is behind mine " + mine;
+    }
+    replica.out().send(claim.from(), refusal == null
+        ? new Ack(me, term, mine, claim.term())
+        : new Reject(me, term, refusal, claim.term()));
+  }
+
+  /**
+   * A voter that heard its coordinator this recently refuses pre-votes: within the configured
+   * failure timeout less one heartbeat, so the follower that times out first is not refused by
+   * voters whose last heartbeat arrived a moment later than its own. The configured timeout, not
+   * the one this voter learned: followers learn at different times (one that led until a moment ago
+   * has learned nothing yet), and a voter that learned more than the candidate would hold up a
+   * real failover; the candidate's own learned timeout already keeps it from suspecting a pause.
+   */
+  private boolean hearsLiveCoordinator(long nowMs) {
+    if (replica.isCoordinator()) {
+      return true;
+    }
+    return replica.coordinatorId() != 0 && !replica.candidacy().suspectsCoordinator()
+        && nowMs - replica.lastHeartbeatMs() < settings.liveCoordinatorWindowMs();
+  }
+
+  void onElection(Message.Election election, long nowMs) {
+    OutputBuilder out = replica.out();
+    long term = replica.term();
+    int candidate = election.from();
+    if (replica.isCoordinator()) {
+      // The candidate lost us, but we are alive: tell it so directly.
+      out.send(candidate, replica.announcement());
+      return;
+    }
+    if (candidate > me) {
+      out.event(ProtocolEvent.ignored(me, term, "ELECTION from higher node " + candidate));
+      return;
+    }
+    if (replica.retiring()) {
+      out.event(ProtocolEvent.ignored(me, term, "ELECTION from node " + candidate + ": this node is stopping"));
+      return;
+    }
+    LogPosition mine = replica.lastLog();
+    if (!mine.isAtLeast(election.log())) {
+      out.event(ProtocolEvent.ignored(me, term, "ELECTION from node " + candidate + ": my log " + mine
+          + " is behind its " + election.log()));
+      return;
+    }
+    out.send(candidate, new Answer(me, term));
+    out.event(ProtocolEvent.answered(me, term, candidate));
+    if (!replica.candidacy().running()) {
+      replica.candidacy().start(nowMs, true);
+    }
+  }
+
+  void onClaim(Claim claim, long nowMs) {
+    OutputBuilder out = replica.out();
+    long term = replica.term();
+    int promisedTo = replica.promisedTo();
+    LogPosition mine = replica.lastLog();
+    int claimer = claim.from();
+    String refusal = null;
+    if (replica.isCoordinator()) {
+      refusal = "I am coordinator of term " + term;
+    } else if (promisedTo != 0 && promisedTo != claimer) {
+      refusal = "already acknowledged node " + promisedTo + " for term " + term;
+    } else if (!claim.log().isAtLeast(mine)) {
+      refusal = "its log " + claim.log() + " is behind mine " + mine;
+    }
+    if (refusal != null) {
+      out.send(claimer, new Reject(me, term, refusal, 0));
+      out.event(ProtocolEvent.rejected(me, term, "the claim for term " + term, claimer, refusal));
+      return;
+    }
+    replica.promise(claimer);
+    replica.becomeFollower(0);
+    // Give the claimer as long to announce itself as it waits for acknowledgements, before suspecting it.
+    replica.restartSilence(nowMs);
+    replica.candidacy().holdOffUntil(nowMs + settings.claimTimeoutMs());
+    out.send(claimer, new Ack(me, term, mine, 0));
+    out.event(ProtocolEvent.acknowledged(me, term, claimer));
+  }
+}
