@@ -27,6 +27,11 @@ public final class LogView {
     return log.termAt(index);
   }
 
+  /** The highest index this node knows to be committed. */
+  public long commitIndex() {
+    return log.commitIndex();
+  }
+
   /** How much of this node's log its store has reported durable. */
   public long durableIndex() {
     return durableIndex;

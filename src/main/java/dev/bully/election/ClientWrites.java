@@ -131,7 +131,7 @@ final class ClientWrites {
 
   /** Answers every waiting write whose concern is now met, or that can no longer be met here. */
   void settle() {
-    long commitIndex = election.status().commitIndex();
+    long commitIndex = election.logView().commitIndex(); // on every output: not a whole status
     for (Iterator<Waiter> it = waiting.iterator(); it.hasNext(); ) {
       Waiter waiter = it.next();
       if (election.logView().termAt(waiter.index()) != waiter.term()) {

@@ -53,7 +53,7 @@ final class CommittedLog {
    * committed entries never change. The entries' data is copied as text, never parsed into a tree.
    */
   Future<Object> read(JsonObject query) {
-    long commitIndex = election.status().commitIndex();
+    long commitIndex = election.logView().commitIndex();
     long lastIndex = election.log().index();
     if (query.containsKey("index")) {
       return entries(query.getLong("index"), 1, commitIndex).map(entries -> new JsonObject()
