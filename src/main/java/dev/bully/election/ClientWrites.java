@@ -139,7 +139,7 @@ final class ClientWrites {
         waiter.answer().accept(unavailable("the write was replaced by a newer coordinator's log"));
       } else if (met(waiter, commitIndex)) {
         it.remove();
-        waiter.answer().accept(new JsonObject().put("status", 201)
+        waiter.answer().accept(Outcome.of(Outcome.COMMITTED)
             .put("index", waiter.index()).put("term", waiter.term()).put("node", nodeId));
       } else if (!election.isCoordinator()) {
         // (A coordinator that is handing over answers what commits before its successor takes over.)
@@ -163,6 +163,6 @@ final class ClientWrites {
   }
 
   static JsonObject unavailable(String message) {
-    return new JsonObject().put("status", 503).put("error", "unavailable").put("message", message + "; retry");
+    return Outcome.unavailable(message);
   }
 }

@@ -129,10 +129,10 @@ public final class ElectionVerticle extends VerticleBase {
     JsonObject body = request.body();
     long arrivedNs = System.nanoTime();
     Consumer<JsonObject> answer = reply -> {
-      int status = reply.getInteger("status");
-      if (status == 201) {
+      String outcome = reply.getString(Outcome.KEY);
+      if (Outcome.COMMITTED.equals(outcome)) {
         metrics.acknowledged(arrivedNs);
-      } else if (status == 503) {
+      } else if (Outcome.UNAVAILABLE.equals(outcome)) {
         metrics.unavailable();
       }
       request.reply(reply);
@@ -140,7 +140,7 @@ public final class ElectionVerticle extends VerticleBase {
     if (!election.acceptsWrites()) {
       int coordinator = election.status().coordinatorId();
       answer.accept(coordinator != 0 && coordinator != config.nodeId()
-          ? new JsonObject().put("status", 307).put("coordinatorId", coordinator)
+          ? Outcome.of(Outcome.REDIRECT).put("coordinatorId", coordinator)
           : ClientWrites.unavailable(coordinator == config.nodeId() ? "this node is handing over" : "there is no coordinator"));
       return;
     }
@@ -159,7 +159,7 @@ public final class ElectionVerticle extends VerticleBase {
     Status before = election.status();
     handle(election.stepDown(nowMs(), leaving));
     if (before.role() != Role.COORDINATOR) {
-      answer.accept(new JsonObject().put("status", 409).put("error", "not_coordinator")
+      answer.accept(Outcome.of(Outcome.REFUSED).put("error", "not_coordinator")
           .put("message", "Node " + config.nodeId() + " is not the coordinator"
               + (before.coordinatorId() != 0 ? "; node " + before.coordinatorId() + " is" : ""))
           .put("coordinatorId", before.coordinatorId() == 0 ? null : before.coordinatorId()));
@@ -167,13 +167,13 @@ public final class ElectionVerticle extends VerticleBase {
     }
     int successor = election.handingOverTo();
     if (successor == 0) {
-      answer.accept(new JsonObject().put("status", 409).put("error", "no_successor")
+      answer.accept(Outcome.of(Outcome.REFUSED).put("error", "no_successor")
           .put("message", "No follower is reachable and caught up; node " + config.nodeId() + " leads on"));
       return;
     }
     Predicate<Status> handedOver = status -> {
       if (status.role() != Role.COORDINATOR && status.coordinatorId() != 0) {
-        answer.accept(new JsonObject().put("status", 200).put("node", config.nodeId()).put("successor", successor)
+        answer.accept(Outcome.of(Outcome.HANDED_OVER).put("node", config.nodeId()).put("successor", successor)
             .put("coordinatorId", status.coordinatorId()).put("term", status.term())
             .put("tookMs", (System.nanoTime() - startedNs) / 1_000_000));
         return true;

@@ -2,6 +2,7 @@ package dev.bully.http;
 
 import dev.bully.config.NodeConfig;
 import dev.bully.election.Addresses;
+import dev.bully.election.Outcome;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -38,7 +39,11 @@ final class AdminRoutes {
         .<JsonObject>request(Addresses.LOCAL_STEP_DOWN, new JsonObject(), Addresses.local().setSendTimeout(STEP_DOWN_TIMEOUT_MS))
         .onSuccess(reply -> {
           JsonObject body = reply.body().copy();
-          int status = (Integer) body.remove("status");
+          int status = switch (Outcome.take(body)) {
+            case Outcome.HANDED_OVER -> 200;
+            case Outcome.REFUSED -> 409;
+            default -> 503;
+          };
           if (status == 503) {
             ctx.response().putHeader("Retry-After", "1");
           }

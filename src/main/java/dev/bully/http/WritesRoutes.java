@@ -3,6 +3,7 @@ package dev.bully.http;
 import dev.bully.config.NodeConfig;
 import dev.bully.core.WriteLimits;
 import dev.bully.election.Addresses;
+import dev.bully.election.Outcome;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -189,14 +190,10 @@ final class WritesRoutes {
   }
 
   private void answer(RoutingContext ctx, JsonObject reply) {
-    int status = reply.getInteger("status");
-    if (status == 307) {
-      redirect(ctx, reply.getInteger("coordinatorId"));
-    } else if (status == 503) {
-      unavailable(ctx, reply.getString("message"));
-    } else {
-      reply.remove("status");
-      ctx.response().setStatusCode(201).putHeader("Content-Type", "application/json").end(reply.encode());
+    switch (Outcome.take(reply)) {
+      case Outcome.REDIRECT -> redirect(ctx, reply.getInteger("coordinatorId"));
+      case Outcome.COMMITTED -> ctx.response().setStatusCode(201).putHeader("Content-Type", "application/json").end(reply.encode());
+      default -> unavailable(ctx, reply.getString("message"));
     }
   }
 

@@ -10,6 +10,7 @@ import dev.bully.core.ReplicatedLog;
 import dev.bully.election.Addresses;
 import dev.bully.election.ElectionVerticle;
 import dev.bully.election.HeartbeatVerticle;
+import dev.bully.election.Outcome;
 import dev.bully.http.HttpVerticle;
 import dev.bully.metrics.NodeMetrics;
 import dev.bully.store.EmbeddedMongo;
@@ -164,7 +165,7 @@ public final class Node {
     return vertx.eventBus().<JsonObject>request(Addresses.LOCAL_STEP_DOWN, new JsonObject().put("leaving", true), options)
         .map(reply -> {
           JsonObject body = reply.body();
-          if (body.getInteger("status") == 200) {
+          if (Outcome.HANDED_OVER.equals(body.getString(Outcome.KEY))) {
             log.info("Node {} handed over to node {} in {} ms before stopping", config.nodeId(),
                 body.getInteger("coordinatorId"), body.getLong("tookMs"));
           } else if (!"not_coordinator".equals(body.getString("error"))) {

@@ -1,0 +1,36 @@
+package dev.bully.election;
+
+import io.vertx.core.json.JsonObject;
+
+/**
+ * What became of a request to the election verticle, as its node-local reply says it in
+ * {@code outcome}: a write {@link #COMMITTED} (its write concern met), {@link #REDIRECT}ed to the
+ * coordinator, or {@link #UNAVAILABLE} for now; a step-down {@link #HANDED_OVER}, {@link #REFUSED}
+ * (with why in {@code error}), or {@code UNAVAILABLE}. Only the HTTP layer turns these into status
+ * codes.
+ */
+public final class Outcome {
+  public static final String KEY = "outcome";
+  public static final String COMMITTED = "committed";
+  public static final String REDIRECT = "redirect";
+  public static final String UNAVAILABLE = "unavailable";
+  public static final String HANDED_OVER = "handed_over";
+  public static final String REFUSED = "refused";
+
+  private Outcome() {
+  }
+
+  /** {@code outcome} of {@code reply}, removed from it: what is left is the answer's body. */
+  public static String take(JsonObject reply) {
+    return (String) reply.remove(KEY);
+  }
+
+  static JsonObject of(String outcome) {
+    return new JsonObject().put(KEY, outcome);
+  }
+
+  /** Not now: no coordinator, or it stopped leading; the client retries. */
+  static JsonObject unavailable(String message) {
+    return of(UNAVAILABLE).put("error", "unavailable").put("message", message + "; retry");
+  }
+}
