@@ -115,7 +115,7 @@ final class ConfigValues {
   }
 
   /** Records each leaf under its dotted path; objects that are not known keys are descended into. */
-  void flatten(String prefix, JsonObject json) {
+  private void flatten(String prefix, JsonObject json) {
     for (String name : json.fieldNames()) {
       String key = prefix.isEmpty() ? name : prefix + "." + name;
       Object value = json.getValue(name);
@@ -156,7 +156,7 @@ final class ConfigValues {
     }
   }
 
-  Object parseEnvironmentValue(String key, String raw, String origin) {
+  private Object parseEnvironmentValue(String key, String raw, String origin) {
     Type type = KEYS.get(key);
     try {
       return switch (type) {

@@ -112,7 +112,7 @@ final class Candidacy {
       startPreVote(nowMs);
       return;
     }
-    higher.forEach(id -> out.send(id, new Message.Election(me, term, replica.lastLog())));
+    higher.forEach(id -> out.send(id, new Message.Election(me, term, replica.log())));
     enterPhase(Phase.ELECTING, nowMs + settings.answerTimeoutMs());
   }
 
@@ -155,7 +155,7 @@ final class Candidacy {
     enterPhase(Phase.PRE_VOTE, nowMs + settings.answerTimeoutMs());
     for (int id : settings.memberIds()) {
       if (id != me) {
-        replica.out().send(id, new Claim(me, proposedTerm, replica.lastLog(), true, false));
+        replica.out().send(id, new Claim(me, proposedTerm, replica.log(), true, false));
       }
     }
     if (votes.size() >= settings.majority()) {
@@ -178,7 +178,7 @@ final class Candidacy {
     out.event(ProtocolEvent.claims(me, term, takeoverFrom));
     for (int id : settings.memberIds()) {
       if (id != me) {
-        out.send(id, new Claim(me, term, replica.lastLog(), false, takeoverFrom != null));
+        out.send(id, new Claim(me, term, replica.log(), false, takeoverFrom != null));
       }
     }
     if (votes.size() >= settings.majority()) {

@@ -92,7 +92,7 @@ public final class Election {
   public Status status() {
     long behind = role == Role.FOLLOWER && coordinatorId != 0 ? following.behind() : 0;
     Map<Integer, Long> followerMatch = role == Role.COORDINATOR ? leadership.followerMatch() : Map.of();
-    long timeoutMs = role == Role.COORDINATOR ? peers.silenceWindowMs(detector.lastTickMs()) / 2
+    long timeoutMs = role == Role.COORDINATOR ? peers.failureTimeoutMs(detector.lastTickMs())
         : detector.timeoutMs(detector.lastTickMs());
     return new Status(me, role, term, coordinatorId, log.last(), log.commitIndex(), lastHeartbeatMs, behind, followerMatch,
         timeoutMs);
@@ -484,10 +484,6 @@ public final class Election {
 
   int coordinatorId() {
     return coordinatorId;
-  }
-
-  LogPosition lastLog() {
-    return log.last();
   }
 
   boolean isLive(int node) {

@@ -29,7 +29,12 @@ final class PeerTracker {
    * reachable: twice the failure timeout, as learned from the followers' pauses.
    */
   long silenceWindowMs(long nowMs) {
-    return 2 * ackSilence.timeoutMs(nowMs);
+    return 2 * failureTimeoutMs(nowMs);
+  }
+
+  /** How long a follower's silence counts as a failure now, as learned from the followers' pauses. */
+  long failureTimeoutMs(long nowMs) {
+    return ackSilence.timeoutMs(nowMs);
   }
 
   /** A new term of leadership: the nodes that acknowledged the claim count as heard now. */

@@ -30,7 +30,7 @@ final class Voting {
   void onPreVote(Claim claim, long nowMs) {
     long term = replica.term();
     int promisedTo = replica.promisedTo();
-    LogPosition mine = replica.lastLog();
+    LogPosition mine = replica.log();
     String refusal = null;
     if (claim.term() <= term && !(claim.term() == term && (promisedTo == 0 || promisedTo == claim.from()))) {
       refusal = "term " + claim.term() + " is not newer than mine (" + term + ")";
@@ -77,7 +77,7 @@ final class Voting {
       out.event(ProtocolEvent.ignored(me, term, "ELECTION from node " + candidate + ": this node is stopping"));
       return;
     }
-    LogPosition mine = replica.lastLog();
+    LogPosition mine = replica.log();
     if (!mine.isAtLeast(election.log())) {
       out.event(ProtocolEvent.ignored(me, term, "ELECTION from node " + candidate + ": my log " + mine
           + " is behind its " + election.log()));
@@ -94,7 +94,7 @@ final class Voting {
     OutputBuilder out = replica.out();
     long term = replica.term();
     int promisedTo = replica.promisedTo();
-    LogPosition mine = replica.lastLog();
+    LogPosition mine = replica.log();
     int claimer = claim.from();
     String refusal = null;
     if (replica.isCoordinator()) {

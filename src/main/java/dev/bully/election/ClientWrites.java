@@ -60,7 +60,7 @@ final class ClientWrites {
     long chars = write.data() == null ? 0 : write.data().length();
     if (pendingChars > 0 && pendingChars + chars > MAX_PENDING_CHARS) {
       // Admission control: the writes waiting here, and so the entries in flight, stay within a bounded heap.
-      reply.accept(unavailable("the coordinator has " + pendingChars + " bytes of writes waiting, its limit is "
+      reply.accept(Outcome.unavailable("the coordinator has " + pendingChars + " bytes of writes waiting, its limit is "
           + MAX_PENDING_CHARS).put("error", "overloaded"));
       return;
     }
@@ -88,7 +88,7 @@ final class ClientWrites {
     List<Queued> batch = queued;
     queued = new ArrayList<>();
     if (!election.acceptsWrites()) {
-      batch.forEach(q -> q.answer().accept(unavailable("this node stopped leading before the write was appended")));
+      batch.forEach(q -> q.answer().accept(Outcome.unavailable("this node stopped leading before the write was appended")));
       return;
     }
     Set<String> keysInBatch = new HashSet<>();
@@ -107,7 +107,7 @@ final class ClientWrites {
     }
     Output output = election.propose(writes, ElectionVerticle.nowMs());
     if (output.logWrite() == null) {
-      batch.forEach(q -> q.answer().accept(unavailable("this node is not taking writes")));
+      batch.forEach(q -> q.answer().accept(Outcome.unavailable("this node is not taking writes")));
       return;
     }
     List<LogEntry> entries = output.logWrite().appended();
@@ -136,7 +136,7 @@ final class ClientWrites {
       Waiter waiter = it.next();
       if (election.logView().termAt(waiter.index()) != waiter.term()) {
         it.remove();
-        waiter.answer().accept(unavailable("the write was replaced by a newer coordinator's log"));
+        waiter.answer().accept(Outcome.unavailable("the write was replaced by a newer coordinator's log"));
       } else if (met(waiter, commitIndex)) {
         it.remove();
         waiter.answer().accept(Outcome.of(Outcome.COMMITTED)
@@ -144,13 +144,13 @@ final class ClientWrites {
       } else if (!election.isCoordinator()) {
         // (A coordinator that is handing over answers what commits before its successor takes over.)
         it.remove();
-        waiter.answer().accept(unavailable("this node stopped leading before the write was committed"));
+        waiter.answer().accept(Outcome.unavailable("this node stopped leading before the write was committed"));
       }
     }
     if (!election.acceptsWrites() && !queued.isEmpty()) {
       List<Queued> stranded = queued;
       queued = new ArrayList<>();
-      stranded.forEach(q -> q.answer().accept(unavailable("this node stopped leading")));
+      stranded.forEach(q -> q.answer().accept(Outcome.unavailable("this node stopped leading")));
     }
   }
 
@@ -160,9 +160,5 @@ final class ClientWrites {
       case MAJORITY -> commitIndex >= waiter.index();
       case ALL -> commitIndex >= waiter.index() && election.onAllNodes(waiter.index());
     };
-  }
-
-  static JsonObject unavailable(String message) {
-    return Outcome.unavailable(message);
   }
 }

@@ -141,7 +141,7 @@ public final class ElectionVerticle extends VerticleBase {
       int coordinator = election.status().coordinatorId();
       answer.accept(coordinator != 0 && coordinator != config.nodeId()
           ? Outcome.of(Outcome.REDIRECT).put("coordinatorId", coordinator)
-          : ClientWrites.unavailable(coordinator == config.nodeId() ? "this node is handing over" : "there is no coordinator"));
+          : Outcome.unavailable(coordinator == config.nodeId() ? "this node is handing over" : "there is no coordinator"));
       return;
     }
     Write write = new Write(body.getString("requestId"), body.getString("data"), System.currentTimeMillis());
@@ -179,7 +179,7 @@ public final class ElectionVerticle extends VerticleBase {
         return true;
       }
       if (status.role() == Role.COORDINATOR && election.handingOverTo() == 0) {
-        answer.accept(ClientWrites.unavailable("node " + successor + " did not take over in time; node "
+        answer.accept(Outcome.unavailable("node " + successor + " did not take over in time; node "
             + config.nodeId() + " leads on").put("error", "handoff_failed"));
         return true;
       }
@@ -189,7 +189,7 @@ public final class ElectionVerticle extends VerticleBase {
     // The core gives up on the successor by itself; this only bounds the wait for news of a new coordinator.
     vertx.setTimer(HAND_OFF_WAIT_FACTOR * config.failureTimeoutMs(), id -> {
       if (reports.unwatch(handedOver)) {
-        answer.accept(ClientWrites.unavailable("no coordinator was heard of after the hand-off to node " + successor)
+        answer.accept(Outcome.unavailable("no coordinator was heard of after the hand-off to node " + successor)
             .put("error", "handoff_failed"));
       }
     });

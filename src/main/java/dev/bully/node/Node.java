@@ -23,10 +23,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import io.vertx.core.file.FileSystemOptions;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
-import java.util.stream.Stream;
 import java.util.SplittableRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -69,17 +66,6 @@ public final class Node {
     return node.joinAndDeploy().recover(failure -> node.stop().transform(v -> Future.failedFuture(failure)));
   }
 
-  private static void deleteTree(Path root) throws IOException {
-    if (!Files.exists(root)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(root)) {
-      for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(path);
-      }
-    }
-  }
-
   private Future<Node> joinAndDeploy() {
     HazelcastClusterManager clusterManager = new HazelcastClusterManager(ClusterSetup.hazelcastConfig(config));
     NodeMetrics metrics = new NodeMetrics(config.nodeId(), config.peers().stream().map(Member::id).toList());
@@ -87,7 +73,7 @@ public final class Node {
     // left there is removed now, rather than piling up in /tmp.
     Path fileCache = config.dataDir().resolve("vertx-cache");
     try {
-      deleteTree(fileCache);
+      FileTrees.delete(fileCache);
     } catch (IOException e) {
       return Future.failedFuture(new IllegalStateException("cannot clear " + fileCache + ": " + e.getMessage(), e));
     }

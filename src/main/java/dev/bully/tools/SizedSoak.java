@@ -1,5 +1,6 @@
 package dev.bully.tools;
 
+import dev.bully.node.FileTrees;
 import io.vertx.core.json.JsonObject;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -60,7 +61,7 @@ final class SizedSoak {
         hey.waitFor(REPORT_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
         long elapsed = (System.nanoTime() - startNs) / 1_000_000_000;
         System.out.printf("soak: %4d s: resident MB %s, store GB %s, terms %s%n", elapsed, residentMb(cluster),
-            storeGb(dir, cluster), terms(cluster));
+            storeGb(cluster), terms(cluster));
       }
       reader.join();
       long oom = cluster.ids().stream().mapToLong(id -> cluster.logLines(id).stream()
@@ -73,12 +74,12 @@ final class SizedSoak {
           acknowledged[0], seconds, acknowledged[0] / (double) seconds, acknowledged[0] * (double) size / seconds / (1024 * 1024),
           outcomes, oom, dead, term, endTerm, endTerm == term ? "no failover" : "FAILOVER");
     } finally {
-      deleteTree(dir.resolve("data")); // gigabytes a minute of large writes; the logs stay
+      FileTrees.delete(dir.resolve("data")); // gigabytes a minute of large writes; the logs stay
     }
   }
 
   /** Each node's store folder, in GB: the log never shrinks yet, and the embedded store's file grows faster than it. */
-  private static String storeGb(Path dir, LocalCluster cluster) {
+  private static String storeGb(LocalCluster cluster) {
     List<String> sizes = new java.util.ArrayList<>();
     for (int id : cluster.ids()) {
       try (java.util.stream.Stream<Path> files = Files.walk(cluster.dataDir(id))) {
@@ -90,17 +91,6 @@ final class SizedSoak {
       }
     }
     return String.join("/", sizes);
-  }
-
-  private static void deleteTree(Path root) throws IOException {
-    if (!Files.exists(root)) {
-      return;
-    }
-    try (java.util.stream.Stream<Path> paths = Files.walk(root)) {
-      for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(path);
-      }
-    }
   }
 
   private static void count(Process hey, Map<String, Long> outcomes, long[] acknowledged) {
