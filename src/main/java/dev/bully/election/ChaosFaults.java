@@ -1,8 +1,6 @@
 package dev.bully.election;
 
 import dev.bully.core.Message;
-import dev.bully.core.Output;
-import dev.bully.core.ProtocolEvent;
 import java.util.Collection;
 import java.util.Set;
 import java.util.TreeSet;
@@ -29,9 +27,9 @@ final class ChaosFaults {
     dieDuringElection = true;
   }
 
-  /** Whether this output announces a win that the node must not finish announcing. */
-  boolean diesDuringAnnouncement(Output output) {
-    return dieDuringAnnouncement && output.events().stream().anyMatch(e -> e.kind() == ProtocolEvent.Kind.COORDINATOR);
+  /** Whether the node must not finish announcing a win. */
+  boolean diesDuringAnnouncement() {
+    return dieDuringAnnouncement;
   }
 
   /** From now on, drops what this node sends to {@code to} and what it receives from {@code from}. */

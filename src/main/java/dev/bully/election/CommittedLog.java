@@ -9,13 +9,10 @@ import java.util.ArrayList;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
-import java.util.function.BiConsumer;
-import java.util.function.BooleanSupplier;
 
 /**
- * This node's committed entries, on the election verticle's thread: read for clients from memory
- * or, once they left it, from the store; and written into the store's pages, after which the core
- * lets them leave memory.
+ * This node's committed entries read for clients, on the election verticle's thread: from memory
+ * or, once they left it (the driver's pager wrote them into the store's pages), from the store.
  */
 final class CommittedLog {
 
@@ -27,20 +24,10 @@ final class CommittedLog {
 
   private final Election election;
   private final NodeStore store;
-  private final BooleanSupplier stopping;
-  private final BiConsumer<String, Throwable> failStop;
-  /** Called once a page is durable: writes held back while paging was behind may go on. */
-  private final Runnable onPaged;
-  /** A page write is in flight. */
-  private boolean paging;
 
-  CommittedLog(Election election, NodeStore store, BooleanSupplier stopping, BiConsumer<String, Throwable> failStop,
-               Runnable onPaged) {
-    this.failStop = failStop;
-    this.onPaged = onPaged;
+  CommittedLog(Election election, NodeStore store) {
     this.election = election;
     this.store = store;
-    this.stopping = stopping;
   }
 
   /**
@@ -94,35 +81,5 @@ final class CommittedLog {
       }
       return entries;
     });
-  }
-
-  /**
-   * Writes committed entries into the store's pages, one page at a time, off the path of client
-   * writes; once a page is durable its entries may leave memory. A page write that fails is tried
-   * again while the failure may pass (its entries stay in memory and in the log segments
-   * meanwhile); one that cannot pass stops the node.
-   */
-  void pageIfDue() {
-    if (paging || stopping.getAsBoolean()) {
-      return;
-    }
-    List<LogEntry> page = election.logView().entriesToPage(NodeStore.PAGE_ENTRIES);
-    if (page.isEmpty()) {
-      return;
-    }
-    paging = true;
-    long first = page.get(0).index();
-    long last = page.get(page.size() - 1).index();
-    store.retry().run("writing entries " + first + ".." + last + " into a page", tries -> store.writePage(page, tries > 0))
-        .onComplete(written -> {
-          paging = false;
-          if (written.succeeded()) {
-            election.logView().paged(last);
-            onPaged.run();
-            pageIfDue();
-          } else {
-            failStop.accept("its store refused to write entries " + first + ".." + last + " into a page", written.cause());
-          }
-        });
   }
 }

@@ -3,13 +3,18 @@ package dev.bully.election;
 import dev.bully.config.NodeConfig;
 import dev.bully.core.BrokenInvariant;
 import dev.bully.core.Election;
-import dev.bully.core.Envelope;
 import dev.bully.core.Message;
 import dev.bully.core.Output;
 import dev.bully.core.Role;
 import dev.bully.core.Status;
 import dev.bully.core.Write;
+import dev.bully.driver.Driver;
+import dev.bully.driver.Host;
+import dev.bully.driver.Transport;
+import dev.bully.driver.WriteConcern;
+import dev.bully.driver.WriteOutcome;
 import dev.bully.metrics.NodeMetrics;
+import dev.bully.store.NodeStorage;
 import dev.bully.store.NodeStore;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -18,19 +23,20 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Set;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Drives the {@link Election} core on the event bus. It is the only thread that touches the core.
- * For every input (a peer's message, a tick, a membership hint, a chaos command) it asks the core
- * what to do, persists the term and promise the output depends on, then sends, then logs the
- * protocol events and publishes the node's status. Outputs are handled strictly in order: while a
- * persist is in flight, later outputs wait for it, since their messages may depend on it.
+ * Runs the {@link Election} replica on the event bus, through the {@link Driver} that the simulator
+ * runs too: peers' messages, ticks, membership hints, client writes, step-downs and chaos commands
+ * come in on the bus and go to the driver, on this verticle's thread alone; the driver persists
+ * through the node's store, sends over the clustered event bus ({@link EventBusTransport}, behind
+ * the chaos faults when they are enabled), and this verticle logs and publishes what it records.
+ * Client writes and step-downs are answered with typed outcomes ({@link Outcome}) on the local bus.
  */
 public final class ElectionVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(ElectionVerticle.class);
@@ -42,52 +48,36 @@ public final class ElectionVerticle extends VerticleBase {
 
   private final NodeConfig config;
   private final Election election;
-  private final MessageCodec codec;
-  private final ChaosFaults faults = new ChaosFaults();
-  private final ClientWrites writes;
+  private final NodeStore store;
   private final NodeMetrics metrics;
-
-  private EventBus eventBus;
+  private final LongSupplier clock;
+  private final ChaosFaults faults = new ChaosFaults();
+  private final CommittedLog committedLog;
+  private Driver driver;
   private StatusReports reports;
   private PeerLinks links;
-  private final Outbox outbox;
-  private final CommittedLog committedLog;
-  /** The configured nodes the cluster manager sees; messages to others are not sent. */
-  private Set<Integer> members = Set.of();
-  private final StoreQueue storeQueue;
-  private final NodeStore store;
   private volatile boolean stopping;
 
-  public ElectionVerticle(NodeConfig config, NodeStore store, Election election, NodeMetrics metrics) {
+  /** {@code clock}: monotonic milliseconds, the replica's time. */
+  public ElectionVerticle(NodeConfig config, NodeStore store, Election election, NodeMetrics metrics, LongSupplier clock) {
     this.config = config;
     this.election = election;
     this.metrics = metrics;
     this.store = store;
-    Set<Integer> ids = new HashSet<>();
-    config.members().forEach(m -> ids.add(m.id()));
-    this.codec = new MessageCodec(config.clusterName(), ids);
-    this.writes = new ClientWrites(config.nodeId(), election, this::handle);
-    this.committedLog = new CommittedLog(election, store, () -> stopping, this::failStop,
-        () -> writes.proposeQueued());
-    this.outbox = new Outbox(config.nodeId(), store, id -> members.contains(id), this::send);
-    this.storeQueue = new StoreQueue(store, new StoreQueue.Durable() {
-      @Override
-      public void written(List<StoreQueue.Queued> outputs, long lastIndex) {
-        ElectionVerticle.this.written(outputs, lastIndex);
-      }
-
-      @Override
-      public void sendNow(StoreQueue.Queued queued) {
-        sendEarly(queued.output());
-      }
-    }, failure -> failStop("its store refused a write, and would refuse it again", failure));
+    this.clock = clock;
+    this.committedLog = new CommittedLog(election, store);
   }
 
   @Override
   public Future<?> start() {
-    eventBus = vertx.eventBus();
-    reports = new StatusReports(config, election, store, metrics, eventBus);
+    EventBus eventBus = vertx.eventBus();
+    reports = new StatusReports(config, election, store, metrics, eventBus, clock);
     links = new PeerLinks(vertx, config);
+    EventBusTransport network = new EventBusTransport(eventBus, config, reports::sent);
+    FaultyTransport faulty = config.chaosEnabled() ? new FaultyTransport(config.nodeId(), network, faults) : null;
+    Transport transport = faulty != null ? faulty : network;
+    driver = new Driver(election, new NodeStorage(store), transport, new NodeHost(), clock, config.logLimits(),
+        NodeStore.PAGE_ENTRIES);
     // A core invariant that throws means this node's state cannot be trusted: stop, do not retry on every tick.
     // Anything else (the event bus or a driver bug) is logged, and the node goes on.
     context.exceptionHandler(failure -> {
@@ -97,24 +87,22 @@ public final class ElectionVerticle extends VerticleBase {
         log.error("Node {}: unexpected failure outside the protocol core", config.nodeId(), failure);
       }
     });
-    MessageConsumer<Object> protocol = eventBus.consumer(Addresses.node(config.clusterName(), config.nodeId()), this::onMessage);
-    eventBus.localConsumer(Addresses.TICK, tick -> {
-      handle(election.tick(nowMs()));
-      committedLog.pageIfDue();
-    });
+    Consumer<Message> receiver = driver::step;
+    MessageConsumer<Object> protocol = network.listen(faulty != null ? faulty.receiving(receiver) : receiver);
+    eventBus.localConsumer(Addresses.TICK, tick -> driver.tick());
     eventBus.<JsonArray>localConsumer(Addresses.MEMBERS, members -> {
       Set<Integer> ids = new HashSet<>();
       members.body().forEach(id -> ids.add((Integer) id));
-      this.members = Set.copyOf(ids);
+      network.membersChanged(ids);
       links.membersChanged(ids);
-      handle(election.membershipChanged(ids, nowMs()));
+      driver.membershipChanged(ids);
     });
     eventBus.localConsumer(Addresses.LOCAL_STATUS, request -> request.reply(reports.json()));
     eventBus.<JsonObject>localConsumer(Addresses.LOCAL_WRITE, this::onWrite);
     eventBus.<JsonObject>localConsumer(Addresses.LOCAL_READ, request -> committedLog.read(request.body())
         .onSuccess(request::reply)
         .onFailure(failure -> request.fail(500, "Reading the log from the store failed: " + failure.getMessage())));
-    ChaosCommands chaos = new ChaosCommands(config, faults, vertx, () -> handle(election.startElectionNow(nowMs())));
+    ChaosCommands chaos = new ChaosCommands(config, faults, vertx, driver::startElectionNow);
     eventBus.<JsonObject>localConsumer(Addresses.LOCAL_CHAOS, command -> command.reply(chaos.apply(command.body())));
     eventBus.<JsonObject>localConsumer(Addresses.LOCAL_STEP_DOWN,
         request -> stepDown(request.body().getBoolean("leaving", false), request::reply));
@@ -128,24 +116,15 @@ public final class ElectionVerticle extends VerticleBase {
   private void onWrite(io.vertx.core.eventbus.Message<JsonObject> request) {
     JsonObject body = request.body();
     long arrivedNs = System.nanoTime();
-    Consumer<JsonObject> answer = reply -> {
-      String outcome = reply.getString(Outcome.KEY);
-      if (Outcome.COMMITTED.equals(outcome)) {
+    Write write = new Write(body.getString("requestId"), body.getString("data"), System.currentTimeMillis());
+    driver.write(write, WriteConcern.valueOf(body.getString("w")), outcome -> {
+      if (outcome instanceof WriteOutcome.Committed) {
         metrics.acknowledged(arrivedNs);
-      } else if (Outcome.UNAVAILABLE.equals(outcome)) {
+      } else if (outcome instanceof WriteOutcome.Unavailable) {
         metrics.unavailable();
       }
-      request.reply(reply);
-    };
-    if (!election.acceptsWrites()) {
-      int coordinator = election.status().coordinatorId();
-      answer.accept(coordinator != 0 && coordinator != config.nodeId()
-          ? Outcome.of(Outcome.REDIRECT).put("coordinatorId", coordinator)
-          : Outcome.unavailable(coordinator == config.nodeId() ? "this node is handing over" : "there is no coordinator"));
-      return;
-    }
-    Write write = new Write(body.getString("requestId"), body.getString("data"), System.currentTimeMillis());
-    writes.submit(write, ClientWrites.Concern.valueOf(body.getString("w")), answer);
+      request.reply(Outcome.of(outcome));
+    });
   }
 
   /**
@@ -157,7 +136,7 @@ public final class ElectionVerticle extends VerticleBase {
   private void stepDown(boolean leaving, Consumer<JsonObject> answer) {
     long startedNs = System.nanoTime();
     Status before = election.status();
-    handle(election.stepDown(nowMs(), leaving));
+    driver.stepDown(leaving);
     if (before.role() != Role.COORDINATOR) {
       answer.accept(Outcome.of(Outcome.REFUSED).put("error", "not_coordinator")
           .put("message", "Node " + config.nodeId() + " is not the coordinator"
@@ -195,76 +174,6 @@ public final class ElectionVerticle extends VerticleBase {
     });
   }
 
-  private void onMessage(io.vertx.core.eventbus.Message<Object> delivery) {
-    if (PeerLinks.isKeepAlive(delivery.body())) {
-      PeerLinks.answer(delivery);
-      return;
-    }
-    Message message;
-    try {
-      message = codec.decode(delivery.body());
-    } catch (MessageCodec.InvalidMessage e) {
-      log.warn("Node {} rejected a message: {} ({})", config.nodeId(), e.getMessage(), delivery.body());
-      return;
-    }
-    if (faults.dropsFrom(message.from())) {
-      return; // a chaos partition
-    }
-    if (faults.diesOnElectionMessage(message)) {
-      transcript.info("Node {} dies during the election (chaos), on {} from node {}", config.nodeId(), message.type(), message.from());
-      Runtime.getRuntime().halt(137);
-    }
-    handle(election.step(message, nowMs()));
-  }
-
-  /**
-   * Persists, then sends, in order; the future completes once the output is durable and sent. An
-   * output that {@link Output#sendsFirst() sends first} sends at once, unless a term or promise is
-   * still on its way to the store; its events still wait for its write.
-   */
-  private Future<Void> handle(Output output) {
-    if (output.isEmpty()) {
-      return Future.succeededFuture();
-    }
-    if (!output.needsPersisting() && !storeQueue.statePending()) {
-      // Nothing of its own to store, and no term or promise on its way: it may pass log writes still in flight
-      // (a heartbeat's ACK must not wait behind a follower's slow store, or its coordinator would think it gone).
-      sendMessages(output);
-      record(output);
-      return Future.succeededFuture();
-    }
-    boolean sentEarly = output.sendsFirst() && !storeQueue.statePending();
-    if (sentEarly) {
-      sendEarly(output);
-    }
-    return storeQueue.add(output, sentEarly);
-  }
-
-  /** An output that {@link Output#sendsFirst() sends first}, with no term or promise pending: its messages leave now. */
-  private void sendEarly(Output output) {
-    sendMessages(output);
-    if (recordsEarly(output, true)) {
-      reports.record(output);
-    }
-  }
-
-  /** A store write is durable: the outputs it covered send (unless they did), record, and the core learns it. */
-  private void written(List<StoreQueue.Queued> outputs, long lastIndex) {
-    for (StoreQueue.Queued queued : outputs) {
-      if (!queued.sentEarly()) {
-        sendMessages(queued.output());
-      }
-      if (!recordsEarly(queued.output(), queued.sentEarly())) {
-        reports.record(queued.output());
-      }
-    }
-    writes.settle();
-    if (lastIndex >= 0) {
-      handle(election.localPersisted(lastIndex, nowMs()));
-    }
-    committedLog.pageIfDue();
-  }
-
   /**
    * Whether {@code failure} is the core's: every failure escaping an input of the core leaves it as
    * a {@link BrokenInvariant}. Sends and stores run after the core returned, so theirs never are.
@@ -294,63 +203,30 @@ public final class ElectionVerticle extends VerticleBase {
     Runtime.getRuntime().halt(FAIL_STOP_EXIT_CODE);
   }
 
-  /** Sends the output's messages; once its state is durable, or before for an output that sends first. */
-  private void sendMessages(Output output) {
-    boolean dieAfterAnnouncing = faults.diesDuringAnnouncement(output);
-    for (Envelope envelope : output.messages()) {
-      outbox.send(envelope);
-      if (dieAfterAnnouncing && envelope.message() instanceof Message.Heartbeat) {
-        transcript.info("Node {} dies during its announcement (chaos), after telling node {}", config.nodeId(), envelope.to());
-        Runtime.getRuntime().halt(137);
-      }
+  /** What the driver tells this verticle: events to log and publish, a store that failed, a read that did. */
+  private final class NodeHost implements Host {
+    @Override
+    public void record(Output output) {
+      reports.record(output);
+    }
+
+    @Override
+    public void failStop(String why, Throwable cause) {
+      ElectionVerticle.this.failStop(why, cause);
+    }
+
+    @Override
+    public void warn(String message) {
+      log.warn("Node {} {}", config.nodeId(), message);
     }
   }
-
-  /**
-   * A coordinator shipping entries of its own term before they are durable (a new term's no-op,
-   * client writes) has no term or promise in the output: what its events say, such as that it now
-   * leads, is already true and durable, so they are told at once rather than after the log write.
-   */
-  private static boolean recordsEarly(Output output, boolean sentEarly) {
-    return sentEarly && output.persist() == null;
-  }
-
-  /** Records the output's events and status, and answers the client writes it settled. */
-  private void record(Output output) {
-    reports.record(output);
-    writes.settle();
-  }
-
-
-  /**
-   * Sends unless the cluster manager says the receiver is not a member: then no consumer can exist
-   * for its address, the event bus would look it up in the cluster manager on every try and drop
-   * the message anyway. The core treats it as a lost message, as it must any.
-   */
-  private void send(Envelope envelope) {
-    Message message = envelope.message();
-    if (!members.contains(envelope.to()) || faults.dropsTo(envelope.to())) {
-      return;
-    }
-    reports.sent(message.type());
-    try {
-      eventBus.send(Addresses.node(config.clusterName(), envelope.to()), codec.encode(message));
-    } catch (RuntimeException e) {
-      // Seen from the clustered event bus when the connection to the receiver breaks under the send
-      // ("Promise already completed"): for the protocol, a lost message.
-      log.warn("Node {} could not send {} to node {}: {}", config.nodeId(), message.type(), envelope.to(), e.toString());
-    }
-  }
-
 
   @Override
   public Future<?> stop() {
     stopping = true;
+    if (driver != null) {
+      driver.stop();
+    }
     return Future.succeededFuture();
-  }
-
-  /** Monotonic milliseconds: the core only ever compares durations. */
-  public static long nowMs() {
-    return System.nanoTime() / 1_000_000;
   }
 }

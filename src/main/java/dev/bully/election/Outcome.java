@@ -1,5 +1,6 @@
 package dev.bully.election;
 
+import dev.bully.driver.WriteOutcome;
 import io.vertx.core.json.JsonObject;
 
 /**
@@ -27,6 +28,18 @@ public final class Outcome {
 
   static JsonObject of(String outcome) {
     return new JsonObject().put(KEY, outcome);
+  }
+
+  /** A client write's outcome as the reply says it. */
+  static JsonObject of(WriteOutcome outcome) {
+    if (outcome instanceof WriteOutcome.Committed committed) {
+      return of(COMMITTED).put("index", committed.index()).put("term", committed.term()).put("node", committed.node());
+    }
+    if (outcome instanceof WriteOutcome.Redirect redirect) {
+      return of(REDIRECT).put("coordinatorId", redirect.coordinatorId());
+    }
+    WriteOutcome.Unavailable unavailable = (WriteOutcome.Unavailable) outcome;
+    return of(UNAVAILABLE).put("error", unavailable.error()).put("message", unavailable.message());
   }
 
   /** Not now: no coordinator, or it stopped leading; the client retries. */

@@ -13,6 +13,7 @@ import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
+import java.util.function.LongSupplier;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,14 +33,17 @@ final class StatusReports {
   private final NodeStore store;
   private final NodeMetrics metrics;
   private final EventBus eventBus;
+  private final LongSupplier clock;
   private final TreeMap<String, Long> sentByType = new TreeMap<>();
   /** Waiting for a status change (a hand-off's end); each returns true once it is done. */
   private final List<Predicate<Status>> watchers = new ArrayList<>();
   /** The coordinator last published on {@link Addresses#LOCAL_COORDINATOR}, 0 for none. */
   private int publishedCoordinator;
 
-  StatusReports(NodeConfig config, Election election, NodeStore store, NodeMetrics metrics, EventBus eventBus) {
+  StatusReports(NodeConfig config, Election election, NodeStore store, NodeMetrics metrics, EventBus eventBus,
+                LongSupplier clock) {
     this.config = config;
+    this.clock = clock;
     this.election = election;
     this.store = store;
     this.metrics = metrics;
@@ -94,7 +98,7 @@ final class StatusReports {
   /** The status as {@code /api/status} and {@code cluster.status} show it. */
   JsonObject json() {
     Status status = election.status();
-    long now = ElectionVerticle.nowMs();
+    long now = clock.getAsLong();
     return new JsonObject()
         .put("nodeId", status.nodeId())
         .put("cluster", config.clusterName())

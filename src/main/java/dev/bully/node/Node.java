@@ -7,6 +7,7 @@ import dev.bully.config.NodeConfig;
 import dev.bully.core.Election;
 import dev.bully.core.ElectionSettings;
 import dev.bully.core.ReplicatedLog;
+import dev.bully.driver.LogRestore;
 import dev.bully.election.Addresses;
 import dev.bully.election.ElectionVerticle;
 import dev.bully.election.HeartbeatVerticle;
@@ -25,6 +26,7 @@ import io.vertx.core.file.FileSystemOptions;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,6 +42,8 @@ public final class Node {
   private static final Logger log = LoggerFactory.getLogger(Node.class);
   /** Bounds the hand-off on shut-down; the election verticle answers well before in practice. */
   private static final long HAND_OFF_TIMEOUT_MS = 15_000;
+  /** The replica's time: monotonic milliseconds (it only ever compares durations). */
+  private static final LongSupplier MONOTONIC_MS = () -> System.nanoTime() / 1_000_000;
 
   private final NodeConfig config;
   private final DataDirLock lock;
@@ -94,17 +98,16 @@ public final class Node {
           return Future.all(store.loadState(), store.loadLog(config.logLimits()));
         })
         .compose(state -> {
-          NodeStore.LogStart stored = state.resultAt(1);
-          ReplicatedLog log = ReplicatedLog.restore(stored.termRuns(), stored.olderKeys(), stored.tail(),
-              stored.commitIndex(), stored.pagedIndex(), config.logLimits());
+          LogRestore stored = state.resultAt(1);
+          ReplicatedLog log = stored.log(config.logLimits());
           Node.log.info("Node {} restored its log: last index {}, {} entries in memory from {}, commit index {} or more,"
               + " paged up to {}", config.nodeId(), log.lastIndex(), stored.tail().size(), log.firstInMemory(),
               stored.commitIndex(), stored.pagedIndex());
           Election election = new Election(electionSettings(), state.resultAt(0), log,
-              new SplittableRandom(), ElectionVerticle.nowMs());
+              new SplittableRandom(), MONOTONIC_MS.getAsLong());
           ClusterView cluster = new ClusterView(clusterManager.getHazelcastInstance());
           // The election verticle first, so its consumers exist before anything ticks or asks for status.
-          return vertx.deployVerticle(new ElectionVerticle(config, store, election, metrics))
+          return vertx.deployVerticle(new ElectionVerticle(config, store, election, metrics, MONOTONIC_MS))
               .compose(id -> vertx.deployVerticle(new HeartbeatVerticle(cluster, config.heartbeatMs())))
               .compose(id -> vertx.deployVerticle(new HttpVerticle(config, store, cluster, metrics)));
         })

@@ -1,10 +1,10 @@
 package dev.bully.store;
 
-import dev.bully.core.IdempotencyKey;
 import dev.bully.core.LogEntry;
 import dev.bully.core.LogLimits;
 import dev.bully.core.TermRun;
 import dev.bully.core.WriteLimits;
+import dev.bully.driver.LogRestore;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.json.JsonArray;
@@ -41,7 +41,7 @@ final class LogLoader {
     this.pages = pages;
   }
 
-  Future<NodeStore.LogStart> load(LogLimits limits) {
+  Future<LogRestore> load(LogLimits limits) {
     return scanSummaries(new JsonObject().put("entries", 0))
         .compose(v -> legacy ? rescanWhole() : Future.succeededFuture())
         .compose(v -> readNewest(limits));
@@ -106,27 +106,17 @@ final class LogLoader {
     return result;
   }
 
-  private Future<NodeStore.LogStart> readNewest(LogLimits limits) {
+  private Future<LogRestore> readNewest(LogLimits limits) {
     long paged = pages.pagedIndex();
-    long commit = Math.min(Math.max(commitIndex, paged), lastIndex);
-    long tailFrom = limits.restoreFrom(lastIndex, paged);
-    long keysFrom = limits.keysFrom(lastIndex, tailFrom);
-    List<IdempotencyKey> keys = new ArrayList<>();
-    List<LogEntry> tail = new ArrayList<>();
-    Consumer<LogEntry> take = entry -> {
-      if (entry.index() >= tailFrom) {
-        tail.add(entry);
-      } else if (entry.index() >= keysFrom && entry.requestId() != null) {
-        keys.add(new IdempotencyKey(entry.index(), entry.requestId()));
-      }
-    };
-    Future<Void> fromPages = readPages(keysFrom, paged, take);
+    LogRestore restore = new LogRestore(runs, lastIndex, commitIndex, paged, limits);
+    long from = restore.readFrom();
+    Future<Void> fromPages = readPages(from, paged, restore::take);
     // The rest in one pass over the segments: reading them a batch at a time would read the collection each time.
     JsonObject unpaged = new JsonObject().put("last", new JsonObject().put("$gt", paged));
     return fromPages
         .compose(v -> scan(NodeStore.LOG, unpaged, null, segment -> NodeStore.segmentEntries(segment).stream()
-            .filter(entry -> entry.index() > paged && entry.index() >= keysFrom).forEach(take)))
-        .map(v -> new NodeStore.LogStart(List.copyOf(runs), keys, lastIndex == 0 ? List.of() : tail, commit, paged));
+            .filter(entry -> entry.index() > paged && entry.index() >= from).forEach(restore::take)))
+        .map(v -> restore);
   }
 
   /** Hands the paged entries from {@code from} to {@code to} to {@code take}, a document's worth at a time. */

@@ -1,11 +1,11 @@
 package dev.bully.store;
 
 import dev.bully.core.DurableState;
-import dev.bully.core.IdempotencyKey;
 import dev.bully.core.LogEntry;
 import dev.bully.core.LogLimits;
 import dev.bully.core.TermRun;
 import dev.bully.core.WriteLimits;
+import dev.bully.driver.LogRestore;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
@@ -238,13 +238,8 @@ public final class NodeStore {
    * The log as a restarted node holds it: see {@link LogLoader}. Also fills the directory of the
    * store's pages, which reads of old entries use from then on.
    */
-  public Future<LogStart> loadLog(LogLimits limits) {
+  public Future<LogRestore> loadLog(LogLimits limits) {
     return new LogLoader(mongo, pages).load(limits);
-  }
-
-  /** What {@link #loadLog} found: the arguments of {@link dev.bully.core.ReplicatedLog#restore}. */
-  public record LogStart(List<TermRun> termRuns, List<IdempotencyKey> olderKeys, List<LogEntry> tail, long commitIndex,
-                         long pagedIndex) {
   }
 
   /**

@@ -20,9 +20,11 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Three real node processes from the built jar: they join, report status, and stop and restart cleanly. */
+@ExtendWith(NodeLogsOnFailure.class)
 class ClusterIT {
   private static final Duration MEMBERSHIP_TIMEOUT = Duration.ofSeconds(30);
 

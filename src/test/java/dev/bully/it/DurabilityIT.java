@@ -17,6 +17,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  * store on its own commits only about once a second, so without group commit this test loses the
  * writes of the last second.
  */
+@ExtendWith(NodeLogsOnFailure.class)
 class DurabilityIT {
   private static final int ACKS_BEFORE_KILL = 400;
 

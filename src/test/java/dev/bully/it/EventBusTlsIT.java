@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -22,12 +23,16 @@ import org.junit.jupiter.api.io.TempDir;
  * trust still joins the cluster manager, but exchanges no protocol message with them: it never
  * learns the coordinator nor any entry, while the other two go on.
  */
+@ExtendWith(NodeLogsOnFailure.class)
 class EventBusTlsIT {
   private static final Duration TIMEOUT = Duration.ofSeconds(90);
   private static final String PASSWORD = "throwaway";
 
+  @TempDir
+  Path tmp;
+
   @Test
-  void aTlsClusterWorksAndANodeWithoutTheCertificateIsLeftOut(@TempDir Path tmp) throws Exception {
+  void aTlsClusterWorksAndANodeWithoutTheCertificateIsLeftOut() throws Exception {
     Path trusted = keyStore(tmp.resolve("cluster.p12"));
     Path foreign = keyStore(tmp.resolve("foreign.p12"));
     try (LocalCluster cluster = new LocalCluster(Files.createDirectories(tmp.resolve("cluster")), 3, new JsonObject().put("eventBus", tls(trusted)))) {

@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -28,11 +29,15 @@ import org.junit.jupiter.api.io.TempDir;
  * keep their databases in it, take writes, and are restarted (SIGTERM and kill -9) against it
  * without losing any.
  */
+@ExtendWith(NodeLogsOnFailure.class)
 class ExternalMongoIT {
   private static final Duration TIMEOUT = Duration.ofSeconds(90);
 
+  @TempDir
+  Path tmp;
+
   @Test
-  void nodesUseTheConfiguredMongoDbAndKeepTheirDataAcrossRestarts(@TempDir Path tmp) throws Exception {
+  void nodesUseTheConfiguredMongoDbAndKeepTheirDataAcrossRestarts() throws Exception {
     int mongoPort = freePort();
     Process mongo = new ProcessBuilder("java", "-Xmx256m", "-cp", NodeProcess.JAR.toAbsolutePath().toString(),
         "dev.bully.tools.MongoWireServer", "--dir", tmp.resolve("mongo").toString(), "--port", String.valueOf(mongoPort))

@@ -23,6 +23,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -31,6 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * the middle. Every write that was acknowledged must be, exactly once, in both survivors' committed
  * logs.
  */
+@ExtendWith(NodeLogsOnFailure.class)
 class FailoverWritesIT {
   private static final int WRITERS = 4;
   private static final Duration TIMEOUT = Duration.ofSeconds(30);

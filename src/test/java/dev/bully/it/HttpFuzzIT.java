@@ -27,6 +27,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -39,6 +40,7 @@ import org.junit.jupiter.api.io.TempDir;
  *
  * <p>{@code -Dfuzz.requests=N} (default 2,500) and {@code -Dfuzz.seed=S} (random, printed).
  */
+@ExtendWith(NodeLogsOnFailure.class)
 class HttpFuzzIT {
   private static final Duration TIMEOUT = Duration.ofSeconds(60);
   private static final int MAX_WRITE_BYTES = 1024 * 1024;

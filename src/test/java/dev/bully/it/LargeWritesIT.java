@@ -24,6 +24,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -33,6 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
  * to go on), survive restarts, and a coordinator that holds some it could not replicate moves them
  * to its rollback whole, and restarts.
  */
+@ExtendWith(NodeLogsOnFailure.class)
 class LargeWritesIT {
   private static final Duration TIMEOUT = Duration.ofSeconds(60);
   private static final int MAX_WRITE_BYTES = 1024 * 1024;

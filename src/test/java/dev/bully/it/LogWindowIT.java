@@ -18,6 +18,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -26,6 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * from its store, an old write's retry is still recognized, and a restarted node reads back only
  * its log's tail.
  */
+@ExtendWith(NodeLogsOnFailure.class)
 class LogWindowIT {
   private static final Duration TIMEOUT = Duration.ofSeconds(60);
   private static final int WRITES = 300;

@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  * advertising only that address: they find each other, elect the highest, replicate a write made
  * through a follower's redirect, and fail over when the coordinator is killed.
  */
+@ExtendWith(NodeLogsOnFailure.class)
 class MultiHostIT {
   private static final Duration TIMEOUT = Duration.ofSeconds(30);
 

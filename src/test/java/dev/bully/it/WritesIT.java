@@ -18,9 +18,11 @@ import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The write and read API on three real nodes: redirects, replication, idempotency, and every bad input. */
+@ExtendWith(NodeLogsOnFailure.class)
 class WritesIT {
   private static final Duration TIMEOUT = Duration.ofSeconds(30);
 

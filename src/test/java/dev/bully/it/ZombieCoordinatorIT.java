@@ -25,6 +25,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -34,6 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
  * it steps down, follows node 2, and moves its unreplicated entries to its {@code rollback}
  * collection: they are not in its log, no node has them, and no client was told they succeeded.
  */
+@ExtendWith(NodeLogsOnFailure.class)
 class ZombieCoordinatorIT {
   private static final Duration TIMEOUT = Duration.ofSeconds(30);
   private static final int ZOMBIE_WRITES = 5;

@@ -7,6 +7,7 @@ import dev.bully.core.LogEntry;
 import dev.bully.core.LogLimits;
 import dev.bully.core.TermRun;
 import dev.bully.core.LogWrite;
+import dev.bully.driver.LogRestore;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -127,7 +128,7 @@ class NodeStoreTest {
     await(store.write(new LogWrite(List.of(entry(9, 3)), 4, List.of(entry(9, 4)), 9, 7)));
     await(store.writePage(entries(1, 5, 1).stream().map(e -> e.index() == 5 ? entry(5, 2) : e).toList()));
 
-    NodeStore.LogStart start = await(store.loadLog(new LogLimits(2, 6)));
+    LogRestore start = await(store.loadLog(new LogLimits(2, 6)));
     assertEquals(List.of(new TermRun(1, 1), new TermRun(5, 2), new TermRun(8, 3), new TermRun(9, 4)), start.termRuns());
     assertEquals(7, start.commitIndex(), "the highest commit index a segment carries");
     assertEquals(5, start.pagedIndex());
@@ -135,7 +136,7 @@ class NodeStoreTest {
         "every entry past the pages, over the limit of two");
     assertEquals(List.of(new IdempotencyKey(4, "key-4")), start.olderKeys(), "keys of the six newest entries, before the tail");
 
-    NodeStore.LogStart narrow = await(store.loadLog(new LogLimits(1, 0)));
+    LogRestore narrow = await(store.loadLog(new LogLimits(1, 0)));
     assertEquals(start.tail(), narrow.tail());
     assertEquals(List.of(), narrow.olderKeys());
   }
@@ -160,7 +161,7 @@ class NodeStoreTest {
     direct.close();
     await(store.append(entries(4, 5, 2)));
 
-    NodeStore.LogStart start = await(store.loadLog(new LogLimits(10, 10)));
+    LogRestore start = await(store.loadLog(new LogLimits(10, 10)));
     assertEquals(List.of(new TermRun(1, 1), new TermRun(3, 2)), start.termRuns());
     assertEquals(0, start.commitIndex(), "nothing is known committed: every entry is read");
     assertEquals(0, start.pagedIndex());

@@ -1,71 +1,71 @@
-package dev.bully.election;
+package dev.bully.driver;
 
 import dev.bully.core.Election;
 import dev.bully.core.LogEntry;
 import dev.bully.core.Output;
 import dev.bully.core.Write;
 import dev.bully.core.WriteLimits;
-import io.vertx.core.Future;
-import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
-import java.util.function.Function;
+import java.util.function.LongSupplier;
 
 /**
- * Client writes on the coordinator, on the election verticle's thread: batching them into
- * proposals, and answering each once its write concern is met.
+ * Client writes on the coordinator: batching them into proposals, and answering each once its
+ * write concern is met.
  *
  * <p>Group commit: one proposal is being made durable at a time; writes that arrive meanwhile wait
- * and become the next proposal, one log segment and one store commit for all of them. A write is
- * answered when its entry is durable here ({@code w=1}), committed ({@code majority}, the default)
- * or durable on every node ({@code all}). If the entry is replaced, or this node stops leading
- * before the entry commits, the client gets 503 and may retry with the same Idempotency-Key.
+ * and become the next proposal, one log write and one store commit for all of them. A write is
+ * answered when its entry is durable here ({@link WriteConcern#ONE}), committed
+ * ({@link WriteConcern#MAJORITY}, the default) or durable on every node ({@link WriteConcern#ALL}).
+ * If the entry is replaced, or this node stops leading before the entry commits, the client is
+ * told {@link WriteOutcome.Unavailable} and may retry with the same idempotency key.
  */
 final class ClientWrites {
-  enum Concern { ONE, MAJORITY, ALL }
-
-  /** A client's write waiting for an answer: {@code answer} takes a JSON reply with an HTTP status. */
-  private record Waiter(long index, long term, Concern concern, Consumer<JsonObject> answer) {
+  private record Waiter(long index, long term, WriteConcern concern, Consumer<WriteOutcome> answer) {
   }
 
-  private record Queued(Write write, Concern concern, Consumer<JsonObject> answer) {
+  private record Queued(Write write, WriteConcern concern, Consumer<WriteOutcome> answer) {
   }
 
   /**
    * The text of the writes waiting here (queued, or appended and not yet answered) at most; one more
-   * is answered 503 until some are answered. The HTTP door admits no more than this in the first
-   * place; the check here keeps the core's memory bounded whoever submits.
+   * is answered unavailable until some are answered. The HTTP door admits no more than this in the
+   * first place; the check here keeps the replica's memory bounded whoever submits.
    */
   static final long MAX_PENDING_CHARS = WriteLimits.IN_FLIGHT_BYTES;
 
   private final int nodeId;
-  private long pendingChars;
   private final Election election;
-  private final Function<Output, Future<Void>> handle;
+  private final LongSupplier clock;
+  /** Carries out an output and runs the callback once it is durable and sent. */
+  private final BiConsumer<Output, Runnable> handle;
   private final List<Waiter> waiting = new ArrayList<>();
   private List<Queued> queued = new ArrayList<>();
+  private long pendingChars;
   private boolean proposing;
 
-  ClientWrites(int nodeId, Election election, Function<Output, Future<Void>> handle) {
+  ClientWrites(int nodeId, Election election, LongSupplier clock, BiConsumer<Output, Runnable> handle) {
     this.nodeId = nodeId;
     this.election = election;
+    this.clock = clock;
     this.handle = handle;
   }
 
-  void submit(Write write, Concern concern, Consumer<JsonObject> reply) {
+  void submit(Write write, WriteConcern concern, Consumer<WriteOutcome> reply) {
     long chars = write.data() == null ? 0 : write.data().length();
     if (pendingChars > 0 && pendingChars + chars > MAX_PENDING_CHARS) {
       // Admission control: the writes waiting here, and so the entries in flight, stay within a bounded heap.
-      reply.accept(Outcome.unavailable("the coordinator has " + pendingChars + " bytes of writes waiting, its limit is "
-          + MAX_PENDING_CHARS).put("error", "overloaded"));
+      reply.accept(new WriteOutcome.Unavailable("overloaded", "the coordinator has " + pendingChars
+          + " bytes of writes waiting, its limit is " + MAX_PENDING_CHARS + "; retry"));
       return;
     }
     pendingChars += chars;
-    Consumer<JsonObject> answer = outcome -> {
+    Consumer<WriteOutcome> answer = outcome -> {
       pendingChars -= chars;
       reply.accept(outcome);
     };
@@ -80,7 +80,7 @@ final class ClientWrites {
     proposeQueued();
   }
 
-  /** Proposes the writes that wait, unless a proposal is being made durable or paging is behind ({@link Election#memoryFull}). */
+  /** Proposes the writes that wait, unless a proposal is being made durable or paging is behind (the log's memory is full). */
   void proposeQueued() {
     if (proposing || queued.isEmpty() || (election.logView().memoryFull() && election.acceptsWrites())) {
       return; // proposed once the proposal is durable, or once a page was written
@@ -88,7 +88,7 @@ final class ClientWrites {
     List<Queued> batch = queued;
     queued = new ArrayList<>();
     if (!election.acceptsWrites()) {
-      batch.forEach(q -> q.answer().accept(Outcome.unavailable("this node stopped leading before the write was appended")));
+      batch.forEach(q -> q.answer().accept(WriteOutcome.Unavailable.because("this node stopped leading before the write was appended")));
       return;
     }
     Set<String> keysInBatch = new HashSet<>();
@@ -105,9 +105,9 @@ final class ClientWrites {
       writes.add(q.write());
       appended.add(q);
     }
-    Output output = election.propose(writes, ElectionVerticle.nowMs());
+    Output output = election.propose(writes, clock.getAsLong());
     if (output.logWrite() == null) {
-      batch.forEach(q -> q.answer().accept(Outcome.unavailable("this node is not taking writes")));
+      batch.forEach(q -> q.answer().accept(WriteOutcome.Unavailable.because("this node is not taking writes")));
       return;
     }
     List<LogEntry> entries = output.logWrite().appended();
@@ -122,7 +122,7 @@ final class ClientWrites {
       }
     }
     proposing = true;
-    handle.apply(output).onComplete(done -> {
+    handle.accept(output, () -> {
       proposing = false;
       settle();
       proposeQueued();
@@ -136,21 +136,20 @@ final class ClientWrites {
       Waiter waiter = it.next();
       if (election.logView().termAt(waiter.index()) != waiter.term()) {
         it.remove();
-        waiter.answer().accept(Outcome.unavailable("the write was replaced by a newer coordinator's log"));
+        waiter.answer().accept(WriteOutcome.Unavailable.because("the write was replaced by a newer coordinator's log"));
       } else if (met(waiter, commitIndex)) {
         it.remove();
-        waiter.answer().accept(Outcome.of(Outcome.COMMITTED)
-            .put("index", waiter.index()).put("term", waiter.term()).put("node", nodeId));
+        waiter.answer().accept(new WriteOutcome.Committed(waiter.index(), waiter.term(), nodeId));
       } else if (!election.isCoordinator()) {
         // (A coordinator that is handing over answers what commits before its successor takes over.)
         it.remove();
-        waiter.answer().accept(Outcome.unavailable("this node stopped leading before the write was committed"));
+        waiter.answer().accept(WriteOutcome.Unavailable.because("this node stopped leading before the write was committed"));
       }
     }
     if (!election.acceptsWrites() && !queued.isEmpty()) {
       List<Queued> stranded = queued;
       queued = new ArrayList<>();
-      stranded.forEach(q -> q.answer().accept(Outcome.unavailable("this node stopped leading")));
+      stranded.forEach(q -> q.answer().accept(WriteOutcome.Unavailable.because("this node stopped leading")));
     }
   }
 

@@ -1,0 +1,301 @@
+package dev.bully.sim;
+
+import dev.bully.core.DurableState;
+import dev.bully.core.Election;
+import dev.bully.core.ElectionSettings;
+import dev.bully.core.Envelope;
+import dev.bully.core.LogEntry;
+import dev.bully.core.LogLimits;
+import dev.bully.core.LogWrite;
+import dev.bully.core.Message;
+import dev.bully.core.Output;
+import dev.bully.core.TermRun;
+import dev.bully.core.WriteLimits;
+import dev.bully.driver.Driver;
+import dev.bully.driver.Host;
+import dev.bully.driver.LogRestore;
+import dev.bully.driver.Storage;
+import dev.bully.driver.Transport;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * One simulated node: the production {@link Driver} running the production {@link Election}
+ * replica, over a simulated store (each write durable after a random while; what it holds
+ * survives a crash, what was in flight does not) and the simulated network. A paused node runs
+ * nothing: its store's answers and its messages wait until it resumes.
+ *
+ * <p>Besides what the store holds, the node keeps the log and the term and promise it means to
+ * have once every queued write is done (taken from each output as the driver accepts it): what its
+ * replica acts on, which the invariants compare with the replica's own view.
+ */
+final class SimNode {
+  /** Small pages, so that histories page often. */
+  static final int PAGE_ENTRIES = 3;
+
+  final int id;
+  private final Simulation sim;
+  private final ElectionSettings settings;
+  private final LogLimits limits;
+
+  // What the store holds: it survives crashes.
+  DurableState durable = DurableState.INITIAL;
+  final List<LogEntry> log = new ArrayList<>();
+  final List<LogEntry> rolledBack = new ArrayList<>();
+  /** The highest commit index the store's log writes carried: what a restart knows is committed. */
+  long storedCommit;
+  /** How far the store's pages reach. */
+  long storedPaged;
+  /** The highest term this node's store has held. */
+  long highestTerm;
+
+  // What the node acts on: the store once the queued writes are done.
+  DurableState intendedDurable = DurableState.INITIAL;
+  final List<LogEntry> intendedLog = new ArrayList<>();
+
+  Driver driver;
+  boolean up;
+  boolean paused;
+  int incarnation;
+  /** How far the invariants have checked this node's committed entries. */
+  long checkedCommit;
+  /** Messages that reached the node while it was paused, in order. */
+  private final List<Message> inbox = new ArrayList<>();
+  /** Store answers that came while the node was paused, in order. */
+  private final List<Runnable> heldWhilePaused = new ArrayList<>();
+
+  SimNode(int id, Simulation sim, ElectionSettings settings, LogLimits limits) {
+    this.id = id;
+    this.sim = sim;
+    this.settings = settings;
+    this.limits = limits;
+  }
+
+  Election replica() {
+    return driver.replica();
+  }
+
+  boolean running() {
+    return up && !paused;
+  }
+
+  /** Starts the process on what its store holds: the log as a restart reads it back, a fresh replica and driver. */
+  void start() {
+    up = true;
+    paused = false;
+    incarnation++;
+    intendedLog.clear();
+    intendedLog.addAll(log);
+    intendedDurable = durable;
+    LogRestore restore = new LogRestore(TermRun.of(log), log.size(), storedCommit, storedPaged, limits);
+    for (long index = restore.readFrom(); index <= log.size(); index++) {
+      restore.take(log.get((int) index - 1));
+    }
+    if (!log.isEmpty() && restore.tail().get(0).index() > 1) {
+      sim.countRestartFromStoredTail();
+    }
+    Election election = new Election(settings, durable, restore.log(limits), new SplittableRandom(sim.random().nextLong()), sim.now());
+    driver = new Driver(election, new SimStorage(incarnation), new SimTransport(), new SimHost(), sim::now, limits, PAGE_ENTRIES);
+    checkedCommit = 0;
+    int started = incarnation;
+    // Nodes tick out of phase with each other, as separate processes do.
+    sim.schedule(sim.now() + 1 + sim.random().nextLong(Simulation.TICK_MS), this, () -> tickLoop(started));
+  }
+
+  /** The process dies: what is in flight, to its store or in its socket, is lost. */
+  void crash() {
+    up = false;
+    paused = false;
+    inbox.clear();
+    heldWhilePaused.clear();
+    incarnation++;
+  }
+
+  void pause() {
+    paused = true;
+  }
+
+  /** Its store's late answers first, then its late tick, then the messages that waited for it. */
+  void resume() {
+    paused = false;
+    List<Runnable> answers = new ArrayList<>(heldWhilePaused);
+    heldWhilePaused.clear();
+    answers.forEach(Runnable::run);
+    driver.tick();
+    List<Message> waiting = new ArrayList<>(inbox);
+    inbox.clear();
+    for (Message message : waiting) {
+      if (running()) {
+        driver.step(message);
+      }
+    }
+  }
+
+  /** A message arrives from the network; {@code incarnation} is the process it was sent to. */
+  void deliver(int sentTo, Message message) {
+    if (!up || incarnation != sentTo) {
+      return; // a crashed process's socket is gone, and with it what was in flight
+    }
+    if (paused) {
+      inbox.add(message);
+      return;
+    }
+    driver.step(message);
+  }
+
+  private void tickLoop(int started) {
+    if (incarnation != started || !up) {
+      return;
+    }
+    if (!paused) {
+      driver.tick();
+    }
+    sim.schedule(sim.now() + Simulation.TICK_MS, this, () -> tickLoop(started));
+  }
+
+  /** Applies a log write to {@code target} (the store, or the log the node means to have), checking it fits. */
+  private void applyLogWrite(List<LogEntry> target, LogWrite write, List<LogEntry> rolledBackTo) {
+    if (!write.removed().isEmpty()) {
+      int from = (int) write.removed().get(0).index();
+      List<LogEntry> tail = target.subList(Math.min(from - 1, target.size()), target.size());
+      if (!tail.equals(write.removed())) {
+        throw sim.violation("node " + id + " rolls back " + write.removed() + " but its log holds " + tail);
+      }
+      if (rolledBackTo != null) {
+        rolledBackTo.addAll(tail);
+      }
+      tail.clear();
+    }
+    for (LogEntry entry : write.appended()) {
+      if (entry.index() != target.size() + 1) {
+        throw sim.violation("node " + id + " appends entry " + entry.index() + " after " + target.size());
+      }
+      target.add(entry);
+    }
+  }
+
+  /** The simulated store: each call answers after a random while, unless the process died meanwhile. */
+  private final class SimStorage implements Storage {
+    private final int process;
+
+    SimStorage(int process) {
+      this.process = process;
+    }
+
+    private void later(Runnable answer) {
+      sim.schedule(sim.now() + sim.random().nextLong(sim.persistMaxMs + 1), SimNode.this, () -> {
+        if (incarnation != process || !up) {
+          return; // the process died with the call in flight: a write never reached the store
+        }
+        if (paused) {
+          heldWhilePaused.add(answer);
+        } else {
+          answer.run();
+        }
+      });
+    }
+
+    @Override
+    public void writeLog(LogWrite write, Callback<Void> done) {
+      later(() -> {
+        applyLogWrite(log, write, rolledBack);
+        storedCommit = Math.max(storedCommit, write.commitIndex());
+        done.done(null, null);
+      });
+    }
+
+    @Override
+    public void saveState(DurableState state, Callback<Void> done) {
+      later(() -> {
+        sim.invariants().checkPromise(SimNode.this, state);
+        durable = state;
+        highestTerm = Math.max(highestTerm, state.term());
+        done.done(null, null);
+      });
+    }
+
+    @Override
+    public void writePage(List<LogEntry> page, Callback<Void> done) {
+      long first = page.get(0).index();
+      long last = page.get(page.size() - 1).index();
+      if (first != storedPaged + 1 || last > log.size() || !log.subList((int) first - 1, (int) last).equals(page)) {
+        throw sim.violation("node " + id + " pages entries " + first + ".." + last + " that its store does not hold as they are"
+            + " (paged up to " + storedPaged + ", store ends at " + log.size() + ")");
+      }
+      sim.invariants().checkCommitted(SimNode.this, page);
+      if (page.size() < PAGE_ENTRIES && page.stream().mapToLong(WriteLimits::entryChars).sum() > limits.pageChars() / 2) {
+        sim.countCutBySize();
+      }
+      later(() -> {
+        storedPaged = last;
+        done.done(null, null);
+      });
+    }
+
+    @Override
+    public void readEntries(long from, int count, long maxChars, Callback<List<LogEntry>> done) {
+      long last = from + count - 1;
+      if (last > log.size()) {
+        throw sim.violation("node " + id + " reads entries " + from + ".." + last + " from its store, which ends at " + log.size());
+      }
+      sim.countAppendFromStore();
+      later(() -> {
+        // Committed entries, which never change in the store: within the budget of text, one entry at least.
+        List<LogEntry> entries = new ArrayList<>();
+        long chars = 0;
+        for (LogEntry entry : log.subList((int) from - 1, (int) last)) {
+          chars += WriteLimits.entryChars(entry);
+          if (chars > maxChars && !entries.isEmpty()) {
+            sim.countCutBySize();
+            break;
+          }
+          entries.add(entry);
+        }
+        done.done(entries, null);
+      });
+    }
+  }
+
+  /** The simulated network, with what a node may send checked against what its store holds. */
+  private final class SimTransport implements Transport {
+    @Override
+    public void send(Envelope envelope) {
+      sim.invariants().checkSend(SimNode.this, envelope);
+      sim.send(id, envelope);
+    }
+
+    @Override
+    public boolean reaches(int nodeId) {
+      return sim.node(nodeId).up; // a member, as far as the cluster manager can tell
+    }
+  }
+
+  private final class SimHost implements Host {
+    @Override
+    public void accepted(Output output) {
+      if (output.logWrite() != null) {
+        applyLogWrite(intendedLog, output.logWrite(), null);
+      }
+      if (output.persist() != null) {
+        intendedDurable = output.persist();
+      }
+      sim.invariants().check(SimNode.this);
+    }
+
+    @Override
+    public void record(Output output) {
+      sim.record(output);
+    }
+
+    @Override
+    public void failStop(String why, Throwable cause) {
+      throw sim.violation("node " + id + " stops: " + why + " (" + cause + ")");
+    }
+
+    @Override
+    public void warn(String message) {
+      throw sim.violation("node " + id + " " + message);
+    }
+  }
+}
