@@ -27,9 +27,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 build_if_needed
 cd "$ROOT"
 case ${1:-} in
-  failover) shift; exec "${JAVA:-java}" -cp "$JAR" dev.bully.tools.FailoverBench "$@" ;;
-  writes) shift; exec "${JAVA:-java}" -cp "$JAR" dev.bully.tools.WriteBench "$@" ;;
-  catchup) shift; exec "${JAVA:-java}" -cp "$JAR" dev.bully.tools.CatchUpBench "$@" ;;
-  handoff) shift; exec "${JAVA:-java}" -cp "$JAR" dev.bully.tools.chaos.HandOffBench "$@" ;;
+  failover) shift; exec "${JAVA:-java}" -cp "$TOOLS_CP" dev.bully.tools.FailoverBench "$@" ;;
+  writes) shift; exec "${JAVA:-java}" -cp "$TOOLS_CP" dev.bully.tools.WriteBench "$@" ;;
+  catchup) shift; exec "${JAVA:-java}" -cp "$TOOLS_CP" dev.bully.tools.CatchUpBench "$@" ;;
+  handoff) shift; exec "${JAVA:-java}" -cp "$TOOLS_CP" dev.bully.tools.chaos.HandOffBench "$@" ;;
   *) sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -7,4 +7,4 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 build_if_needed
 cd "$ROOT"
-exec "${JAVA:-java}" -cp "$JAR" dev.bully.tools.chaos.ChaosRun "$@"
+exec "${JAVA:-java}" -cp "$TOOLS_CP" dev.bully.tools.chaos.ChaosRun "$@"

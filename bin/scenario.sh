@@ -11,4 +11,4 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 build_if_needed
 cd "$ROOT"
-exec "${JAVA:-java}" -cp "$JAR" dev.bully.tools.Scenarios "$@"
+exec "${JAVA:-java}" -cp "$TOOLS_CP" dev.bully.tools.Scenarios "$@"

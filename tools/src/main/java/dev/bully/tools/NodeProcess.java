@@ -1,0 +1,216 @@
+package dev.bully.tools;
+
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** One node started from the built jar as a real operating-system process, stopped by its PID. */
+public final class NodeProcess implements AutoCloseable {
+  /** The node's runnable jar: {@code -Dbully.jar}, or where the build puts it, from the repository's root. */
+  public static final Path JAR = Path.of(System.getProperty("bully.jar", "node/target/bully-node.jar"));
+  /** The tools' jar (with picocli in it): {@code -Dbully.toolsJar}, or where the build puts it. */
+  public static final Path TOOLS_JAR = Path.of(System.getProperty("bully.toolsJar", "tools/target/bully-tools.jar"));
+
+  /** The class path of a tool run in its own process (the MongoDB-wire server): the node's jar and the tools' jar. */
+  public static String toolsClassPath() {
+    return JAR.toAbsolutePath() + java.io.File.pathSeparator + TOOLS_JAR.toAbsolutePath();
+  }
+  private static final List<String> JVM_OPTIONS = List.of("-Xms256m", "-Xmx256m", "-XX:+UseSerialGC", "-XX:+ExitOnOutOfMemoryError");
+  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+  private final int id;
+  private final String host;
+  private final int httpPort;
+  private final Path log;
+  private final Process process;
+
+  private NodeProcess(int id, String host, int httpPort, Path log, Process process) {
+    this.host = host;
+    this.id = id;
+    this.httpPort = httpPort;
+    this.log = log;
+    this.process = process;
+  }
+
+  /** Starts {@code java -jar bully-node.jar -conf conf} in {@code workDir}, appending output to {@code log}. */
+  public static NodeProcess start(int id, String host, int httpPort, Path conf, Path workDir, Path log) {
+    List<String> command = new ArrayList<>(List.of("java"));
+    // e.g. -Dbully.node.jvmOptions=-Xms256m,-Xmx256m,-XX:+UseG1GC (commas or spaces) to try another heap or collector
+    String options = System.getProperty("bully.node.jvmOptions", "").trim();
+    command.addAll(options.isEmpty() ? JVM_OPTIONS : List.of(options.split("[\\s,]+")));
+    // e.g. -Dbully.node.jvmArgs="-XX:StartFlightRecording=settings=profile,filename=node.jfr" to profile every node
+    String extra = System.getProperty("bully.node.jvmArgs", "").trim();
+    if (!extra.isEmpty()) {
+      command.addAll(List.of(extra.split("\\s+")));
+    }
+    command.addAll(List.of("-jar", JAR.toAbsolutePath().toString(), "-conf", conf.toString()));
+    try {
+      Process process = new ProcessBuilder(command)
+          .directory(workDir.toFile())
+          .redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+          .start();
+      return new NodeProcess(id, host, httpPort, log, process);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The process ended while something waited for it; waiting longer cannot help. */
+  public static final class Exited extends RuntimeException {
+    Exited(String message) {
+      super(message);
+    }
+  }
+
+  public int id() {
+    return id;
+  }
+
+  public long pid() {
+    return process.pid();
+  }
+
+  /** Sends a signal by PID (STOP and CONT pause and resume: Java has no API for them). */
+  public void signal(String name) {
+    try {
+      Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(pid())).inheritIO().start();
+      if (kill.waitFor() != 0) {
+        throw new IllegalStateException("kill -" + name + " " + pid() + " failed");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public void pause() {
+    signal("STOP");
+  }
+
+  public void resume() {
+    signal("CONT");
+  }
+
+  /** POSTs to an admin endpoint with the token. */
+  public HttpResponse<String> admin(String path, String token) {
+    return send(HttpRequest.newBuilder(URI.create(baseUrl() + path))
+        .header("Authorization", "Bearer " + token)
+        .POST(HttpRequest.BodyPublishers.noBody()));
+  }
+
+  public boolean isAlive() {
+    return process.isAlive();
+  }
+
+  public String baseUrl() {
+    return "http://" + host + ":" + httpPort;
+  }
+
+  public void awaitReady(Duration timeout) {
+    Await.until(timeout, "node " + id + " ready (log: " + log + ")", () -> {
+      if (!process.isAlive()) {
+        throw new Exited("node " + id + " exited with " + process.exitValue() + "; log:\n" + logText());
+      }
+      return get("/health/ready").statusCode() == 200;
+    });
+  }
+
+  public JsonObject status() {
+    return status(Duration.ofSeconds(5));
+  }
+
+  /** This node's status, waiting at most {@code timeout} (a paused node never answers). */
+  public JsonObject status(Duration timeout) {
+    HttpResponse<String> response = send(HttpRequest.newBuilder(URI.create(baseUrl() + "/api/status")).GET().timeout(timeout));
+    if (response.statusCode() != 200) {
+      throw new IllegalStateException("GET /api/status answered " + response.statusCode() + ": " + response.body());
+    }
+    return new JsonObject(response.body());
+  }
+
+  /** Posts {@code body} to this node's {@code /api/writes} with an Idempotency-Key, following no redirect. */
+  public HttpResponse<String> write(String idempotencyKey, String body) {
+    return send(HttpRequest.newBuilder(URI.create(baseUrl() + "/api/writes"))
+        .header("Content-Type", "application/json").header("Idempotency-Key", idempotencyKey)
+        .POST(HttpRequest.BodyPublishers.ofString(body)));
+  }
+
+  public HttpResponse<String> get(String path) {
+    return send(HttpRequest.newBuilder(URI.create(baseUrl() + path)).GET());
+  }
+
+  public HttpResponse<String> send(HttpRequest.Builder request) {
+    try {
+      HttpRequest built = request.build();
+      if (built.timeout().isEmpty()) {
+        built = request.timeout(Duration.ofSeconds(5)).build();
+      }
+      return HTTP.send(built, HttpResponse.BodyHandlers.ofString());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** SIGTERM, then waits for the process to end; returns its exit code. */
+  public int terminate(Duration timeout) {
+    process.destroy();
+    return awaitExit(timeout);
+  }
+
+  /** SIGKILL: a crash with no chance to flush anything. Returns once the process is gone. */
+  public void kill() {
+    killNow();
+    awaitExit(Duration.ofSeconds(10));
+  }
+
+  /** SIGKILL without waiting for the process to disappear, for faults that must follow at once. */
+  public void killNow() {
+    process.destroyForcibly();
+  }
+
+  private int awaitExit(Duration timeout) {
+    try {
+      if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        process.destroyForcibly();
+        throw new IllegalStateException("node " + id + " (pid " + pid() + ") did not exit within " + timeout.toMillis() + " ms");
+      }
+      return process.exitValue();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public String logText() {
+    try {
+      return Files.readString(log);
+    } catch (IOException e) {
+      return "(no log: " + e.getMessage() + ")";
+    }
+  }
+
+  @Override
+  public void close() {
+    if (process.isAlive()) {
+      resume(); // a paused process cannot die until it runs again
+      process.destroyForcibly();
+      awaitExit(Duration.ofSeconds(10));
+    }
+  }
+}

@@ -1,0 +1,32 @@
+package dev.bully.it;
+
+import dev.bully.store.EmbeddedMongo;
+import dev.bully.store.NodeStore;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/** Opens a node's embedded store in the test's own JVM, to seed it before a node starts or inspect it after. */
+public final class StoreFixture {
+  private StoreFixture() {
+  }
+
+  public static <T> T withStore(Path dataDir, Function<NodeStore, Future<T>> work) {
+    Vertx vertx = Vertx.vertx();
+    try (EmbeddedMongo embedded = EmbeddedMongo.start(dataDir)) {
+      return NodeStore.open(vertx, Optional.empty(), "bully", embedded)
+          .compose(store -> work.apply(store).eventually(() -> {
+            store.close();
+            return Future.succeededFuture();
+          }))
+          .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("store work on " + dataDir + " failed", e);
+    } finally {
+      vertx.close();
+    }
+  }
+}
