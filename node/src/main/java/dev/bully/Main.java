@@ -8,6 +8,9 @@ import dev.bully.node.NodeNameConverter;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,10 +19,18 @@ import org.slf4j.LoggerFactory;
  * SIGTERM. Without {@code -conf}, the configuration comes from {@code BULLY_*} environment
  * variables alone.
  */
+@Command(name = "java -jar bully-node.jar", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+    description = "Starts one node of a bully-cluster and stops it cleanly on SIGTERM.",
+    usageHelpWidth = 100,
+    footer = "Every key can also be set by an environment variable, e.g. BULLY_NODE_ID, BULLY_HTTP_PORT; without -conf"
+        + " the configuration comes from them alone (see docs/operations.md: Configuration).")
 public final class Main {
   static final int EXIT_USAGE = 2;
   static final int EXIT_FAILED = 1;
   private static final long STOP_TIMEOUT_MS = 15_000;
+
+  @Option(names = {"-conf", "--conf"}, paramLabel = "FILE", description = "the node's JSON configuration")
+  private Path configFile;
 
   private Main() {
   }
@@ -27,22 +38,21 @@ public final class Main {
   public static void main(String[] args) {
     // Before any Hazelcast class loads, so its first lines go through SLF4J too.
     System.setProperty("hazelcast.logging.type", "slf4j");
-    Path configFile = null;
-    for (int i = 0; i < args.length; i++) {
-      switch (args[i]) {
-        case "-conf", "--conf" -> {
-          if (i + 1 >= args.length) {
-            usage("-conf needs a file");
-          }
-          configFile = Path.of(args[++i]);
-        }
-        case "-h", "--help" -> {
-          System.out.println(usageText());
-          return;
-        }
-        default -> usage("unknown argument '" + args[i] + "'");
-      }
+    Main options = new Main();
+    CommandLine line = new CommandLine(options);
+    try {
+      line.parseArgs(args);
+    } catch (CommandLine.ParameterException e) {
+      System.err.println("bully-node: " + e.getMessage());
+      line.usage(System.err);
+      System.exit(EXIT_USAGE);
+      return;
     }
+    if (CommandLine.printHelpIfRequested(line.getParseResult())) {
+      return;
+    }
+    // Parsed only: the node runs on Vert.x's threads once this method returns.
+    Path configFile = options.configFile;
 
     NodeConfig config;
     try {
@@ -82,16 +92,12 @@ public final class Main {
     }, "bully-shutdown"));
   }
 
-  private static void usage(String problem) {
-    System.err.println("bully-node: " + problem);
-    System.err.println(usageText());
-    System.exit(EXIT_USAGE);
-  }
-
-  private static String usageText() {
-    return """
-        usage: java -jar bully-node.jar [-conf FILE]
-          -conf FILE   the node's JSON configuration (see docs/operations.md: Configuration)
-        Every key can also be set by an environment variable, e.g. BULLY_NODE_ID, BULLY_HTTP_PORT.""";
+  /** The version the jar's manifest carries, or "development" when run from classes. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String version = Main.class.getPackage().getImplementationVersion();
+      return new String[] {"bully-node " + (version != null ? version : "development")};
+    }
   }
 }

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
+import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -14,7 +15,8 @@ import org.junit.jupiter.api.Test;
  * network with a majority up. Safety is checked after every event by the simulator; liveness here:
  * one agreed coordinator within a bounded time, and after takeoverDelayMs the highest live id.
  *
- * <p>A failure names its seed; {@code mvn test -Dtest=SimulationSweepTest -Dsim.seed=N} replays it alone.
+ * <p>It runs the fixed seeds 1..10,000 and 1,000 fresh ones, drawn each run and printed. A failure names its
+ * seed; {@code mvn test -Dtest=SimulationSweepTest -Dsim.seed=N} replays it alone.
  */
 class SimulationSweepTest {
   static final long HEARTBEAT_MS = 50;
@@ -40,11 +42,23 @@ class SimulationSweepTest {
     Long only = Long.getLong("sim.seed");
     int count = Integer.getInteger("sim.histories", 10_000);
     long first = Long.getLong("sim.firstSeed", 1);
+    // Besides the fixed seeds, fresh ones each run (printed), so that the sweep keeps exploring.
+    int freshCount = only != null ? 0 : Integer.getInteger("sim.freshHistories", 1_000);
+    long freshFirst = new SplittableRandom().nextLong(1_000_000_000L, 1_000_000_000_000L);
+    System.out.printf("Sweep: fixed seeds %d..%d, fresh seeds %d..%d%n", first, first + count - 1, freshFirst,
+        freshFirst + freshCount - 1);
+    List<Long> seeds = new ArrayList<>();
+    if (only != null) {
+      seeds.add(only);
+    } else {
+      LongStream.range(first, first + count).forEach(seeds::add);
+      LongStream.range(freshFirst, freshFirst + freshCount).forEach(seeds::add);
+    }
     List<String> failures = new ArrayList<>();
     long appendsFromStore = 0;
     long restartsFromStoredTail = 0;
     long cutBySize = 0;
-    for (long seed = only != null ? only : first; seed < (only != null ? only + 1 : first + count); seed++) {
+    for (long seed : seeds) {
       try {
         Simulation sim = runHistory(seed);
         appendsFromStore += sim.appendsFromStore();
@@ -62,7 +76,7 @@ class SimulationSweepTest {
           + String.join("\n\n", failures));
     }
     System.out.printf("Sweep: %d histories, %d APPENDs filled from a store, %d restarts from a stored tail, "
-        + "%d batches and pages cut by size%n", count, appendsFromStore, restartsFromStoredTail, cutBySize);
+        + "%d batches and pages cut by size%n", seeds.size(), appendsFromStore, restartsFromStoredTail, cutBySize);
     if (only == null && count >= 100) {
       // The histories run with small in-memory logs: followers catch up from the coordinator's store, and
       // restarts read their log's tail. A sweep that no longer does either checks less than it claims.

@@ -9,6 +9,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
 
 /**
  * The configurations of a local cluster of N members, for {@code bin/cluster.sh up N}: {@code
@@ -26,15 +30,30 @@ public final class LocalConfigs {
   }
 
   public static void main(String[] args) {
-    if (args.length != 3 || !args[1].matches("[0-9]+")) {
-      System.err.println("usage: LocalConfigs CONF_DIR NODE_COUNT OUT_DIR");
-      System.exit(2);
-    }
-    try {
-      write(Path.of(args[0]), Integer.parseInt(args[1]), Path.of(args[2]), System.getenv());
-    } catch (ConfigException e) {
-      System.err.println("cluster.sh: " + e.getMessage());
-      System.exit(2);
+    System.exit(new CommandLine(new Cli()).execute(args));
+  }
+
+  @Command(name = "LocalConfigs", mixinStandardHelpOptions = true,
+      description = "Writes the configuration files of a local cluster of NODE_COUNT nodes (for bin/cluster.sh).")
+  private static final class Cli implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "CONF_DIR", description = "the folder of the nodes' configuration files")
+    private Path confDir;
+
+    @Parameters(index = "1", paramLabel = "NODE_COUNT", description = "how many of them run")
+    private int count;
+
+    @Parameters(index = "2", paramLabel = "OUT_DIR", description = "where the running nodes' files go")
+    private Path outDir;
+
+    @Override
+    public Integer call() {
+      try {
+        write(confDir, count, outDir, System.getenv());
+        return 0;
+      } catch (ConfigException e) {
+        System.err.println("cluster.sh: " + e.getMessage());
+        return 2;
+      }
     }
   }
 

@@ -14,6 +14,10 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
 
 /**
  * {@code bin/bench.sh catchup [ENTRIES]}: three real nodes; node 1 is stopped, the other two commit
@@ -21,12 +25,22 @@ import java.util.concurrent.atomic.AtomicLong;
  * how long it takes, from the moment node 1 is ready, until its log holds every entry. Prints entries
  * per second of catch-up.
  */
-public final class CatchUpBench {
+@Command(name = "bench.sh catchup", mixinStandardHelpOptions = true,
+    description = "Three nodes; node 1 is stopped while the others commit ENTRIES writes, then restarted: entries/s until it holds them all.")
+public final class CatchUpBench implements Callable<Integer> {
   private static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(60);
   private static final int WRITERS = 64;
 
-  public static void main(String[] args) throws Exception {
-    int entries = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
+  @Parameters(index = "0", arity = "0..1", defaultValue = "100000", paramLabel = "ENTRIES",
+      description = "writes committed while node 1 is stopped (default: ${DEFAULT-VALUE})")
+  private int entries;
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new CatchUpBench()).execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
     Path dir = Files.createDirectories(Path.of("target", "bench", "catchup-" + System.currentTimeMillis()));
     try (LocalCluster cluster = new LocalCluster(dir, 3)) {
       cluster.startAll();
@@ -52,6 +66,7 @@ public final class CatchUpBench {
       System.out.printf("catchup: node 1 went from index %d to %d in %.2f s: %.0f entries/s (commit index %d)%n",
           before, status.getLong("lastIndex"), seconds, (target - before) / seconds, status.getLong("commitIndex"));
     }
+    return 0;
   }
 
   /** Posts {@code count} writes with {@link #WRITERS} clients, retrying 503 as a client should; fails on any other answer but 201. */

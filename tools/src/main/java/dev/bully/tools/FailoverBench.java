@@ -17,6 +17,11 @@ import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /**
  * {@code bin/bench.sh failover [TRIALS]}: five real nodes; each trial kills the coordinator with
@@ -27,7 +32,9 @@ import java.util.regex.Pattern;
  * and how many trials needed more than one claim. With {@code --agreement-only} no client writes,
  * and only the agreement is timed.
  */
-public final class FailoverBench {
+@Command(name = "bench.sh failover", mixinStandardHelpOptions = true,
+    description = "Five nodes; kill -9 of the coordinator, TRIALS times: time to the first acknowledged write and to agreement.")
+public final class FailoverBench implements Callable<Integer> {
   private static final Pattern CLAIM = Pattern.compile("Node (\\d+) claims term (\\d+)");
   private static final Pattern FOLLOW = Pattern.compile("follows coordinator (\\d+) \\(term (\\d+)\\)");
   private static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(60);
@@ -35,10 +42,20 @@ public final class FailoverBench {
   private static final long RETRY_MS = 10;
   private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
-  public static void main(String[] args) throws IOException {
-    List<String> arguments = List.of(args);
-    boolean withWrites = !arguments.contains("--agreement-only");
-    int trials = arguments.stream().filter(a -> !a.startsWith("--")).findFirst().map(Integer::parseInt).orElse(20);
+  @Parameters(index = "0", arity = "0..1", defaultValue = "20", paramLabel = "TRIALS",
+      description = "how many times the coordinator is killed (default: ${DEFAULT-VALUE})")
+  private int trials;
+
+  @Option(names = "--agreement-only", description = "no client writes: time only the survivors' agreement")
+  private boolean agreementOnly;
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new FailoverBench()).execute(args));
+  }
+
+  @Override
+  public Integer call() throws IOException {
+    boolean withWrites = !agreementOnly;
     Path dir = Files.createDirectories(Path.of("target", "bench", "failover-" + System.currentTimeMillis()));
     List<Long> failoverMs = new ArrayList<>();
     List<Long> firstWriteMs = new ArrayList<>();
@@ -103,6 +120,7 @@ public final class FailoverBench {
     List<Long> logged = loggedFailoverMs.stream().sorted().toList();
     System.out.printf("failover, kill -9 to the last survivor following the new coordinator (its log), ms: min %d / median %d"
         + " / p90 %d / max %d%n", logged.get(0), percentile(logged, 50), percentile(logged, 90), logged.get(logged.size() - 1));
+    return 0;
   }
 
   /**

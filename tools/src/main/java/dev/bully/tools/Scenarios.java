@@ -15,6 +15,13 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.function.Consumer;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
  * The seven cases of the Bully seed and the rejoin case, on five real node processes:
@@ -52,12 +59,31 @@ public final class Scenarios {
     this.out = out;
   }
 
-  public static void main(String[] args) throws IOException {
-    if (args.length != 1 || !DESCRIPTIONS.containsKey(args[0])) {
-      System.err.println("usage: bin/scenario.sh NAME   (NAME: " + String.join(", ", DESCRIPTIONS.keySet()) + ", all)");
-      System.exit(args.length == 1 && args[0].equals("all") ? runAll() : 2);
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new Cli()).execute(args));
+  }
+
+  /** {@code bin/scenario.sh NAME}: one scenario, or all of them. */
+  @Command(name = "scenario.sh", mixinStandardHelpOptions = true,
+      description = "Runs a scenario on five fresh nodes and says whether its outcome was right.")
+  private static final class Cli implements Callable<Integer> {
+    @Spec
+    private CommandSpec spec;
+
+    @Parameters(paramLabel = "NAME", description = "a scenario (see the list below), or all")
+    private String name;
+
+    @Override
+    public Integer call() throws IOException {
+      if (name.equals("all")) {
+        return runAll();
+      }
+      if (!DESCRIPTIONS.containsKey(name)) {
+        throw new ParameterException(spec.commandLine(),
+            "no scenario named '" + name + "'; the scenarios: " + String.join(", ", DESCRIPTIONS.keySet()) + ", all");
+      }
+      return run(name, System.out) ? 0 : 1;
     }
-    System.exit(run(args[0], System.out) ? 0 : 1);
   }
 
   private static int runAll() throws IOException {

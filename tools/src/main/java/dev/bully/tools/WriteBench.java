@@ -16,6 +16,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /**
  * {@code bin/bench.sh writes [SECONDS]}: three real nodes; closed-loop clients post small JSON
@@ -28,7 +33,10 @@ import java.util.concurrent.Future;
  * generator the etcd peer measurements use, so the figures compare side by side; otherwise from
  * Java's HttpClient, which costs noticeably more CPU on this 2-core machine.
  */
-public final class WriteBench {
+@Command(name = "bench.sh writes", mixinStandardHelpOptions = true,
+    description = "Three nodes; after a warm-up, 1 then 64 clients post writes for SECONDS each: writes/s and latency."
+        + " With --size, 64 clients post writes of that size with the default heap.")
+public final class WriteBench implements Callable<Integer> {
   /** Warm-up rounds of 64 clients run until two in a row differ by less than this, or until {@link #WARM_UP_MAX_ROUNDS}. */
   private static final double WARM_UP_STEADY = 0.05;
   private static final int WARM_UP_ROUND_SECONDS = 10;
@@ -36,13 +44,22 @@ public final class WriteBench {
   private static final int WARM_UP_MAX_ROUNDS = 15;
   private static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(60);
 
-  public static void main(String[] args) throws Exception {
-    int seconds = args.length > 0 && !args[0].startsWith("--") ? Integer.parseInt(args[0]) : 20;
-    for (int i = 0; i < args.length; i++) {
-      if (args[i].equals("--size") && i + 1 < args.length) {
-        SizedSoak.run(SizedSoak.bytes(args[i + 1]), seconds);
-        return;
-      }
+  @Parameters(index = "0", arity = "0..1", defaultValue = "20", paramLabel = "SECONDS",
+      description = "how long each measured phase runs (default: ${DEFAULT-VALUE})")
+  private int seconds;
+
+  @Option(names = "--size", paramLabel = "BYTES", description = "the size of each write (e.g. 40k, 1m): a soak of large writes")
+  private String size;
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new WriteBench()).execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    if (size != null) {
+      SizedSoak.run(SizedSoak.bytes(size), seconds);
+      return 0;
     }
     Path dir = Files.createDirectories(Path.of("target", "bench", "writes-" + System.currentTimeMillis()));
     try (LocalCluster cluster = new LocalCluster(dir, 3)) {
@@ -61,6 +78,7 @@ public final class WriteBench {
       long commitIndex = cluster.node(3).status().getLong("commitIndex");
       System.out.printf("writes: coordinator's commit index at the end: %d%n", commitIndex);
     }
+    return 0;
   }
 
   /**

@@ -35,7 +35,7 @@ class DurabilityIT {
   void everyWriteReportedDurableSurvivesKillMinusNine() throws Exception {
     Path dataDir = dir.resolve("data");
     Process writer = new ProcessBuilder("java", "-cp", System.getProperty("java.class.path"),
-        "dev.bully.store.DurableWriter", dataDir.toString(), "32")
+        "dev.bully.it.DurableWriter", dataDir.toString(), "32")
         .redirectError(dir.resolve("writer.err").toFile())
         .start();
     Set<Long> acknowledged = new ConcurrentSkipListSet<>();

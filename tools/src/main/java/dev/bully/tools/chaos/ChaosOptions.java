@@ -1,76 +1,119 @@
 package dev.bully.tools.chaos;
 
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
-/** The chaos run's command line: {@code bin/chaos.sh [--nodes N] [--duration S] ...}, checked before anything starts. */
+/** What a chaos run does, from its command line ({@code bin/chaos.sh [--nodes N] [--duration S] ...}), checked before anything starts. */
 record ChaosOptions(int nodes, int durationS, long seed, Set<String> faults, double rate, int clients, List<String> attach,
                     String token, Writer.Payload payload) {
+  private static final Set<String> FAULTS = Set.of("kill", "pause", "partition", "restart", "stepdown", "rolling");
+
+  /** The options of a command line; a {@link ParameterException} says what is wrong with one that cannot run. */
   static ChaosOptions parse(String[] args) {
-    int nodes = 5;
-    int duration = 90;
-    long seed = new SplittableRandom().nextLong(1, 1_000_000);
-    Set<String> faults = Set.of("kill", "pause", "partition", "restart");
-    double rate = 200;
-    int clients = 8;
-    List<String> attach = List.of();
-    String token = System.getenv("BULLY_ADMIN_TOKEN");
-    Writer.Payload payload = Writer.Payload.SMALL;
-    for (int i = 0; i < args.length; i++) {
-      String flag = args[i];
-      if (flag.equals("--help") || flag.equals("-h")) {
-        throw new Usage(null);
-      }
-      if (i + 1 >= args.length) {
-        throw new Usage(flag + " needs a value");
-      }
-      String value = args[++i];
-      try {
-        switch (flag) {
-          case "--nodes" -> nodes = Integer.parseInt(value);
-          case "--duration" -> duration = Integer.parseInt(value);
-          case "--seed" -> seed = Long.parseLong(value);
-          case "--faults" -> faults = Set.of(value.split(","));
-          case "--rate" -> rate = Double.parseDouble(value);
-          case "--clients" -> clients = Integer.parseInt(value);
-          case "--attach" -> attach = List.of(value.split(","));
-          case "--token" -> token = value;
-          case "--payload" -> payload = switch (value) {
-            case "small" -> Writer.Payload.SMALL;
-            case "mixed" -> Writer.Payload.MIXED;
-            default -> throw new Usage("--payload is small or mixed, not '" + value + "'");
-          };
-          default -> throw new Usage("unknown flag " + flag);
-        }
-      } catch (NumberFormatException e) {
-        throw new Usage(flag + " needs a number, not '" + value + "'");
-      }
-    }
-    for (String fault : faults) {
-      if (!Set.of("kill", "pause", "partition", "restart", "stepdown", "rolling").contains(fault)) {
-        throw new Usage("unknown fault '" + fault + "' (kill, pause, partition, restart, stepdown, rolling)");
-      }
-    }
-    if (faults.contains("rolling") && faults.size() > 1) {
-      throw new Usage("--faults rolling runs alone: a rolling restart is maintenance, not a fault mix");
-    }
-    if (faults.contains("rolling") && !attach.isEmpty()) {
-      throw new Usage("--faults rolling needs nodes this run starts (it stops them with SIGTERM); not --attach");
-    }
-    if (nodes < 3 || duration < 10 || clients < 1 || rate <= 0) {
-      throw new Usage("need --nodes >= 3, --duration >= 10, --clients >= 1, --rate > 0");
-    }
-    if (!attach.isEmpty() && (token == null || token.isBlank())) {
-      throw new Usage("--attach needs the cluster's admin token: --token TOKEN or BULLY_ADMIN_TOKEN");
-    }
-    return new ChaosOptions(attach.isEmpty() ? nodes : attach.size(), duration, seed, faults, rate, clients, attach, token, payload);
+    CommandLine line = new CommandLine(new Cli());
+    line.parseArgs(args);
+    return line.<Cli>getCommand().options();
   }
 
-  /** A command line that cannot run: the message says why (null: help was asked for). */
-  static final class Usage extends RuntimeException {
-    Usage(String message) {
-      super(message);
+  @Command(name = "chaos.sh", mixinStandardHelpOptions = true, sortOptions = false, usageHelpWidth = 120,
+      description = "A cluster under write load while faults are injected on a schedule drawn from a seed; then everything"
+          + " is healed, the cluster converges, and the history is checked: nothing acknowledged lost, at most one"
+          + " coordinator per term. Prints one summary line and writes an HTML report.",
+      footer = {"", "Without --attach it starts its own cluster on free loopback ports under target/chaos/ and stops every"
+          + " node by PID at the end. Exit status: 0 when every check passed, 1 when one failed, 2 on bad arguments."})
+  static final class Cli implements Callable<Integer> {
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--nodes", defaultValue = "5", paramLabel = "N", description = "nodes in the local cluster (default: ${DEFAULT-VALUE})")
+    private int nodes;
+
+    @Option(names = "--duration", defaultValue = "90", paramLabel = "SECONDS", description = "seconds of writes and faults (default: ${DEFAULT-VALUE})")
+    private int duration;
+
+    @Option(names = "--seed", paramLabel = "S", description = "seed of the fault schedule and the writers (default: random, printed)")
+    private Long seed;
+
+    @Option(names = "--faults", split = ",", defaultValue = "kill,pause,partition,restart", paramLabel = "LIST",
+        description = {"comma-separated (default: ${DEFAULT-VALUE}), or rolling alone:",
+            "  kill       kill -9 a node (the coordinator half the time)",
+            "  restart    restart a killed node after a few seconds",
+            "             (else it stays down until the end)",
+            "  pause      SIGSTOP a node for 1-4 s (a zombie, when it is the coordinator)",
+            "  partition  isolate the coordinator, split into a minority and a majority,",
+            "             isolate a follower, or one-way loss (admin chaos endpoints)",
+            "  stepdown   not a fault: POST /admin/stepdown to the coordinator (a hand-off)",
+            "  rolling    not a fault: rolling restarts for the whole run, each node in turn",
+            "             stopped with SIGTERM (the coordinator last; it hands over),",
+            "             restarted and waited for until ready and caught up; the run",
+            "             ends after a whole round"})
+    private Set<String> faults = new LinkedHashSet<>();
+
+    @Option(names = "--rate", defaultValue = "200", paramLabel = "R", description = "writes per second, all clients together (default: ${DEFAULT-VALUE})")
+    private double rate;
+
+    @Option(names = "--clients", defaultValue = "8", paramLabel = "C", description = "concurrent writers (default: ${DEFAULT-VALUE})")
+    private int clients;
+
+    @Option(names = "--payload", defaultValue = "small", paramLabel = "P",
+        description = "small (default), or mixed: one write in ten at the door's limits, half of 1 MiB and half nested 64 deep")
+    private String payload;
+
+    @Option(names = "--attach", split = ",", paramLabel = "URL",
+        description = "use a running cluster (its nodes' HTTP URLs, comma-separated) instead of starting one; its nodes"
+            + " need chaos.enabled. Faults go through the admin chaos endpoints: kill is /admin/chaos/die (the node"
+            + " comes back only if what runs it restarts it), pause is /admin/chaos/pause.")
+    private List<String> attach = new ArrayList<>();
+
+    @Option(names = "--token", defaultValue = "${env:BULLY_ADMIN_TOKEN}", paramLabel = "TOKEN",
+        description = "the attached cluster's admin.token (default: the environment variable BULLY_ADMIN_TOKEN)")
+    private String token;
+
+    @Override
+    public Integer call() throws Exception {
+      return new ChaosRun(options(), System.out).run().passed() ? 0 : 1;
+    }
+
+    ChaosOptions options() {
+      for (String fault : faults) {
+        if (!FAULTS.contains(fault)) {
+          throw usage("unknown fault '" + fault + "' (kill, pause, partition, restart, stepdown, rolling)");
+        }
+      }
+      if (faults.contains("rolling") && faults.size() > 1) {
+        throw usage("--faults rolling runs alone: a rolling restart is maintenance, not a fault mix");
+      }
+      if (faults.contains("rolling") && !attach.isEmpty()) {
+        throw usage("--faults rolling needs nodes this run starts (it stops them with SIGTERM); not --attach");
+      }
+      if (nodes < 3 || duration < 10 || clients < 1 || rate <= 0) {
+        throw usage("need --nodes >= 3, --duration >= 10, --clients >= 1, --rate > 0");
+      }
+      if (!attach.isEmpty() && (token == null || token.isBlank())) {
+        throw usage("--attach needs the cluster's admin token: --token TOKEN or BULLY_ADMIN_TOKEN");
+      }
+      Writer.Payload kind = switch (payload) {
+        case "small" -> Writer.Payload.SMALL;
+        case "mixed" -> Writer.Payload.MIXED;
+        default -> throw usage("--payload is small or mixed, not '" + payload + "'");
+      };
+      long drawn = seed != null ? seed : new SplittableRandom().nextLong(1, 1_000_000);
+      return new ChaosOptions(attach.isEmpty() ? nodes : attach.size(), duration, drawn, Set.copyOf(faults), rate, clients,
+          List.copyOf(attach), token, kind);
+    }
+
+    private ParameterException usage(String message) {
+      return new ParameterException(spec.commandLine(), message);
     }
   }
 }

@@ -32,40 +32,6 @@ import java.util.regex.Pattern;
  * {@code target/chaos/}, and exits 1 naming the first violation if any check fails.
  */
 public final class ChaosRun {
-  static final String USAGE = """
-      usage: bin/chaos.sh [--nodes N] [--duration SECONDS] [--seed S] [--faults LIST] [--rate R] [--clients C] [--payload P]
-                          [--attach URL,URL,... --token TOKEN]
-
-        --nodes N          nodes in the local cluster (default 5)
-        --duration S       seconds of writes and faults (default 90)
-        --seed S           seed of the fault schedule and the writers (default: random, printed)
-        --faults LIST      comma-separated, from kill,pause,partition,restart,stepdown (default: all but stepdown),
-                           or rolling alone
-                             kill       kill -9 a node (the coordinator half the time)
-                             restart    restart a killed node after a few seconds (else it stays down until the end)
-                             pause      SIGSTOP a node for 1-4 s (the "zombie coordinator" when it is the coordinator)
-                             partition  through the admin chaos endpoints: isolate the coordinator, split the cluster
-                                        into a minority and a majority, isolate a follower, or one-way loss
-                             stepdown   not a fault: POST /admin/stepdown to the coordinator, a graceful hand-off
-                             rolling    not a fault: rolling restarts for the whole run, each node in turn stopped
-                                        with SIGTERM (the coordinator last; it hands over), restarted, and waited
-                                        for until it is ready and caught up; the run ends after a whole round
-        --rate R           writes per second, all clients together (default 200)
-        --clients C        concurrent writers (default 8)
-        --payload P        small (default), or mixed: one write in ten at the door's limits, half of
-                           1 MiB and half nested 64 deep
-        --attach URLS      use a running cluster (its nodes' HTTP URLs, comma-separated) instead of starting one; its
-                           nodes need chaos.enabled. Faults go through the admin chaos endpoints: kill is
-                           /admin/chaos/die (the node comes back only if what runs it restarts it), pause is
-                           /admin/chaos/pause. Coordinators per term are then read from sampled statuses.
-        --token TOKEN      the attached cluster's admin.token (or the environment variable BULLY_ADMIN_TOKEN)
-        --help             this text
-
-      Without --attach it starts its own cluster on free loopback ports under target/chaos/ and stops every node
-      by PID at the end.
-      Exit status: 0 when every check passed, 1 when one failed, 2 on bad arguments.
-      """;
-
   private static final Pattern COORDINATOR = Pattern.compile("Node (\\d+) is coordinator of term (\\d+)");
   private static final Duration CONVERGE_TIMEOUT = Duration.ofSeconds(90);
   static final Duration SAMPLE_TIMEOUT = Duration.ofMillis(300);
@@ -89,23 +55,10 @@ public final class ChaosRun {
     this.out = out;
   }
 
-  public static void main(String[] args) throws Exception {
-    ChaosOptions options;
-    try {
-      options = ChaosOptions.parse(args);
-    } catch (ChaosOptions.Usage usage) {
-      if (usage.getMessage() != null) {
-        System.err.println("chaos.sh: " + usage.getMessage());
-      }
-      System.out.print(USAGE);
-      System.exit(usage.getMessage() == null ? 0 : 2);
-      return;
-    }
-    Checker.Result result = new ChaosRun(options, System.out).run();
-    System.exit(result.passed() ? 0 : 1);
+  public static void main(String[] args) {
+    System.exit(new picocli.CommandLine(new ChaosOptions.Cli()).execute(args));
   }
 
-  /** Runs with command-line arguments, printing to {@code out}; for tests. */
   /** A run with these command-line arguments, printing to {@code out}; {@link #run()} it, then read its {@link #dir()}. */
   public static ChaosRun of(String[] args, PrintStream out) {
     return new ChaosRun(ChaosOptions.parse(args), out);

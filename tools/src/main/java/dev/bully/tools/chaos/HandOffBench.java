@@ -10,6 +10,11 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /**
  * {@code bin/bench.sh handoff [SECONDS] [--rate R] [--no-rolling]}: graceful hand-offs on five real nodes under a steady
@@ -26,7 +31,9 @@ import java.util.stream.Stream;
  * successor's "is coordinator of term" line (logged once the successor's first entry is durable,
  * so a little after it takes writes), then min / median / p90 / max, next to each run's summary.
  */
-public final class HandOffBench {
+@Command(name = "bench.sh handoff", mixinStandardHelpOptions = true,
+    description = "Five nodes under a steady writer: step-downs for SECONDS, then one rolling restart; time of each hand-off.")
+public final class HandOffBench implements Callable<Integer> {
   private static final Pattern STEPS_DOWN = Pattern.compile("Node (\\d+) steps down: .* hands over to node (\\d+)");
   private static final Pattern PRIORITY = Pattern.compile("Node (\\d+) asks node (\\d+) to take over");
   private static final Pattern COORDINATOR = Pattern.compile("Node (\\d+) is coordinator of term (\\d+)");
@@ -39,14 +46,25 @@ public final class HandOffBench {
   private HandOffBench() {
   }
 
-  public static void main(String[] args) throws Exception {
-    List<String> arguments = List.of(args);
-    int seconds = args.length > 0 && !args[0].startsWith("--") ? Integer.parseInt(args[0]) : 60;
-    int rateAt = arguments.indexOf("--rate");
-    String rate = rateAt >= 0 ? arguments.get(rateAt + 1) : "200";
+  @Parameters(index = "0", arity = "0..1", defaultValue = "60", paramLabel = "SECONDS",
+      description = "how long the step-downs go on (default: ${DEFAULT-VALUE})")
+  private int seconds;
+
+  @Option(names = "--rate", paramLabel = "R", defaultValue = "200", description = "the writer's writes per second (default: ${DEFAULT-VALUE})")
+  private String rate;
+
+  @Option(names = "--no-rolling", description = "no rolling restart after the step-downs")
+  private boolean noRolling;
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new HandOffBench()).execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
     List<String[]> runs = new ArrayList<>();
     runs.add(new String[] {"--nodes", "5", "--duration", String.valueOf(seconds), "--faults", "stepdown", "--rate", rate});
-    if (!arguments.contains("--no-rolling")) {
+    if (!noRolling) {
       runs.add(new String[] {"--nodes", "5", "--duration", "10", "--faults", "rolling", "--rate", rate});
     }
     List<HandOff> handOffs = new ArrayList<>();
@@ -64,11 +82,12 @@ public final class HandOffBench {
     List<Long> done = handOffs.stream().filter(h -> h.ms() >= 0).map(HandOff::ms).sorted().toList();
     if (done.isEmpty()) {
       System.out.println("no hand-off finished");
-      System.exit(1);
+      return 1;
     }
     System.out.printf("hand-off, no new writes to new coordinator (from the logs), ms: min %d / median %d / p90 %d / max %d"
             + " over %d hand-offs; %d abandoned%n", done.get(0), percentile(done, 50), percentile(done, 90),
         done.get(done.size() - 1), done.size(), handOffs.size() - done.size());
+    return 0;
   }
 
   /** Every hand-off in the protocol lines of the node logs under {@code dir}, in time order. */

@@ -1,5 +1,7 @@
-package dev.bully.store;
+package dev.bully.it;
 
+import dev.bully.store.EmbeddedMongo;
+import dev.bully.store.NodeStore;
 import dev.bully.core.LogEntry;
 import io.vertx.core.Vertx;
 import java.nio.file.Path;
