@@ -1,9 +1,11 @@
 package dev.bully.core;
 
+import java.util.Set;
+
 /**
  * A follower's view of its coordinator's liveness: how long it may stay silent before this node
- * suspects it ({@link AdaptiveTimeout}, learned from the gaps between its messages), and whether
- * this node itself just stalled.
+ * suspects it ({@link AdaptiveTimeout}, learned from the gaps between its messages, plus a delay by
+ * rank), which members the cluster manager sees, and whether this node itself just stalled.
  *
  * <p>A node whose own JVM paused (a collection, a starved core) wakes up to a tick that sees the
  * whole pause as silence, while the coordinator's messages of that time are still queued behind the
@@ -11,14 +13,19 @@ package dev.bully.core;
  * the queued messages are handled first, and the next tick decides.
  */
 final class FailureDetector {
+  private final ElectionSettings settings;
   private final long stallMs;
   private final AdaptiveTimeout timeout;
   private int lastSender;
   private long lastTerm = -1;
   private long lastHeardMs;
   private long lastTickMs = Long.MIN_VALUE;
+  /** The members the cluster manager sees: only a hint (a member it lists may still be hung). */
+  private Set<Integer> liveMembers;
 
   FailureDetector(ElectionSettings settings) {
+    this.settings = settings;
+    this.liveMembers = Set.copyOf(settings.memberIds());
     this.stallMs = settings.heartbeatMs();
     this.timeout = new AdaptiveTimeout(settings.failureTimeoutMs(), settings.failureTimeoutMaxMs());
   }
@@ -48,5 +55,25 @@ final class FailureDetector {
   /** How long the coordinator may be silent now before this node suspects it. */
   long timeoutMs(long nowMs) {
     return timeout.timeoutMs(nowMs);
+  }
+
+  /**
+   * How long this node waits before it suspects {@code coordinator}: longer the more live nodes
+   * rank above it, so the highest survivor notices first and claims before anyone else starts,
+   * which makes the best case the common case.
+   */
+  long suspicionTimeoutMs(int coordinator, long nowMs) {
+    long higher = settings.memberIds().stream()
+        .filter(id -> id > settings.nodeId() && id != coordinator && liveMembers.contains(id))
+        .count();
+    return timeoutMs(nowMs) + higher * settings.staggerMs();
+  }
+
+  void membersChanged(Set<Integer> members) {
+    liveMembers = Set.copyOf(members);
+  }
+
+  boolean isLive(int node) {
+    return liveMembers.contains(node);
   }
 }

@@ -2,15 +2,18 @@ package dev.bully.core;
 
 import dev.bully.core.Message.Ack;
 import dev.bully.core.Message.Heartbeat;
+import dev.bully.core.Message.TakeOver;
 import java.util.List;
 
 /**
- * A follower's side of replication: it takes the coordinator's entries when they continue its log,
- * learns the commit index only for entries verified against the coordinator's log, and holds its
- * answers back while paging is behind. The replica ({@link Election}) has already checked the term
- * and followed the sender when these methods run.
+ * What a node does with the coordinator of its term: it follows the one it hears (a heartbeat or
+ * an APPEND is proof of life), takes its entries when they continue its log, learns the commit
+ * index only for entries verified against the coordinator's log, holds its answers back while
+ * paging is behind, and takes over when the coordinator asks. The replica ({@link Election}) has
+ * already checked the term when these methods run, and makes the role change.
  */
 final class Following {
+  private final Election replica;
   private final int me;
   private final ElectionSettings settings;
   private final ReplicatedLog log;
@@ -27,12 +30,84 @@ final class Following {
   private int heldFor;
   private long heldInTerm;
   private long heldSinceMs;
+  /** The coordinator asked this node to take over once it holds the entry named; null when it did not. */
+  private TakeOver pendingTakeOver;
 
-  Following(ElectionSettings settings, ReplicatedLog log, LogView view) {
+  Following(Election replica, ElectionSettings settings, ReplicatedLog log, LogView view) {
+    this.replica = replica;
     this.me = settings.nodeId();
     this.settings = settings;
     this.log = log;
     this.view = view;
+  }
+
+  /** A heartbeat of this term: from its coordinator, unless this node leads (impossible; reported, never obeyed). */
+  void onHeartbeat(Heartbeat heartbeat, long nowMs) {
+    if (!fromTheCoordinator(heartbeat)) {
+      return;
+    }
+    follow(heartbeat.from(), nowMs);
+    heartbeat(heartbeat, replica.term(), replica.out());
+  }
+
+  /**
+   * Entries from the coordinator of this term. An APPEND is also proof of life, so it resets the
+   * failure detector like a heartbeat. The reply goes out only after the driver persisted what the
+   * output says, rollback included.
+   */
+  void onAppend(Message.Append append, long nowMs) {
+    if (!fromTheCoordinator(append)) {
+      return;
+    }
+    follow(append.from(), nowMs);
+    append(append, replica.term(), nowMs, replica.out());
+    claimIfTakeOverDue(nowMs);
+  }
+
+  /**
+   * The coordinator asks this node to take over: it claims the next term at once if it holds the
+   * coordinator's last entry, else once an APPEND brings it (the APPEND went first, but may arrive
+   * later or not at all; TAKEOVER is repeated until the claim arrives).
+   */
+  void onTakeOver(TakeOver takeOver, long nowMs) {
+    pendingTakeOver = takeOver;
+    claimIfTakeOverDue(nowMs);
+  }
+
+  private boolean fromTheCoordinator(Message message) {
+    if (replica.isCoordinator()) {
+      // Impossible while at most one node wins each term.
+      replica.out().event(ProtocolEvent.ignored(me, replica.term(), message.type() + " from node " + message.from()
+          + ", a second coordinator of term " + replica.term()));
+      return false;
+    }
+    return true;
+  }
+
+  private void claimIfTakeOverDue(long nowMs) {
+    TakeOver takeOver = pendingTakeOver;
+    // Also while it runs an election of its own against a coordinator that seemed silent: the coordinator is alive.
+    if (takeOver == null || takeOver.term() != replica.term() || takeOver.from() != replica.coordinatorId()
+        || replica.isCoordinator() || replica.retiring()) {
+      return;
+    }
+    if (log.last().isAtLeast(takeOver.log())) {
+      pendingTakeOver = null;
+      replica.candidacy().startClaim(nowMs, takeOver.from());
+    }
+  }
+
+  /** Hearing the coordinator of this term: follow it and reset the failure detector. */
+  private void follow(int sender, long nowMs) {
+    OutputBuilder out = replica.out();
+    if (replica.candidacy().isAbout(sender)) {
+      out.event(ProtocolEvent.abandoned(me, replica.term(), sender));
+    }
+    if (replica.coordinatorId() != sender) {
+      out.event(ProtocolEvent.follows(me, replica.term(), sender));
+      reset(true);
+    }
+    replica.followCoordinator(sender, nowMs);
   }
 
   /** A new coordinator, or a new term: nothing is verified against it yet. */
@@ -49,7 +124,7 @@ final class Following {
   }
 
   /** The coordinator's heartbeat: what it holds and has committed. Answered with this node's log position. */
-  void heartbeat(Heartbeat heartbeat, long term, OutputBuilder out) {
+  private void heartbeat(Heartbeat heartbeat, long term, OutputBuilder out) {
     coordinatorLastIndex = heartbeat.log().index();
     // Same index and term means the same log up to there (log matching), so this log is verified that far.
     if (log.termAt(heartbeat.log().index()) == heartbeat.log().term()) {
@@ -64,7 +139,7 @@ final class Following {
    * what the output says, rollback included; while paging is behind it is held back (see
    * {@link #answerHeld}).
    */
-  void append(Message.Append append, long term, long nowMs, OutputBuilder out) {
+  private void append(Message.Append append, long term, long nowMs, OutputBuilder out) {
     int sender = append.from();
     coordinatorLastIndex = Math.max(coordinatorLastIndex, append.prevIndex() + append.entries().size());
     ReplicatedLog.AppendResult result = log.accept(append.prevIndex(), append.prevTerm(), append.entries());
