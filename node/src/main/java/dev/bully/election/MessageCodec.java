@@ -115,27 +115,16 @@ public final class MessageCodec {
     return new Message.Append(from, term, prevIndex, number(json, "prevTerm"), entries, number(json, "commitIndex"));
   }
 
-  /** An APPEND's entries: one JSON text, or an array of entry objects as nodes of earlier builds send them. */
+  /** An APPEND's entries: one JSON text, as a log segment holds them. */
   private static List<LogEntry> entries(Object value) throws InvalidMessage {
-    if (value instanceof String text) {
-      try {
-        return EntryCodec.decode(text);
-      } catch (IllegalArgumentException e) {
-        throw new InvalidMessage("'entries' is malformed: " + e.getMessage());
-      }
+    if (!(value instanceof String text)) {
+      throw new InvalidMessage("'entries' is missing, or not a JSON text");
     }
-    if (!(value instanceof JsonArray array)) {
-      throw new InvalidMessage("'entries' is missing, or neither a JSON text nor an array");
+    try {
+      return EntryCodec.decode(text);
+    } catch (IllegalArgumentException e) {
+      throw new InvalidMessage("'entries' is malformed: " + e.getMessage());
     }
-    List<LogEntry> entries = new ArrayList<>(array.size());
-    for (int i = 0; i < array.size(); i++) {
-      try {
-        entries.add(NodeStore.decode(array.getJsonObject(i)));
-      } catch (RuntimeException e) {
-        throw new InvalidMessage("entry " + i + " is malformed");
-      }
-    }
-    return entries;
   }
 
   private static void putLog(JsonObject json, LogPosition log) {

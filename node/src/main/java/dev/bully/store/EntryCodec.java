@@ -83,15 +83,12 @@ public final class EntryCodec {
     return new JsonObject().put("$binary", encode(entries).getBytes(StandardCharsets.UTF_8));
   }
 
-  /** The entries of a store document's value: binary as {@link #toStored} writes it, or text as earlier builds did. */
+  /** The entries of a store document's value, binary as {@link #toStored} writes it. */
   public static List<LogEntry> fromStored(Object value) {
-    if (value instanceof String text) {
-      return decode(text);
-    }
     if (value instanceof JsonObject binary && binary.containsKey("$binary")) {
       return decode(binary.getBinary("$binary"));
     }
-    throw new IllegalArgumentException("stored entries are neither binary nor text");
+    throw new IllegalArgumentException("stored entries are not binary");
   }
 
   /** The entries of a JSON array written by {@link #encode}, as UTF-8. */

@@ -22,8 +22,7 @@ import java.util.function.Consumer;
  * idempotency keys of the {@link LogLimits#idempotencyKeys()} newest entries.
  *
  * <p>Segments that a page already covers (a page is written before the segments it covers are
- * removed, so a crash can leave both) count only for what lies past the pages. Segments written
- * by earlier builds carry no term runs; then every segment is read whole.
+ * removed, so a crash can leave both) count only for what lies past the pages.
  */
 final class LogLoader {
   private static final int SCAN_BATCH = 1000;
@@ -33,8 +32,6 @@ final class LogLoader {
   private final List<TermRun> runs = new ArrayList<>();
   private long lastIndex;
   private long commitIndex;
-  /** Segments written by earlier builds carry no term runs: their entries must be read. */
-  private boolean legacy;
 
   LogLoader(MongoClient mongo, LogPages pages) {
     this.mongo = mongo;
@@ -42,24 +39,14 @@ final class LogLoader {
   }
 
   Future<LogRestore> load(LogLimits limits) {
-    return scanSummaries(new JsonObject().put("entries", 0))
-        .compose(v -> legacy ? rescanWhole() : Future.succeededFuture())
-        .compose(v -> readNewest(limits));
+    return scanSummaries().compose(v -> readNewest(limits));
   }
 
-  /** Pages first, then segments, each in index order; {@code fields} null reads segments whole. */
-  private Future<Void> scanSummaries(JsonObject fields) {
-    return scan(LogPages.PAGES, new JsonObject(), new JsonObject().put("entries", 0), this::addPage)
-        .compose(v -> scan(NodeStore.LOG, new JsonObject(), fields, this::addSegment));
-  }
-
-  /** Every segment again, whole: some were written by earlier builds, without term runs. */
-  private Future<Void> rescanWhole() {
-    runs.clear();
-    lastIndex = 0;
-    commitIndex = 0;
-    legacy = false;
-    return scanSummaries(null);
+  /** The pages' and the segments' summaries (their entries left out), each in index order. */
+  private Future<Void> scanSummaries() {
+    JsonObject withoutEntries = new JsonObject().put("entries", 0);
+    return scan(LogPages.PAGES, new JsonObject(), withoutEntries, this::addPage)
+        .compose(v -> scan(NodeStore.LOG, new JsonObject(), withoutEntries, this::addSegment));
   }
 
   private void addPage(JsonObject page) {
@@ -70,16 +57,11 @@ final class LogLoader {
   }
 
   private void addSegment(JsonObject segment) {
-    JsonArray terms = segment.getJsonArray("terms");
-    if (terms == null && !segment.containsKey("entries")) {
-      legacy = true;
-      return;
-    }
     long last = segment.getLong("last");
     if (last <= lastIndex) {
       return; // a page holds it all (written before the segment was removed)
     }
-    addRuns(terms == null ? TermRun.of(NodeStore.segmentEntries(segment)) : runsOf(terms), last);
+    addRuns(runsOf(segment.getJsonArray("terms")), last);
     commitIndex = Math.max(commitIndex, segment.getLong("commit", 0L));
   }
 

@@ -35,8 +35,7 @@ import java.util.function.Supplier;
  *       text in UTF-8 ({@link EntryCodec#toStored}). A batch is one insert of one binary value, so the store's per-document and
  *       per-value costs are paid per batch, not per entry. {@code terms} (the segment's term runs)
  *       and {@code commit} (an index known to be committed when it was written) let a restart
- *       read the log's shape without its entries. Segments written by earlier builds, without
- *       them or with an array of entry documents, are still read.</li>
+ *       read the log's shape without its entries.</li>
  *   <li>{@code pages} holds committed entries by the thousand, written once and found by index
  *       ({@link LogPages}); the segments a page covers are removed once it is durable.</li>
  *   <li>{@code rollback} keeps entries that a newer coordinator replaced; they are never deleted.</li>
@@ -336,15 +335,9 @@ public final class NodeStore {
     });
   }
 
-  /** A segment's entries ({@link EntryCodec#fromStored}), or an array of entry documents in segments written by earlier builds. */
+  /** A segment's entries ({@link EntryCodec#fromStored}). */
   static List<LogEntry> segmentEntries(JsonObject segment) {
-    Object entries = segment.getValue("entries");
-    if (!(entries instanceof JsonArray)) {
-      return EntryCodec.fromStored(entries);
-    }
-    List<LogEntry> decoded = new ArrayList<>();
-    ((JsonArray) entries).forEach(item -> decoded.add(decode((JsonObject) item)));
-    return decoded;
+    return EntryCodec.fromStored(segment.getValue("entries"));
   }
 
   /** An entry that a newer coordinator's log replaced, with the term that replaced it and when. */

@@ -88,21 +88,6 @@ class NodeStoreTest {
   }
 
   @Test
-  void segmentsWrittenByEarlierVersionsAsArraysOfDocumentsAreStillRead() throws Exception {
-    MongoClient direct = MongoClient.create(vertx, new JsonObject()
-        .put("connection_string", embedded.connectionString()).put("db_name", "bully").put("useObjectId", false));
-    JsonArray documents = new JsonArray();
-    entries(1, 3, 1).forEach(e -> documents.add(NodeStore.encode(e)));
-    await(direct.insert(NodeStore.LOG, new JsonObject().put("_id", 1L).put("last", 3L).put("entries", documents)));
-    direct.close();
-    await(store.append(entries(4, 5, 1)));
-
-    assertEquals(entries(1, 5, 1), await(store.entries(1, 100)));
-    await(store.write(new LogWrite(await(store.entries(2, 10)), 2, entries(2, 2, 2), 2, 0)));
-    assertEquals(List.of(entry(1, 1), entry(2, 2)), await(store.entries(1, 100)));
-  }
-
-  @Test
   void pagesHoldCommittedEntriesAndReplaceTheSegmentsTheyCover() throws Exception {
     await(store.write(new LogWrite(List.of(), 0, entries(1, 4, 1), 4, 2)));
     await(store.write(new LogWrite(List.of(), 0, entries(5, 6, 2), 6, 5)));
@@ -150,22 +135,6 @@ class NodeStoreTest {
     } finally {
       direct.close();
     }
-  }
-
-  @Test
-  void aRestartOfALogWithoutTermRunsReadsTheirEntries() throws Exception {
-    MongoClient direct = MongoClient.create(vertx, new JsonObject()
-        .put("connection_string", embedded.connectionString()).put("db_name", "bully").put("useObjectId", false));
-    await(direct.insert(NodeStore.LOG, new JsonObject().put("_id", 1L).put("last", 3L)
-        .put("entries", EntryCodec.encode(List.of(entry(1, 1), entry(2, 1), entry(3, 2))))));
-    direct.close();
-    await(store.append(entries(4, 5, 2)));
-
-    LogRestore start = await(store.loadLog(new LogLimits(10, 10)));
-    assertEquals(List.of(new TermRun(1, 1), new TermRun(3, 2)), start.termRuns());
-    assertEquals(0, start.commitIndex(), "nothing is known committed: every entry is read");
-    assertEquals(0, start.pagedIndex());
-    assertEquals(List.of(entry(1, 1), entry(2, 1), entry(3, 2), entry(4, 2), entry(5, 2)), start.tail());
   }
 
   /** An entry whose data is a string of {@code chars} characters, three UTF-8 bytes each, the worst case for a document. */
