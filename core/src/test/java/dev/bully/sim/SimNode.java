@@ -64,6 +64,11 @@ final class SimNode {
   private final List<Message> inbox = new ArrayList<>();
   /** Store answers that came while the node was paused, in order. */
   private final List<Runnable> heldWhilePaused = new ArrayList<>();
+  /** Chaos, as the node's chaos faults arm it: die on the first election message, or once an announcement left. */
+  boolean diesOnElectionMessage;
+  boolean diesDuringAnnouncement;
+  /** The highest term this process announced itself in (sent a heartbeat of). */
+  private long announcedTerm;
 
   SimNode(int id, Simulation sim, ElectionSettings settings, LogLimits limits) {
     this.id = id;
@@ -96,7 +101,9 @@ final class SimNode {
       sim.countRestartFromStoredTail();
     }
     Election election = new Election(settings, durable, restore.log(limits), new SplittableRandom(sim.random().nextLong()), sim.now());
-    driver = new Driver(election, new SimStorage(incarnation), new SimTransport(), new SimHost(), sim::now, limits, PAGE_ENTRIES);
+    announcedTerm = 0;
+    driver = new Driver(election, new SimStorage(incarnation), new SimTransport(incarnation), new SimHost(incarnation), sim::now,
+        limits, PAGE_ENTRIES);
     checkedCommit = 0;
     int started = incarnation;
     // Nodes tick out of phase with each other, as separate processes do.
@@ -105,6 +112,8 @@ final class SimNode {
 
   /** The process dies: what is in flight, to its store or in its socket, is lost. */
   void crash() {
+    diesOnElectionMessage = false;
+    diesDuringAnnouncement = false;
     up = false;
     paused = false;
     inbox.clear();
@@ -139,6 +148,11 @@ final class SimNode {
     }
     if (paused) {
       inbox.add(message);
+      return;
+    }
+    if (diesOnElectionMessage && (message instanceof Message.Election || message instanceof Message.Claim)) {
+      diesOnElectionMessage = false;
+      sim.crash(id, "dies during the election (chaos), on " + message.type() + " from node " + message.from());
       return;
     }
     driver.step(message);
@@ -259,10 +273,26 @@ final class SimNode {
 
   /** The simulated network, with what a node may send checked against what its store holds. */
   private final class SimTransport implements Transport {
+    private final int process;
+
+    SimTransport(int process) {
+      this.process = process;
+    }
+
     @Override
     public void send(Envelope envelope) {
+      if (incarnation != process || !up) {
+        return; // the process died in the middle of what it was doing
+      }
       sim.invariants().checkSend(SimNode.this, envelope);
       sim.send(id, envelope);
+      if (envelope.message() instanceof Message.Heartbeat heartbeat && heartbeat.term() > announcedTerm) {
+        announcedTerm = heartbeat.term();
+        if (diesDuringAnnouncement) {
+          diesDuringAnnouncement = false;
+          sim.crash(id, "dies during its announcement (chaos), after telling node " + envelope.to());
+        }
+      }
     }
 
     @Override
@@ -272,6 +302,12 @@ final class SimNode {
   }
 
   private final class SimHost implements Host {
+    private final int process;
+
+    SimHost(int process) {
+      this.process = process;
+    }
+
     @Override
     public void accepted(Output output) {
       if (output.logWrite() != null) {
@@ -285,7 +321,9 @@ final class SimNode {
 
     @Override
     public void record(Output output) {
-      sim.record(output);
+      if (incarnation == process && up) {
+        sim.record(output); // a dead process logs nothing more
+      }
     }
 
     @Override

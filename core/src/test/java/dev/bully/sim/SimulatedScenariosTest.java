@@ -8,12 +8,12 @@ import dev.bully.core.LogEntry;
 import dev.bully.core.ProtocolEvent;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
 /**
- * The seven cases of the Bully seed, plus the termBullyMongo rejoin case, as deterministic
- * scenarios on the simulator. Each opens with one sentence describing the situation.
+ * Scenarios on the simulator that need more than the steps of a scenario file (the seven Bully
+ * cases and the rejoin case are files, see {@link ScenarioFilesTest}): client writes, rollbacks,
+ * isolation and hand-offs. Each opens with one sentence describing the situation.
  */
 class SimulatedScenariosTest {
   static final long HEARTBEAT_MS = 50;
@@ -36,111 +36,6 @@ class SimulatedScenariosTest {
 
   private static boolean said(Simulation sim, String line) {
     return sim.transcript().stream().anyMatch(l -> l.endsWith(line));
-  }
-
-  @Test
-  void case1BestCase() {
-    // Coordinator 5 crashes; node 4, the highest survivor, notices first and becomes coordinator.
-    Simulation sim = booted(1);
-    long term = sim.status(5).term();
-    int firstSize = sim.transcript().size();
-    sim.crash(5);
-    assertCoordinator(sim, 4, term);
-    List<String> after = sim.transcript().subList(firstSize, sim.transcript().size());
-    assertTrue(after.get(1).contains("Node 4 suspects coordinator 5"), "node 4 notices first:\n" + String.join("\n", after));
-    assertFalse(after.stream().anyMatch(l -> l.contains("failed")), "one round is enough:\n" + String.join("\n", after));
-  }
-
-  @Test
-  void case2WorstCase() {
-    // Coordinator 5 crashes and node 1, the lowest id, notices first; the election climbs 1→2→3→4.
-    Simulation sim = booted(2);
-    long term = sim.status(5).term();
-    sim.crash(5);
-    sim.runFor(20);
-    sim.startElectionNow(1);
-    assertCoordinator(sim, 4, term);
-    assertTrue(said(sim, "Node 2 answered node 1"), sim.transcriptTail(40));
-    assertTrue(said(sim, "Node 3 answered node 2"), sim.transcriptTail(40));
-    assertTrue(said(sim, "Node 4 answered node 3"), sim.transcriptTail(40));
-  }
-
-  @Test
-  void case3aNewCoordinatorDiesDuringItsAnnouncement() {
-    // Coordinator 5 crashes; node 4 wins the election but crashes while announcing itself, and node 3 ends as coordinator.
-    Simulation sim = booted(3);
-    long term = sim.status(5).term();
-    sim.onEvent(event -> {
-      if (event.kind() == ProtocolEvent.Kind.COORDINATOR && event.node() == 4) {
-        sim.crash(4);
-      }
-    });
-    sim.crash(5);
-    assertCoordinator(sim, 3, term + 1);
-  }
-
-  @Test
-  void case3bNonCoordinatorDiesDuringTheElection() {
-    // Coordinator 5 crashes and node 2 crashes in the middle of the election that follows; node 4 still wins.
-    Simulation sim = booted(4);
-    long term = sim.status(5).term();
-    AtomicBoolean crashed = new AtomicBoolean();
-    sim.onEvent(event -> {
-      if (event.node() == 4 && event.kind() == ProtocolEvent.Kind.SUSPECT && crashed.compareAndSet(false, true)) {
-        sim.crash(2);
-      }
-    });
-    sim.crash(5);
-    assertCoordinator(sim, 4, term);
-    assertTrue(crashed.get());
-  }
-
-  @Test
-  void case4SimultaneousElections() {
-    // Coordinator 5 crashes and nodes 1, 2 and 3 start elections at the same moment; exactly one coordinator results.
-    Simulation sim = booted(5);
-    long term = sim.status(5).term();
-    sim.crash(5);
-    sim.startElectionNow(1);
-    sim.startElectionNow(2);
-    sim.startElectionNow(3);
-    assertCoordinator(sim, 4, term);
-    sim.coordinatorsByTerm().forEach((t, id) -> assertTrue(t <= term || id == 4, "term " + t + " had coordinator " + id));
-  }
-
-  @Test
-  void case51FollowerLeavesSilently() {
-    // Follower 2 is paused like SIGSTOP; coordinator 5 stays, and when node 2 resumes it follows again without an election.
-    Simulation sim = booted(6);
-    long term = sim.status(5).term();
-    sim.pause(2);
-    sim.runFor(3000);
-    assertEquals(5, sim.agreedCoordinator());
-    sim.resume(2);
-    sim.runFor(1000);
-    assertEquals(5, sim.agreedCoordinator(), sim.transcriptTail(30));
-    assertEquals(term, sim.status(5).term(), "no term was spent:\n" + sim.transcriptTail(30));
-  }
-
-  @Test
-  void case52CoordinatorLeavesSilently() {
-    // Coordinator 5 is paused; node 4 is elected; when 5 resumes it sees the higher term, steps down, and takes over
-    // again only after it has stayed caught up for takeoverDelayMs.
-    Simulation sim = booted(7);
-    long term = sim.status(5).term();
-    sim.pause(5);
-    assertCoordinator(sim, 4, term);
-    long term4 = sim.status(4).term();
-    sim.runFor(1000);
-    sim.resume(5);
-    sim.runFor(100);
-    assertTrue(said(sim, "Node 5 stepped down: lost contact with a majority (heard 5 within " + 2 * FAILURE_TIMEOUT_MS + " ms, 3 needed)")
-        || sim.transcript().stream().anyMatch(l -> l.contains("Node 5 stepped down: saw term")), sim.transcriptTail(30));
-    assertEquals(4, sim.agreedCoordinator(), "node 5 does not lead at once");
-    sim.runFor(TAKEOVER_DELAY_MS / 2);
-    assertEquals(4, sim.agreedCoordinator(), "nor before takeoverDelayMs");
-    assertCoordinator(sim, 5, term4);
-    assertTrue(said(sim, "claims term " + (term4 + 1) + " (takeover from node 4)"), sim.transcriptTail(30));
   }
 
   @Test

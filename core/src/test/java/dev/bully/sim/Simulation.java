@@ -135,8 +135,23 @@ public final class Simulation {
   }
 
   public void crash(int id) {
+    crash(id, "crashed");
+  }
+
+  /** Node {@code id} dies, and the transcript says {@code how}. */
+  void crash(int id, String how) {
     nodes[id].crash();
-    note("-- node " + id + " crashed");
+    note("-- node " + id + " " + how);
+  }
+
+  /** Chaos: node {@code id} dies on the first election message (ELECTION or claim) it receives. */
+  public void dieDuringElection(int id) {
+    nodes[id].diesOnElectionMessage = true;
+  }
+
+  /** Chaos: node {@code id} dies once its first announcement of a new term has reached one peer. */
+  public void dieDuringAnnouncement(int id) {
+    nodes[id].diesDuringAnnouncement = true;
   }
 
   public void restart(int id) {
