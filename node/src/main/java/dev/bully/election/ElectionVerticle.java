@@ -101,7 +101,7 @@ public final class ElectionVerticle extends VerticleBase {
     eventBus.<JsonObject>localConsumer(Addresses.LOCAL_WRITE, this::onWrite);
     eventBus.<JsonObject>localConsumer(Addresses.LOCAL_READ, request -> committedLog.read(request.body())
         .onSuccess(request::reply)
-        .onFailure(failure -> request.fail(500, "Reading the log from the store failed: " + failure.getMessage())));
+        .onFailure(failure -> request.fail(Outcome.STORE_UNREADABLE, "Reading the log from the store failed: " + failure.getMessage())));
     ChaosCommands chaos = new ChaosCommands(config, faults, vertx, driver::startElectionNow);
     eventBus.<JsonObject>localConsumer(Addresses.LOCAL_CHAOS, command -> command.reply(chaos.apply(command.body())));
     eventBus.<JsonObject>localConsumer(Addresses.LOCAL_STEP_DOWN,
@@ -128,10 +128,10 @@ public final class ElectionVerticle extends VerticleBase {
   }
 
   /**
-   * A graceful hand-off ({@code leaving}: because this node stops). Answers
-   * {@code {status: 200, successor, coordinatorId, term, tookMs}} once another node leads, 409 when
-   * this node does not lead or has no caught-up follower to hand to, and 503 when the successor did
-   * not take over in time (this node then leads on).
+   * A graceful hand-off ({@code leaving}: because this node stops). Answers {@code handed_over}
+   * with {@code successor, coordinatorId, term, tookMs} once another node leads, {@code refused}
+   * when this node does not lead or has no caught-up follower to hand to, and {@code unavailable}
+   * when the successor did not take over in time (this node then leads on).
    */
   private void stepDown(boolean leaving, Consumer<JsonObject> answer) {
     long startedNs = System.nanoTime();

@@ -17,6 +17,8 @@ public final class Outcome {
   public static final String UNAVAILABLE = "unavailable";
   public static final String HANDED_OVER = "handed_over";
   public static final String REFUSED = "refused";
+  /** The failure code of a node-local read whose store read failed (the HTTP layer answers it as a server error). */
+  public static final int STORE_UNREADABLE = 1;
 
   private Outcome() {
   }
