@@ -4,7 +4,8 @@ import dev.bully.core.Election;
 import dev.bully.core.LogEntry;
 import dev.bully.core.WriteLimits;
 import dev.bully.store.EntryCodec;
-import dev.bully.store.NodeStore;
+import dev.bully.driver.Storage;
+import io.vertx.core.Promise;
 import java.util.ArrayList;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -23,9 +24,9 @@ final class CommittedLog {
   static final long READ_CHARS = 4L * 1024 * 1024;
 
   private final Election election;
-  private final NodeStore store;
+  private final Storage store;
 
-  CommittedLog(Election election, NodeStore store) {
+  CommittedLog(Election election, Storage store) {
     this.election = election;
     this.store = store;
   }
@@ -63,7 +64,7 @@ final class CommittedLog {
     }
     long firstInMemory = election.logView().firstInMemory();
     Future<List<LogEntry>> stored = from >= firstInMemory ? Future.succeededFuture(List.of())
-        : store.entries(from, (int) (Math.min(last, firstInMemory - 1) - from + 1), READ_CHARS);
+        : read(from, (int) (Math.min(last, firstInMemory - 1) - from + 1));
     // Taken now (references only): once the store read completes, these may have left memory.
     long memoryFrom = Math.max(from, firstInMemory);
     List<LogEntry> inMemory = election.logView().committed(memoryFrom, (int) (last - memoryFrom + 1));
@@ -81,5 +82,17 @@ final class CommittedLog {
       }
       return entries;
     });
+  }
+
+  private Future<List<LogEntry>> read(long from, int count) {
+    Promise<List<LogEntry>> read = Promise.promise();
+    store.readEntries(from, count, READ_CHARS, (entries, failure) -> {
+      if (failure != null) {
+        read.fail(failure);
+      } else {
+        read.complete(entries);
+      }
+    });
+    return read.future();
   }
 }

@@ -10,12 +10,13 @@ import dev.bully.core.Status;
 import dev.bully.core.Write;
 import dev.bully.driver.Driver;
 import dev.bully.driver.Host;
+import dev.bully.driver.Storage;
 import dev.bully.driver.Transport;
 import dev.bully.driver.WriteConcern;
 import dev.bully.driver.WriteOutcome;
 import dev.bully.metrics.NodeMetrics;
-import dev.bully.store.NodeStorage;
 import dev.bully.store.NodeStore;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.EventBus;
@@ -25,6 +26,7 @@ import io.vertx.core.json.JsonObject;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
@@ -34,8 +36,9 @@ import org.slf4j.LoggerFactory;
  * Runs the {@link Election} replica on the event bus, through the {@link Driver} that the simulator
  * runs too: peers' messages, ticks, membership hints, client writes, step-downs and chaos commands
  * come in on the bus and go to the driver, on this verticle's thread alone; the driver persists
- * through the node's store, sends over the clustered event bus ({@link EventBusTransport}, behind
- * the chaos faults when they are enabled), and this verticle logs and publishes what it records.
+ * through the store side ({@code ReplicationVerticle}, on its own event loop), sends over the
+ * clustered event bus ({@link EventBusTransport}, behind the chaos faults when they are enabled),
+ * and this verticle logs and publishes what it records.
  * Client writes and step-downs are answered with typed outcomes ({@link Outcome}) on the local bus.
  */
 public final class ElectionVerticle extends VerticleBase {
@@ -52,20 +55,26 @@ public final class ElectionVerticle extends VerticleBase {
   private final NodeMetrics metrics;
   private final LongSupplier clock;
   private final ChaosFaults faults = new ChaosFaults();
-  private final CommittedLog committedLog;
+  private final Function<Context, Storage> storageFor;
+  private CommittedLog committedLog;
   private Driver driver;
   private StatusReports reports;
   private PeerLinks links;
   private volatile boolean stopping;
 
-  /** {@code clock}: monotonic milliseconds, the replica's time. */
-  public ElectionVerticle(NodeConfig config, NodeStore store, Election election, NodeMetrics metrics, LongSupplier clock) {
+  /**
+   * {@code storage}: the store side, for this verticle's event loop ({@code ReplicationVerticle});
+   * {@code store}: the same store, for its status only; {@code clock}: monotonic milliseconds, the
+   * replica's time.
+   */
+  public ElectionVerticle(NodeConfig config, Function<Context, Storage> storage, NodeStore store, Election election,
+                          NodeMetrics metrics, LongSupplier clock) {
     this.config = config;
     this.election = election;
     this.metrics = metrics;
+    this.storageFor = storage;
     this.store = store;
     this.clock = clock;
-    this.committedLog = new CommittedLog(election, store);
   }
 
   @Override
@@ -76,8 +85,9 @@ public final class ElectionVerticle extends VerticleBase {
     EventBusTransport network = new EventBusTransport(eventBus, config, reports::sent);
     FaultyTransport faulty = config.chaosEnabled() ? new FaultyTransport(config.nodeId(), network, faults) : null;
     Transport transport = faulty != null ? faulty : network;
-    driver = new Driver(election, new NodeStorage(store), transport, new NodeHost(), clock, config.logLimits(),
-        NodeStore.PAGE_ENTRIES);
+    Storage storage = storageFor.apply(context);
+    committedLog = new CommittedLog(election, storage);
+    driver = new Driver(election, storage, transport, new NodeHost(), clock, config.logLimits(), NodeStore.PAGE_ENTRIES);
     // A core invariant that throws means this node's state cannot be trusted: stop, do not retry on every tick.
     // Anything else (the event bus or a driver bug) is logged, and the node goes on.
     context.exceptionHandler(failure -> {

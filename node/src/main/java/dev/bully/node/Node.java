@@ -14,6 +14,7 @@ import dev.bully.election.HeartbeatVerticle;
 import dev.bully.election.Outcome;
 import dev.bully.http.HttpVerticle;
 import dev.bully.metrics.NodeMetrics;
+import dev.bully.replication.ReplicationVerticle;
 import dev.bully.store.EmbeddedMongo;
 import dev.bully.store.NodeStore;
 import io.vertx.core.Future;
@@ -106,8 +107,11 @@ public final class Node {
           Election election = new Election(electionSettings(), state.resultAt(0), log,
               new SplittableRandom(), MONOTONIC_MS.getAsLong());
           ClusterView cluster = new ClusterView(clusterManager.getHazelcastInstance());
-          // The election verticle first, so its consumers exist before anything ticks or asks for status.
-          return vertx.deployVerticle(new ElectionVerticle(config, store, election, metrics, MONOTONIC_MS))
+          // The store side first, then the election verticle, so its consumers exist before anything ticks or asks.
+          ReplicationVerticle replication = new ReplicationVerticle(store);
+          return vertx.deployVerticle(replication)
+              .compose(id -> vertx.deployVerticle(new ElectionVerticle(config, replication::storageFor, store, election,
+                  metrics, MONOTONIC_MS)))
               .compose(id -> vertx.deployVerticle(new HeartbeatVerticle(cluster, config.heartbeatMs())))
               .compose(id -> vertx.deployVerticle(new HttpVerticle(config, store, cluster, metrics)));
         })
