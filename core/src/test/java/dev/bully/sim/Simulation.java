@@ -8,9 +8,6 @@ import dev.bully.core.Output;
 import dev.bully.core.ProtocolEvent;
 import dev.bully.core.Role;
 import dev.bully.core.Status;
-import dev.bully.core.Write;
-import dev.bully.driver.WriteConcern;
-import dev.bully.driver.WriteOutcome;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -41,8 +38,6 @@ public final class Simulation {
   private final EventQueue events = new EventQueue();
   private final List<String> transcript = new ArrayList<>();
   private final SimNetwork network;
-  private long writeSequence;
-  private boolean clientStopped;
   private long appendsFromStore;
   private long cutBySize;
   private long restartsFromStoredTail;
@@ -57,8 +52,7 @@ public final class Simulation {
    * depend on the rest of its history.
    */
   private final LogLimits logLimits;
-  /** The padding of each write: from none to about a batch's or a page's worth. */
-  private final SplittableRandom writeSizes;
+  private final SimClient client;
 
   public Simulation(long seed, int size, long heartbeatMs, long failureTimeoutMs, long takeoverDelayMs) {
     this(seed, size, heartbeatMs, failureTimeoutMs, takeoverDelayMs, false);
@@ -78,7 +72,7 @@ public final class Simulation {
         ? new LogLimits(1 + limits.nextInt(8), 4 + limits.nextInt(64), 8_000 + limits.nextInt(24_000),
             4_000 + limits.nextInt(12_000), 4_000 + limits.nextInt(12_000))
         : new LogLimits(1 + limits.nextInt(8), 4 + limits.nextInt(64));
-    this.writeSizes = new SplittableRandom(limits.nextLong());
+    this.client = new SimClient(this, new SplittableRandom(limits.nextLong()));
     List<Integer> ids = IntStream.rangeClosed(1, size).boxed().toList();
     this.nodes = new SimNode[size + 1];
     for (int id : ids) {
@@ -198,25 +192,7 @@ public final class Simulation {
    * counts as {@link #acknowledged()}. Returns the node it went to, or 0 when none leads.
    */
   public int write() {
-    int target = 0;
-    long bestTerm = -1;
-    for (int id = 1; id <= size(); id++) {
-      if (isUp(id) && status(id).role() == Role.COORDINATOR && status(id).term() > bestTerm) {
-        target = id;
-        bestTerm = status(id).term();
-      }
-    }
-    if (target != 0) {
-      String key = "w" + (++writeSequence);
-      String data = "{\"n\":" + writeSequence + ",\"pad\":\"" + "p".repeat(writeSizes.nextInt(1_200)) + "\"}";
-      nodes[target].driver.write(new Write(key, data, now()), WriteConcern.MAJORITY, outcome -> {
-        if (outcome instanceof WriteOutcome.Committed committed) {
-          invariants.acknowledged(key, committed.index());
-        }
-      });
-      invariants.check(nodes[target]);
-    }
-    return target;
+    return client.write();
   }
 
   /** Writes whose client was told they are committed: key to index. */
@@ -231,16 +207,11 @@ public final class Simulation {
 
   /** Starts a client that writes through the current coordinator every {@code intervalMs}, until the end. */
   public void writeEvery(long intervalMs) {
-    schedule(now() + intervalMs, null, () -> {
-      if (!clientStopped) {
-        write();
-        writeEvery(intervalMs);
-      }
-    });
+    client.writeEvery(intervalMs);
   }
 
   public void stopWriting() {
-    clientStopped = true;
+    client.stop();
   }
 
   /** Every entry of node {@code id}'s log, committed or not, in order (the log it acts on: what its store will hold). */
