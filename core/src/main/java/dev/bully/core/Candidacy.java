@@ -57,6 +57,21 @@ final class Candidacy {
     return nowMs >= electionNotBeforeMs;
   }
 
+  /**
+   * Starts an election if the coordinator (or, with none, anyone) has been silent for the
+   * suspicion timeout and no back-off holds this node back.
+   */
+  void startIfCoordinatorSilent(long nowMs) {
+    long silentMs = nowMs - replica.lastHeartbeatMs();
+    if (mayStart(nowMs) && silentMs >= replica.suspicionTimeoutMs(nowMs)) {
+      int coordinator = replica.coordinatorId();
+      replica.out().event(coordinator != 0
+          ? ProtocolEvent.suspects(me, replica.term(), coordinator, silentMs)
+          : ProtocolEvent.noCoordinator(me, replica.term(), silentMs));
+      start(nowMs, false);
+    }
+  }
+
   /** Waits at least until {@code notBeforeMs} before starting an election. */
   void holdOffUntil(long notBeforeMs) {
     electionNotBeforeMs = Math.max(electionNotBeforeMs, notBeforeMs);

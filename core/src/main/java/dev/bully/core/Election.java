@@ -106,14 +106,8 @@ public final class Election {
         candidacy.tick(nowMs);
       } else if (following.answerHeld(role == Role.FOLLOWER ? coordinatorId : -1, term, nowMs, out)) {
         return;
-      } else if (!retiring && !stalled && candidacy.mayStart(nowMs)) {
-        long silentMs = nowMs - lastHeartbeatMs;
-        if (silentMs >= suspicionTimeoutMs(nowMs)) {
-          out.event(coordinatorId != 0
-              ? ProtocolEvent.suspects(me, term, coordinatorId, silentMs)
-              : ProtocolEvent.noCoordinator(me, term, silentMs));
-          candidacy.start(nowMs, false);
-        }
+      } else if (!retiring && !stalled) {
+        candidacy.startIfCoordinatorSilent(nowMs);
       }
     });
   }
@@ -134,7 +128,7 @@ public final class Election {
       if (message.term() > term) {
         adoptTerm(message.term(), from);
       } else if (message.term() < term) {
-        rejectStale(message);
+        voting.onStale(message);
         return;
       }
       if (message instanceof Message.Election election) {
@@ -144,7 +138,9 @@ public final class Election {
       } else if (message instanceof Claim claim) {
         voting.onClaim(claim, nowMs);
       } else if (message instanceof Ack ack) {
-        onAck(ack, nowMs);
+        if (!candidacy.onAck(ack, nowMs) && role == Role.COORDINATOR) {
+          leadership.acknowledged(ack.from(), ack.log(), nowMs);
+        }
       } else if (message instanceof Reject reject) {
         candidacy.onReject(reject, nowMs);
       } else if (message instanceof Heartbeat heartbeat) {
@@ -250,24 +246,6 @@ public final class Election {
   /** How long this node waits for the coordinator's silence before it suspects it ({@link FailureDetector}). */
   long suspicionTimeoutMs(long nowMs) {
     return detector.suspicionTimeoutMs(coordinatorId, nowMs);
-  }
-
-  private void onAck(Ack ack, long nowMs) {
-    if (!candidacy.onAck(ack, nowMs) && role == Role.COORDINATOR) {
-      leadership.acknowledged(ack.from(), ack.log(), nowMs);
-    }
-  }
-
-  /** The top-of-handling term check, for messages from an older term. */
-  private void rejectStale(Message message) {
-    if (message instanceof Heartbeat || message instanceof Claim || message instanceof TakeOver
-        || message instanceof Message.Append) {
-      String reason = "stale term " + message.term() + " < " + term;
-      out.send(message.from(), new Reject(me, term, reason, 0));
-      out.event(ProtocolEvent.rejected(me, term, message.type(), message.from(), reason));
-    } else if (message instanceof Message.Election election && role == Role.COORDINATOR) {
-      out.send(election.from(), leadership.heartbeat());
-    }
   }
 
   private void adoptTerm(long newTerm, int sender) {

@@ -27,6 +27,22 @@ final class Voting {
     this.me = settings.nodeId();
   }
 
+  /**
+   * A message of an older term (the replica's term check found it): a coordinator, claimer or
+   * would-be taker-over is told the current term; a node that lost the coordinator hears from it.
+   */
+  void onStale(Message message) {
+    long term = replica.term();
+    if (message instanceof Message.Heartbeat || message instanceof Claim || message instanceof Message.TakeOver
+        || message instanceof Message.Append) {
+      String reason = "stale term " + message.term() + " < " + term;
+      replica.out().send(message.from(), new Reject(me, term, reason, 0));
+      replica.out().event(ProtocolEvent.rejected(me, term, message.type(), message.from(), reason));
+    } else if (message instanceof Message.Election election && replica.isCoordinator()) {
+      replica.out().send(election.from(), replica.announcement());
+    }
+  }
+
   void onPreVote(Claim claim, long nowMs) {
     long term = replica.term();
     int promisedTo = replica.promisedTo();
