@@ -19,11 +19,9 @@ import java.util.List;
  * send); encoding entries, the MongoDB client and the embedded store's commits run here, beside it.
  */
 public final class ReplicationVerticle extends VerticleBase {
-  private final NodeStore store;
   private final Storage local;
 
   public ReplicationVerticle(NodeStore store) {
-    this.store = store;
     this.local = new NodeStorage(store);
   }
 
@@ -38,11 +36,6 @@ public final class ReplicationVerticle extends VerticleBase {
    */
   public Storage storageFor(Context caller) {
     return new StoreSide(context, caller, local);
-  }
-
-  /** The store this side writes, for what only reads its state (health checks, the rollback). */
-  public NodeStore store() {
-    return store;
   }
 
   private record StoreSide(Context side, Context caller, Storage local) implements Storage {

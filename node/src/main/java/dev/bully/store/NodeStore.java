@@ -358,27 +358,4 @@ public final class NodeStore {
     retry.close();
     onClose.run();
   }
-
-  /** An entry as stored and as sent: {@code {index, term, requestId?, data, ts}}; a no-op has {@code data: null}. */
-  public static JsonObject encode(LogEntry entry) {
-    JsonObject doc = new JsonObject()
-        .put("index", entry.index())
-        .put("term", entry.term())
-        .put("data", entry.data() == null ? null : new JsonObject(entry.data()))
-        .put("ts", entry.timestampMs());
-    if (entry.requestId() != null) {
-      doc.put("requestId", entry.requestId());
-    }
-    return doc;
-  }
-
-  public static LogEntry decode(JsonObject doc) {
-    JsonObject data = doc.getJsonObject("data");
-    return new LogEntry(
-        doc.getLong("index"),
-        doc.getLong("term"),
-        doc.getString("requestId"),
-        data == null ? null : data.encode(),
-        doc.getLong("ts"));
-  }
 }
