@@ -10,8 +10,8 @@ import dev.bully.core.Message.Reject;
  * promised no one else in that term and whose log is not ahead of the claimer's, and the promise is
  * persisted before the acknowledgement leaves: so at most one coordinator per term. A pre-vote is
  * refused by a node that still hears a live coordinator, so a node that was cut off cannot drive
- * terms up when it returns. An {@code ELECTION} from a lower node is answered by a node whose log is
- * at least as good, which then runs its own election (Bully: the highest eligible node claims).
+ * terms up when it returns. An {@code ELECTION} is answered by a node that outranks its sender in the
+ * Bully order ({@link BullyRank}), which then runs its own election: so the highest-ranked node claims.
  *
  * <p>The term, the promise and the role are the replica's ({@link Election}); the term check has
  * been made when these run (a pre-vote's term is hypothetical and moves nothing).
@@ -85,18 +85,14 @@ final class Voting {
       out.send(candidate, replica.announcement());
       return;
     }
-    if (candidate > me) {
-      out.event(ProtocolEvent.ignored(me, term, "ELECTION from higher node " + candidate));
-      return;
-    }
     if (replica.retiring()) {
       out.event(ProtocolEvent.ignored(me, term, "ELECTION from node " + candidate + ": this node is stopping"));
       return;
     }
-    LogPosition mine = replica.log();
-    if (!mine.isAtLeast(election.log())) {
-      out.event(ProtocolEvent.ignored(me, term, "ELECTION from node " + candidate + ": my log " + mine
-          + " is behind its " + election.log()));
+    BullyRank mine = new BullyRank(replica.log(), me);
+    BullyRank theirs = new BullyRank(election.log(), candidate);
+    if (!mine.outranks(theirs)) {
+      out.event(ProtocolEvent.ignored(me, term, "ELECTION from " + theirs + ": it ranks above me, " + mine));
       return;
     }
     out.send(candidate, new Answer(me, term));

@@ -104,6 +104,27 @@ class ElectionRulesTest {
   }
 
   @Test
+  void theBullyOrderRanksByLastTermThenLengthThenId() {
+    BullyRank behindButHighest = new BullyRank(new LogPosition(1, 9), 5);
+    BullyRank laterTerm = new BullyRank(new LogPosition(2, 3), 1);
+    BullyRank longer = new BullyRank(new LogPosition(2, 4), 1);
+    BullyRank sameLogHigherId = new BullyRank(new LogPosition(2, 4), 2);
+    List<BullyRank> sorted = new java.util.ArrayList<>(List.of(sameLogHigherId, behindButHighest, longer, laterTerm));
+    java.util.Collections.sort(sorted);
+    assertEquals(List.of(behindButHighest, laterTerm, longer, sameLogHigherId), sorted);
+    assertFalse(longer.outranks(longer), "no node outranks itself");
+  }
+
+  @Test
+  void onlyANodeThatOutranksTheSenderAnswersItsElection() {
+    Election sameLogLowerId = node(2, 3, 0, LOG);
+    assertEquals(List.of(), sent(sameLogLowerId.step(new Message.Election(3, 3, LOG), 10), Answer.class));
+    Election aheadLowerId = node(2, 3, 0, new LogPosition(LOG.term(), LOG.index() + 1));
+    assertEquals(1, sent(aheadLowerId.step(new Message.Election(3, 3, LOG), 10), Answer.class).size(),
+        "a longer log outranks a higher id");
+  }
+
+  @Test
   void aCoordinatorNeedsAMajorityOfTheConfiguredNodes() {
     Election node = node(5, 0, 0, LOG);
     node.tick(200); // no coordinator: pre-vote
