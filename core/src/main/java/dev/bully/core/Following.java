@@ -143,6 +143,11 @@ final class Following {
     int sender = append.from();
     coordinatorLastIndex = Math.max(coordinatorLastIndex, append.prevIndex() + append.entries().size());
     ReplicatedLog.AppendResult result = log.accept(append.prevIndex(), append.prevTerm(), append.entries());
+    if (result.violation() != null) {
+      // A correct coordinator of this term holds every committed entry: the sender is not one. Nothing changes here.
+      out.event(ProtocolEvent.violation(me, term, "APPEND", sender, result.violation()));
+      return;
+    }
     if (!result.ok()) {
       out.send(sender, new Message.Mismatch(me, term, result.index(), append.prevIndex()));
       return;

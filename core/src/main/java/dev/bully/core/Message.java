@@ -5,6 +5,13 @@ package dev.bully.core;
  * exception: a pre-vote {@link Claim} carries the term it proposes, which the sender has not taken yet.
  */
 public sealed interface Message {
+  /**
+   * The largest term, index or count a message may carry: 2^53, which JSON readers in any language
+   * read exactly, and so far below overflow that {@code term + 1} never wraps. A message beyond it
+   * is refused before it reaches the replica.
+   */
+  long MAX_NUMBER = 1L << 53;
+
   int from();
 
   long term();

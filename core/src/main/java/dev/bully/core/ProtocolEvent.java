@@ -17,7 +17,7 @@ public record ProtocolEvent(Kind kind, int node, long term, String text) {
 
   public enum Kind {
     SUSPECT, ELECTION, ANSWER, CLAIM, ACK, REJECT, COORDINATOR, FOLLOW, STEP_DOWN, TERM, TAKEOVER, PRE_VOTE, ROLLBACK,
-    IGNORED
+    IGNORED, VIOLATION
   }
 
   @Override
@@ -127,6 +127,12 @@ public record ProtocolEvent(Kind kind, int node, long term, String text) {
     LogEntry last = removed.get(removed.size() - 1);
     return new ProtocolEvent(Kind.ROLLBACK, node, term, "Node " + node + " rolled back entries " + first.index() + ".."
         + last.index() + " (from term " + first.term() + ") to match coordinator " + coordinator + " in term " + term);
+  }
+
+  /** A peer sent what no correct node sends: refused, counted, and the node goes on. */
+  static ProtocolEvent violation(int node, long term, String type, int sender, String why) {
+    return new ProtocolEvent(Kind.VIOLATION, node, term,
+        "Node " + node + " refused " + type + " from node " + sender + " as a protocol violation: " + why);
   }
 
   static ProtocolEvent ignored(int node, long term, String what) {

@@ -218,6 +218,10 @@ public final class ReplicatedLog {
       // one step rather than one entry per round trip. Entries that do agree are sent again, and skipped.
       return AppendResult.mismatch(terms.firstIndexOfRunAt(prevIndex) - 1);
     }
+    String violation = committedConflict(incoming);
+    if (violation != null) {
+      return AppendResult.violation(violation);
+    }
     List<LogEntry> removed = List.of();
     List<LogEntry> appended = new ArrayList<>();
     for (LogEntry entry : incoming) {
@@ -231,6 +235,24 @@ public final class ReplicatedLog {
       appended.add(entry);
     }
     return AppendResult.accepted(prevIndex + incoming.size(), removed, appended);
+  }
+
+  /**
+   * Why {@code incoming} cannot come from a coordinator of a later term than the committed
+   * entries, or null when it can: it disagrees with an entry this node has committed. Checked
+   * before anything changes, so such an APPEND leaves the log as it was.
+   */
+  private String committedConflict(List<LogEntry> incoming) {
+    for (LogEntry entry : incoming) {
+      if (entry.index() > Math.min(lastIndex, commitIndex)) {
+        return null;
+      }
+      if (termAt(entry.index()) != entry.term()) {
+        return "its entry " + entry.index() + " of term " + entry.term() + " would replace committed entry "
+            + entry.index() + " of term " + termAt(entry.index()) + " (commit index " + commitIndex + ")";
+      }
+    }
+    return null;
   }
 
   /** Advances the commit index, never past the end of the log and never backwards. */
@@ -338,13 +360,21 @@ public final class ReplicatedLog {
    * @param removed    the suffix that disagreed with the coordinator, to keep in rollback
    * @param appended   the entries newly added, to persist
    */
-  public record AppendResult(boolean ok, long index, List<LogEntry> removed, List<LogEntry> appended) {
+  /**
+   * What a follower made of an APPEND: accepted up to {@code index}; a mismatch (back up to
+   * {@code index}); or, with a {@code violation}, refused as impossible from a correct coordinator.
+   */
+  public record AppendResult(boolean ok, long index, List<LogEntry> removed, List<LogEntry> appended, String violation) {
     static AppendResult mismatch(long backUpTo) {
-      return new AppendResult(false, backUpTo, List.of(), List.of());
+      return new AppendResult(false, backUpTo, List.of(), List.of(), null);
     }
 
     static AppendResult accepted(long matchIndex, List<LogEntry> removed, List<LogEntry> appended) {
-      return new AppendResult(true, matchIndex, List.copyOf(removed), List.copyOf(appended));
+      return new AppendResult(true, matchIndex, List.copyOf(removed), List.copyOf(appended), null);
+    }
+
+    static AppendResult violation(String why) {
+      return new AppendResult(false, 0, List.of(), List.of(), why);
     }
   }
 }

@@ -2,6 +2,7 @@ package dev.bully.core;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -77,7 +78,13 @@ class ReplicatedLogTest {
   void committedEntriesAreNeverRemoved() {
     ReplicatedLog log = logOf(1, 1, 1);
     log.commitTo(2);
-    assertThrows(BrokenInvariant.class, () -> log.accept(1, 1, List.of(entry(2, 2))));
+    ReplicatedLog.AppendResult result = log.accept(1, 1, List.of(entry(2, 2)));
+    assertFalse(result.ok());
+    assertEquals("its entry 2 of term 2 would replace committed entry 2 of term 1 (commit index 2)", result.violation());
+    assertEquals(3, log.lastIndex(), "nothing was removed");
+    assertEquals(1, log.termAt(2));
+    assertNull(log.accept(1, 1, List.of(entry(2, 1), entry(3, 2))).violation(), "past the commit index, a conflict is a rollback");
+    assertEquals(2, log.termAt(3));
   }
 
   @Test

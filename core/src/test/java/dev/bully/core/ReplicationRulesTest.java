@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.bully.core.Message.Ack;
+import dev.bully.core.Message.Heartbeat;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -37,6 +38,27 @@ class ReplicationRulesTest {
     assertEquals(8, inMemory.prevIndex());
     assertEquals(List.of(9L, 10L, 11L), inMemory.entries().stream().map(LogEntry::index).toList());
     assertEquals(0, thenToNode3.get(0).entriesFromStore());
+  }
+
+  @Test
+  void anAppendThatWouldReplaceCommittedEntriesIsRefusedAsAViolationAndTheNodeGoesOn() {
+    Election node = following(3, 5, 1);
+    node.step(new Heartbeat(5, 1, 10, LOG), 2); // entries 1..10 of term 1 verified and committed
+    assertEquals(10, node.status().commitIndex());
+    // What a forger sends: a later term, claiming index 1 again.
+    Message.Append forged = new Message.Append(4, 2, 0, 0, List.of(new LogEntry(1, 2, null, "{}", 0)), 1);
+    Output output = node.step(forged, 3);
+    assertEquals(List.of(ProtocolEvent.Kind.VIOLATION), output.events().stream().map(ProtocolEvent::kind)
+        .filter(k -> k == ProtocolEvent.Kind.VIOLATION).toList());
+    assertTrue(output.events().stream().anyMatch(e -> e.text().contains("would replace committed entry 1 of term 1")));
+    assertEquals(List.of(), sent(output, Message.Appended.class));
+    assertEquals(List.of(), sent(output, Message.Mismatch.class));
+    assertTrue(output.logWrite() == null || output.logWrite().appended().isEmpty(), "nothing written");
+    assertEquals(LOG, node.status().log(), "the log is as it was");
+    assertEquals(10, node.status().commitIndex());
+    // And it still takes the real coordinator's next entry, in the later term.
+    Output next = node.step(new Message.Append(4, 2, 10, 1, List.of(new LogEntry(11, 2, null, "{}", 0)), 10), 4);
+    assertEquals(11, sent(next, Message.Appended.class).get(0).matchIndex());
   }
 
   @Test

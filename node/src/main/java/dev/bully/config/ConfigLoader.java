@@ -65,6 +65,9 @@ public final class ConfigLoader {
     return ConfigValues.keys();
   }
 
+  /** The shortest cluster secret accepted: 16 characters of base64 are 96 bits. */
+  static final int MIN_SECRET_LENGTH = 16;
+
   private NodeConfig validate() {
     int nodeId = v.integer("nodeId", null, 1, Integer.MAX_VALUE);
     List<Member> members = members();
@@ -114,6 +117,13 @@ public final class ConfigLoader {
       throw v.fail("chaos.enabled", "is true but 'admin.token' is not set; the chaos endpoints always need a token");
     }
 
+    Optional<String> secret = clusterSecret();
+    if (secret.isEmpty()) {
+      requireLoopbackWithoutSecret("httpHost", httpHost);
+      requireLoopbackWithoutSecret("clusterManager.host", clusterHost);
+      requireLoopbackWithoutSecret("eventBus.host", eventBusHost);
+    }
+
     return new NodeConfig(
         v.source(), nodeId,
         v.string("cluster.name", "bully"),
@@ -126,7 +136,49 @@ public final class ConfigLoader {
         v.string("mongo.db_name", "bully"),
         heartbeatMs, failureTimeoutMs, failureTimeoutMaxMs, takeoverDelayMs, logLimits, writeLimits,
         v.longValue("store.minFreeBytes", DEFAULT_MIN_FREE_BYTES, 0, Long.MAX_VALUE),
-        chaosEnabled, adminToken, eventBusTls());
+        chaosEnabled, adminToken, eventBusTls(), secret);
+  }
+
+  /**
+   * {@code cluster.secret}, or the contents of {@code cluster.secretFile} (surrounding white space
+   * removed): at least {@value #MIN_SECRET_LENGTH} characters.
+   */
+  private Optional<String> clusterSecret() {
+    Optional<String> inline = v.optionalString("cluster.secret");
+    Optional<Path> file = v.existingFile("cluster.secretFile");
+    if (inline.isPresent() && file.isPresent()) {
+      throw v.fail("cluster.secretFile", "is set together with 'cluster.secret'; set one of them");
+    }
+    String key = inline.isPresent() ? "cluster.secret" : "cluster.secretFile";
+    Optional<String> secret = inline;
+    if (file.isPresent()) {
+      try {
+        secret = Optional.of(Files.readString(file.get()).strip());
+      } catch (IOException e) {
+        throw v.fail(key, "names '" + file.get() + "', which cannot be read: " + e.getMessage());
+      }
+    }
+    if (secret.isPresent() && secret.get().length() < MIN_SECRET_LENGTH) {
+      throw v.fail(key, "is " + secret.get().length() + " characters long; a cluster secret needs at least "
+          + MIN_SECRET_LENGTH + " (e.g. openssl rand -base64 32)");
+    }
+    return secret;
+  }
+
+  /** Without a cluster secret any process that reaches the node could speak for a member: loopback only. */
+  private void requireLoopbackWithoutSecret(String key, String host) {
+    if (!isLoopback(host)) {
+      throw v.fail(key, "is '" + host + "', beyond loopback, but no cluster secret is set: set 'cluster.secret' or"
+          + " 'cluster.secretFile' (the same on every node), or the protocol's messages cannot be authenticated");
+    }
+  }
+
+  private static boolean isLoopback(String host) {
+    try {
+      return java.net.InetAddress.getByName(host).isLoopbackAddress();
+    } catch (java.net.UnknownHostException e) {
+      return false;
+    }
   }
 
   /** {@code eventBus.tls.*}: a key store, or the three PEM files; every file named must exist. */

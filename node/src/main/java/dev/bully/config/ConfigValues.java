@@ -33,6 +33,8 @@ final class ConfigValues {
     KEYS.put("nodeId", Type.INT);
     KEYS.put("cluster.name", Type.STRING);
     KEYS.put("cluster.nodes", Type.MEMBERS);
+    KEYS.put("cluster.secret", Type.STRING);
+    KEYS.put("cluster.secretFile", Type.STRING);
     KEYS.put("httpHost", Type.STRING);
     KEYS.put("httpPort", Type.PORT);
     KEYS.put("clusterManager.host", Type.STRING);

@@ -22,7 +22,9 @@ import picocli.CommandLine.Parameters;
  * cluster of three is three members, whose majority is two. A cluster of fewer members than
  * {@code CONF_DIR} configures keeps its data apart ({@code data/cluster-of-N/node<ID>}): a node's
  * log must never move to a cluster whose majority is smaller than the one that committed it.
- * Also writes {@code OUT_DIR/ports}, a line per member: {@code id httpHost httpPort clusterPort}.
+ * Also writes {@code OUT_DIR/ports}, a line per member: {@code id httpHost httpPort clusterPort},
+ * and, unless the configurations set a cluster secret, {@code OUT_DIR/cluster.secret}, which every
+ * node's {@code cluster.secretFile} then names.
  * A file it cannot read or a configuration that is not valid is an error naming the file and key.
  */
 public final class LocalConfigs {
@@ -69,6 +71,7 @@ public final class LocalConfigs {
     List<String> ports = new ArrayList<>();
     try {
       Files.createDirectories(outDir);
+      Path secretFile = secretFile(outDir);
       for (Member member : chosen) {
         Path source = confDir.resolve("node" + member.id() + ".json");
         NodeConfig config = ConfigLoader.load(source, environment); // validates it as the node will
@@ -80,6 +83,14 @@ public final class LocalConfigs {
           }
         });
         setMembers(json, nodes);
+        if (!config.clusterSecret().isPresent()) {
+          String path = secretFile.toAbsolutePath().toString();
+          if (json.getValue("cluster") instanceof JsonObject cluster) {
+            cluster.put("secretFile", path);
+          } else {
+            json.put("cluster.secretFile", path);
+          }
+        }
         if (count < members.size()) {
           json.put("dataDir", "data/cluster-of-" + count + "/node" + member.id());
         }
@@ -92,6 +103,27 @@ public final class LocalConfigs {
     } catch (IOException e) {
       throw new ConfigException(outDir + ": cannot write the cluster's configuration (" + e.getMessage() + ")");
     }
+  }
+
+  /**
+   * The local cluster's secret, {@code OUT_DIR/cluster.secret}: made once (32 random bytes, base64,
+   * readable by its owner only) and kept, so that nodes restarted later still share it.
+   */
+  private static Path secretFile(Path outDir) throws IOException {
+    Path file = outDir.resolve("cluster.secret");
+    if (!Files.exists(file)) {
+      byte[] bytes = new byte[32];
+      new java.security.SecureRandom().nextBytes(bytes);
+      Path fresh = Files.createTempFile(outDir, "cluster.secret", ".new");
+      try {
+        Files.setPosixFilePermissions(fresh, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+      } catch (UnsupportedOperationException e) {
+        // not a POSIX file system: the folder's permissions are what protects it
+      }
+      Files.writeString(fresh, java.util.Base64.getEncoder().encodeToString(bytes) + "\n");
+      Files.move(fresh, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+    return file;
   }
 
   private static JsonObject read(Path file) throws IOException {

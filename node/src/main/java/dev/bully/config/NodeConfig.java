@@ -40,6 +40,8 @@ import java.util.Optional;
  * @param chaosEnabled           whether the admin chaos endpoints are served
  * @param adminToken             the bearer token the admin endpoints require
  * @param eventBusTls            TLS for the clustered event bus, when enabled
+ * @param clusterSecret          the secret that authenticates protocol messages ({@code cluster.secret} or the
+ *                               contents of {@code cluster.secretFile}); empty on a loopback-only node without one
  */
 public record NodeConfig(
     String source,
@@ -67,11 +69,22 @@ public record NodeConfig(
     long storeMinFreeBytes,
     boolean chaosEnabled,
     Optional<String> adminToken,
-    Optional<EventBusTls> eventBusTls) {
+    Optional<EventBusTls> eventBusTls,
+    Optional<String> clusterSecret) {
 
   public NodeConfig {
     members = List.copyOf(members);
     joinMembers = List.copyOf(joinMembers);
+  }
+
+  /** Without the secret and the admin token, which must never reach a log. */
+  @Override
+  public String toString() {
+    return "NodeConfig[source=" + source + ", nodeId=" + nodeId + ", cluster=" + clusterName + ", members=" + members
+        + ", http=" + httpHost + ":" + httpPort + ", clusterManager=" + clusterHost + ":" + clusterPort
+        + ", eventBus=" + eventBusHost + ":" + eventBusPort + ", dataDir=" + dataDir
+        + ", adminToken=" + (adminToken.isPresent() ? "(set)" : "(none)")
+        + ", clusterSecret=" + (clusterSecret.isPresent() ? "(set)" : "(none)") + "]";
   }
 
   /** This node's own entry in {@link #members()}. */

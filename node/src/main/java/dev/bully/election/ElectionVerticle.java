@@ -80,9 +80,10 @@ public final class ElectionVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     EventBus eventBus = vertx.eventBus();
-    reports = new StatusReports(config, election, store, metrics, eventBus, clock);
+    Rejections rejections = new Rejections(config.nodeId(), metrics, clock);
+    reports = new StatusReports(config, election, store, metrics, rejections, eventBus, clock);
     links = new PeerLinks(vertx, config);
-    EventBusTransport network = new EventBusTransport(eventBus, config, reports::sent);
+    EventBusTransport network = new EventBusTransport(eventBus, config, rejections, reports::sent);
     FaultyTransport faulty = config.chaosEnabled() ? new FaultyTransport(config.nodeId(), network, faults) : null;
     Transport transport = faulty != null ? faulty : network;
     Storage storage = storageFor.apply(context);

@@ -4,9 +4,13 @@ import dev.bully.config.NodeConfig;
 import dev.bully.core.Envelope;
 import dev.bully.core.Message;
 import dev.bully.driver.Transport;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
 import java.util.HashSet;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -14,7 +18,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The protocol's messages over the clustered event bus, to and from {@code bully.<cluster>.node.<id>}:
- * encoded and decoded by the {@link MessageCodec}; what does not decode is logged and dropped.
+ * encoded and decoded by the {@link MessageCodec}, sealed and opened by the {@link MessageSeal}; what does
+ * not verify or does not decode is dropped, counted and logged ({@link Rejections}).
  *
  * <p>A message to a node the cluster manager does not see as a member is not sent: no consumer can
  * exist for its address, and the event bus would look it up in the cluster manager on every try
@@ -26,14 +31,18 @@ final class EventBusTransport implements Transport {
   private final EventBus eventBus;
   private final NodeConfig config;
   private final MessageCodec codec;
+  private final MessageSeal seal;
+  private final Rejections rejections;
   private final Consumer<String> sent;
   private Set<Integer> members = Set.of();
 
-  /** {@code sent} is told the type of every message sent, for the node's counts. */
-  EventBusTransport(EventBus eventBus, NodeConfig config, Consumer<String> sent) {
+  /** {@code sent} is told the type of every message sent, for the node's counts; {@code rejections} of every message refused. */
+  EventBusTransport(EventBus eventBus, NodeConfig config, Rejections rejections, Consumer<String> sent) {
     this.eventBus = eventBus;
     this.config = config;
+    this.rejections = rejections;
     this.sent = sent;
+    this.seal = new MessageSeal(config.clusterName(), config.clusterSecret());
     Set<Integer> ids = new HashSet<>();
     config.members().forEach(m -> ids.add(m.id()));
     this.codec = new MessageCodec(config.clusterName(), ids);
@@ -42,15 +51,21 @@ final class EventBusTransport implements Transport {
   /** Delivers this node's messages to {@code receiver}, on the caller's context; keep-alive probes are answered here. */
   MessageConsumer<Object> listen(Consumer<Message> receiver) {
     return eventBus.consumer(Addresses.node(config.clusterName(), config.nodeId()), delivery -> {
-      if (PeerLinks.isKeepAlive(delivery.body())) {
+      Object body = delivery.body();
+      if (PeerLinks.isKeepAlive(body)) {
         PeerLinks.answer(delivery);
+        return;
+      }
+      Optional<Buffer> json = body instanceof Buffer sealed ? seal.open(config.nodeId(), sealed) : Optional.empty();
+      if (json.isEmpty()) {
+        rejections.unauthenticated();
         return;
       }
       Message message;
       try {
-        message = codec.decode(delivery.body());
-      } catch (MessageCodec.InvalidMessage e) {
-        log.warn("Node {} rejected a message: {} ({})", config.nodeId(), e.getMessage(), delivery.body());
+        message = codec.decode(new JsonObject(json.get()));
+      } catch (MessageCodec.InvalidMessage | DecodeException e) {
+        rejections.malformed(e.getMessage());
         return;
       }
       receiver.accept(message);
@@ -75,7 +90,7 @@ final class EventBusTransport implements Transport {
     }
     sent.accept(message.type());
     try {
-      eventBus.send(Addresses.node(config.clusterName(), envelope.to()), codec.encode(message));
+      eventBus.send(Addresses.node(config.clusterName(), envelope.to()), seal.seal(envelope.to(), codec.encode(message).toBuffer()));
     } catch (RuntimeException e) {
       // Seen from the clustered event bus when the connection to the receiver breaks under the send
       // ("Promise already completed"): for the protocol, a lost message.

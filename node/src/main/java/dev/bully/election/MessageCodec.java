@@ -147,6 +147,9 @@ public final class MessageCodec {
     if (!(value instanceof Number n) || n.doubleValue() != n.longValue() || n.longValue() < 0) {
       throw new InvalidMessage("'" + key + "' is missing or not a non-negative integer");
     }
+    if (n.longValue() > Message.MAX_NUMBER) {
+      throw new InvalidMessage("'" + key + "' is " + n.longValue() + ", beyond the protocol's limit of 2^53");
+    }
     return n.longValue();
   }
 

@@ -32,6 +32,7 @@ final class StatusReports {
   private final Election election;
   private final NodeStore store;
   private final NodeMetrics metrics;
+  private final Rejections rejections;
   private final EventBus eventBus;
   private final LongSupplier clock;
   private final TreeMap<String, Long> sentByType = new TreeMap<>();
@@ -40,9 +41,10 @@ final class StatusReports {
   /** The coordinator last published on {@link Addresses#LOCAL_COORDINATOR}, 0 for none. */
   private int publishedCoordinator;
 
-  StatusReports(NodeConfig config, Election election, NodeStore store, NodeMetrics metrics, EventBus eventBus,
-                LongSupplier clock) {
+  StatusReports(NodeConfig config, Election election, NodeStore store, NodeMetrics metrics, Rejections rejections,
+                EventBus eventBus, LongSupplier clock) {
     this.config = config;
+    this.rejections = rejections;
     this.clock = clock;
     this.election = election;
     this.store = store;
@@ -113,8 +115,16 @@ final class StatusReports {
         .put("lastHeartbeatAgoMs", status.coordinatorId() == status.nodeId() ? 0 : now - status.lastHeartbeatMs())
         .put("failureTimeoutMs", status.failureTimeoutMs())
         .put("messagesSent", new JsonObject(new TreeMap<>(sentByType)))
+        .put("messagesRejected", rejected())
         .put("storeTrouble", store.retry().trouble().orElse(null))
         .put("ts", System.currentTimeMillis());
+  }
+
+  /** Messages refused before the protocol saw them, by reason; protocol violations count among the events. */
+  private JsonObject rejected() {
+    JsonObject counts = new JsonObject();
+    rejections.counts().forEach((reason, count) -> counts.put(reason.name().toLowerCase(), count));
+    return counts;
   }
 
   /** On a coordinator, each follower's match index and how many entries it lacks; empty elsewhere. */

@@ -145,7 +145,7 @@ public final class HttpVerticle extends VerticleBase {
           .put("id", peer.id())
           .put("url", peer.httpUrl())
           .put("member", members.contains(peer.id()))));
-      ctx.json(reply.body().copy().put("peers", peers));
+      ctx.json(reply.body().copy().put("peers", peers).put("strangers", new JsonArray(cluster.strangers())));
     }).onFailure(ctx::fail);
   }
 
@@ -167,6 +167,7 @@ public final class HttpVerticle extends VerticleBase {
         .put("cluster", config.clusterName())
         .put("servedBy", config.nodeId())
         .put("chaosEnabled", config.chaosEnabled())
+        .put("strangers", new JsonArray(cluster.strangers()))
         .put("configured", configured));
   }
 

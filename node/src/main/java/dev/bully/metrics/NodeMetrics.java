@@ -32,6 +32,7 @@ public final class NodeMetrics {
   private final Counter unavailable;
   private final Timer commitLatency;
   private final Map<ProtocolEvent.Kind, Counter> events = new EnumMap<>(ProtocolEvent.Kind.class);
+  private final Map<String, Counter> rejected = new java.util.concurrent.ConcurrentHashMap<>();
   private volatile Status status;
 
   public NodeMetrics(int nodeId, Iterable<Integer> peers) {
@@ -104,6 +105,13 @@ public final class NodeMetrics {
 
   public void unavailable() {
     unavailable.increment();
+  }
+
+  /** A protocol message refused before it reached the replica, for {@code reason} (unauthenticated, malformed). */
+  public void rejected(String reason) {
+    rejected.computeIfAbsent(reason, r -> Counter.builder("bully_messages_rejected").tag("reason", r)
+        .description("Protocol messages refused before they reached the protocol: unauthenticated or malformed")
+        .register(registry)).increment();
   }
 
   private void gauge(String name, String description, ToDoubleFunction<Status> value) {

@@ -2,6 +2,7 @@ package dev.bully.node;
 
 import dev.bully.cluster.ClusterSetup;
 import dev.bully.cluster.ClusterView;
+import dev.bully.cluster.RoutedClusterManager;
 import dev.bully.config.Member;
 import dev.bully.config.NodeConfig;
 import dev.bully.core.Election;
@@ -22,10 +23,11 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
-import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import io.vertx.core.file.FileSystemOptions;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -72,7 +74,10 @@ public final class Node {
   }
 
   private Future<Node> joinAndDeploy() {
-    HazelcastClusterManager clusterManager = new HazelcastClusterManager(ClusterSetup.hazelcastConfig(config));
+    Map<Integer, String> addresses = new HashMap<>();
+    config.members().forEach(m -> addresses.put(m.id(), m.clusterAddress()));
+    RoutedClusterManager clusterManager = new RoutedClusterManager(ClusterSetup.hazelcastConfig(config),
+        config.clusterName(), addresses);
     NodeMetrics metrics = new NodeMetrics(config.nodeId(), config.peers().stream().map(Member::id).toList());
     // Vert.x's file cache lives in the node's own folder, which this node holds the lock of: what a killed run
     // left there is removed now, rather than piling up in /tmp.
@@ -106,7 +111,7 @@ public final class Node {
               stored.commitIndex(), stored.pagedIndex());
           Election election = new Election(electionSettings(), state.resultAt(0), log,
               new SplittableRandom(), MONOTONIC_MS.getAsLong());
-          ClusterView cluster = new ClusterView(clusterManager.getHazelcastInstance());
+          ClusterView cluster = clusterManager.view();
           // The store side first, then the election verticle, so its consumers exist before anything ticks or asks.
           ReplicationVerticle replication = new ReplicationVerticle(store);
           return vertx.deployVerticle(replication)

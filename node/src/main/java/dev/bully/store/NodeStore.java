@@ -110,11 +110,24 @@ public final class NodeStore {
     return mongo.runCommand("ping", new JsonObject().put("ping", 1)).mapEmpty();
   }
 
-  /** The persisted term and promise, or {@link DurableState#INITIAL} on a fresh store. */
+  /**
+   * The persisted term and promise, or {@link DurableState#INITIAL} on a fresh store. A term at the
+   * protocol's limit ({@link dev.bully.core.Message#MAX_NUMBER}) fails the start with how to recover:
+   * no node could ever claim a term after it, so the node would stay a candidate for ever.
+   */
   public Future<DurableState> loadState() {
-    return mongo.findOne(META, STATE_ID, null).map(doc -> doc == null
-        ? DurableState.INITIAL
-        : new DurableState(doc.getLong("term", 0L), doc.getInteger("promisedTo", 0)));
+    return mongo.findOne(META, STATE_ID, null).compose(doc -> {
+      if (doc == null) {
+        return Future.succeededFuture(DurableState.INITIAL);
+      }
+      long term = doc.getLong("term", 0L);
+      if (term < 0 || term >= dev.bully.core.Message.MAX_NUMBER) {
+        return Future.failedFuture(new IllegalStateException("the stored term " + term + " is at or beyond the"
+            + " protocol's limit of 2^53, so no later term can be claimed. This node's data cannot rejoin: stop it,"
+            + " move its data folder aside and start it empty, and it catches up from the others"));
+      }
+      return Future.succeededFuture(new DurableState(term, doc.getInteger("promisedTo", 0)));
+    });
   }
 
   /** Persists the term and promise; completes once they are durable. */

@@ -1,5 +1,6 @@
 package dev.bully.election;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -42,6 +43,17 @@ class MessageCodecTest {
     JsonObject json = codec.encode(new Message.Answer(2, 4)).put("from", 9);
     assertEquals("from node 9, which is not in cluster.nodes",
         assertThrows(MessageCodec.InvalidMessage.class, () -> codec.decode(json)).getMessage());
+  }
+
+  @Test
+  void numbersBeyondTwoToThe53AreRefused() {
+    JsonObject atLimit = codec.encode(new Message.Answer(2, Message.MAX_NUMBER));
+    assertEquals(Message.MAX_NUMBER, assertDoesNotThrow(() -> codec.decode(atLimit)).term());
+    JsonObject huge = codec.encode(new Message.Answer(2, Long.MAX_VALUE));
+    assertEquals("'term' is 9223372036854775807, beyond the protocol's limit of 2^53",
+        assertThrows(MessageCodec.InvalidMessage.class, () -> codec.decode(huge)).getMessage());
+    JsonObject past = codec.encode(new Message.Heartbeat(2, 4, Message.MAX_NUMBER + 1, LogPosition.EMPTY));
+    assertThrows(MessageCodec.InvalidMessage.class, () -> codec.decode(past));
   }
 
   @Test

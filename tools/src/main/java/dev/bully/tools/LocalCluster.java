@@ -38,6 +38,7 @@ public final class LocalCluster implements AutoCloseable {
   private final String name;
   private final IntFunction<String> hostOf;
   private final Map<Integer, NodeProcess> running = new TreeMap<>();
+  private final String secret;
   private final Thread shutdownHook = new Thread(this::stopAll, "local-cluster-stop");
 
   public LocalCluster(Path dir, int size) {
@@ -60,11 +61,19 @@ public final class LocalCluster implements AutoCloseable {
     this.size = size;
     this.ports = freePorts(2 * size);
     this.name = "it-" + ProcessHandle.current().pid() + "-" + ports.get(0);
+    byte[] secretBytes = new byte[24];
+    new java.security.SecureRandom().nextBytes(secretBytes);
+    this.secret = java.util.Base64.getEncoder().encodeToString(secretBytes);
     for (int id = 1; id <= size; id++) {
       writeConfig(id, extra);
     }
     // Ctrl-C on a scenario or a benchmark must not leave its nodes running.
     Runtime.getRuntime().addShutdownHook(shutdownHook);
+  }
+
+  /** The cluster secret every node of this cluster is configured with. */
+  public String secret() {
+    return secret;
   }
 
   public Path dir() {
@@ -185,7 +194,7 @@ public final class LocalCluster implements AutoCloseable {
     }
     JsonObject config = new JsonObject()
         .put("nodeId", id)
-        .put("cluster", new JsonObject().put("name", name).put("nodes", nodes))
+        .put("cluster", new JsonObject().put("name", name).put("nodes", nodes).put("secret", secret))
         .put("dataDir", dataDir(id).toString());
     String host = hostOf.apply(id);
     if (!host.equals(LOOPBACK)) {

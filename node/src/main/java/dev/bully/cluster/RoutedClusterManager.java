@@ -1,0 +1,91 @@
+package dev.bully.cluster;
+
+import com.hazelcast.config.Config;
+import io.vertx.core.Completable;
+import io.vertx.core.spi.cluster.RegistrationInfo;
+import io.vertx.core.spi.cluster.RegistrationListener;
+import io.vertx.core.spi.cluster.RegistrationUpdateEvent;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The Hazelcast cluster manager, except that a protocol address reaches only its own node. The
+ * clustered event bus sends a message to one of the consumers registered on its address, round
+ * robin, and any member may register a consumer on any address: a stranger that registered on
+ * {@code bully.<cluster>.node.<N>} would receive every other message meant for node N, and node N
+ * would miss them. Here the registrations of {@code bully.<cluster>.node.<N>} that the event bus
+ * sees are only those of the member that {@link ClusterView} accepts as node N (its id attribute,
+ * and its configured address when two claim the id), so the event bus never picks another.
+ *
+ * <p>What a member of the cluster manager can still do is in docs/operations.md ("What a cluster
+ * member can do"): Hazelcast's open-source edition authenticates no member, so one can rewrite its
+ * maps and deny service; it cannot forge a protocol message without the cluster secret.
+ */
+public final class RoutedClusterManager extends HazelcastClusterManager {
+  /** Vert.x's own member attribute: the event-bus node id of a member. */
+  static final String VERTX_NODE_ID_ATTRIBUTE = "__vertx.nodeId";
+
+  private final Pattern protocolAddress;
+  private final Map<Integer, String> configuredAddresses;
+  private volatile ClusterView view;
+
+  public RoutedClusterManager(Config hazelcast, String clusterName, Map<Integer, String> configuredAddresses) {
+    super(hazelcast);
+    this.protocolAddress = Pattern.compile(Pattern.quote("bully." + clusterName + ".node.") + "(\\d{1,9})");
+    this.configuredAddresses = Map.copyOf(configuredAddresses);
+  }
+
+  /** The members the cluster manager sees, as configured nodes and strangers; once joined. */
+  public ClusterView view() {
+    ClusterView current = view;
+    if (current == null) {
+      synchronized (this) {
+        if (view == null) {
+          view = new ClusterView(getHazelcastInstance(), configuredAddresses);
+        }
+        current = view;
+      }
+    }
+    return current;
+  }
+
+  @Override
+  public void registrationListener(RegistrationListener listener) {
+    super.registrationListener(new RegistrationListener() {
+      @Override
+      public void registrationsUpdated(RegistrationUpdateEvent event) {
+        listener.registrationsUpdated(new RegistrationUpdateEvent(event.address(), routed(event.address(), event.registrations())));
+      }
+
+      @Override
+      public void registrationsLost() {
+        listener.registrationsLost();
+      }
+
+      @Override
+      public boolean wantsUpdatesFor(String address) {
+        return listener.wantsUpdatesFor(address);
+      }
+    });
+  }
+
+  @Override
+  public void getRegistrations(String address, Completable<List<RegistrationInfo>> promise) {
+    super.getRegistrations(address, (registrations, failure) ->
+        promise.complete(failure == null ? routed(address, registrations) : null, failure));
+  }
+
+  /** For node N's protocol address, only node N's registrations; any other address as it is. */
+  private List<RegistrationInfo> routed(String address, List<RegistrationInfo> registrations) {
+    Matcher matcher = protocolAddress.matcher(address);
+    if (!matcher.matches() || registrations == null || registrations.isEmpty()) {
+      return registrations;
+    }
+    Optional<String> owner = view().vertxNodeId(Integer.parseInt(matcher.group(1)));
+    return owner.map(id -> registrations.stream().filter(r -> r.nodeId().equals(id)).toList()).orElse(List.of());
+  }
+}
