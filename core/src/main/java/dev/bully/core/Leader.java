@@ -151,9 +151,13 @@ final class Leader {
    */
   boolean appended(int follower, long matchIndex, long prevIndex, long nowMs) {
     Progress progress = followers.get(follower);
-    progress.matchIndex = Math.max(progress.matchIndex, matchIndex);
-    progress.lastProgressMs = nowMs; // it answers: it works through what it was sent
     Sent answered = progress.inFlightAfter(prevIndex);
+    if (answered != null || matchIndex > progress.matchIndex) {
+      // It works through what it was sent. A late, repeated or replayed answer that moves nothing is no sign of
+      // that: counted, a stream of them (a replayer's) would keep a lost batch from ever being sent again.
+      progress.lastProgressMs = nowMs;
+    }
+    progress.matchIndex = Math.max(progress.matchIndex, matchIndex);
     if (answered != null && (progress.probing || matchIndex < answered.lastIndex())) {
       // The probe fitted, or the batch arrived shortened (filled from the store within its size): go on right
       // after what the follower holds. Batches sent before, past a gap, are not there; their answers are late.
@@ -174,10 +178,10 @@ final class Leader {
    */
   void mismatched(int follower, long backUpTo, long prevIndex, long nowMs) {
     Progress progress = followers.get(follower);
-    progress.lastProgressMs = nowMs;
     if (progress.inFlightAfter(prevIndex) == null) {
       return;
     }
+    progress.lastProgressMs = nowMs;
     progress.probing = true;
     progress.nextIndex = Math.max(progress.matchIndex + 1, Math.min(progress.nextIndex, backUpTo + 1));
     progress.inFlight.clear();

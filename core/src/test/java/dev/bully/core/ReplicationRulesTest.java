@@ -62,6 +62,27 @@ class ReplicationRulesTest {
   }
 
   @Test
+  void lateOrReplayedAnswersDoNotHoldBackTheResendOfALostBatch() {
+    Election node = node(5, 0, 0, LOG);
+    winsTerm1WithNodes1And2(node);
+    Output probe = node.step(new Message.Mismatch(3, 1, 5, 10), 210); // node 3 holds entries 1 to 5
+    assertEquals(1, toNode(probe, 3).size(), "one batch goes to node 3 after its mismatch; it is lost");
+    boolean resent = false;
+    for (long now = 220; now <= 1_500 && !resent; now += 10) {
+      // Someone replays an old answer of node 3 every 30 ms: it moves nothing.
+      if (now % 30 == 0) {
+        resent = !toNode(node.step(new Message.Appended(3, 1, 3, 2), now), 3).isEmpty();
+      }
+      if (now % 50 == 0) { // nodes 1 and 2 answer the heartbeats, so node 5 keeps its majority
+        node.step(new Ack(1, 1, node.status().log(), 0), now);
+        node.step(new Ack(2, 1, node.status().log(), 0), now);
+      }
+      resent |= !toNode(node.tick(now), 3).isEmpty();
+    }
+    assertTrue(resent, "the lost batch is sent again after two failure timeouts without an answer to it");
+  }
+
+  @Test
   void aResentBatchIsAnsweredOnlyOnceItsEntriesAreDurable() {
     Election node = following(3, 5, 1);
     Message.Append batch = new Message.Append(5, 1, 10, 1, List.of(new LogEntry(11, 1, null, "{}", 0)), 0);

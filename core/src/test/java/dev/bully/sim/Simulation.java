@@ -66,7 +66,7 @@ public final class Simulation {
    */
   public Simulation(long seed, int size, long heartbeatMs, long failureTimeoutMs, long takeoverDelayMs, boolean smallBudgets) {
     this.random = new SplittableRandom(seed);
-    this.network = new SimNetwork(this, random);
+    this.network = new SimNetwork(this, random, seed);
     SplittableRandom limits = new SplittableRandom(seed ^ 0x9E3779B97F4A7C15L);
     this.logLimits = smallBudgets
         ? new LogLimits(1 + limits.nextInt(8), 4 + limits.nextInt(64), 8_000 + limits.nextInt(24_000),

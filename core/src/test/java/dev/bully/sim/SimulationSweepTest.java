@@ -58,14 +58,19 @@ class SimulationSweepTest {
     long appendsFromStore = 0;
     long restartsFromStoredTail = 0;
     long cutBySize = 0;
+    long replayed = 0;
     for (long seed : seeds) {
       try {
         Simulation sim = runHistory(seed);
         appendsFromStore += sim.appendsFromStore();
         restartsFromStoredTail += sim.restartsFromStoredTail();
         cutBySize += sim.cutBySize();
+        replayed += sim.network().replayed();
       } catch (AssertionError | RuntimeException | StackOverflowError e) {
         failures.add("seed " + seed + ": " + (e instanceof AssertionError ? e.getMessage() : e));
+        if (only != null && !(e instanceof AssertionError)) {
+          e.printStackTrace(); // replaying one seed: where it broke
+        }
         if (failures.size() >= 3) {
           break;
         }
@@ -76,13 +81,14 @@ class SimulationSweepTest {
           + String.join("\n\n", failures));
     }
     System.out.printf("Sweep: %d histories, %d APPENDs filled from a store, %d restarts from a stored tail, "
-        + "%d batches and pages cut by size%n", seeds.size(), appendsFromStore, restartsFromStoredTail, cutBySize);
+        + "%d batches and pages cut by size, %d old messages replayed%n", seeds.size(), appendsFromStore,
+        restartsFromStoredTail, cutBySize, replayed);
     if (only == null && count >= 100) {
       // The histories run with small in-memory logs: followers catch up from the coordinator's store, and
       // restarts read their log's tail. A sweep that no longer does either checks less than it claims.
-      assertTrue(appendsFromStore > 0 && restartsFromStoredTail > 0 && cutBySize > 0,
+      assertTrue(appendsFromStore > 0 && restartsFromStoredTail > 0 && cutBySize > 0 && replayed > 0,
           "appends from store " + appendsFromStore + ", restarts from a stored tail " + restartsFromStoredTail
-              + ", cut by size " + cutBySize);
+              + ", cut by size " + cutBySize + ", replayed " + replayed);
     }
   }
 
@@ -97,6 +103,10 @@ class SimulationSweepTest {
     sim.network().duplicateRate = random.nextDouble() * 0.05;
     sim.network().delayMaxMs = 1 + random.nextInt(10);
     sim.network().slowRate = random.nextDouble() * 0.05;
+    // One history in four has a replayer: old authentic messages sent again, seconds later (its own randomness).
+    if (seed % 4 == 3) {
+      sim.network().replayRate = 0.01 + new SplittableRandom(seed).nextDouble() * 0.04;
+    }
 
     sim.writeEvery(5 + random.nextInt(40));
     long chaosEndMs = 2000 + random.nextInt(8000);
@@ -149,7 +159,8 @@ class SimulationSweepTest {
         if (!unique.contains(key)) {
           throw new AssertionError("acknowledged write " + key + " (index " + sim.acknowledged().get(key)
               + ") is missing from node " + id + "'s committed log; " + sim.status(id) + "; coordinator "
-              + sim.status(sim.agreedCoordinator()) + "\n" + sim.transcriptTail(20));
+              + (sim.agreedCoordinator() == 0 ? "none agreed" : sim.status(sim.agreedCoordinator()))
+              + " at " + sim.now() + " ms\n" + sim.transcriptTail(40));
         }
       }
     }

@@ -3,7 +3,6 @@ package dev.bully.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.bully.tools.Await;
 import dev.bully.tools.LocalCluster;
 import dev.bully.tools.NodeProcess;
 import io.vertx.core.json.JsonObject;
@@ -17,14 +16,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -66,11 +62,7 @@ class HttpFuzzIT {
       cluster.startAll();
       cluster.awaitCoordinator(3, cluster.ids(), TIMEOUT);
 
-      AtomicBoolean fuzzing = new AtomicBoolean(true);
-      List<String> acknowledged = new CopyOnWriteArrayList<>();
-      Thread writer = new Thread(() -> writeCorrectly(cluster, fuzzing, acknowledged), "correct-writer");
-      writer.start();
-
+      CorrectWriter writer = new CorrectWriter(cluster, "correct");
       SplittableRandom random = new SplittableRandom(seed);
       Map<String, Map<Integer, Integer>> outcomes = new TreeMap<>();
       List<String> serverErrors = new ArrayList<>();
@@ -98,8 +90,8 @@ class HttpFuzzIT {
         }
       }
       long fuzzMs = (System.nanoTime() - startNs) / 1_000_000;
-      fuzzing.set(false);
-      writer.join(TIMEOUT.toMillis());
+      writer.close();
+      List<String> acknowledged = writer.acknowledged();
       System.out.println("HttpFuzzIT: " + requests + " requests in " + fuzzMs + " ms; status by kind " + outcomes
           + "; the correct writer had " + acknowledged.size() + " writes acknowledged");
 
@@ -112,51 +104,7 @@ class HttpFuzzIT {
       assertTrue(acknowledged.size() >= 20, "the correct writer got its writes through: " + acknowledged.size());
       NodeProcess coordinator = cluster.node(cluster.agreedCoordinator(cluster.ids()));
       assertEquals(201, coordinator.write("after-fuzz", "{\"after\":true}").statusCode(), "the cluster still takes writes");
-      long last = coordinator.status().getLong("commitIndex");
-      for (int id : cluster.ids()) {
-        NodeProcess node = cluster.node(id);
-        Await.until(TIMEOUT, "node " + id + " has committed index " + last, () -> node.status().getLong("commitIndex") >= last);
-        Map<String, Integer> copies = new HashMap<>();
-        Long from = 1L;
-        while (from != null) {
-          JsonObject page = new JsonObject(node.get("/api/writes?from=" + from + "&limit=1000").body());
-          page.getJsonArray("entries").forEach(e -> {
-            String key = ((JsonObject) e).getString("requestId");
-            if (key != null) {
-              copies.merge(key, 1, Integer::sum);
-            }
-          });
-          from = page.getLong("next");
-        }
-        for (String key : acknowledged) {
-          assertEquals(1, copies.getOrDefault(key, 0), "acknowledged write " + key + " is on node " + id + " exactly once");
-        }
-      }
-    }
-  }
-
-  /** Writes with unique keys to whichever node leads, retrying each until it is acknowledged. */
-  private static void writeCorrectly(LocalCluster cluster, AtomicBoolean fuzzing, List<String> acknowledged) {
-    int n = 0;
-    int target = 3;
-    while (fuzzing.get()) {
-      String key = "correct-" + n;
-      try {
-        var response = cluster.node(target).write(key, "{\"correct\":" + n + "}");
-        if (response.statusCode() == 201) {
-          acknowledged.add(key);
-          n++;
-        } else if (response.statusCode() == 307) {
-          target = new JsonObject(response.body()).getInteger("coordinatorId");
-        } else {
-          Thread.sleep(50); // 503: retry the same key
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
-      } catch (RuntimeException e) {
-        // a timeout: retry the same key, which the log recognizes if it was appended
-      }
+      writer.assertEachOnEveryNodeOnce(TIMEOUT);
     }
   }
 

@@ -1,0 +1,131 @@
+package dev.bully.it;
+
+import com.hazelcast.config.Config;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.spi.cluster.hazelcast.ConfigUtil;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * An attacker on the cluster's network, as issue 14 describes it: a plain clustered Vert.x program
+ * (not the node's code) that joins the cluster manager with the cluster's name, which {@code
+ * /api/status} tells anyone, and speaks the protocol's JSON to {@code bully.<cluster>.node.<id>}
+ * without the cluster secret. It lives on the test class path only.
+ */
+final class Rogue implements AutoCloseable {
+  /** Every forged message carries this, so nothing of the rogue's can pass unnoticed in a log. */
+  static final String MARK = "rogue-forgery";
+
+  private final Vertx vertx;
+  private final String cluster;
+  private final List<MessageConsumer<Object>> consumers = new ArrayList<>();
+  private final AtomicLong stolen = new AtomicLong();
+  private final SplittableRandom random = new SplittableRandom();
+
+  private Rogue(Vertx vertx, String cluster) {
+    this.vertx = vertx;
+    this.cluster = cluster;
+  }
+
+  /** Joins the cluster that node configuration {@code nodeConfig} belongs to, with {@code bully.nodeId} = {@code claimedId}. */
+  static Rogue join(Path nodeConfig, String claimedId) throws Exception {
+    JsonObject json = new JsonObject(Files.readString(nodeConfig));
+    JsonObject clusterJson = json.getJsonObject("cluster");
+    String name = clusterJson.getString("name");
+    List<String> members = new ArrayList<>();
+    for (Object node : clusterJson.getJsonArray("nodes")) {
+      JsonObject member = (JsonObject) node;
+      members.add(member.getString("host") + ":" + member.getInteger("clusterPort"));
+    }
+    int port = freePort();
+    Config hazelcast = ConfigUtil.loadConfig().setClusterName(name).setInstanceName("rogue-" + port);
+    hazelcast.setProperty("hazelcast.logging.type", "slf4j");
+    hazelcast.setProperty("hazelcast.phone.home.enabled", "false");
+    hazelcast.setProperty("hazelcast.wait.seconds.before.join", "0");
+    hazelcast.setProperty("hazelcast.partition.count", "17"); // the nodes' own, or Hazelcast refuses the join
+    hazelcast.setProperty("hazelcast.local.localAddress", "127.0.0.1");
+    hazelcast.getNetworkConfig().setPort(port).setPortAutoIncrement(false).setPublicAddress("127.0.0.1:" + port);
+    var join = hazelcast.getNetworkConfig().getJoin();
+    join.getMulticastConfig().setEnabled(false);
+    join.getAutoDetectionConfig().setEnabled(false);
+    join.getTcpIpConfig().setEnabled(true).setMembers(members);
+    hazelcast.getMemberAttributeConfig().setAttribute("bully.nodeId", claimedId);
+    Vertx vertx = Vertx.builder()
+        .with(new io.vertx.core.VertxOptions().setEventBusOptions(new EventBusOptions().setHost("127.0.0.1").setPort(0)))
+        .withClusterManager(new HazelcastClusterManager(hazelcast))
+        .buildClustered()
+        .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    return new Rogue(vertx, name);
+  }
+
+  private String address(int node) {
+    return "bully." + cluster + ".node." + node;
+  }
+
+  /** Registers a consumer on node {@code node}'s protocol address, counting what it steals. */
+  void steal(int node) throws Exception {
+    MessageConsumer<Object> consumer = vertx.eventBus().consumer(address(node), message -> stolen.incrementAndGet());
+    consumer.completion().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    consumers.add(consumer);
+  }
+
+  long stolen() {
+    return stolen.get();
+  }
+
+  void stopStealing() throws Exception {
+    for (MessageConsumer<Object> consumer : consumers) {
+      consumer.unregister().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+    consumers.clear();
+  }
+
+  /** Sends {@code message} to node {@code node} twice: as plain JSON, and as a buffer with a made-up MAC. */
+  void send(int node, JsonObject message) {
+    message.put("cluster", cluster).put("note", MARK);
+    vertx.eventBus().send(address(node), message.copy());
+    byte[] mac = new byte[32];
+    random.nextBytes(mac);
+    vertx.eventBus().send(address(node), Buffer.buffer(mac).appendBuffer(message.toBuffer()));
+  }
+
+  /** A claim to lead {@code term} from {@code from}. */
+  static JsonObject claim(int from, long term) {
+    return new JsonObject().put("type", "COORDINATOR").put("from", from).put("term", term)
+        .put("lastTerm", term).put("lastIndex", 1_000_000).put("preVote", false).put("takeover", false);
+  }
+
+  /** An APPEND of {@code count} fake entries after {@code prevIndex}, as coordinator {@code from} of {@code term}. */
+  static JsonObject append(int from, long term, long prevIndex, long prevTerm, int count, long commitIndex) {
+    List<dev.bully.core.LogEntry> entries = new ArrayList<>();
+    for (int i = 1; i <= count; i++) {
+      entries.add(new dev.bully.core.LogEntry(prevIndex + i, term, MARK + "-" + (prevIndex + i), "{\"fake\":true}", 0));
+    }
+    return new JsonObject().put("type", "APPEND").put("from", from).put("term", term)
+        .put("prevIndex", prevIndex).put("prevTerm", prevTerm).put("commitIndex", commitIndex)
+        .put("entries", dev.bully.store.EntryCodec.encode(entries));
+  }
+
+  @Override
+  public void close() throws Exception {
+    vertx.close().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    }
+  }
+}
