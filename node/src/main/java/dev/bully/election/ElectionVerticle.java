@@ -54,6 +54,7 @@ public final class ElectionVerticle extends VerticleBase {
   private final NodeStore store;
   private final NodeMetrics metrics;
   private final LongSupplier clock;
+  private final long incarnation;
   private final ChaosFaults faults = new ChaosFaults();
   private final Function<Context, Storage> storageFor;
   private CommittedLog committedLog;
@@ -64,12 +65,13 @@ public final class ElectionVerticle extends VerticleBase {
 
   /**
    * {@code storage}: the store side, for this verticle's event loop ({@code ReplicationVerticle});
-   * {@code store}: the same store, for its status only; {@code clock}: monotonic milliseconds, the
-   * replica's time.
+   * {@code store}: the same store, for its status only; {@code incarnation}: this start's number,
+   * which numbers its protocol messages; {@code clock}: monotonic milliseconds, the replica's time.
    */
   public ElectionVerticle(NodeConfig config, Function<Context, Storage> storage, NodeStore store, Election election,
-                          NodeMetrics metrics, LongSupplier clock) {
+                          long incarnation, NodeMetrics metrics, LongSupplier clock) {
     this.config = config;
+    this.incarnation = incarnation;
     this.election = election;
     this.metrics = metrics;
     this.storageFor = storage;
@@ -83,7 +85,7 @@ public final class ElectionVerticle extends VerticleBase {
     Rejections rejections = new Rejections(config.nodeId(), metrics, clock);
     reports = new StatusReports(config, election, store, metrics, rejections, eventBus, clock);
     links = new PeerLinks(vertx, config);
-    EventBusTransport network = new EventBusTransport(eventBus, config, rejections, reports::sent);
+    EventBusTransport network = new EventBusTransport(eventBus, config, incarnation, rejections, reports::sent);
     FaultyTransport faulty = config.chaosEnabled() ? new FaultyTransport(config.nodeId(), network, faults) : null;
     Transport transport = faulty != null ? faulty : network;
     Storage storage = storageFor.apply(context);

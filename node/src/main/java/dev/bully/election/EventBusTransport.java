@@ -10,7 +10,6 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import java.util.HashSet;
-import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -37,12 +36,12 @@ final class EventBusTransport implements Transport {
   private Set<Integer> members = Set.of();
 
   /** {@code sent} is told the type of every message sent, for the node's counts; {@code rejections} of every message refused. */
-  EventBusTransport(EventBus eventBus, NodeConfig config, Rejections rejections, Consumer<String> sent) {
+  EventBusTransport(EventBus eventBus, NodeConfig config, long incarnation, Rejections rejections, Consumer<String> sent) {
     this.eventBus = eventBus;
     this.config = config;
     this.rejections = rejections;
     this.sent = sent;
-    this.seal = new MessageSeal(config.clusterName(), config.clusterSecret());
+    this.seal = new MessageSeal(config.clusterName(), config.clusterSecret(), config.nodeId(), incarnation);
     Set<Integer> ids = new HashSet<>();
     config.members().forEach(m -> ids.add(m.id()));
     this.codec = new MessageCodec(config.clusterName(), ids);
@@ -56,16 +55,28 @@ final class EventBusTransport implements Transport {
         PeerLinks.answer(delivery);
         return;
       }
-      Optional<Buffer> json = body instanceof Buffer sealed ? seal.open(config.nodeId(), sealed) : Optional.empty();
-      if (json.isEmpty()) {
+      if (!(body instanceof Buffer sealed)) {
         rejections.unauthenticated();
+        return;
+      }
+      MessageSeal.Result result = seal.open(sealed);
+      if (result.refusal() == MessageSeal.Refusal.UNAUTHENTICATED) {
+        rejections.unauthenticated();
+        return;
+      }
+      if (result.refusal() == MessageSeal.Refusal.REPLAYED) {
+        rejections.replayed();
         return;
       }
       Message message;
       try {
-        message = codec.decode(new JsonObject(json.get()));
+        message = codec.decode(new JsonObject(result.opened().json()));
       } catch (MessageCodec.InvalidMessage | DecodeException e) {
         rejections.malformed(e.getMessage());
+        return;
+      }
+      if (message.from() != result.opened().from()) {
+        rejections.malformed("sealed by node " + result.opened().from() + " but from node " + message.from());
         return;
       }
       receiver.accept(message);

@@ -9,13 +9,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Protocol messages this node refused before they reached the replica: ones that do not verify
- * (forged, replayed to the wrong node, or sealed with another secret) and authentic ones that do
- * not decode. Each is counted ({@code bully_messages_rejected} in {@code /metrics}, and in the
+ * (forged, meant for another node, or sealed with another secret), authentic ones sent again
+ * (replayed), and authentic ones that do not decode. Each is counted ({@code bully_messages_rejected} in {@code /metrics}, and in the
  * status the dashboard shows as intrusions); the log gets at most one line per reason a second,
  * with how many were refused since the last one, so a flood cannot fill the disk.
  */
 public final class Rejections {
-  public enum Reason { UNAUTHENTICATED, MALFORMED }
+  public enum Reason { UNAUTHENTICATED, REPLAYED, MALFORMED }
 
   private static final Logger log = LoggerFactory.getLogger(Rejections.class);
   private static final long LOG_INTERVAL_MS = 1_000;
@@ -37,6 +37,10 @@ public final class Rejections {
   void unauthenticated() {
     refuse(Reason.UNAUTHENTICATED, "a message that does not verify with this cluster's secret (forged, meant for"
         + " another node, or from a node with another secret)");
+  }
+
+  void replayed() {
+    refuse(Reason.REPLAYED, "an authentic message older than one already taken from its sender (replayed)");
   }
 
   void malformed(String why) {

@@ -101,7 +101,7 @@ public final class Node {
         })
         .compose(s -> {
           store = s;
-          return Future.all(store.loadState(), store.loadLog(config.logLimits()));
+          return Future.all(store.loadState(), store.loadLog(config.logLimits()), store.nextIncarnation());
         })
         .compose(state -> {
           LogRestore stored = state.resultAt(1);
@@ -116,7 +116,7 @@ public final class Node {
           ReplicationVerticle replication = new ReplicationVerticle(store);
           return vertx.deployVerticle(replication)
               .compose(id -> vertx.deployVerticle(new ElectionVerticle(config, replication::storageFor, store, election,
-                  metrics, MONOTONIC_MS)))
+                  state.<Long>resultAt(2), metrics, MONOTONIC_MS)))
               .compose(id -> vertx.deployVerticle(new HeartbeatVerticle(cluster, config.heartbeatMs())))
               .compose(id -> vertx.deployVerticle(new HttpVerticle(config, store, cluster, metrics)));
         })

@@ -130,6 +130,22 @@ public final class NodeStore {
     });
   }
 
+  /**
+   * This start's incarnation: one more than the last start's, durable before it is returned. It
+   * numbers the node's protocol messages with their sequence, so a peer can tell a replayed old
+   * message from a new one even across this node's restarts.
+   */
+  public Future<Long> nextIncarnation() {
+    JsonObject id = new JsonObject().put("_id", "incarnation");
+    return mongo.findOne(META, id, null).compose(doc -> {
+      long next = (doc == null ? 0 : doc.getLong("value", 0L)) + 1;
+      UpdateOptions options = new UpdateOptions().setUpsert(true).setWriteOption(writeOption);
+      return mongo.updateCollectionWithOptions(META, id, new JsonObject().put("$set", new JsonObject().put("value", next)), options)
+          .compose(r -> durable.get())
+          .map(v -> next);
+    });
+  }
+
   /** Persists the term and promise; completes once they are durable. */
   public Future<Void> saveState(DurableState state) {
     JsonObject update = new JsonObject().put("$set", new JsonObject()

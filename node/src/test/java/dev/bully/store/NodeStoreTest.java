@@ -59,6 +59,19 @@ class NodeStoreTest {
   }
 
   @Test
+  void eachStartHasTheNextIncarnationAndAStoredTermAtTheLimitStopsTheStart() throws Exception {
+    assertEquals(1L, await(store.nextIncarnation()));
+    assertEquals(2L, await(store.nextIncarnation()));
+    await(store.saveState(new dev.bully.core.DurableState(dev.bully.core.Message.MAX_NUMBER, 0)));
+    close();
+    open();
+    assertEquals(3L, await(store.nextIncarnation()), "counted on across a restart");
+    Exception failure = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> await(store.loadState()));
+    org.junit.jupiter.api.Assertions.assertTrue(failure.getMessage().contains("at or beyond the protocol's limit of 2^53"),
+        failure.getMessage());
+  }
+
+  @Test
   void entriesAreReadBackAcrossSegmentsFromAnyIndex() throws Exception {
     await(store.append(entries(1, 3, 1)));
     await(store.append(entries(4, 4, 1)));
