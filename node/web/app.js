@@ -190,6 +190,16 @@ function renderNodes() {
       // A store write failing and being retried: the node holds back everything that depends on it.
       card.append(el('p', { class: 'store-trouble', 'data-field': 'store-trouble' }, 'store: ' + status.storeTrouble));
     }
+    const refused = status && status.messagesRejected ? Object.entries(status.messagesRejected).filter(([, n]) => n > 0) : [];
+    if (refused.length > 0) {
+      // Protocol messages refused before they reached the protocol: forged, replayed or malformed. An intrusion.
+      card.append(el('p', { class: 'intrusion', 'data-field': 'refused' },
+        'refused: ' + refused.map(([reason, n]) => n + ' ' + reason).join(', ')));
+    }
+    if (status && status.strangers && status.strangers.length > 0) {
+      // Members of the cluster manager that are no configured node: what they say of themselves does not hold.
+      card.append(el('p', { class: 'intrusion', 'data-field': 'strangers' }, 'strangers: ' + status.strangers.join('; ')));
+    }
     if (state.chaosEnabled) {
       card.append(el('div', { class: 'chaos' },
         el('button', { onclick: () => chaos(node, 'die') }, 'kill'),

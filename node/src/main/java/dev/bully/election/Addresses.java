@@ -11,7 +11,7 @@ public final class Addresses {
 
   /** Node-local: the heartbeat verticle's clock ticks for the election verticle. */
   static final String TICK = "bully.local.tick";
-  /** Node-local: the cluster manager's membership hint (a JSON array of node ids). */
+  /** Node-local: the cluster manager's membership hint: {@code {members: [node ids], strangers: ["address: why"]}}. */
   static final String MEMBERS = "bully.local.members";
   /** Node-local: request/reply for this node's status, for the HTTP API. */
   public static final String LOCAL_STATUS = "bully.local.status";

@@ -21,7 +21,6 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.HashSet;
 import java.util.Set;
@@ -103,9 +102,10 @@ public final class ElectionVerticle extends VerticleBase {
     Consumer<Message> receiver = driver::step;
     MessageConsumer<Object> protocol = network.listen(faulty != null ? faulty.receiving(receiver) : receiver);
     eventBus.localConsumer(Addresses.TICK, tick -> driver.tick());
-    eventBus.<JsonArray>localConsumer(Addresses.MEMBERS, members -> {
+    eventBus.<JsonObject>localConsumer(Addresses.MEMBERS, members -> {
       Set<Integer> ids = new HashSet<>();
-      members.body().forEach(id -> ids.add((Integer) id));
+      members.body().getJsonArray("members").forEach(id -> ids.add((Integer) id));
+      reports.strangers(members.body().getJsonArray("strangers"));
       network.membersChanged(ids);
       links.membersChanged(ids);
       driver.membershipChanged(ids);

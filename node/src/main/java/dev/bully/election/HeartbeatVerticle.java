@@ -4,6 +4,7 @@ import dev.bully.cluster.ClusterView;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 
 /**
  * The protocol's clock and its failure-detection hints. Every tick it lets the election core act on
@@ -31,7 +32,9 @@ public final class HeartbeatVerticle extends VerticleBase {
   }
 
   private void relayMembers() {
-    vertx.eventBus().send(Addresses.MEMBERS, new JsonArray(cluster.memberIds().stream().toList()), Addresses.local());
+    vertx.eventBus().send(Addresses.MEMBERS, new JsonObject()
+        .put("members", new JsonArray(cluster.memberIds().stream().toList()))
+        .put("strangers", new JsonArray(cluster.strangers())), Addresses.local());
   }
 
   @Override

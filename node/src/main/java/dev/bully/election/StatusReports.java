@@ -38,6 +38,8 @@ final class StatusReports {
   private final TreeMap<String, Long> sentByType = new TreeMap<>();
   /** Waiting for a status change (a hand-off's end); each returns true once it is done. */
   private final List<Predicate<Status>> watchers = new ArrayList<>();
+  /** Members of the cluster manager that are not a configured node, as the heartbeat verticle last saw them. */
+  private JsonArray strangers = new JsonArray();
   /** The coordinator last published on {@link Addresses#LOCAL_COORDINATOR}, 0 for none. */
   private int publishedCoordinator;
 
@@ -50,6 +52,14 @@ final class StatusReports {
     this.store = store;
     this.metrics = metrics;
     this.eventBus = eventBus;
+  }
+
+  /** The cluster manager's members that are no configured node changed: published with the status. */
+  void strangers(JsonArray current) {
+    if (!current.equals(strangers)) {
+      strangers = current.copy();
+      publish();
+    }
   }
 
   /** A protocol message of {@code type} was sent (counted in the status). */
@@ -116,6 +126,7 @@ final class StatusReports {
         .put("failureTimeoutMs", status.failureTimeoutMs())
         .put("messagesSent", new JsonObject(new TreeMap<>(sentByType)))
         .put("messagesRejected", rejected())
+        .put("strangers", strangers.copy())
         .put("storeTrouble", store.retry().trouble().orElse(null))
         .put("ts", System.currentTimeMillis());
   }

@@ -167,7 +167,6 @@ public final class HttpVerticle extends VerticleBase {
         .put("cluster", config.clusterName())
         .put("servedBy", config.nodeId())
         .put("chaosEnabled", config.chaosEnabled())
-        .put("strangers", new JsonArray(cluster.strangers()))
         .put("configured", configured));
   }
 
