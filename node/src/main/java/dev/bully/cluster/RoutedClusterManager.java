@@ -73,19 +73,38 @@ public final class RoutedClusterManager extends HazelcastClusterManager {
     });
   }
 
+  /**
+   * For a protocol address, node N's member, from the member list this node holds: no lookup in the
+   * cluster manager's maps, which waits for as long as the member owning the entry does not answer
+   * (a paused member owns a share of them, and a member leaving makes the event bus look every
+   * address up again). Any other address is looked up as Vert.x does.
+   */
   @Override
   public void getRegistrations(String address, Completable<List<RegistrationInfo>> promise) {
-    super.getRegistrations(address, (registrations, failure) ->
-        promise.complete(failure == null ? routed(address, registrations) : null, failure));
+    Optional<List<RegistrationInfo>> routed = protocolNode(address).map(this::registrationsOf);
+    if (routed.isPresent()) {
+      promise.succeed(routed.get());
+      return;
+    }
+    super.getRegistrations(address, promise);
   }
 
   /** For node N's protocol address, only node N's registrations; any other address as it is. */
   private List<RegistrationInfo> routed(String address, List<RegistrationInfo> registrations) {
+    return protocolNode(address).map(this::registrationsOf).orElse(registrations);
+  }
+
+  private Optional<Integer> protocolNode(String address) {
     Matcher matcher = protocolAddress.matcher(address);
-    if (!matcher.matches() || registrations == null || registrations.isEmpty()) {
-      return registrations;
-    }
-    Optional<String> owner = view().vertxNodeId(Integer.parseInt(matcher.group(1)));
-    return owner.map(id -> registrations.stream().filter(r -> r.nodeId().equals(id)).toList()).orElse(List.of());
+    return matcher.matches() ? Optional.of(Integer.parseInt(matcher.group(1))) : Optional.empty();
+  }
+
+  /**
+   * Where node N's protocol messages go: to the member accepted as node N, or nowhere. Whether its
+   * consumer is registered yet does not matter: a message that arrives before it is dropped there,
+   * which the protocol takes as a lost message.
+   */
+  private List<RegistrationInfo> registrationsOf(int node) {
+    return view().vertxNodeId(node).map(id -> List.of(new RegistrationInfo(id, 0, false))).orElse(List.of());
   }
 }

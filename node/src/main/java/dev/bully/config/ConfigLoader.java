@@ -136,7 +136,7 @@ public final class ConfigLoader {
         v.string("mongo.db_name", "bully"),
         heartbeatMs, failureTimeoutMs, failureTimeoutMaxMs, takeoverDelayMs, logLimits, writeLimits,
         v.longValue("store.minFreeBytes", DEFAULT_MIN_FREE_BYTES, 0, Long.MAX_VALUE),
-        chaosEnabled, adminToken, eventBusTls(), secret);
+        chaosEnabled, adminToken, eventBusTls(), secret, v.optionalString("api.token"), httpTls());
   }
 
   /**
@@ -198,7 +198,7 @@ public final class ConfigLoader {
       if (cert.isPresent() || key.isPresent() || ca.isPresent()) {
         throw v.fail("eventBus.tls.keyStore", "is set together with PEM files; use either a key store or certPath, keyPath and caPath");
       }
-      openKeyStore(keyStore.get(), password.get());
+      openKeyStore(keyStore.get(), password.get(), "eventBus.tls.keyStorePassword");
     } else if (cert.isEmpty() || key.isEmpty() || ca.isEmpty()) {
       throw v.fail(cert.isEmpty() ? "eventBus.tls.certPath" : key.isEmpty() ? "eventBus.tls.keyPath" : "eventBus.tls.caPath",
           "is missing; with eventBus.tls.enabled, set either 'eventBus.tls.keyStore' (and its password) or all of"
@@ -207,12 +207,37 @@ public final class ConfigLoader {
     return Optional.of(new EventBusTls(keyStore, password, cert, key, ca));
   }
 
+  /** {@code http.tls.*}: a key store (and its password) or a PEM certificate chain and key; every file named must exist. */
+  private Optional<HttpTls> httpTls() {
+    if (!v.bool("http.tls.enabled", false)) {
+      return Optional.empty();
+    }
+    Optional<Path> keyStore = v.existingFile("http.tls.keyStore");
+    Optional<String> password = v.optionalString("http.tls.keyStorePassword");
+    Optional<Path> cert = v.existingFile("http.tls.certPath");
+    Optional<Path> key = v.existingFile("http.tls.keyPath");
+    if (keyStore.isPresent()) {
+      if (password.isEmpty()) {
+        throw v.fail("http.tls.keyStorePassword", "is missing; the key store 'http.tls.keyStore' needs its password");
+      }
+      if (cert.isPresent() || key.isPresent()) {
+        throw v.fail("http.tls.keyStore", "is set together with PEM files; use either a key store or certPath and keyPath");
+      }
+      openKeyStore(keyStore.get(), password.get(), "http.tls.keyStorePassword");
+    } else if (cert.isEmpty() || key.isEmpty()) {
+      throw v.fail(cert.isEmpty() ? "http.tls.certPath" : "http.tls.keyPath",
+          "is missing; with http.tls.enabled, set either 'http.tls.keyStore' (and its password) or both"
+              + " 'http.tls.certPath' and 'http.tls.keyPath'");
+    }
+    return Optional.of(new HttpTls(keyStore, password, cert, key));
+  }
+
   /** A key store that does not open with its password fails here, naming the key, rather than at start-up. */
-  private void openKeyStore(Path file, String password) {
+  private void openKeyStore(Path file, String password, String passwordKey) {
     try (var in = Files.newInputStream(file)) {
       java.security.KeyStore.getInstance(file.toString().endsWith(".jks") ? "JKS" : "PKCS12").load(in, password.toCharArray());
     } catch (IOException | java.security.GeneralSecurityException e) {
-      throw v.fail("eventBus.tls.keyStorePassword", "does not open the key store '" + file + "': " + e.getMessage());
+      throw v.fail(passwordKey, "does not open the key store '" + file + "': " + e.getMessage());
     }
   }
 
@@ -224,6 +249,7 @@ public final class ConfigLoader {
     if (!(value instanceof JsonArray array) || array.isEmpty()) {
       throw v.fail("cluster.nodes", "must be a non-empty array of members");
     }
+    boolean https = v.bool("http.tls.enabled", false);
     List<Member> members = new ArrayList<>();
     Set<Integer> ids = new HashSet<>();
     Map<String, String> portUsers = new HashMap<>();
@@ -249,7 +275,7 @@ public final class ConfigLoader {
       }
       claimPort(portUsers, host, httpPort, at + ".httpPort");
       claimPort(portUsers, host, clusterPort, at + ".clusterPort");
-      members.add(new Member(id, host, httpPort, clusterPort));
+      members.add(new Member(id, host, httpPort, clusterPort, https));
     }
     members.sort((a, b) -> Integer.compare(a.id(), b.id()));
     return members;

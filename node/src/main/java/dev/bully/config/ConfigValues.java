@@ -37,6 +37,11 @@ final class ConfigValues {
     KEYS.put("cluster.secretFile", Type.STRING);
     KEYS.put("httpHost", Type.STRING);
     KEYS.put("httpPort", Type.PORT);
+    KEYS.put("http.tls.enabled", Type.BOOLEAN);
+    KEYS.put("http.tls.keyStore", Type.STRING);
+    KEYS.put("http.tls.keyStorePassword", Type.STRING);
+    KEYS.put("http.tls.certPath", Type.STRING);
+    KEYS.put("http.tls.keyPath", Type.STRING);
     KEYS.put("clusterManager.host", Type.STRING);
     KEYS.put("clusterManager.port", Type.PORT);
     KEYS.put("clusterManager.publicHost", Type.STRING);
@@ -64,6 +69,7 @@ final class ConfigValues {
     KEYS.put("api.maxWriteBytes", Type.INT);
     KEYS.put("api.maxDepth", Type.INT);
     KEYS.put("api.maxKeys", Type.INT);
+    KEYS.put("api.token", Type.STRING);
     KEYS.put("chaos.enabled", Type.BOOLEAN);
     KEYS.put("admin.token", Type.STRING);
   }

@@ -8,8 +8,10 @@ package dev.bully.config;
  * @param host        the address that clients and peers use for this node's HTTP API
  * @param httpPort    the HTTP port (redirects to the coordinator point here)
  * @param clusterPort the cluster manager (Hazelcast) port, used to build the default join list
+ * @param https       whether the cluster's HTTP APIs are served over TLS ({@code http.tls.enabled}, the same on
+ *                    every node), so that redirects and the dashboard's links use https
  */
-public record Member(int id, String host, int httpPort, int clusterPort) {
+public record Member(int id, String host, int httpPort, int clusterPort, boolean https) {
 
   /** The {@code host:port} of this member's cluster manager. */
   public String clusterAddress() {
@@ -18,6 +20,6 @@ public record Member(int id, String host, int httpPort, int clusterPort) {
 
   /** The base URL of this member's HTTP API. */
   public String httpUrl() {
-    return "http://" + host + ":" + httpPort;
+    return (https ? "https://" : "http://") + host + ":" + httpPort;
   }
 }

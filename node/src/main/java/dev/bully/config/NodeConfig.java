@@ -42,6 +42,8 @@ import java.util.Optional;
  * @param eventBusTls            TLS for the clustered event bus, when enabled
  * @param clusterSecret          the secret that authenticates protocol messages ({@code cluster.secret} or the
  *                               contents of {@code cluster.secretFile}); empty on a loopback-only node without one
+ * @param apiToken               the bearer token client writes and reads require ({@code api.token}); none when empty
+ * @param httpTls                TLS for the HTTP API and dashboard ({@code http.tls.*}), when enabled
  */
 public record NodeConfig(
     String source,
@@ -70,7 +72,9 @@ public record NodeConfig(
     boolean chaosEnabled,
     Optional<String> adminToken,
     Optional<EventBusTls> eventBusTls,
-    Optional<String> clusterSecret) {
+    Optional<String> clusterSecret,
+    Optional<String> apiToken,
+    Optional<HttpTls> httpTls) {
 
   public NodeConfig {
     members = List.copyOf(members);
@@ -84,7 +88,8 @@ public record NodeConfig(
         + ", http=" + httpHost + ":" + httpPort + ", clusterManager=" + clusterHost + ":" + clusterPort
         + ", eventBus=" + eventBusHost + ":" + eventBusPort + ", dataDir=" + dataDir
         + ", adminToken=" + (adminToken.isPresent() ? "(set)" : "(none)")
-        + ", clusterSecret=" + (clusterSecret.isPresent() ? "(set)" : "(none)") + "]";
+        + ", clusterSecret=" + (clusterSecret.isPresent() ? "(set)" : "(none)")
+        + ", apiToken=" + (apiToken.isPresent() ? "(set)" : "(none)") + "]";
   }
 
   /** This node's own entry in {@link #members()}. */

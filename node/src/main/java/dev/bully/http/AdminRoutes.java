@@ -8,8 +8,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.Set;
 
 /**
@@ -34,7 +32,7 @@ final class AdminRoutes {
     if (config.adminToken().isEmpty()) {
       return; // absent, not forbidden: unknown paths answer 404
     }
-    router.post("/admin/*").handler(this::authorize);
+    router.post("/admin/*").handler(BearerToken.require(config.adminToken(), "admin.token", "Admin endpoints"));
     router.post("/admin/stepdown").handler(ctx -> vertx.eventBus()
         .<JsonObject>request(Addresses.LOCAL_STEP_DOWN, new JsonObject(), Addresses.local().setSendTimeout(STEP_DOWN_TIMEOUT_MS))
         .onSuccess(reply -> {
@@ -101,15 +99,5 @@ final class AdminRoutes {
       ids.add(id);
     }
     return ids;
-  }
-
-  private void authorize(RoutingContext ctx) {
-    String header = ctx.request().getHeader("Authorization");
-    String expected = "Bearer " + config.adminToken().orElseThrow();
-    if (header == null || !MessageDigest.isEqual(header.getBytes(StandardCharsets.UTF_8), expected.getBytes(StandardCharsets.UTF_8))) {
-      HttpErrors.send(ctx, 401, "unauthorized", "Admin endpoints need 'Authorization: Bearer <admin.token>'");
-      return;
-    }
-    ctx.next();
   }
 }

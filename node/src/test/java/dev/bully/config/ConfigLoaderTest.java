@@ -205,4 +205,17 @@ class ConfigLoaderTest {
             "BULLY_EVENT_BUS_TLS_KEY_PATH", store.toString(), "BULLY_EVENT_BUS_TLS_CA_PATH", store.toString()));
     assertEquals(store, config.eventBusTls().orElseThrow().certPath().orElseThrow(), "environment variables set it too");
   }
+
+  @Test
+  void httpTlsNeedsItsFilesAndMakesEveryMembersUrlHttps() throws IOException {
+    String missing = failure("{\"nodeId\": 1, \"cluster\": {\"nodes\": " + NODES + "}, \"http\": {\"tls\": {\"enabled\": true}}}");
+    assertTrue(missing.startsWith(dir.resolve("node.json") + ": key 'http.tls.certPath' is missing"), missing);
+    Path pem = java.nio.file.Files.writeString(dir.resolve("http.pem"), "not checked here");
+    NodeConfig config = ConfigLoader.load(write("{\"nodeId\": 1, \"cluster\": {\"nodes\": " + NODES + "}, \"http\": {\"tls\": "
+        + "{\"enabled\": true, \"certPath\": \"" + pem + "\", \"keyPath\": \"" + pem + "\"}}}"), Map.of());
+    assertEquals(pem, config.httpTls().orElseThrow().certPath().orElseThrow());
+    assertEquals("https://127.0.0.1:8083", config.member(3).orElseThrow().httpUrl(), "redirects and the dashboard say https");
+    assertEquals("http://127.0.0.1:8083", ConfigLoader.load(write("{\"nodeId\": 1, \"cluster\": {\"nodes\": " + NODES + "}}"),
+        Map.of()).member(3).orElseThrow().httpUrl());
+  }
 }

@@ -39,6 +39,8 @@ public final class LocalCluster implements AutoCloseable {
   private final IntFunction<String> hostOf;
   private final Map<Integer, NodeProcess> running = new TreeMap<>();
   private final String secret;
+  /** With {@code http.tls} in the extra configuration: trust in the nodes' key store (a self-signed certificate). */
+  private final javax.net.ssl.SSLContext httpsTrust;
   private final Thread shutdownHook = new Thread(this::stopAll, "local-cluster-stop");
 
   public LocalCluster(Path dir, int size) {
@@ -67,8 +69,29 @@ public final class LocalCluster implements AutoCloseable {
     for (int id = 1; id <= size; id++) {
       writeConfig(id, extra);
     }
+    this.httpsTrust = httpsTrust(extra);
     // Ctrl-C on a scenario or a benchmark must not leave its nodes running.
     Runtime.getRuntime().addShutdownHook(shutdownHook);
+  }
+
+  /** An SSL context trusting the certificates of {@code http.tls.keyStore}, when {@code http.tls.enabled}; else null. */
+  private static javax.net.ssl.SSLContext httpsTrust(JsonObject extra) {
+    JsonObject tls = extra.getJsonObject("http", new JsonObject()).getJsonObject("tls", new JsonObject());
+    if (!tls.getBoolean("enabled", false)) {
+      return null;
+    }
+    try (var in = Files.newInputStream(Path.of(tls.getString("keyStore")))) {
+      java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
+      store.load(in, tls.getString("keyStorePassword").toCharArray());
+      javax.net.ssl.TrustManagerFactory trust = javax.net.ssl.TrustManagerFactory.getInstance(
+          javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+      trust.init(store);
+      javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+      context.init(null, trust.getTrustManagers(), null);
+      return context;
+    } catch (IOException | java.security.GeneralSecurityException e) {
+      throw new IllegalArgumentException("cannot read http.tls.keyStore for the cluster's clients: " + e.getMessage(), e);
+    }
   }
 
   /** The cluster secret every node of this cluster is configured with. */
@@ -100,7 +123,7 @@ public final class LocalCluster implements AutoCloseable {
     if (running.containsKey(id) && running.get(id).isAlive()) {
       throw new IllegalStateException("node " + id + " is already running");
     }
-    NodeProcess node = NodeProcess.start(id, hostOf.apply(id), httpPort(id), config(id), dir, log(id));
+    NodeProcess node = NodeProcess.start(id, hostOf.apply(id), httpPort(id), config(id), dir, log(id), httpsTrust);
     running.put(id, node);
     return node;
   }

@@ -28,13 +28,18 @@ public final class NodeProcess implements AutoCloseable {
   private static final List<String> JVM_OPTIONS = List.of("-Xms256m", "-Xmx256m", "-XX:+UseSerialGC", "-XX:+ExitOnOutOfMemoryError");
   private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
+  private final HttpClient http;
+  private final String scheme;
+
   private final int id;
   private final String host;
   private final int httpPort;
   private final Path log;
   private final Process process;
 
-  private NodeProcess(int id, String host, int httpPort, Path log, Process process) {
+  private NodeProcess(int id, String host, int httpPort, Path log, Process process, javax.net.ssl.SSLContext tls) {
+    this.http = tls == null ? HTTP : HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).sslContext(tls).build();
+    this.scheme = tls == null ? "http" : "https";
     this.host = host;
     this.id = id;
     this.httpPort = httpPort;
@@ -44,6 +49,12 @@ public final class NodeProcess implements AutoCloseable {
 
   /** Starts {@code java -jar bully-node.jar -conf conf} in {@code workDir}, appending output to {@code log}. */
   public static NodeProcess start(int id, String host, int httpPort, Path conf, Path workDir, Path log) {
+    return start(id, host, httpPort, conf, workDir, log, null);
+  }
+
+  /** As {@link #start(int, String, int, Path, Path, Path)}, for a node serving https that {@code tls} trusts (null: http). */
+  public static NodeProcess start(int id, String host, int httpPort, Path conf, Path workDir, Path log,
+                                  javax.net.ssl.SSLContext tls) {
     List<String> command = new ArrayList<>(List.of("java"));
     // e.g. -Dbully.node.jvmOptions=-Xms256m,-Xmx256m,-XX:+UseG1GC (commas or spaces) to try another heap or collector
     String options = System.getProperty("bully.node.jvmOptions", "").trim();
@@ -60,7 +71,7 @@ public final class NodeProcess implements AutoCloseable {
           .redirectErrorStream(true)
           .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
           .start();
-      return new NodeProcess(id, host, httpPort, log, process);
+      return new NodeProcess(id, host, httpPort, log, process, tls);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -116,7 +127,7 @@ public final class NodeProcess implements AutoCloseable {
   }
 
   public String baseUrl() {
-    return "http://" + host + ":" + httpPort;
+    return scheme + "://" + host + ":" + httpPort;
   }
 
   public void awaitReady(Duration timeout) {
@@ -158,7 +169,7 @@ public final class NodeProcess implements AutoCloseable {
       if (built.timeout().isEmpty()) {
         built = request.timeout(Duration.ofSeconds(5)).build();
       }
-      return HTTP.send(built, HttpResponse.BodyHandlers.ofString());
+      return http.send(built, HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (InterruptedException e) {

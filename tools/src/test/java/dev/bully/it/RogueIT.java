@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.bully.tools.Await;
 import dev.bully.tools.LocalCluster;
 import dev.bully.tools.NodeProcess;
+import dev.bully.tools.chaos.Rogue;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.time.Duration;

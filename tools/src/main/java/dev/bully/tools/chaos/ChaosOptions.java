@@ -16,7 +16,7 @@ import picocli.CommandLine.Spec;
 /** What a chaos run does, from its command line ({@code bin/chaos.sh [--nodes N] [--duration S] ...}), checked before anything starts. */
 record ChaosOptions(int nodes, int durationS, long seed, Set<String> faults, double rate, int clients, List<String> attach,
                     String token, Writer.Payload payload) {
-  private static final Set<String> FAULTS = Set.of("kill", "pause", "partition", "restart", "stepdown", "rolling");
+  private static final Set<String> FAULTS = Set.of("kill", "pause", "partition", "restart", "stepdown", "rolling", "forge");
 
   /** The options of a command line; a {@link ParameterException} says what is wrong with one that cannot run. */
   static ChaosOptions parse(String[] args) {
@@ -53,6 +53,8 @@ record ChaosOptions(int nodes, int durationS, long seed, Set<String> faults, dou
             "  partition  isolate the coordinator, split into a minority and a majority,",
             "             isolate a follower, or one-way loss (admin chaos endpoints)",
             "  stepdown   not a fault: POST /admin/stepdown to the coordinator (a hand-off)",
+            "  forge      a member of the cluster manager without the cluster secret listens",
+            "             on every node's address and forges claims and APPENDs all run long",
             "  rolling    not a fault: rolling restarts for the whole run, each node in turn",
             "             stopped with SIGTERM (the coordinator last; it hands over),",
             "             restarted and waited for until ready and caught up; the run",
@@ -87,11 +89,14 @@ record ChaosOptions(int nodes, int durationS, long seed, Set<String> faults, dou
     ChaosOptions options() {
       for (String fault : faults) {
         if (!FAULTS.contains(fault)) {
-          throw usage("unknown fault '" + fault + "' (kill, pause, partition, restart, stepdown, rolling)");
+          throw usage("unknown fault '" + fault + "' (kill, pause, partition, restart, stepdown, rolling, forge)");
         }
       }
       if (faults.contains("rolling") && faults.size() > 1) {
         throw usage("--faults rolling runs alone: a rolling restart is maintenance, not a fault mix");
+      }
+      if (faults.contains("forge") && !attach.isEmpty()) {
+        throw usage("--faults forge needs nodes this run starts (the forger joins their cluster manager); not --attach");
       }
       if (faults.contains("rolling") && !attach.isEmpty()) {
         throw usage("--faults rolling needs nodes this run starts (it stops them with SIGTERM); not --attach");

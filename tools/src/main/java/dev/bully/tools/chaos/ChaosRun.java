@@ -40,6 +40,8 @@ public final class ChaosRun {
   private final PrintStream out;
   private final List<Fault> faults = Collections.synchronizedList(new ArrayList<>());
   private final Map<Integer, List<TermSample>> terms = new ConcurrentHashMap<>();
+  /** The highest term any sample saw, for the forger's plausible forgeries. */
+  private final java.util.concurrent.atomic.AtomicLong highestTerm = new java.util.concurrent.atomic.AtomicLong(1);
   private final Map<Integer, List<Sample>> samples = new ConcurrentHashMap<>();
   private final Set<Integer> down = ConcurrentHashMap.newKeySet();
   private Nodes nodes;
@@ -87,15 +89,28 @@ public final class ChaosRun {
       Thread sampler = startSampler();
       Writer writer = new Writer(this::liveUrls, options.clients(), options.rate(), startNs, options.payload());
       writer.start(options.seed());
+      Forger forger = options.faults().contains("forge") ? startForger() : null;
       FaultMix mix = new FaultMix(options, nodes, down, out, this::nowMs, this::fault, this::agreedCoordinator);
       mix.run(new SplittableRandom(options.seed()));
       mix.healEverything();
       List<History.Request> requests = writer.stop();
+      long stolen = 0;
+      if (forger != null) {
+        forger.close();
+        stolen = forger.stolen();
+        out.printf("chaos: the forger sent %d forgeries; it received %d messages meant for a node%n", forger.sent(), stolen);
+      }
       converge();
       sampler.interrupt();
       History history = new History(requests, collect("/api/writes"), collectRollbacks(), coordinators(), Map.copyOf(terms),
           List.copyOf(faults));
       Checker.Result result = Checker.check(history);
+      if (stolen > 0) {
+        List<String> violations = new java.util.ArrayList<>(result.violations());
+        violations.add("stolen: " + stolen + " protocol messages meant for a node reached the forger");
+        result = new Checker.Result(result.acknowledged(), result.lost(), result.duplicated(), result.divergent(), result.faults(),
+            result.maxCoordinatorsPerTerm(), result.unavailableMs(), result.unacknowledged(), result.longestGapMs(), violations);
+      }
       Report.write(dir, options, history, result, Map.copyOf(samples));
       out.println(result.summary());
       if (!result.passed()) {
@@ -105,6 +120,14 @@ public final class ChaosRun {
       out.println("report: " + dir.resolve("report.html"));
       return result;
     }
+  }
+
+  /** The forge fault: a rogue member for the whole run (recorded as one fault), joined to this run's own cluster. */
+  private Forger startForger() throws Exception {
+    Path config = ((Nodes.Local) nodes).cluster().config(nodes.ids().get(0));
+    Forger forger = new Forger(config, nodes.ids(), highestTerm::get, options.seed());
+    fault("forge: a member without the cluster secret listens on every node's address and forges claims and APPENDs");
+    return forger;
   }
 
   private Nodes open(Path dir) {
@@ -178,6 +201,7 @@ public final class ChaosRun {
             JsonObject status = nodes.status(id, SAMPLE_TIMEOUT);
             terms.computeIfAbsent(id, k -> Collections.synchronizedList(new ArrayList<>()))
                 .add(new TermSample(nowMs(), status.getLong("term")));
+            highestTerm.accumulateAndGet(status.getLong("term"), Math::max);
             samples.computeIfAbsent(id, k -> Collections.synchronizedList(new ArrayList<>()))
                 .add(new Sample(nowMs(), status.getString("role"), status.getLong("term")));
           } catch (RuntimeException e) {

@@ -72,6 +72,11 @@ public final class Checker {
       }
     }
 
+    for (var node : new TreeMap<>(history.committed()).entrySet()) {
+      node.getValue().stream().filter(e -> e.key() != null && e.key().startsWith(Rogue.MARK)).findFirst().ifPresent(e ->
+          violations.add("forged: node " + node.getKey() + "'s committed log holds entry " + e.index() + " (" + e.key()
+              + "), which a member without the cluster secret forged"));
+    }
     int divergent = divergence(history.committed(), violations);
 
     Map<Long, Set<Integer>> coordinatorsByTerm = new TreeMap<>();

@@ -82,6 +82,10 @@ interface Nodes extends AutoCloseable {
       this.token = token;
     }
 
+    LocalCluster cluster() {
+      return cluster;
+    }
+
     public List<Integer> ids() {
       return cluster.ids();
     }

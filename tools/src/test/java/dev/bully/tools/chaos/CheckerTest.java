@@ -61,6 +61,16 @@ class CheckerTest {
   }
 
   @Test
+  void aForgedEntryInALogFails() {
+    List<Entry> forged = new ArrayList<>(LOG);
+    forged.add(new Entry(4, 1, Rogue.MARK + "-4"));
+    Checker.Result result = Checker.check(history(Map.of(1, LOG, 2, forged), Map.of(), ONE_COORDINATOR, TERMS));
+    assertFalse(result.passed());
+    assertTrue(result.violations().contains("forged: node 2's committed log holds entry 4 (rogue-forgery-4), which a member"
+        + " without the cluster secret forged"), result.violations().toString());
+  }
+
+  @Test
   void twoCoordinatorsInOneTermFail() {
     List<Coordinator> two = List.of(new Coordinator(3, 1, 0), new Coordinator(2, 1, 5));
     Checker.Result result = Checker.check(history(Map.of(1, LOG), Map.of(), two, TERMS));

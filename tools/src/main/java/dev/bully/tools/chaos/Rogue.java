@@ -1,4 +1,4 @@
-package dev.bully.it;
+package dev.bully.tools.chaos;
 
 import com.hazelcast.config.Config;
 import io.vertx.core.Vertx;
@@ -22,11 +22,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * An attacker on the cluster's network, as issue 14 describes it: a plain clustered Vert.x program
  * (not the node's code) that joins the cluster manager with the cluster's name, which {@code
  * /api/status} tells anyone, and speaks the protocol's JSON to {@code bully.<cluster>.node.<id>}
- * without the cluster secret. It lives on the test class path only.
+ * without the cluster secret. It is a tool ({@code RogueIT}, and the chaos run's {@code forge} fault),
+ * never in the node's jar.
  */
-final class Rogue implements AutoCloseable {
+public final class Rogue implements AutoCloseable {
   /** Every forged message carries this, so nothing of the rogue's can pass unnoticed in a log. */
-  static final String MARK = "rogue-forgery";
+  public static final String MARK = "rogue-forgery";
 
   private final Vertx vertx;
   private final String cluster;
@@ -40,7 +41,7 @@ final class Rogue implements AutoCloseable {
   }
 
   /** Joins the cluster that node configuration {@code nodeConfig} belongs to, with {@code bully.nodeId} = {@code claimedId}. */
-  static Rogue join(Path nodeConfig, String claimedId) throws Exception {
+  public static Rogue join(Path nodeConfig, String claimedId) throws Exception {
     JsonObject json = new JsonObject(Files.readString(nodeConfig));
     JsonObject clusterJson = json.getJsonObject("cluster");
     String name = clusterJson.getString("name");
@@ -75,17 +76,17 @@ final class Rogue implements AutoCloseable {
   }
 
   /** Registers a consumer on node {@code node}'s protocol address, counting what it steals. */
-  void steal(int node) throws Exception {
+  public void steal(int node) throws Exception {
     MessageConsumer<Object> consumer = vertx.eventBus().consumer(address(node), message -> stolen.incrementAndGet());
     consumer.completion().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     consumers.add(consumer);
   }
 
-  long stolen() {
+  public long stolen() {
     return stolen.get();
   }
 
-  void stopStealing() throws Exception {
+  public void stopStealing() throws Exception {
     for (MessageConsumer<Object> consumer : consumers) {
       consumer.unregister().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     }
@@ -93,7 +94,7 @@ final class Rogue implements AutoCloseable {
   }
 
   /** Sends {@code message} to node {@code node} twice: as plain JSON, and as a buffer with a made-up MAC. */
-  void send(int node, JsonObject message) {
+  public void send(int node, JsonObject message) {
     message.put("cluster", cluster).put("note", MARK);
     vertx.eventBus().send(address(node), message.copy());
     byte[] mac = new byte[32];
@@ -102,13 +103,13 @@ final class Rogue implements AutoCloseable {
   }
 
   /** A claim to lead {@code term} from {@code from}. */
-  static JsonObject claim(int from, long term) {
+  public static JsonObject claim(int from, long term) {
     return new JsonObject().put("type", "COORDINATOR").put("from", from).put("term", term)
         .put("lastTerm", term).put("lastIndex", 1_000_000).put("preVote", false).put("takeover", false);
   }
 
   /** An APPEND of {@code count} fake entries after {@code prevIndex}, as coordinator {@code from} of {@code term}. */
-  static JsonObject append(int from, long term, long prevIndex, long prevTerm, int count, long commitIndex) {
+  public static JsonObject append(int from, long term, long prevIndex, long prevTerm, int count, long commitIndex) {
     List<dev.bully.core.LogEntry> entries = new ArrayList<>();
     for (int i = 1; i <= count; i++) {
       entries.add(new dev.bully.core.LogEntry(prevIndex + i, term, MARK + "-" + (prevIndex + i), "{\"fake\":true}", 0));
