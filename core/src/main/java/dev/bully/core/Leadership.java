@@ -104,6 +104,13 @@ final class Leadership {
 
   /** A follower holds the log up to {@code matchIndex}: maybe more commits, and its next batch. */
   void appended(int follower, long matchIndex, long prevIndex, long nowMs, OutputBuilder out) {
+    if (matchIndex > log.lastIndex()) {
+      // No follower can hold more of this term's log than this coordinator has: counted, it would commit entries
+      // the follower lacks. The sender is not a correct node.
+      out.event(ProtocolEvent.violation(me, term, "APPENDED", follower, "it claims entries up to " + matchIndex
+          + ", beyond this coordinator's last entry " + log.lastIndex()));
+      return;
+    }
     peers.acknowledged(follower, new LogPosition(log.termAt(matchIndex), matchIndex), committedPosition(), nowMs);
     if (leader.appended(follower, matchIndex, prevIndex, nowMs)) {
       out.committed(log.commitIndex());

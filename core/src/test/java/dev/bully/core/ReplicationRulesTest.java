@@ -62,6 +62,17 @@ class ReplicationRulesTest {
   }
 
   @Test
+  void anAnswerClaimingMoreThanTheCoordinatorHoldsIsAViolationAndCountsForNothing() {
+    Election node = node(5, 0, 0, LOG);
+    winsTerm1WithNodes1And2(node);
+    long last = node.status().log().index();
+    Output output = node.step(new Message.Appended(3, 1, 1_000_000, last), 210);
+    assertTrue(output.events().stream().anyMatch(e -> e.kind() == ProtocolEvent.Kind.VIOLATION
+        && e.text().contains("it claims entries up to 1000000, beyond this coordinator's last entry " + last)), output.events().toString());
+    assertEquals(0, node.status().followerMatch().get(3), "node 3 is not taken to hold anything");
+  }
+
+  @Test
   void lateOrReplayedAnswersDoNotHoldBackTheResendOfALostBatch() {
     Election node = node(5, 0, 0, LOG);
     winsTerm1WithNodes1And2(node);

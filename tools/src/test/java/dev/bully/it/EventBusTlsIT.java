@@ -2,7 +2,6 @@ package dev.bully.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.bully.tools.Await;
 import dev.bully.tools.LocalCluster;
@@ -12,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,8 +31,8 @@ class EventBusTlsIT {
 
   @Test
   void aTlsClusterWorksAndANodeWithoutTheCertificateIsLeftOut() throws Exception {
-    Path trusted = keyStore(tmp.resolve("cluster.p12"));
-    Path foreign = keyStore(tmp.resolve("foreign.p12"));
+    Path trusted = TestKeyStores.selfSigned(tmp.resolve("cluster.p12"), PASSWORD);
+    Path foreign = TestKeyStores.selfSigned(tmp.resolve("foreign.p12"), PASSWORD);
     try (LocalCluster cluster = new LocalCluster(Files.createDirectories(tmp.resolve("cluster")), 3, new JsonObject().put("eventBus", tls(trusted)))) {
       cluster.startAll();
       cluster.awaitCoordinator(3, cluster.ids(), TIMEOUT);
@@ -65,18 +63,6 @@ class EventBusTlsIT {
   private static JsonObject tls(Path keyStore) {
     return new JsonObject().put("tls", new JsonObject()
         .put("enabled", true).put("keyStore", keyStore.toString()).put("keyStorePassword", PASSWORD));
-  }
-
-  /** A fresh self-signed EC key and certificate in a PKCS#12 key store. */
-  private static Path keyStore(Path file) throws Exception {
-    Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
-    Process process = new ProcessBuilder(keytool.toString(), "-genkeypair", "-alias", "node", "-keyalg", "EC",
-        "-groupname", "secp256r1", "-dname", "CN=bully-test", "-validity", "2", "-storetype", "PKCS12",
-        "-keystore", file.toString(), "-storepass", PASSWORD, "-keypass", PASSWORD)
-        .redirectErrorStream(true).start();
-    String output = new String(process.getInputStream().readAllBytes());
-    assertTrue(process.waitFor(60, TimeUnit.SECONDS) && process.exitValue() == 0, "keytool: " + output);
-    return file;
   }
 
   private static long write(NodeProcess coordinator, String key) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.bully.tools.Await;
 import dev.bully.tools.LocalCluster;
 import dev.bully.tools.NodeProcess;
 import io.vertx.core.json.JsonObject;
@@ -14,7 +15,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,7 +34,7 @@ class HttpTlsIT {
 
   @Test
   void theApiAndDashboardAreServedOverTls() throws Exception {
-    Path keyStore = keyStore(dir.resolve("http.p12"));
+    Path keyStore = TestKeyStores.selfSigned(dir.resolve("http.p12"), PASSWORD);
     JsonObject extra = new JsonObject().put("http", new JsonObject().put("tls", new JsonObject()
         .put("enabled", true).put("keyStore", keyStore.toString()).put("keyStorePassword", PASSWORD)));
     try (LocalCluster cluster = new LocalCluster(dir, 3, extra)) {
@@ -47,7 +47,8 @@ class HttpTlsIT {
       HttpResponse<String> redirect = cluster.node(1).write("via-follower", "{\"tls\":true}");
       assertEquals(307, redirect.statusCode(), redirect.body());
       assertEquals(coordinator.baseUrl() + "/api/writes", redirect.headers().firstValue("Location").orElseThrow());
-      assertTrue(cluster.node(2).get("/api/writes?from=1").body().contains("over-tls"));
+      Await.until(Duration.ofSeconds(10), "node 2 serves the write it committed, over TLS",
+          () -> cluster.node(2).get("/api/writes?from=1").body().contains("over-tls"));
       for (Object node : new JsonObject(cluster.node(1).get("/api/cluster").body()).getJsonArray("configured")) {
         assertTrue(((JsonObject) node).getString("url").startsWith("https://127.0.0.1:"), node.toString());
       }
@@ -59,17 +60,5 @@ class HttpTlsIT {
       assertThrows(IOException.class, () -> plain.send(overHttp, HttpResponse.BodyHandlers.ofString()),
           "plain http to a TLS port gets no answer");
     }
-  }
-
-  /** A PKCS#12 key store with one self-signed EC key and certificate for 127.0.0.1 and localhost. */
-  private static Path keyStore(Path file) throws Exception {
-    Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
-    Process process = new ProcessBuilder(keytool.toString(), "-genkeypair", "-alias", "http", "-keyalg", "EC",
-        "-groupname", "secp256r1", "-dname", "CN=localhost", "-ext", "san=ip:127.0.0.1,dns:localhost", "-validity", "2",
-        "-storetype", "PKCS12", "-keystore", file.toString(), "-storepass", PASSWORD, "-keypass", PASSWORD)
-        .redirectErrorStream(true).start();
-    String output = new String(process.getInputStream().readAllBytes());
-    assertTrue(process.waitFor(60, TimeUnit.SECONDS) && process.exitValue() == 0, "keytool: " + output);
-    return file;
   }
 }
