@@ -70,10 +70,16 @@ public final class WriteBench implements Callable<Integer> {
       boolean hey = heyInstalled();
       System.out.println("writes: load from " + (hey ? "hey" : "Java's HttpClient (install hey for figures comparable with etcd's)"));
       HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-      warmUp(http, target, hey);
+      List<NodeProcess> nodes = cluster.ids().stream().map(cluster::node).toList();
+      NodeCost cold = NodeCost.sample(nodes);
+      long warmUpWrites = warmUp(http, target, hey);
+      System.out.println("writes: warm-up: " + NodeCost.sample(nodes).since(cold, warmUpWrites));
       for (int clients : List.of(1, 64)) {
-        print(hey ? hey(target, clients, seconds) : run(http, target, clients, Duration.ofSeconds(seconds), "measured"),
-            clients + " client" + (clients == 1 ? " " : "s"), seconds);
+        NodeCost before = NodeCost.sample(nodes);
+        Result result = hey ? hey(target, clients, seconds) : run(http, target, clients, Duration.ofSeconds(seconds), "measured");
+        NodeCost after = NodeCost.sample(nodes);
+        print(result, clients + " client" + (clients == 1 ? " " : "s"), seconds);
+        System.out.println("writes:   " + after.since(before, result.latenciesNs.size()));
       }
       long commitIndex = cluster.node(3).status().getLong("commitIndex");
       System.out.printf("writes: coordinator's commit index at the end: %d%n", commitIndex);
@@ -84,21 +90,25 @@ public final class WriteBench implements Callable<Integer> {
   /**
    * Runs 64 clients in rounds until the JVMs are warm: their just-in-time compilers take about a
    * minute of this load to settle (meanwhile one core goes to compiling, and throughput more than
-   * doubles), and what a running cluster does is measured, not its first minute.
+   * doubles), and what a running cluster does is measured, not its first minute. Returns the
+   * writes acknowledged meanwhile.
    */
-  private static void warmUp(HttpClient http, URI target, boolean hey) throws Exception {
+  private static long warmUp(HttpClient http, URI target, boolean hey) throws Exception {
     double previous = 0;
+    long writes = 0;
     for (int round = 1; round <= WARM_UP_MAX_ROUNDS; round++) {
       Result result = hey ? hey(target, 64, WARM_UP_ROUND_SECONDS)
           : run(http, target, 64, Duration.ofSeconds(WARM_UP_ROUND_SECONDS), "warm-up");
       print(result, "warm-up round " + round + ", 64 clients", WARM_UP_ROUND_SECONDS);
+      writes += result.latenciesNs.size();
       double rate = result.latenciesNs.size() / (double) WARM_UP_ROUND_SECONDS;
       if (round >= WARM_UP_MIN_ROUNDS && Math.abs(rate - previous) < WARM_UP_STEADY * previous) {
-        return;
+        return writes;
       }
       previous = rate;
     }
     System.out.println("writes: throughput still changed by 5% or more after " + WARM_UP_MAX_ROUNDS + " warm-up rounds");
+    return writes;
   }
 
   private static void print(Result result, String label, int seconds) {
