@@ -3,13 +3,9 @@ package dev.bully.cluster;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.NetworkConfig;
-import dev.bully.config.EventBusTls;
+import dev.bully.config.TlsFiles;
 import dev.bully.config.NodeConfig;
 import io.vertx.core.http.ClientAuth;
-import io.vertx.core.net.JksOptions;
-import io.vertx.core.net.PemKeyCertOptions;
-import io.vertx.core.net.PemTrustOptions;
-import io.vertx.core.net.PfxOptions;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.spi.cluster.hazelcast.ConfigUtil;
@@ -105,25 +101,10 @@ public final class ClusterSetup {
    * other's, trusting only what the configured trust material vouches for. A node without such a
    * certificate can neither send to the others nor be reached by them.
    */
-  private static void secure(EventBusOptions eventBus, EventBusTls tls) {
-    eventBus.setSsl(true).setClientAuth(ClientAuth.REQUIRED);
-    if (tls.keyStore().isPresent()) {
-      // The typed options, not KeyStoreOptions: the event bus copies its options through JSON, which keeps only these.
-      String path = tls.keyStore().get().toString();
-      String password = tls.keyStorePassword().orElseThrow();
-      if (path.endsWith(".jks")) {
-        JksOptions store = new JksOptions().setPath(path).setPassword(password);
-        eventBus.setKeyCertOptions(store).setTrustOptions(store);
-      } else {
-        PfxOptions store = new PfxOptions().setPath(path).setPassword(password);
-        eventBus.setKeyCertOptions(store).setTrustOptions(store);
-      }
-    } else {
-      eventBus.setKeyCertOptions(new PemKeyCertOptions()
-              .setCertPath(tls.certPath().orElseThrow().toString())
-              .setKeyPath(tls.keyPath().orElseThrow().toString()))
-          .setTrustOptions(new PemTrustOptions().addCertPath(tls.caPath().orElseThrow().toString()));
-    }
+  private static void secure(EventBusOptions eventBus, TlsFiles tls) {
+    eventBus.setSsl(true).setClientAuth(ClientAuth.REQUIRED)
+        .setKeyCertOptions(tls.keyCertOptions())
+        .setTrustOptions(tls.trustOptions());
   }
 
   private static boolean isWildcard(String host) {

@@ -136,7 +136,8 @@ public final class ConfigLoader {
         v.string("mongo.db_name", "bully"),
         heartbeatMs, failureTimeoutMs, failureTimeoutMaxMs, takeoverDelayMs, logLimits, writeLimits,
         v.longValue("store.minFreeBytes", DEFAULT_MIN_FREE_BYTES, 0, Long.MAX_VALUE),
-        chaosEnabled, adminToken, eventBusTls(), secret, v.optionalString("api.token"), httpTls());
+        chaosEnabled, adminToken, tlsFiles("eventBus.tls", true), secret, v.optionalString("api.token"),
+        tlsFiles("http.tls", false));
   }
 
   /**
@@ -181,55 +182,48 @@ public final class ConfigLoader {
     }
   }
 
-  /** {@code eventBus.tls.*}: a key store, or the three PEM files; every file named must exist. */
-  private Optional<EventBusTls> eventBusTls() {
-    if (!v.bool("eventBus.tls.enabled", false)) {
+  /**
+   * {@code <prefix>.*} when {@code <prefix>.enabled}: a key store and its password, or the PEM files
+   * (certificate and key, and with {@code trustsPeers} the CA certificates too); every file named
+   * must exist, and a key store must open with its password.
+   */
+  private Optional<TlsFiles> tlsFiles(String prefix, boolean trustsPeers) {
+    if (!v.bool(prefix + ".enabled", false)) {
       return Optional.empty();
     }
-    Optional<Path> keyStore = v.existingFile("eventBus.tls.keyStore");
-    Optional<String> password = v.optionalString("eventBus.tls.keyStorePassword");
-    Optional<Path> cert = v.existingFile("eventBus.tls.certPath");
-    Optional<Path> key = v.existingFile("eventBus.tls.keyPath");
-    Optional<Path> ca = v.existingFile("eventBus.tls.caPath");
+    Optional<Path> keyStore = v.existingFile(prefix + ".keyStore");
+    Optional<String> password = v.optionalString(prefix + ".keyStorePassword");
+    List<String> pemKeys = trustsPeers ? List.of(prefix + ".certPath", prefix + ".keyPath", prefix + ".caPath")
+        : List.of(prefix + ".certPath", prefix + ".keyPath");
+    List<Optional<Path>> pems = new ArrayList<>();
+    for (String key : pemKeys) {
+      pems.add(v.existingFile(key));
+    }
+    List<String> pemNames = pemKeys.stream().map(key -> key.substring(prefix.length() + 1)).toList();
     if (keyStore.isPresent()) {
       if (password.isEmpty()) {
-        throw v.fail("eventBus.tls.keyStorePassword", "is missing; the key store 'eventBus.tls.keyStore' needs its password");
+        throw v.fail(prefix + ".keyStorePassword", "is missing; the key store '" + prefix + ".keyStore' needs its password");
       }
-      if (cert.isPresent() || key.isPresent() || ca.isPresent()) {
-        throw v.fail("eventBus.tls.keyStore", "is set together with PEM files; use either a key store or certPath, keyPath and caPath");
+      if (pems.stream().anyMatch(Optional::isPresent)) {
+        throw v.fail(prefix + ".keyStore", "is set together with PEM files; use either a key store or "
+            + String.join(", ", pemNames.subList(0, pemNames.size() - 1)) + " and " + pemNames.get(pemNames.size() - 1));
       }
-      openKeyStore(keyStore.get(), password.get(), "eventBus.tls.keyStorePassword");
-    } else if (cert.isEmpty() || key.isEmpty() || ca.isEmpty()) {
-      throw v.fail(cert.isEmpty() ? "eventBus.tls.certPath" : key.isEmpty() ? "eventBus.tls.keyPath" : "eventBus.tls.caPath",
-          "is missing; with eventBus.tls.enabled, set either 'eventBus.tls.keyStore' (and its password) or all of"
-              + " 'eventBus.tls.certPath', 'eventBus.tls.keyPath' and 'eventBus.tls.caPath'");
+      openKeyStore(keyStore.get(), password.get(), prefix + ".keyStorePassword");
+    } else {
+      for (int i = 0; i < pems.size(); i++) {
+        if (pems.get(i).isEmpty()) {
+          throw v.fail(pemKeys.get(i), "is missing; with " + prefix + ".enabled, set either '" + prefix + ".keyStore' (and its"
+              + " password) or " + (trustsPeers ? "all of " : "both ") + quotedList(pemKeys));
+        }
+      }
     }
-    return Optional.of(new EventBusTls(keyStore, password, cert, key, ca));
+    return Optional.of(new TlsFiles(keyStore, password, pems.get(0), pems.get(1),
+        trustsPeers ? pems.get(2) : Optional.empty()));
   }
 
-  /** {@code http.tls.*}: a key store (and its password) or a PEM certificate chain and key; every file named must exist. */
-  private Optional<HttpTls> httpTls() {
-    if (!v.bool("http.tls.enabled", false)) {
-      return Optional.empty();
-    }
-    Optional<Path> keyStore = v.existingFile("http.tls.keyStore");
-    Optional<String> password = v.optionalString("http.tls.keyStorePassword");
-    Optional<Path> cert = v.existingFile("http.tls.certPath");
-    Optional<Path> key = v.existingFile("http.tls.keyPath");
-    if (keyStore.isPresent()) {
-      if (password.isEmpty()) {
-        throw v.fail("http.tls.keyStorePassword", "is missing; the key store 'http.tls.keyStore' needs its password");
-      }
-      if (cert.isPresent() || key.isPresent()) {
-        throw v.fail("http.tls.keyStore", "is set together with PEM files; use either a key store or certPath and keyPath");
-      }
-      openKeyStore(keyStore.get(), password.get(), "http.tls.keyStorePassword");
-    } else if (cert.isEmpty() || key.isEmpty()) {
-      throw v.fail(cert.isEmpty() ? "http.tls.certPath" : "http.tls.keyPath",
-          "is missing; with http.tls.enabled, set either 'http.tls.keyStore' (and its password) or both"
-              + " 'http.tls.certPath' and 'http.tls.keyPath'");
-    }
-    return Optional.of(new HttpTls(keyStore, password, cert, key));
+  private static String quotedList(List<String> keys) {
+    List<String> quoted = keys.stream().map(key -> "'" + key + "'").toList();
+    return String.join(", ", quoted.subList(0, quoted.size() - 1)) + " and " + quoted.get(quoted.size() - 1);
   }
 
   /** A key store that does not open with its password fails here, naming the key, rather than at start-up. */

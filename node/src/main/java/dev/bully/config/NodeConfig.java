@@ -71,10 +71,10 @@ public record NodeConfig(
     long storeMinFreeBytes,
     boolean chaosEnabled,
     Optional<String> adminToken,
-    Optional<EventBusTls> eventBusTls,
+    Optional<TlsFiles> eventBusTls,
     Optional<String> clusterSecret,
     Optional<String> apiToken,
-    Optional<HttpTls> httpTls) {
+    Optional<TlsFiles> httpTls) {
 
   public NodeConfig {
     members = List.copyOf(members);

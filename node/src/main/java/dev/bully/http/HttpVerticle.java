@@ -1,7 +1,6 @@
 package dev.bully.http;
 
 import dev.bully.cluster.ClusterView;
-import dev.bully.config.HttpTls;
 import dev.bully.config.NodeConfig;
 import dev.bully.election.Addresses;
 import dev.bully.metrics.NodeMetrics;
@@ -15,9 +14,6 @@ import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.net.JksOptions;
-import io.vertx.core.net.PemKeyCertOptions;
-import io.vertx.core.net.PfxOptions;
 import io.vertx.ext.healthchecks.Status;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -112,7 +108,7 @@ public final class HttpVerticle extends VerticleBase {
     });
 
     HttpServerOptions options = new HttpServerOptions().setHost(config.httpHost()).setPort(config.httpPort());
-    config.httpTls().ifPresent(tls -> secure(options, tls));
+    config.httpTls().ifPresent(tls -> options.setSsl(true).setKeyCertOptions(tls.keyCertOptions()));
     return board.start().compose(v -> vertx.createHttpServer(options).requestHandler(router).listen())
         .recover(failure -> Future.failedFuture(failure instanceof BindException
             ? new IllegalStateException("HTTP port " + config.httpPort() + " on " + config.httpHost() + " is already in use")
@@ -122,22 +118,6 @@ public final class HttpVerticle extends VerticleBase {
           log.info("HTTP API listening on {}://{}:{}/", config.httpTls().isPresent() ? "https" : "http", config.httpHost(),
               s.actualPort());
         });
-  }
-
-  /** TLS from {@code http.tls.*}: the server's key and certificate from a key store or PEM files. */
-  private static void secure(HttpServerOptions options, HttpTls tls) {
-    options.setSsl(true);
-    if (tls.keyStore().isPresent()) {
-      String path = tls.keyStore().get().toString();
-      String password = tls.keyStorePassword().orElseThrow();
-      options.setKeyCertOptions(path.endsWith(".jks")
-          ? new JksOptions().setPath(path).setPassword(password)
-          : new PfxOptions().setPath(path).setPassword(password));
-    } else {
-      options.setKeyCertOptions(new PemKeyCertOptions()
-          .setCertPath(tls.certPath().orElseThrow().toString())
-          .setKeyPath(tls.keyPath().orElseThrow().toString()));
-    }
   }
 
   /**
