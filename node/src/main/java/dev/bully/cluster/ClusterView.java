@@ -80,7 +80,7 @@ public final class ClusterView {
       return new Sorted(members, strangers);
     }
     for (Member member : hazelcast.getCluster().getMembers()) {
-      String address = member.getAddress().getHost() + ":" + member.getAddress().getPort();
+      String address = address(member);
       String attribute = member.getAttribute(ClusterSetup.NODE_ID_ATTRIBUTE);
       Integer id = parse(attribute);
       if (id == null || !configured.containsKey(id)) {
@@ -97,11 +97,14 @@ public final class ClusterView {
         if (laterIsConfigured) {
           members.put(id, member);
         }
-        strangers.add(stranger.getAddress().getHost() + ":" + stranger.getAddress().getPort()
-            + ": claims node id " + id + ", which the member at " + configured.get(id) + " holds");
+        strangers.add(address(stranger) + ": claims node id " + id + ", which the member at " + configured.get(id) + " holds");
       }
     }
     return new Sorted(members, strangers);
+  }
+
+  private static String address(Member member) {
+    return member.getAddress().getHost() + ":" + member.getAddress().getPort();
   }
 
   private static Integer parse(String attribute) {

@@ -82,14 +82,9 @@ public final class LocalConfigs {
             nodes.add(node);
           }
         });
-        setMembers(json, nodes);
-        if (!config.clusterSecret().isPresent()) {
-          String path = secretFile.toAbsolutePath().toString();
-          if (json.getValue("cluster") instanceof JsonObject cluster) {
-            cluster.put("secretFile", path);
-          } else {
-            json.put("cluster.secretFile", path);
-          }
+        putInCluster(json, "nodes", nodes);
+        if (config.clusterSecret().isEmpty()) {
+          putInCluster(json, "secretFile", secretFile.toAbsolutePath().toString());
         }
         if (count < members.size()) {
           json.put("dataDir", "data/cluster-of-" + count + "/node" + member.id());
@@ -145,11 +140,12 @@ public final class LocalConfigs {
     throw new ConfigException(source + " (key 'cluster.nodes'): missing; the members must be in the file");
   }
 
-  private static void setMembers(JsonObject json, JsonArray nodes) {
-    if (json.containsKey("cluster.nodes")) {
-      json.put("cluster.nodes", nodes);
+  /** Sets {@code cluster.<name>} as the file writes its keys: dotted, or in the {@code cluster} object. */
+  private static void putInCluster(JsonObject json, String name, Object value) {
+    if (!json.containsKey("cluster." + name) && json.getValue("cluster") instanceof JsonObject cluster) {
+      cluster.put(name, value);
     } else {
-      json.getJsonObject("cluster").put("nodes", nodes);
+      json.put("cluster." + name, value);
     }
   }
 }

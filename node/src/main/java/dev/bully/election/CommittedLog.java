@@ -86,13 +86,7 @@ final class CommittedLog {
 
   private Future<List<LogEntry>> read(long from, int count) {
     Promise<List<LogEntry>> read = Promise.promise();
-    store.readEntries(from, count, READ_CHARS, (entries, failure) -> {
-      if (failure != null) {
-        read.fail(failure);
-      } else {
-        read.complete(entries);
-      }
-    });
+    store.readEntries(from, count, READ_CHARS, read::complete);
     return read.future();
   }
 }

@@ -35,6 +35,7 @@ final class MessageSeal {
   static final int MAC_BYTES = 32;
   static final int HEADER_BYTES = MAC_BYTES + 4 + 8 + 8;
   private static final String ALGORITHM = "HmacSHA256";
+  private static final byte[] EMPTY = new byte[0];
 
   /** An opened message: who sent it, numbered how, and its JSON. */
   record Opened(int from, long incarnation, long sequence, Buffer json) {
@@ -69,15 +70,9 @@ final class MessageSeal {
 
   /** The message {@code json} for node {@code to}, numbered and sealed. */
   Buffer seal(int to, Buffer json) {
-    Buffer body = Buffer.buffer(HEADER_BYTES + json.length())
-        .appendBytes(new byte[MAC_BYTES])
-        .appendInt(me)
-        .appendLong(incarnation)
-        .appendLong(++sequence)
-        .appendBuffer(json);
-    byte[] bytes = body.getBytes();
-    body.setBytes(0, tag(to, bytes));
-    return body;
+    Buffer numbers = Buffer.buffer(HEADER_BYTES - MAC_BYTES).appendInt(me).appendLong(incarnation).appendLong(++sequence);
+    byte[] tag = tag(to, numbers.getBytes(), json.getBytes(), 0);
+    return Buffer.buffer(HEADER_BYTES + json.length()).appendBytes(tag).appendBuffer(numbers).appendBuffer(json);
   }
 
   /**
@@ -89,7 +84,7 @@ final class MessageSeal {
       return new Result(null, Refusal.UNAUTHENTICATED);
     }
     byte[] bytes = sealed.getBytes();
-    if (!MessageDigest.isEqual(tag(me, bytes), java.util.Arrays.copyOf(bytes, MAC_BYTES))) {
+    if (!MessageDigest.isEqual(tag(me, EMPTY, bytes, MAC_BYTES), java.util.Arrays.copyOf(bytes, MAC_BYTES))) {
       return new Result(null, Refusal.UNAUTHENTICATED);
     }
     int from = sealed.getInt(MAC_BYTES);
@@ -107,14 +102,18 @@ final class MessageSeal {
   record Result(Opened opened, Refusal refusal) {
   }
 
-  /** HMAC over the receiver's id and everything after the MAC. */
-  private byte[] tag(int to, byte[] body) {
+  /**
+   * HMAC over the receiver's id and everything after the MAC: {@code head}, then {@code rest} from
+   * {@code offset} (a sealed message is MACed in one piece; one being sealed, as its numbers and its JSON).
+   */
+  private byte[] tag(int to, byte[] head, byte[] rest, int offset) {
     receiver[0] = (byte) (to >>> 24);
     receiver[1] = (byte) (to >>> 16);
     receiver[2] = (byte) (to >>> 8);
     receiver[3] = (byte) to;
     mac.update(receiver);
-    mac.update(body, MAC_BYTES, body.length - MAC_BYTES);
+    mac.update(head);
+    mac.update(rest, offset, rest.length - offset);
     return mac.doFinal();
   }
 }

@@ -151,7 +151,7 @@ public final class HttpVerticle extends VerticleBase {
           .put("id", peer.id())
           .put("url", peer.httpUrl())
           .put("member", members.contains(peer.id()))));
-      ctx.json(reply.body().copy().put("peers", peers).put("strangers", new JsonArray(cluster.strangers())));
+      ctx.json(reply.body().copy().put("peers", peers));
     }).onFailure(ctx::fail);
   }
 

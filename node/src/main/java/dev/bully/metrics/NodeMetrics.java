@@ -107,10 +107,10 @@ public final class NodeMetrics {
     unavailable.increment();
   }
 
-  /** A protocol message refused before it reached the replica, for {@code reason} (unauthenticated, malformed). */
+  /** A protocol message refused before it reached the replica, for {@code reason} (unauthenticated, replayed, malformed). */
   public void rejected(String reason) {
     rejected.computeIfAbsent(reason, r -> Counter.builder("bully_messages_rejected").tag("reason", r)
-        .description("Protocol messages refused before they reached the protocol: unauthenticated or malformed")
+        .description("Protocol messages refused before they reached the protocol: unauthenticated, replayed or malformed")
         .register(registry)).increment();
   }
 

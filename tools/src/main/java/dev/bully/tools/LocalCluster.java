@@ -94,11 +94,6 @@ public final class LocalCluster implements AutoCloseable {
     }
   }
 
-  /** The cluster secret every node of this cluster is configured with. */
-  public String secret() {
-    return secret;
-  }
-
   public Path dir() {
     return dir;
   }

@@ -106,10 +106,7 @@ public final class ChaosRun {
           List.copyOf(faults));
       Checker.Result result = Checker.check(history);
       if (stolen > 0) {
-        List<String> violations = new java.util.ArrayList<>(result.violations());
-        violations.add("stolen: " + stolen + " protocol messages meant for a node reached the forger");
-        result = new Checker.Result(result.acknowledged(), result.lost(), result.duplicated(), result.divergent(), result.faults(),
-            result.maxCoordinatorsPerTerm(), result.unavailableMs(), result.unacknowledged(), result.longestGapMs(), violations);
+        result = result.with("stolen: " + stolen + " protocol messages meant for a node reached the forger");
       }
       Report.write(dir, options, history, result, Map.copyOf(samples));
       out.println(result.summary());

@@ -31,6 +31,14 @@ public final class Checker {
       return violations.isEmpty();
     }
 
+    /** This result with one more violation, found outside the history (the forger's stolen messages). */
+    public Result with(String violation) {
+      List<String> more = new ArrayList<>(violations);
+      more.add(violation);
+      return new Result(acknowledged, lost, duplicated, divergent, faults, maxCoordinatorsPerTerm, unavailableMs,
+          unacknowledged, longestGapMs, List.copyOf(more));
+    }
+
     public String summary() {
       return "acknowledged=" + acknowledged + " lost=" + lost + " duplicated=" + duplicated + " divergent=" + divergent
           + " faults=" + faults + " max_coordinators_per_term=" + maxCoordinatorsPerTerm + " unavailable_ms=" + unavailableMs
