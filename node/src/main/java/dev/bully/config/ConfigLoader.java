@@ -3,6 +3,7 @@ package dev.bully.config;
 import dev.bully.core.ElectionSettings;
 import dev.bully.core.LogLimits;
 import dev.bully.core.WriteLimits;
+import dev.bully.store.StoreSync;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -136,8 +137,16 @@ public final class ConfigLoader {
         v.string("mongo.db_name", "bully"),
         heartbeatMs, failureTimeoutMs, failureTimeoutMaxMs, takeoverDelayMs, logLimits, writeLimits,
         v.longValue("store.minFreeBytes", DEFAULT_MIN_FREE_BYTES, 0, Long.MAX_VALUE),
+        storeSync(),
         chaosEnabled, adminToken, tlsFiles("eventBus.tls", true), secret, v.optionalString("api.token"),
         tlsFiles("http.tls", false));
+  }
+
+  private StoreSync storeSync() {
+    String name = v.string("store.sync", StoreSync.FSYNC.configName());
+    return StoreSync.named(name).orElseThrow(() -> v.fail("store.sync", "is \"" + name + "\" but must be \"fsync\""
+        + " (forced to the device before it counts: the default) or \"os\" (written to the operating system only,"
+        + " which a power loss can undo)"));
   }
 
   /**

@@ -62,6 +62,7 @@ final class ConfigValues {
     KEYS.put("failureTimeoutMs", Type.INT);
     KEYS.put("failureTimeoutMaxMs", Type.INT);
     KEYS.put("store.minFreeBytes", Type.INT);
+    KEYS.put("store.sync", Type.STRING);
     KEYS.put("takeoverDelayMs", Type.INT);
     KEYS.put("log.memoryEntries", Type.INT);
     KEYS.put("log.idempotencyKeys", Type.INT);

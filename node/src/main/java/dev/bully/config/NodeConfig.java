@@ -2,6 +2,7 @@ package dev.bully.config;
 
 import dev.bully.core.LogLimits;
 import dev.bully.core.WriteLimits;
+import dev.bully.store.StoreSync;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -37,6 +38,7 @@ import java.util.Optional;
  * @param writeLimits            the shape a client's write may have ({@code api.maxWriteBytes},
  *                               {@code api.maxDepth}, {@code api.maxKeys})
  * @param storeMinFreeBytes      the room the embedded store keeps free on its disk; below it, store writes wait
+ * @param storeSync              how far a store write goes before it counts as durable ({@code store.sync})
  * @param chaosEnabled           whether the admin chaos endpoints are served
  * @param adminToken             the bearer token the admin endpoints require
  * @param eventBusTls            TLS for the clustered event bus, when enabled
@@ -69,6 +71,7 @@ public record NodeConfig(
     LogLimits logLimits,
     WriteLimits writeLimits,
     long storeMinFreeBytes,
+    StoreSync storeSync,
     boolean chaosEnabled,
     Optional<String> adminToken,
     Optional<TlsFiles> eventBusTls,

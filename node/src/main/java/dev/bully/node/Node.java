@@ -5,6 +5,7 @@ import dev.bully.cluster.ClusterView;
 import dev.bully.cluster.RoutedClusterManager;
 import dev.bully.config.Member;
 import dev.bully.config.NodeConfig;
+import dev.bully.core.DurableState;
 import dev.bully.core.Election;
 import dev.bully.core.ElectionSettings;
 import dev.bully.core.ReplicatedLog;
@@ -65,7 +66,7 @@ public final class Node {
     Node node;
     try {
       DataDirLock lock = DataDirLock.acquire(config.dataDir());
-      EmbeddedMongo embedded = config.mongoConnectionString().isPresent() ? null : EmbeddedMongo.start(config.dataDir()).keepFree(config.storeMinFreeBytes());
+      EmbeddedMongo embedded = config.mongoConnectionString().isPresent() ? null : EmbeddedMongo.start(config.dataDir(), config.storeSync()).keepFree(config.storeMinFreeBytes());
       node = new Node(config, lock, embedded);
     } catch (IOException | RuntimeException e) {
       return Future.failedFuture(e);
@@ -97,7 +98,7 @@ public final class Node {
           vertx = v;
           log.info("Node {} joined cluster '{}' as a member of {}", config.nodeId(), config.clusterName(),
               config.joinMembers());
-          return NodeStore.open(vertx, config.mongoConnectionString(), config.mongoDatabase(), embedded);
+          return NodeStore.open(vertx, config.mongoConnectionString(), config.mongoDatabase(), embedded, config.storeSync());
         })
         .compose(s -> {
           store = s;
@@ -106,10 +107,12 @@ public final class Node {
         .compose(state -> {
           LogRestore stored = state.resultAt(1);
           ReplicatedLog log = stored.log(config.logLimits());
-          Node.log.info("Node {} restored its log: last index {}, {} entries in memory from {}, commit index {} or more,"
-              + " paged up to {}", config.nodeId(), log.lastIndex(), stored.tail().size(), log.firstInMemory(),
-              stored.commitIndex(), stored.pagedIndex());
-          Election election = new Election(electionSettings(), state.resultAt(0), log,
+          DurableState durable = state.resultAt(0);
+          // The chaos checker reads "restored term" (a term must never go down across a restart, not even a power loss).
+          Node.log.info("Node {} restored term {} (promised to {}) and its log: last index {}, {} entries in memory"
+              + " from {}, commit index {} or more, paged up to {}", config.nodeId(), durable.term(), durable.promisedTo(),
+              log.lastIndex(), stored.tail().size(), log.firstInMemory(), stored.commitIndex(), stored.pagedIndex());
+          Election election = new Election(electionSettings(), durable, log,
               new SplittableRandom(), MONOTONIC_MS.getAsLong());
           ClusterView cluster = clusterManager.view();
           // The store side first, then the election verticle, so its consumers exist before anything ticks or asks.

@@ -16,10 +16,14 @@ import org.slf4j.LoggerFactory;
  * mongo-java-server on its H2 MVStore backend, with one file under the data folder, listening on
  * 127.0.0.1 only.
  *
- * <p>The MVStore commits to its file by itself only about once a second, so a write the server has
- * acknowledged can still be lost by a crash. {@link #commit()} makes everything acknowledged so far
- * survive a process crash; {@link GroupCommit} calls it once for many writes. It does not fsync, so
- * it does not protect against an operating-system crash or power loss.
+ * <p>A write the server has acknowledged is only in the MVStore's memory. {@link #commit()} writes
+ * everything acknowledged so far to the file and, with {@link StoreSync#FSYNC}, forces the file to
+ * the device; {@link GroupCommit} calls it once for many writes. The store never commits by itself
+ * (its background writer is off): a background commit serializes in a thread of its own, and a
+ * commit of ours that overlapped it would return before the other one's pages were in the file.
+ * So every write to the file happens in {@link #commit()}, one at a time, and a force that follows
+ * covers everything written before it. The background writer's housekeeping (rewriting sparse
+ * chunks) runs in {@link #commit()} too, at most once a second.
  */
 public final class EmbeddedMongo implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EmbeddedMongo.class);
@@ -27,6 +31,10 @@ public final class EmbeddedMongo implements AutoCloseable {
   static final String FILE_NAME = "store.mv.db";
   /** The store's page cache, in MB. */
   static final int CACHE_MB = 8;
+  private static final long HOUSEKEEPING_EVERY_NS = 1_000_000_000L;
+  /** Chunks filled less than this (percent) are rewritten, at most this many bytes per housekeeping. */
+  private static final int HOUSEKEEPING_FILL_RATE = 50;
+  private static final int HOUSEKEEPING_BYTES = 4 * 1024 * 1024;
 
   private final H2Backend backend;
   private final MongoServer server;
@@ -34,23 +42,31 @@ public final class EmbeddedMongo implements AutoCloseable {
   private final Path file;
   /** The file system the store file lives on, found once: finding it reads the mount table (tens of microseconds). */
   private final FileStore disk;
+  private final StoreSync sync;
   private volatile long minFreeBytes;
+  /** Forces of the file to the device so far and the nanoseconds they took, for the metrics. */
+  private final java.util.concurrent.atomic.LongAdder forces = new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder forceNanos = new java.util.concurrent.atomic.LongAdder();
+  /** When {@link #commit()} last rewrote sparse chunks (only the committing thread reads and writes it). */
+  private long lastHousekeepingNs = System.nanoTime();
 
-  private EmbeddedMongo(H2Backend backend, MongoServer server, String connectionString, Path file, FileStore disk) {
+  private EmbeddedMongo(H2Backend backend, MongoServer server, String connectionString, Path file, FileStore disk,
+                        StoreSync sync) {
     this.backend = backend;
     this.server = server;
     this.connectionString = connectionString;
     this.file = file;
     this.disk = disk;
+    this.sync = sync;
   }
 
   /** Opens (or creates) the store file under {@code dataDir} and starts serving it on a free loopback port. */
-  public static EmbeddedMongo start(Path dataDir) {
-    return start(dataDir, "127.0.0.1", 0);
+  public static EmbeddedMongo start(Path dataDir, StoreSync sync) {
+    return start(dataDir, "127.0.0.1", 0, sync);
   }
 
   /** Opens (or creates) the store file under {@code dataDir} and serves it on {@code host:port} (0: a free port). */
-  public static EmbeddedMongo start(Path dataDir, String host, int port) {
+  public static EmbeddedMongo start(Path dataDir, String host, int port, StoreSync sync) {
     try {
       Files.createDirectories(dataDir);
     } catch (IOException e) {
@@ -64,13 +80,14 @@ public final class EmbeddedMongo implements AutoCloseable {
       throw new UncheckedIOException("cannot find the file system of data folder " + dataDir, e);
     }
     // As MVStore.open does, with a smaller page cache than its 16 MB: documents of large entries fill a cache quickly,
-    // and the heap a node runs in is small (see WriteLimits).
-    H2Backend backend = new H2Backend(new MVStore.Builder().fileName(file.toString()).cacheSize(CACHE_MB).open());
+    // and the heap a node runs in is small (see WriteLimits). No background writer: see the class comment.
+    H2Backend backend = new H2Backend(new MVStore.Builder().fileName(file.toString()).cacheSize(CACHE_MB)
+        .autoCommitDisabled().open());
     MongoServer server = new MongoServer(backend);
     server.bind(host, port);
     String connectionString = server.getConnectionString();
-    log.info("Embedded store {} serving at {}", file, connectionString);
-    return new EmbeddedMongo(backend, server, connectionString, file, disk);
+    log.info("Embedded store {} serving at {} (store.sync: {})", file, connectionString, sync.configName());
+    return new EmbeddedMongo(backend, server, connectionString, file, disk, sync);
   }
 
   /**
@@ -106,9 +123,36 @@ public final class EmbeddedMongo implements AutoCloseable {
     return connectionString;
   }
 
-  /** Writes everything the server has acknowledged so far to the store file. Blocking. */
+  /**
+   * Writes everything the server has acknowledged so far to the store file and, with
+   * {@link StoreSync#FSYNC}, forces the file to the device. Blocking; one caller at a time
+   * ({@link GroupCommit}).
+   */
   public void commit() {
+    MVStore store = backend.getMvStore();
+    long now = System.nanoTime();
+    if (now - lastHousekeepingNs >= HOUSEKEEPING_EVERY_NS) {
+      lastHousekeepingNs = now;
+      // What the background writer would do: rewrite the live pages of sparse chunks, a bounded amount at a time,
+      // so that the space of dead log segments is reused. The rewritten pages go to the file with this commit.
+      store.compact(HOUSEKEEPING_FILL_RATE, HOUSEKEEPING_BYTES);
+    }
     backend.commit();
+    if (sync == StoreSync.FSYNC) {
+      long start = System.nanoTime();
+      store.sync();
+      forceNanos.add(System.nanoTime() - start);
+      forces.increment();
+    }
+  }
+
+  /** How many times the file was forced to the device, and the seconds that took in all. */
+  public long forces() {
+    return forces.sum();
+  }
+
+  public double forceSeconds() {
+    return forceNanos.sum() / 1e9;
   }
 
   /** Stops serving, then commits and closes the store file. */

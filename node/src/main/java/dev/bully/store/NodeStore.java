@@ -41,8 +41,9 @@ import java.util.function.Supplier;
  *   <li>{@code rollback} keeps entries that a newer coordinator replaced; they are never deleted.</li>
  * </ul>
  *
- * <p>Every write method completes only once the write is durable: journaled on an external
- * MongoDB, committed to the file by {@link GroupCommit} on the embedded one.
+ * <p>Every write method completes only once the write is durable as {@link StoreSync} says: with
+ * {@code fsync} (the default) journaled on an external MongoDB, committed to the file and forced to
+ * the device by {@link GroupCommit} on the embedded one.
  */
 public final class NodeStore {
   static final String META = "meta";
@@ -75,7 +76,7 @@ public final class NodeStore {
    * is none, and creates the collections' indexes.
    */
   public static Future<NodeStore> open(Vertx vertx, Optional<String> connectionString, String database,
-                                       EmbeddedMongo embedded) {
+                                       EmbeddedMongo embedded, StoreSync sync) {
     JsonObject options = new JsonObject()
         .put("connection_string", connectionString.orElseGet(() -> embedded.connectionString())) // embedded is null here with an external MongoDB
         .put("db_name", database)
@@ -83,7 +84,8 @@ public final class NodeStore {
     MongoClient mongo = MongoClient.create(vertx, options);
     NodeStore store;
     if (connectionString.isPresent()) {
-      store = new NodeStore(vertx, mongo, WriteOption.JOURNALED, Future::succeededFuture, mongo::close, Optional::empty);
+      WriteOption durability = sync == StoreSync.FSYNC ? WriteOption.JOURNALED : WriteOption.ACKNOWLEDGED;
+      store = new NodeStore(vertx, mongo, durability, Future::succeededFuture, mongo::close, Optional::empty);
     } else {
       WorkerExecutor committer = vertx.createSharedWorkerExecutor("bully-store-commit", 1);
       GroupCommit groupCommit = new GroupCommit(committer, embedded::commit);

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.bully.store.StoreSync;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -55,6 +56,7 @@ class ConfigLoaderTest {
     assertEquals(Path.of("data/node2"), config.dataDir());
     assertEquals(Optional.empty(), config.mongoConnectionString());
     assertEquals(false, config.chaosEnabled());
+    assertEquals(StoreSync.FSYNC, config.storeSync(), "durable means forced to the device unless traded away");
     assertEquals(2, config.majority());
     assertEquals(List.of(1, 3), config.peers().stream().map(Member::id).toList());
   }
@@ -144,6 +146,14 @@ class ConfigLoaderTest {
   void chaosNeedsAnAdminToken() throws IOException {
     String message = failure("{\"nodeId\": 1, \"cluster\": {\"nodes\": " + NODES + "}, \"chaos\": {\"enabled\": true}}");
     assertTrue(message.contains("key 'chaos.enabled' is true but 'admin.token' is not set"), message);
+  }
+
+  @Test
+  void storeSyncIsFsyncOrOsAndNamesTheKey() throws IOException {
+    NodeConfig os = ConfigLoader.load(write("{\"nodeId\": 1, \"cluster\": {\"nodes\": " + NODES + "}, \"store\": {\"sync\": \"os\"}}"), Map.of());
+    assertEquals(StoreSync.OS, os.storeSync());
+    String message = failure("{\"nodeId\": 1, \"cluster\": {\"nodes\": " + NODES + "}, \"store\": {\"sync\": \"never\"}}");
+    assertTrue(message.contains("node.json: key 'store.sync' is \"never\" but must be \"fsync\""), message);
   }
 
   @Test

@@ -35,8 +35,8 @@ class NodeStoreTest {
   @BeforeEach
   void open() throws Exception {
     vertx = Vertx.vertx();
-    embedded = EmbeddedMongo.start(dataDir);
-    store = await(NodeStore.open(vertx, Optional.empty(), "bully", embedded));
+    embedded = EmbeddedMongo.start(dataDir, StoreSync.FSYNC);
+    store = await(NodeStore.open(vertx, Optional.empty(), "bully", embedded, StoreSync.FSYNC));
   }
 
   @AfterEach

@@ -42,6 +42,7 @@ public final class LocalCluster implements AutoCloseable {
   /** With {@code http.tls} in the extra configuration: trust in the nodes' key store (a self-signed certificate). */
   private final javax.net.ssl.SSLContext httpsTrust;
   private final Thread shutdownHook = new Thread(this::stopAll, "local-cluster-stop");
+  private IntFunction<Map<String, String>> environment = id -> Map.of();
 
   public LocalCluster(Path dir, int size) {
     this(dir, size, new JsonObject());
@@ -98,6 +99,12 @@ public final class LocalCluster implements AutoCloseable {
     return dir;
   }
 
+  /** What each node's process gets added to its environment from now on, by node id (e.g. a library to preload). */
+  public LocalCluster environment(IntFunction<Map<String, String>> environment) {
+    this.environment = environment;
+    return this;
+  }
+
   public Path config(int id) {
     return dir.resolve("node" + id + ".json");
   }
@@ -118,9 +125,27 @@ public final class LocalCluster implements AutoCloseable {
     if (running.containsKey(id) && running.get(id).isAlive()) {
       throw new IllegalStateException("node " + id + " is already running");
     }
-    NodeProcess node = NodeProcess.start(id, hostOf.apply(id), httpPort(id), config(id), dir, log(id), httpsTrust);
+    NodeProcess node = NodeProcess.start(id, hostOf.apply(id), httpPort(id), config(id), dir, log(id), httpsTrust,
+        environment.apply(id));
     running.put(id, node);
     return node;
+  }
+
+  /** Sends one signal to every running node with one kill(1), so that they all get it at the same instant. */
+  public void signalAll(String name) {
+    List<String> command = new ArrayList<>(List.of("kill", "-" + name));
+    running.values().stream().filter(NodeProcess::isAlive).forEach(node -> command.add(Long.toString(node.pid())));
+    try {
+      Process kill = new ProcessBuilder(command).inheritIO().start();
+      if (kill.waitFor() != 0) {
+        throw new IllegalStateException(String.join(" ", command) + " failed");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
   }
 
   /** Starts every node, then waits until each is ready. */

@@ -1,6 +1,7 @@
 package dev.bully.tools;
 
 import dev.bully.store.EmbeddedMongo;
+import dev.bully.store.StoreSync;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Callable;
@@ -39,7 +40,7 @@ public final class MongoWireServer implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
-    EmbeddedMongo server = EmbeddedMongo.start(dir, host, port);
+    EmbeddedMongo server = EmbeddedMongo.start(dir, host, port, StoreSync.FSYNC);
     CountDownLatch stopping = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       stopping.countDown();

@@ -55,6 +55,12 @@ public final class NodeProcess implements AutoCloseable {
   /** As {@link #start(int, String, int, Path, Path, Path)}, for a node serving https that {@code tls} trusts (null: http). */
   public static NodeProcess start(int id, String host, int httpPort, Path conf, Path workDir, Path log,
                                   javax.net.ssl.SSLContext tls) {
+    return start(id, host, httpPort, conf, workDir, log, tls, java.util.Map.of());
+  }
+
+  /** As above, with {@code environment} added to the process's environment (e.g. a library to preload). */
+  public static NodeProcess start(int id, String host, int httpPort, Path conf, Path workDir, Path log,
+                                  javax.net.ssl.SSLContext tls, java.util.Map<String, String> environment) {
     List<String> command = new ArrayList<>(List.of("java"));
     // e.g. -Dbully.node.jvmOptions=-Xms256m,-Xmx256m,-XX:+UseG1GC (commas or spaces) to try another heap or collector
     String options = System.getProperty("bully.node.jvmOptions", "").trim();
@@ -66,7 +72,9 @@ public final class NodeProcess implements AutoCloseable {
     }
     command.addAll(List.of("-jar", JAR.toAbsolutePath().toString(), "-conf", conf.toString()));
     try {
-      Process process = new ProcessBuilder(command)
+      ProcessBuilder builder = new ProcessBuilder(command);
+      builder.environment().putAll(environment);
+      Process process = builder
           .directory(workDir.toFile())
           .redirectErrorStream(true)
           .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))

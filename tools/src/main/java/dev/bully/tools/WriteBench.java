@@ -1,5 +1,6 @@
 package dev.bully.tools;
 
+import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -51,6 +52,10 @@ public final class WriteBench implements Callable<Integer> {
   @Option(names = "--size", paramLabel = "BYTES", description = "the size of each write (e.g. 40k, 1m): a soak of large writes")
   private String size;
 
+  @Option(names = "--sync", defaultValue = "fsync", paramLabel = "MODE",
+      description = "the nodes' store.sync: fsync (the default: forced to the device, as etcd and ZooKeeper do) or os")
+  private String sync;
+
   public static void main(String[] args) {
     System.exit(new CommandLine(new WriteBench()).execute(args));
   }
@@ -62,11 +67,16 @@ public final class WriteBench implements Callable<Integer> {
       return 0;
     }
     Path dir = Files.createDirectories(Path.of("target", "bench", "writes-" + System.currentTimeMillis()));
-    try (LocalCluster cluster = new LocalCluster(dir, 3)) {
+    if (!sync.equals("fsync") && !sync.equals("os")) {
+      throw new CommandLine.ParameterException(new CommandLine(this), "--sync is fsync or os, not '" + sync + "'");
+    }
+    JsonObject extra = new JsonObject().put("store", new JsonObject().put("sync", sync));
+    try (LocalCluster cluster = new LocalCluster(dir, 3, extra)) {
       cluster.startAll();
       cluster.awaitCoordinator(3, cluster.ids(), SETTLE_TIMEOUT);
       URI target = URI.create(cluster.node(3).baseUrl() + "/api/writes");
-      System.out.println("writes: 3 nodes, POST /api/writes to coordinator 3, w=majority (logs in " + dir + ")");
+      System.out.println("writes: 3 nodes, POST /api/writes to coordinator 3, w=majority, store.sync " + sync
+          + " (logs in " + dir + ")");
       boolean hey = heyInstalled();
       System.out.println("writes: load from " + (hey ? "hey" : "Java's HttpClient (install hey for figures comparable with etcd's)"));
       HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();

@@ -2,6 +2,7 @@ package dev.bully.it;
 
 import dev.bully.store.EmbeddedMongo;
 import dev.bully.store.NodeStore;
+import dev.bully.store.StoreSync;
 import dev.bully.core.LogEntry;
 import io.vertx.core.Vertx;
 import java.nio.file.Path;
@@ -20,8 +21,8 @@ public final class DurableWriter {
     Path dataDir = Path.of(args[0]);
     int inFlight = Integer.parseInt(args[1]);
     Vertx vertx = Vertx.vertx();
-    EmbeddedMongo embedded = EmbeddedMongo.start(dataDir);
-    NodeStore.open(vertx, Optional.empty(), "bully", embedded).onSuccess(store -> {
+    EmbeddedMongo embedded = EmbeddedMongo.start(dataDir, StoreSync.FSYNC);
+    NodeStore.open(vertx, Optional.empty(), "bully", embedded, StoreSync.FSYNC).onSuccess(store -> {
       AtomicLong nextIndex = new AtomicLong(1);
       for (int i = 0; i < inFlight; i++) {
         writeLoop(store, nextIndex);

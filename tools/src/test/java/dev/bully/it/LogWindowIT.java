@@ -84,7 +84,7 @@ class LogWindowIT {
     // A restart reads the terms of every entry and the keys, but only the newest entries.
     assertEquals(143, cluster.node(2).terminate(TIMEOUT));
     cluster.start(2).awaitReady(LocalCluster.READY_TIMEOUT);
-    Matcher restored = Pattern.compile("restored its log: last index (\\d+), (\\d+) entries in memory").matcher(
+    Matcher restored = Pattern.compile("and its log: last index (\\d+), (\\d+) entries in memory").matcher(
         String.join("\n", cluster.logLines(2)));
     String lastRestore = null;
     long inMemory = -1;

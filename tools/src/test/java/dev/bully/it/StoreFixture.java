@@ -2,6 +2,7 @@ package dev.bully.it;
 
 import dev.bully.store.EmbeddedMongo;
 import dev.bully.store.NodeStore;
+import dev.bully.store.StoreSync;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.nio.file.Path;
@@ -16,8 +17,8 @@ public final class StoreFixture {
 
   public static <T> T withStore(Path dataDir, Function<NodeStore, Future<T>> work) {
     Vertx vertx = Vertx.vertx();
-    try (EmbeddedMongo embedded = EmbeddedMongo.start(dataDir)) {
-      return NodeStore.open(vertx, Optional.empty(), "bully", embedded)
+    try (EmbeddedMongo embedded = EmbeddedMongo.start(dataDir, StoreSync.FSYNC)) {
+      return NodeStore.open(vertx, Optional.empty(), "bully", embedded, StoreSync.FSYNC)
           .compose(store -> work.apply(store).eventually(() -> {
             store.close();
             return Future.succeededFuture();

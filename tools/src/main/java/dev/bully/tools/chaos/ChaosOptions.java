@@ -15,8 +15,9 @@ import picocli.CommandLine.Spec;
 
 /** What a chaos run does, from its command line ({@code bin/chaos.sh [--nodes N] [--duration S] ...}), checked before anything starts. */
 record ChaosOptions(int nodes, int durationS, long seed, Set<String> faults, double rate, int clients, List<String> attach,
-                    String token, Writer.Payload payload) {
-  private static final Set<String> FAULTS = Set.of("kill", "pause", "partition", "restart", "stepdown", "rolling", "forge");
+                    String token, Writer.Payload payload, String sync) {
+  private static final Set<String> FAULTS = Set.of("kill", "pause", "partition", "restart", "stepdown", "rolling", "forge",
+      "powerloss");
 
   /** The options of a command line; a {@link ParameterException} says what is wrong with one that cannot run. */
   static ChaosOptions parse(String[] args) {
@@ -55,6 +56,10 @@ record ChaosOptions(int nodes, int durationS, long seed, Set<String> faults, dou
             "  stepdown   not a fault: POST /admin/stepdown to the coordinator (a hand-off)",
             "  forge      a member of the cluster manager without the cluster secret listens",
             "             on every node's address and forges claims and APPENDs all run long",
+            "  powerloss  every node loses its power at once: stopped at one instant, killed,",
+            "             and every write it had not forced to the device undone (a library",
+            "             preloaded into each node, built with gcc, records what to undo);",
+            "             restarted together 1-4 s later",
             "  rolling    not a fault: rolling restarts for the whole run, each node in turn",
             "             stopped with SIGTERM (the coordinator last; it hands over),",
             "             restarted and waited for until ready and caught up; the run",
@@ -70,6 +75,11 @@ record ChaosOptions(int nodes, int durationS, long seed, Set<String> faults, dou
     @Option(names = "--payload", defaultValue = "small", paramLabel = "P",
         description = "small (default), or mixed: one write in ten at the door's limits, half of 1 MiB and half nested 64 deep")
     private String payload;
+
+    @Option(names = "--sync", defaultValue = "fsync", paramLabel = "MODE",
+        description = "the nodes' store.sync: fsync (default) or os, which a power loss can undo: with --faults powerloss"
+            + " the checker then finds acknowledged writes lost or votes forgotten")
+    private String sync;
 
     @Option(names = "--attach", split = ",", paramLabel = "URL",
         description = "use a running cluster (its nodes' HTTP URLs, comma-separated) instead of starting one; its nodes"
@@ -89,7 +99,7 @@ record ChaosOptions(int nodes, int durationS, long seed, Set<String> faults, dou
     ChaosOptions options() {
       for (String fault : faults) {
         if (!FAULTS.contains(fault)) {
-          throw usage("unknown fault '" + fault + "' (kill, pause, partition, restart, stepdown, rolling, forge)");
+          throw usage("unknown fault '" + fault + "' (kill, pause, partition, restart, stepdown, rolling, forge, powerloss)");
         }
       }
       if (faults.contains("rolling") && faults.size() > 1) {
@@ -97,6 +107,12 @@ record ChaosOptions(int nodes, int durationS, long seed, Set<String> faults, dou
       }
       if (faults.contains("forge") && !attach.isEmpty()) {
         throw usage("--faults forge needs nodes this run starts (the forger joins their cluster manager); not --attach");
+      }
+      if (faults.contains("powerloss") && !attach.isEmpty()) {
+        throw usage("--faults powerloss needs nodes this run starts (each with the power-loss library preloaded); not --attach");
+      }
+      if (!sync.equals("fsync") && !sync.equals("os")) {
+        throw usage("--sync is fsync or os, not '" + sync + "'");
       }
       if (faults.contains("rolling") && !attach.isEmpty()) {
         throw usage("--faults rolling needs nodes this run starts (it stops them with SIGTERM); not --attach");
@@ -114,7 +130,7 @@ record ChaosOptions(int nodes, int durationS, long seed, Set<String> faults, dou
       };
       long drawn = seed != null ? seed : new SplittableRandom().nextLong(1, 1_000_000);
       return new ChaosOptions(attach.isEmpty() ? nodes : attach.size(), duration, drawn, Set.copyOf(faults), rate, clients,
-          List.copyOf(attach), token, kind);
+          List.copyOf(attach), token, kind, sync);
     }
 
     private ParameterException usage(String message) {

@@ -22,8 +22,6 @@ import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * {@code bin/chaos.sh}: a local cluster under write load while faults are injected on a schedule
@@ -32,7 +30,6 @@ import java.util.regex.Pattern;
  * {@code target/chaos/}, and exits 1 naming the first violation if any check fails.
  */
 public final class ChaosRun {
-  private static final Pattern COORDINATOR = Pattern.compile("Node (\\d+) is coordinator of term (\\d+)");
   private static final Duration CONVERGE_TIMEOUT = Duration.ofSeconds(90);
   static final Duration SAMPLE_TIMEOUT = Duration.ofMillis(300);
 
@@ -102,8 +99,9 @@ public final class ChaosRun {
       }
       converge();
       sampler.interrupt();
-      History history = new History(requests, collect("/api/writes"), collectRollbacks(), coordinators(), Map.copyOf(terms),
-          List.copyOf(faults));
+      NodeLogFacts logged = NodeLogFacts.read(nodes);
+      History history = new History(requests, collect("/api/writes"), collectRollbacks(), coordinators(logged),
+          Map.copyOf(terms), List.copyOf(faults), logged.votes(), logged.terms());
       Checker.Result result = Checker.check(history);
       if (stolen > 0) {
         result = result.with("stolen: " + stolen + " protocol messages meant for a node reached the forger");
@@ -134,8 +132,13 @@ public final class ChaosRun {
     String token = UUID.randomUUID().toString();
     JsonObject extra = new JsonObject()
         .put("chaos", new JsonObject().put("enabled", true))
-        .put("admin", new JsonObject().put("token", token));
+        .put("admin", new JsonObject().put("token", token))
+        .put("store", new JsonObject().put("sync", options.sync()));
     LocalCluster cluster = new LocalCluster(dir, options.nodes(), extra);
+    if (options.faults().contains("powerloss")) {
+      Path library = PowerLoss.buildLibrary(dir.resolve("powerloss"));
+      cluster.environment(id -> PowerLoss.environment(library, cluster.dataDir(id)));
+    }
     cluster.startAll();
     return new Nodes.Local(cluster, token);
   }
@@ -271,21 +274,13 @@ public final class ChaosRun {
    * Every coordinator announcement in the nodes' logs (a restarted node's log keeps its earlier
    * lives), and every sampled status that said COORDINATOR (all an attached run can see).
    */
-  private List<Coordinator> coordinators() {
-    List<Coordinator> all = new ArrayList<>();
+  private List<Coordinator> coordinators(NodeLogFacts logged) {
+    List<Coordinator> all = new ArrayList<>(logged.coordinators());
     samples.forEach((id, list) -> {
       synchronized (list) {
         list.stream().filter(s -> "COORDINATOR".equals(s.role())).forEach(s -> all.add(new Coordinator(id, s.term(), s.atMs())));
       }
     });
-    for (int id : nodes.ids()) {
-      for (String line : nodes.logLines(id)) {
-        Matcher m = COORDINATOR.matcher(line);
-        if (m.find()) {
-          all.add(new Coordinator(Integer.parseInt(m.group(1)), Long.parseLong(m.group(2)), 0));
-        }
-      }
-    }
     return all;
   }
 }

@@ -13,8 +13,9 @@ import java.util.TreeSet;
 /**
  * Checks a chaos run's history against what the cluster promises: every acknowledged write is in
  * every node's committed log exactly once, at the index it was acknowledged with; the committed
- * logs are identical; no term had two coordinators; no node's term went down; and nothing in any
- * rollback collection had been acknowledged. Violations are listed in the order found, each with
+ * logs are identical; no term had two coordinators; no node voted for two candidates in one term; no
+ * node's term went down, neither while it ran nor across a restart (a power loss included); and
+ * nothing in any rollback collection had been acknowledged. Violations are listed in the order found, each with
  * its evidence; the first one is the headline.
  */
 public final class Checker {
@@ -109,6 +110,9 @@ public final class Checker {
       }
     }
 
+    votedTwice(history.votes(), violations);
+    restartedInAnOlderTerm(history.loggedTerms(), violations);
+
     Map<String, Request> byKey = new HashMap<>();
     acknowledged.forEach(r -> byKey.put(r.key(), r));
     for (var node : new TreeMap<>(history.rolledBack()).entrySet()) {
@@ -124,6 +128,33 @@ public final class Checker {
     int unacknowledged = history.requests().size() - acknowledged.size();
     return new Result(acknowledged.size(), lost, duplicated, divergent, history.faults().size(), maxCoordinators,
         unavailableMs(history.requests()), unacknowledged, longestGapMs(history.requests()), violations);
+  }
+
+  /** A node's vote is its promise for a term: two candidates in one term could both win it. */
+  private static void votedTwice(List<History.Vote> votes, List<String> violations) {
+    Map<String, Set<Integer>> candidates = new TreeMap<>();
+    for (History.Vote vote : votes) {
+      candidates.computeIfAbsent("node " + vote.node() + " in term " + vote.term(), k -> new TreeSet<>()).add(vote.candidate());
+    }
+    candidates.forEach((voter, voted) -> {
+      if (voted.size() > 1) {
+        violations.add("voted twice: " + voter + " voted for nodes " + voted);
+      }
+    });
+  }
+
+  /** A node restarts in the highest term its earlier lives logged, or later: a term it forgot could be voted in again. */
+  private static void restartedInAnOlderTerm(Map<Integer, List<History.LoggedTerm>> loggedTerms, List<String> violations) {
+    for (var node : new TreeMap<>(loggedTerms).entrySet()) {
+      long highest = 0;
+      for (History.LoggedTerm logged : node.getValue()) {
+        if (logged.restored() && logged.term() < highest) {
+          violations.add("term went down across a restart: node " + node.getKey() + " had logged term " + highest
+              + " and restarted in term " + logged.term());
+        }
+        highest = Math.max(highest, logged.term());
+      }
+    }
   }
 
   /** Committed logs must agree entry by entry; one that ends early is behind, which the caller waited out. */

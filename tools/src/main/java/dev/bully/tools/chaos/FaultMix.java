@@ -15,10 +15,12 @@ import java.util.function.ToIntFunction;
 /**
  * The faults a chaos run injects, drawn from its seed: kill -9 (and restart), SIGSTOP, network cuts
  * (isolation, a split into minority and majority, one-way loss) through the admin endpoints, graceful
- * step-downs, or a rolling restart. A majority is always left able to run; each fault is recorded
+ * step-downs, power losses of the whole cluster, or a rolling restart. A majority is always left able to run; each fault is recorded
  * with its time for the report and the checker.
  */
 final class FaultMix {
+  private static final Duration RECOVERY_TIMEOUT = Duration.ofSeconds(90);
+
   private final ChaosOptions options;
   private final Nodes nodes;
   /** The nodes this run took down, shared with the run's sampler. */
@@ -51,7 +53,7 @@ final class FaultMix {
       return;
     }
     List<String> kinds = new ArrayList<>();
-    for (String kind : List.of("kill", "pause", "partition", "stepdown")) {
+    for (String kind : List.of("kill", "pause", "partition", "stepdown", "powerloss")) {
       if (options.faults().contains(kind)) {
         kinds.add(kind);
       }
@@ -64,6 +66,7 @@ final class FaultMix {
         case "kill" -> kill(random, lastsMs);
         case "pause" -> pause(random, lastsMs);
         case "stepdown" -> stepDown();
+        case "powerloss" -> powerLoss(lastsMs);
         default -> partition(random, lastsMs);
       }
       Thread.sleep(1_000 + random.nextLong(3_000));
@@ -101,6 +104,23 @@ final class FaultMix {
       nodes.restart(node);
       down.remove(node);
     }
+  }
+
+  /** Every node at once, then all back together: what was acknowledged must have been forced to the device. */
+  private void powerLoss(long downMs) throws InterruptedException {
+    fault("power loss: every node at once");
+    down.addAll(nodes.ids());
+    nodes.powerLoss().forEach((id, undone) -> fault("node " + id + " lost its power: " + undone));
+    Thread.sleep(downMs);
+    fault("power back: every node restarts");
+    for (int id : nodes.ids()) {
+      nodes.restart(id);
+      down.remove(id);
+    }
+    // The next fault waits for the cluster to lead again: a loss during the restart would only test the restart.
+    dev.bully.tools.Await.until(RECOVERY_TIMEOUT, "a coordinator after the power came back",
+        () -> agreedCoordinator.applyAsInt(nodes.ids()) != 0);
+    fault("a coordinator leads again");
   }
 
   /** A graceful hand-off, as an operator asks for one: POST /admin/stepdown to the coordinator. */

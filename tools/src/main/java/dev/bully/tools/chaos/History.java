@@ -14,9 +14,19 @@ import java.util.Map;
  * @param coordinators every "is coordinator of term" announcement the nodes logged
  * @param terms        each node's term as sampled during the run, by node id, in time order
  * @param faults       the faults injected, in time order
+ * @param votes        every vote the nodes logged (an acknowledged claim, or a node's claim of a term for itself)
+ * @param loggedTerms  each node's terms as its log states them, by node id, in the log's order, the lives of a
+ *                     restarted node one after the other: each line is logged once what it says is durable
  */
 public record History(List<Request> requests, Map<Integer, List<Entry>> committed, Map<Integer, List<Entry>> rolledBack,
-                      List<Coordinator> coordinators, Map<Integer, List<TermSample>> terms, List<Fault> faults) {
+                      List<Coordinator> coordinators, Map<Integer, List<TermSample>> terms, List<Fault> faults,
+                      List<Vote> votes, Map<Integer, List<LoggedTerm>> loggedTerms) {
+
+  /** A history without what only the nodes' logs tell (an attached cluster's run has no logs). */
+  public History(List<Request> requests, Map<Integer, List<Entry>> committed, Map<Integer, List<Entry>> rolledBack,
+                 List<Coordinator> coordinators, Map<Integer, List<TermSample>> terms, List<Fault> faults) {
+    this(requests, committed, rolledBack, coordinators, terms, faults, List.of(), Map.of());
+  }
 
   /** One client write: its key, when it started and ended, and the index and term it was acknowledged with (0 if never). */
   public record Request(String key, long startMs, long endMs, long index, long term) {
@@ -36,5 +46,13 @@ public record History(List<Request> requests, Map<Integer, List<Entry>> committe
   }
 
   public record Fault(long atMs, String description) {
+  }
+
+  /** Node {@code node} gave its vote in {@code term} to {@code candidate} (itself, when it claimed the term). */
+  public record Vote(int node, long term, int candidate) {
+  }
+
+  /** A term a node's log says it was durably in; {@code restored} when it is the term the node started with. */
+  public record LoggedTerm(long term, boolean restored) {
   }
 }

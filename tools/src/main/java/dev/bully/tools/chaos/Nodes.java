@@ -38,6 +38,14 @@ interface Nodes extends AutoCloseable {
   /** Stops the node's process for {@code ms}, then lets it run again; returns when it runs. */
   void pause(int id, long ms) throws InterruptedException;
 
+  /**
+   * Every node loses its power at the same instant: all stop at once, are killed, and what each had
+   * not forced to the device is undone ({@link PowerLoss}). Returns, by node id, what was undone.
+   */
+  default Map<Integer, PowerLoss.Undone> powerLoss() {
+    throw new UnsupportedOperationException("only nodes this run started can lose their power");
+  }
+
   /** The node's own log lines, where the run can read them; empty otherwise. */
   List<String> logLines(int id);
 
@@ -121,6 +129,14 @@ interface Nodes extends AutoCloseable {
       } finally {
         cluster.node(id).resume();
       }
+    }
+
+    public Map<Integer, PowerLoss.Undone> powerLoss() {
+      cluster.signalAll("STOP"); // one kill(1) for all: nothing any node does after this instant reaches its disk
+      cluster.ids().forEach(id -> cluster.node(id).kill());
+      Map<Integer, PowerLoss.Undone> undone = new TreeMap<>();
+      cluster.ids().forEach(id -> undone.put(id, PowerLoss.rollBack(cluster.dataDir(id))));
+      return undone;
     }
 
     public List<String> logLines(int id) {

@@ -86,6 +86,34 @@ class CheckerTest {
   }
 
   @Test
+  void aNodeThatVotesForTwoCandidatesInOneTermFails() {
+    // Node 1 claimed term 4 for itself and, having forgotten that (a store that was not forced), acknowledged node 3.
+    List<String> node1 = List.of("Node 1 claims term 4", "Node 1 restored term 3 (promised to 3) and its log: ...",
+        "Node 1 acknowledged node 3 for term 4");
+    History history = withLogs(Map.of(1, node1));
+    Checker.Result result = Checker.check(history);
+    assertTrue(result.violations().contains("voted twice: node 1 in term 4 voted for nodes [1, 3]"), result.violations().toString());
+  }
+
+  @Test
+  void aNodeThatRestartsInAnOlderTermFails() {
+    List<String> node2 = List.of("Node 2 restored term 0 (promised to 0) and its log: ...", "Node 2 moved from term 0 to term 5"
+        + " (from node 3)", "Node 2 acknowledged node 3 for term 5", "Node 2 restored term 2 (promised to 3) and its log: ...");
+    Checker.Result result = Checker.check(withLogs(Map.of(2, node2)));
+    assertEquals(List.of("term went down across a restart: node 2 had logged term 5 and restarted in term 2"), result.violations());
+  }
+
+  @Test
+  void votesAndTermsThatSurviveRestartsPass() {
+    List<String> node2 = List.of("Node 2 restored term 0 (promised to 0) and its log: ...", "Node 2 claims term 1",
+        "Node 2 is coordinator of term 1 (acks from 1,2)", "Node 2 restored term 1 (promised to 2) and its log: ...",
+        "Node 2 moved from term 1 to term 2 (from node 3)", "Node 2 acknowledged node 3 for term 2",
+        "Node 2 follows coordinator 3 (term 2)");
+    Checker.Result result = Checker.check(withLogs(Map.of(2, node2)));
+    assertTrue(result.passed(), result.violations().toString());
+  }
+
+  @Test
   void anAcknowledgedEntryInARollbackFails() {
     Map<Integer, List<Entry>> rolledBack = Map.of(3, List.of(new Entry(3, 1, "b")));
     Checker.Result result = Checker.check(history(Map.of(1, LOG), rolledBack, ONE_COORDINATOR, TERMS));
@@ -105,6 +133,12 @@ class CheckerTest {
         new Request("c", 200, 900, 3, 2), new Request("d", 900, 1000, 4, 2));
     assertEquals(700, Checker.unavailableMs(requests));
     assertEquals(700, Checker.longestGapMs(requests));
+  }
+
+  /** The clean history, with the votes and terms that these node logs state. */
+  private static History withLogs(Map<Integer, List<String>> lines) {
+    NodeLogFacts facts = NodeLogFacts.of(lines);
+    return new History(REQUESTS, Map.of(1, LOG), Map.of(), ONE_COORDINATOR, TERMS, FAULTS, facts.votes(), facts.terms());
   }
 
   private static History history(Map<Integer, List<Entry>> committed, Map<Integer, List<Entry>> rolledBack,
