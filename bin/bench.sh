@@ -16,6 +16,10 @@
 #                                lost the lead
 #   bench.sh catchup [ENTRIES]   3 nodes; node 1 is stopped while the others commit ENTRIES writes
 #                                (default 100000), then restarted: entries/s until it holds them all
+#   bench.sh restart [TRIALS] [--rate R]
+#                                3 nodes; a follower killed and restarted under R writes/s (default 2000), TRIALS
+#                                times (default 10): time to ready and to caught up; then every node killed at once
+#                                and restarted together: time to the first acknowledged write; each start's phases
 #   bench.sh handoff [SECONDS] [--rate R] [--no-rolling]
 #                                5 nodes under a steady writer (R writes/s, default 200): step-downs for SECONDS (default 60), then one
 #                                rolling restart; time from each hand-off's start to the successor leading,
@@ -30,6 +34,7 @@ case ${1:-} in
   failover) shift; exec "${JAVA:-java}" -cp "$TOOLS_CP" dev.bully.tools.FailoverBench "$@" ;;
   writes) shift; exec "${JAVA:-java}" -cp "$TOOLS_CP" dev.bully.tools.WriteBench "$@" ;;
   catchup) shift; exec "${JAVA:-java}" -cp "$TOOLS_CP" dev.bully.tools.CatchUpBench "$@" ;;
+  restart) shift; exec "${JAVA:-java}" -cp "$TOOLS_CP" dev.bully.tools.RestartBench "$@" ;;
   handoff) shift; exec "${JAVA:-java}" -cp "$TOOLS_CP" dev.bully.tools.chaos.HandOffBench "$@" ;;
-  *) sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

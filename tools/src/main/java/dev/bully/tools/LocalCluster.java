@@ -258,7 +258,7 @@ public final class LocalCluster implements AutoCloseable {
    * ephemeral range can be taken, between the pick and the node's bind, by any outgoing connection
    * on the machine, including the nodes' own connections to each other.
    */
-  private static List<Integer> freePorts(int count) {
+  static List<Integer> freePorts(int count) {
     SplittableRandom random = new SplittableRandom();
     Set<Integer> chosen = new LinkedHashSet<>();
     while (chosen.size() < count) {

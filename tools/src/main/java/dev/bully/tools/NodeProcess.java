@@ -64,7 +64,9 @@ public final class NodeProcess implements AutoCloseable {
     List<String> command = new ArrayList<>(List.of("java"));
     // e.g. -Dbully.node.jvmOptions=-Xms256m,-Xmx256m,-XX:+UseG1GC (commas or spaces) to try another heap or collector
     String options = System.getProperty("bully.node.jvmOptions", "").trim();
-    command.addAll(options.isEmpty() ? JVM_OPTIONS : List.of(options.split("[\\s,]+")));
+    List<String> jvmOptions = options.isEmpty() ? JVM_OPTIONS : List.of(options.split("[\\s,]+"));
+    command.addAll(jvmOptions);
+    command.addAll(ClassDataArchive.options(JAR, jvmOptions));
     // e.g. -Dbully.node.jvmArgs="-XX:StartFlightRecording=settings=profile,filename=node.jfr" to profile every node
     String extra = System.getProperty("bully.node.jvmArgs", "").trim();
     if (!extra.isEmpty()) {
