@@ -45,6 +45,18 @@ public final class LogRestore {
     return keysFrom;
   }
 
+  /** The first entry the restored log holds whole; before it, from {@link #readFrom()}, only keys are needed. */
+  public long tailFrom() {
+    return tailFrom;
+  }
+
+  /** Hands over the idempotency key of a stored entry before {@link #tailFrom()}, in index order. */
+  public void takeKey(IdempotencyKey key) {
+    if (key.index() >= keysFrom && key.index() < tailFrom) {
+      olderKeys.add(key);
+    }
+  }
+
   /** Hands over a stored entry at or past {@link #readFrom()}, in index order. */
   public void take(LogEntry entry) {
     if (entry.index() >= tailFrom) {

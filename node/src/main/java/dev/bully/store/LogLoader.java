@@ -92,7 +92,10 @@ final class LogLoader {
     long paged = pages.pagedIndex();
     LogRestore restore = new LogRestore(runs, lastIndex, commitIndex, paged, limits);
     long from = restore.readFrom();
-    Future<Void> fromPages = readPages(from, paged, restore::take);
+    long tailFrom = restore.tailFrom();
+    // Before the tail only the keys count: read from the pages' keys, not their entries.
+    Future<Void> fromPages = pages.readKeys(from, Math.min(tailFrom - 1, paged), restore::takeKey)
+        .compose(v -> readPages(Math.max(from, tailFrom), paged, restore::take));
     // The rest in one pass over the segments: reading them a batch at a time would read the collection each time.
     JsonObject unpaged = new JsonObject().put("last", new JsonObject().put("$gt", paged));
     return fromPages

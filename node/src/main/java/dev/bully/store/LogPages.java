@@ -1,8 +1,10 @@
 package dev.bully.store;
 
+import dev.bully.core.IdempotencyKey;
 import dev.bully.core.LogEntry;
 import dev.bully.core.WriteLimits;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.MongoClient;
 import io.vertx.ext.mongo.UpdateOptions;
@@ -14,8 +16,11 @@ import java.util.function.Supplier;
 
 /**
  * The log's committed entries in pages: collection {@code pages}, one document per page,
- * {@code {_id: firstIndex, last, terms: [[index, term], ...], entries: "[...]"}}, written once
- * when all of its entries are committed and durable, and never changed again.
+ * {@code {_id: firstIndex, last, terms: [[index, term], ...], entries: BinData("[...]"),
+ * keys: BinData("[key or null, ...]")}}, written once when all of its entries are committed and
+ * durable, and never changed again. {@code keys} are the entries' idempotency keys in index order,
+ * so that a restart remembers the newest keys without parsing the entries they came with (pages
+ * written before there were keys are read whole).
  *
  * <p>Why pages: the embedded store finds a document by {@code _id} at once, but answers any range
  * query by reading every document of the collection. Log segments are as many as append batches
@@ -29,6 +34,8 @@ final class LogPages {
   static final String PAGES = "pages";
   /** Entries per page, at most (and at most {@link WriteLimits#DOCUMENT_CHARS} of text): a follower's catch-up batch is one or two pages. */
   static final int PAGE_ENTRIES = 1000;
+  static final String KEYS = "keys";
+  private static final JsonObject KEYS_ONLY = new JsonObject().put("_id", 1).put(KEYS, 1);
 
   private final MongoClient mongo;
   private final WriteOption writeOption;
@@ -73,7 +80,8 @@ final class LogPages {
         .put("_id", first)
         .put("last", last)
         .put("terms", NodeStore.termRuns(entries))
-        .put("entries", EntryCodec.toStored(entries));
+        .put("entries", EntryCodec.toStored(entries))
+        .put(KEYS, keysOf(entries));
     Future<?> written = again
         ? mongo.replaceDocumentsWithOptions(PAGES, new JsonObject().put("_id", first), page,
             new UpdateOptions().setUpsert(true).setWriteOption(writeOption))
@@ -87,6 +95,58 @@ final class LogPages {
           return mongo.removeDocumentsWithOptions(NodeStore.LOG, covered, writeOption);
         })
         .mapEmpty();
+  }
+
+  /** The entries' idempotency keys as a page stores them: a JSON array, null for an entry without one. */
+  private static JsonObject keysOf(List<LogEntry> entries) {
+    JsonArray keys = new JsonArray(new ArrayList<>(entries.size()));
+    entries.forEach(entry -> keys.add(entry.requestId()));
+    return new JsonObject().put("$binary", keys.toBuffer().getBytes());
+  }
+
+  /**
+   * Hands the idempotency keys of the paged entries from {@code from} to {@code to} to {@code take},
+   * a page at a time, reading only the pages' keys; a page without keys is read whole.
+   */
+  Future<Void> readKeys(long from, long to, java.util.function.Consumer<IdempotencyKey> take) {
+    List<Long> ids = new ArrayList<>();
+    synchronized (this) {
+      int position = Arrays.binarySearch(starts, 0, count, from);
+      for (int i = position >= 0 ? position : Math.max(0, -position - 2); i < count && starts[i] <= to; i++) {
+        ids.add(starts[i]);
+      }
+    }
+    Future<Void> chain = Future.succeededFuture();
+    for (long id : ids) {
+      chain = chain.compose(v -> mongo.findOne(PAGES, new JsonObject().put("_id", id), KEYS_ONLY)).compose(page -> {
+        if (page == null) {
+          return Future.failedFuture(new IllegalStateException("the store's pages lack the page from entry " + id));
+        }
+        if (!(page.getValue(KEYS) instanceof JsonObject binary) || !binary.containsKey("$binary")) {
+          long pageEnd = Math.min(to, nextPageAfter(id) - 1);
+          return read(Math.max(from, id), pageEnd, Long.MAX_VALUE).map(entries -> {
+            entries.stream().filter(e -> e.requestId() != null)
+                .forEach(e -> take.accept(new IdempotencyKey(e.index(), e.requestId())));
+            return null;
+          });
+        }
+        JsonArray keys = new JsonArray(io.vertx.core.buffer.Buffer.buffer(binary.getBinary("$binary")));
+        for (int i = 0; i < keys.size(); i++) {
+          long index = id + i;
+          if (index >= from && index <= to && keys.getValue(i) != null) {
+            take.accept(new IdempotencyKey(index, keys.getString(i)));
+          }
+        }
+        return Future.<Void>succeededFuture();
+      });
+    }
+    return chain;
+  }
+
+  /** The first index of the page after the one that starts at {@code first}, or no limit for the last page. */
+  private synchronized long nextPageAfter(long first) {
+    int position = Arrays.binarySearch(starts, 0, count, first);
+    return position >= 0 && position + 1 < count ? starts[position + 1] : Long.MAX_VALUE;
   }
 
   /**

@@ -139,6 +139,32 @@ class NodeStoreTest {
     assertEquals(List.of(), narrow.olderKeys());
   }
 
+  @Test
+  void aRestartReadsTheNewestKeysFromThePagesKeysAndFromTheEntriesOfAPageWrittenWithout() throws Exception {
+    // Entry 2 has no key, as a coordinator's no-op.
+    List<LogEntry> first = List.of(new LogEntry(1, 1, "key-1", "{}", 1001), new LogEntry(2, 1, null, "{}", 1002),
+        new LogEntry(3, 1, "key-3", "{}", 1003));
+    await(store.write(new LogWrite(List.of(), 0, first, 3, 3)));
+    await(store.write(new LogWrite(List.of(), 0, entries(4, 6, 1), 6, 6)));
+    await(store.writePage(first));
+    await(store.writePage(entries(4, 6, 1)));
+    // The tail is entry 6; the keys before it, of entries 1 to 5 (5 has none).
+    List<IdempotencyKey> expected = List.of(new IdempotencyKey(1, "key-1"), new IdempotencyKey(3, "key-3"),
+        new IdempotencyKey(4, "key-4"));
+    assertEquals(expected, await(store.loadLog(new LogLimits(1, 6))).olderKeys(), "from the pages' keys");
+
+    MongoClient direct = MongoClient.create(vertx, new JsonObject()
+        .put("connection_string", embedded.connectionString()).put("db_name", "bully").put("useObjectId", false));
+    try {
+      // A page as stores wrote them before pages had keys.
+      await(direct.updateCollection(LogPages.PAGES, new JsonObject().put("_id", 1L),
+          new JsonObject().put("$unset", new JsonObject().put(LogPages.KEYS, ""))));
+    } finally {
+      direct.close();
+    }
+    assertEquals(expected, await(store.loadLog(new LogLimits(1, 6))).olderKeys(), "from the entries of the page without keys");
+  }
+
   /** The _ids of the log's segments, ascending. */
   private List<Long> segmentIds() throws Exception {
     MongoClient direct = MongoClient.create(vertx, new JsonObject()
