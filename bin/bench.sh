@@ -20,6 +20,10 @@
 #                                3 nodes; a follower killed and restarted under R writes/s (default 2000), TRIALS
 #                                times (default 10): time to ready and to caught up; then every node killed at once
 #                                and restarted together: time to the first acknowledged write; each start's phases
+#   bench.sh soak [SECONDS] [--rate R] [--reader]
+#                                3 nodes under R writes/s (default 2000) for SECONDS (default 600), no fault: the
+#                                term must not change; every 30 s each node's term, role and failure timeout
+#                                (--reader: a client also pages through the whole log from every node)
 #   bench.sh handoff [SECONDS] [--rate R] [--no-rolling]
 #                                5 nodes under a steady writer (R writes/s, default 200): step-downs for SECONDS (default 60), then one
 #                                rolling restart; time from each hand-off's start to the successor leading,
@@ -35,6 +39,7 @@ case ${1:-} in
   writes) shift; exec "${JAVA:-java}" -cp "$TOOLS_CP" dev.bully.tools.WriteBench "$@" ;;
   catchup) shift; exec "${JAVA:-java}" -cp "$TOOLS_CP" dev.bully.tools.CatchUpBench "$@" ;;
   restart) shift; exec "${JAVA:-java}" -cp "$TOOLS_CP" dev.bully.tools.RestartBench "$@" ;;
+  soak) shift; exec "${JAVA:-java}" -cp "$TOOLS_CP" dev.bully.tools.SoakBench "$@" ;;
   handoff) shift; exec "${JAVA:-java}" -cp "$TOOLS_CP" dev.bully.tools.chaos.HandOffBench "$@" ;;
-  *) sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,32p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
