@@ -29,12 +29,16 @@ public final class RoutedClusterManager extends HazelcastClusterManager {
   /** Vert.x's own member attribute: the event-bus node id of a member. */
   static final String VERTX_NODE_ID_ATTRIBUTE = "__vertx.nodeId";
 
+  private final String clusterName;
   private final Pattern protocolAddress;
   private final Map<Integer, String> configuredAddresses;
   private volatile ClusterView view;
+  /** The event bus's listener, which keeps what it learnt of each address until told otherwise. */
+  private volatile RegistrationListener eventBus;
 
   public RoutedClusterManager(Config hazelcast, String clusterName, Map<Integer, String> configuredAddresses) {
     super(hazelcast);
+    this.clusterName = clusterName;
     this.protocolAddress = Pattern.compile(Pattern.quote("bully." + clusterName + ".node.") + "(\\d{1,9})");
     this.configuredAddresses = Map.copyOf(configuredAddresses);
   }
@@ -46,6 +50,17 @@ public final class RoutedClusterManager extends HazelcastClusterManager {
       synchronized (this) {
         if (view == null) {
           view = new ClusterView(getHazelcastInstance(), configuredAddresses);
+          getHazelcastInstance().getCluster().addMembershipListener(new com.hazelcast.cluster.MembershipListener() {
+            @Override
+            public void memberAdded(com.hazelcast.cluster.MembershipEvent event) {
+              announceRoutes();
+            }
+
+            @Override
+            public void memberRemoved(com.hazelcast.cluster.MembershipEvent event) {
+              announceRoutes();
+            }
+          });
         }
         current = view;
       }
@@ -53,8 +68,29 @@ public final class RoutedClusterManager extends HazelcastClusterManager {
     return current;
   }
 
+  /**
+   * Tells the event bus where every node's protocol address leads now that the members changed. The
+   * event bus looks an address up once and then follows the updates of its registrations; a node's
+   * consumer can register (an update, answered from the member list) before this member has seen
+   * that node join, and the event bus then kept "nowhere" for that node until its registrations
+   * changed again, which they need not: a restarted node could hear every other node and reach none.
+   */
+  private void announceRoutes() {
+    RegistrationListener listener = eventBus;
+    if (listener == null) {
+      return;
+    }
+    for (int id : configuredAddresses.keySet()) {
+      String address = "bully." + clusterName + ".node." + id;
+      if (listener.wantsUpdatesFor(address)) {
+        listener.registrationsUpdated(new RegistrationUpdateEvent(address, registrationsOf(id)));
+      }
+    }
+  }
+
   @Override
   public void registrationListener(RegistrationListener listener) {
+    this.eventBus = listener;
     super.registrationListener(new RegistrationListener() {
       @Override
       public void registrationsUpdated(RegistrationUpdateEvent event) {

@@ -60,6 +60,8 @@ public final class SoakBench implements Callable<Integer> {
           "-m", "POST", "-T", "application/json", "-d", "{\"bench\":\"soak\"}", coordinator.baseUrl() + "/api/writes")
           .redirectErrorStream(true).redirectOutput(dir.resolve("hey.txt").toFile()).start();
       Thread pager = reader ? startReader(cluster) : null;
+      // Suspicions count from here: the start-up's own (no coordinator yet) are not the soak's.
+      String since = java.time.LocalDateTime.now().format(java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS"));
       long startNs = System.nanoTime();
       long startIndex = coordinator.status().getLong("commitIndex");
       long lastIndex = startIndex;
@@ -81,12 +83,13 @@ public final class SoakBench implements Callable<Integer> {
       Map<Integer, Long> lastTerms = terms(cluster);
       List<String> suspicions = new ArrayList<>();
       for (int id : cluster.ids()) {
-        cluster.logLines(id).stream().filter(l -> l.contains(" suspects coordinator ") || l.contains(" has no coordinator"))
+        cluster.logLines(id).stream().filter(l -> l.compareTo(since) >= 0)
+            .filter(l -> l.contains(" suspects coordinator ") || l.contains(" has no coordinator"))
             .forEach(suspicions::add);
       }
       long changes = cluster.ids().stream().mapToLong(id -> lastTerms.getOrDefault(id, 0L) - firstTerms.getOrDefault(id, 0L)).max()
           .orElse(0);
-      System.out.printf("soak: %d writes committed in %d s (%d/s); terms %s -> %s: %d term changes; %d suspicions%n",
+      System.out.printf("soak: %d writes committed in %d s (%d/s); terms %s -> %s: %d term changes; %d suspicions under load%n",
           lastIndex - startIndex, seconds, (lastIndex - startIndex) / Math.max(1, seconds), firstTerms, lastTerms, changes,
           suspicions.size());
       suspicions.stream().limit(20).forEach(s -> System.out.println("soak:   " + s));
