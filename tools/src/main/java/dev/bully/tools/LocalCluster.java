@@ -43,6 +43,7 @@ public final class LocalCluster implements AutoCloseable {
   private final javax.net.ssl.SSLContext httpsTrust;
   private final Thread shutdownHook = new Thread(this::stopAll, "local-cluster-stop");
   private IntFunction<Map<String, String>> environment = id -> Map.of();
+  private IntFunction<List<String>> launcher = id -> List.of();
 
   public LocalCluster(Path dir, int size) {
     this(dir, size, new JsonObject());
@@ -99,6 +100,12 @@ public final class LocalCluster implements AutoCloseable {
     return dir;
   }
 
+  /** What each node's JVM is started through from now on, by node id (e.g. {@code ip netns exec NS}). */
+  public LocalCluster launcher(IntFunction<List<String>> launcher) {
+    this.launcher = launcher;
+    return this;
+  }
+
   /** What each node's process gets added to its environment from now on, by node id (e.g. a library to preload). */
   public LocalCluster environment(IntFunction<Map<String, String>> environment) {
     this.environment = environment;
@@ -126,7 +133,7 @@ public final class LocalCluster implements AutoCloseable {
       throw new IllegalStateException("node " + id + " is already running");
     }
     NodeProcess node = NodeProcess.start(id, hostOf.apply(id), httpPort(id), config(id), dir, log(id), httpsTrust,
-        environment.apply(id));
+        environment.apply(id), launcher.apply(id));
     running.put(id, node);
     return node;
   }

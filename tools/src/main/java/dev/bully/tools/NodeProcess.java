@@ -55,13 +55,19 @@ public final class NodeProcess implements AutoCloseable {
   /** As {@link #start(int, String, int, Path, Path, Path)}, for a node serving https that {@code tls} trusts (null: http). */
   public static NodeProcess start(int id, String host, int httpPort, Path conf, Path workDir, Path log,
                                   javax.net.ssl.SSLContext tls) {
-    return start(id, host, httpPort, conf, workDir, log, tls, java.util.Map.of());
+    return start(id, host, httpPort, conf, workDir, log, tls, java.util.Map.of(), List.of());
   }
 
-  /** As above, with {@code environment} added to the process's environment (e.g. a library to preload). */
+  /**
+   * As above, with {@code environment} added to the process's environment (e.g. a library to
+   * preload) and the JVM started through {@code launcher} (e.g. {@code ip netns exec NS}, which
+   * execs it, so the PID is the JVM's).
+   */
   public static NodeProcess start(int id, String host, int httpPort, Path conf, Path workDir, Path log,
-                                  javax.net.ssl.SSLContext tls, java.util.Map<String, String> environment) {
-    List<String> command = new ArrayList<>(List.of("java"));
+                                  javax.net.ssl.SSLContext tls, java.util.Map<String, String> environment,
+                                  List<String> launcher) {
+    List<String> command = new ArrayList<>(launcher);
+    command.add("java");
     // e.g. -Dbully.node.jvmOptions=-Xms256m,-Xmx256m,-XX:+UseG1GC (commas or spaces) to try another heap or collector
     String options = System.getProperty("bully.node.jvmOptions", "").trim();
     List<String> jvmOptions = options.isEmpty() ? JVM_OPTIONS : List.of(options.split("[\\s,]+"));

@@ -15,7 +15,7 @@ import picocli.CommandLine.Spec;
 
 /** What a chaos run does, from its command line ({@code bin/chaos.sh [--nodes N] [--duration S] ...}), checked before anything starts. */
 record ChaosOptions(int nodes, int durationS, long seed, Set<String> faults, double rate, int clients, List<String> attach,
-                    String token, Writer.Payload payload, String sync) {
+                    String token, Writer.Payload payload, String sync, boolean netns) {
   private static final Set<String> FAULTS = Set.of("kill", "pause", "partition", "restart", "stepdown", "rolling", "forge",
       "powerloss");
 
@@ -81,6 +81,12 @@ record ChaosOptions(int nodes, int durationS, long seed, Set<String> faults, dou
             + " the checker then finds acknowledged writes lost or votes forgotten")
     private String sync;
 
+    @Option(names = "--netns", description = {"run each node in a network namespace of its own, on a bridge this run",
+        "makes (needs root, ip and iptables): partitions are then real: iptables cuts",
+        "(isolate, minority|majority, one way, a majorities ring with 5 or more nodes,",
+        "a bridge node, random loss) instead of the admin chaos endpoints"})
+    private boolean netns;
+
     @Option(names = "--attach", split = ",", paramLabel = "URL",
         description = "use a running cluster (its nodes' HTTP URLs, comma-separated) instead of starting one; its nodes"
             + " need chaos.enabled. Faults go through the admin chaos endpoints: kill is /admin/chaos/die (the node"
@@ -111,6 +117,9 @@ record ChaosOptions(int nodes, int durationS, long seed, Set<String> faults, dou
       if (faults.contains("powerloss") && !attach.isEmpty()) {
         throw usage("--faults powerloss needs nodes this run starts (each with the power-loss library preloaded); not --attach");
       }
+      if (netns && !attach.isEmpty()) {
+        throw usage("--netns needs nodes this run starts (each in its own network namespace); not --attach");
+      }
       if (!sync.equals("fsync") && !sync.equals("os")) {
         throw usage("--sync is fsync or os, not '" + sync + "'");
       }
@@ -130,7 +139,7 @@ record ChaosOptions(int nodes, int durationS, long seed, Set<String> faults, dou
       };
       long drawn = seed != null ? seed : new SplittableRandom().nextLong(1, 1_000_000);
       return new ChaosOptions(attach.isEmpty() ? nodes : attach.size(), duration, drawn, Set.copyOf(faults), rate, clients,
-          List.copyOf(attach), token, kind, sync);
+          List.copyOf(attach), token, kind, sync, netns);
     }
 
     private ParameterException usage(String message) {

@@ -134,13 +134,29 @@ public final class ChaosRun {
         .put("chaos", new JsonObject().put("enabled", true))
         .put("admin", new JsonObject().put("token", token))
         .put("store", new JsonObject().put("sync", options.sync()));
-    LocalCluster cluster = new LocalCluster(dir, options.nodes(), extra);
+    NetNamespaces net = options.netns() ? NetNamespaces.create(options.nodes(), new SplittableRandom(options.seed())) : null;
+    LocalCluster cluster;
+    if (net != null) {
+      out.printf("chaos: each node in a network namespace of its own: %s%s%n", net.address(1).replaceAll("\\.1$", ".N"),
+          net.hasNetem() ? "" : " (no tc netem on this kernel: random loss from iptables, no delay)");
+      cluster = new LocalCluster(dir, options.nodes(), extra, net::address).launcher(net::launcher);
+    } else {
+      cluster = new LocalCluster(dir, options.nodes(), extra);
+    }
     if (options.faults().contains("powerloss")) {
       Path library = PowerLoss.buildLibrary(dir.resolve("powerloss"));
       cluster.environment(id -> PowerLoss.environment(library, cluster.dataDir(id)));
     }
-    cluster.startAll();
-    return new Nodes.Local(cluster, token);
+    try {
+      cluster.startAll();
+    } catch (RuntimeException e) {
+      cluster.close();
+      if (net != null) {
+        net.close();
+      }
+      throw e;
+    }
+    return new Nodes.Local(cluster, token, net);
   }
 
   /** Every listed node's status, leaving out those that do not answer at once. */

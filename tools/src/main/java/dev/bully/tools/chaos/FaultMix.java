@@ -142,6 +142,10 @@ final class FaultMix {
   }
 
   private void partition(SplittableRandom random, long lastsMs) throws InterruptedException {
+    if (nodes.network().isPresent()) {
+      realPartition(nodes.network().get(), random, lastsMs);
+      return;
+    }
     List<Integer> live = liveIds();
     int node = target(random);
     switch (random.nextInt(3)) {
@@ -174,9 +178,98 @@ final class FaultMix {
     liveIds().forEach(id -> admin(id, "heal"));
   }
 
+  /**
+   * A cut in the network itself, inside the nodes' namespaces: a node isolated, a minority split
+   * from a majority, one way lost, a ring in which every node sees a majority of its own (five nodes
+   * or more), a bridge node that alone links two halves, or random loss on one node.
+   */
+  private void realPartition(NetNamespaces net, SplittableRandom random, long lastsMs) throws InterruptedException {
+    List<Integer> all = nodes.ids();
+    int node = target(random);
+    int n = all.size();
+    List<Integer> shuffled = new ArrayList<>(all);
+    Collections.shuffle(shuffled, new java.util.Random(random.nextLong()));
+    boolean isolated = false;
+    switch (random.nextInt(n >= 5 ? 6 : 5)) {
+      case 0 -> {
+        fault("netns: isolate node " + node);
+        net.split(List.of(node), all.stream().filter(id -> id != node).toList());
+        isolated = true;
+      }
+      case 1 -> {
+        List<Integer> minority = shuffled.subList(0, (n - 1) / 2);
+        List<Integer> majority = shuffled.subList(minority.size(), n);
+        fault("netns: split " + minority + " | " + majority);
+        net.split(minority, majority);
+      }
+      case 2 -> {
+        int other = shuffled.get(0) == node ? shuffled.get(1) : shuffled.get(0);
+        fault("netns: one way: node " + node + " cannot send to node " + other);
+        net.cutOneWay(node, other);
+      }
+      case 3 -> {
+        // Halves on either side of one node that alone reaches both.
+        int bridge = node;
+        List<Integer> rest = shuffled.stream().filter(id -> id != bridge).toList();
+        List<Integer> left = rest.subList(0, rest.size() / 2);
+        List<Integer> right = rest.subList(rest.size() / 2, rest.size());
+        fault("netns: bridge node " + bridge + " between " + left + " and " + right);
+        net.split(left, right);
+      }
+      case 4 -> {
+        double loss = 0.05 + random.nextDouble() * 0.25;
+        fault(String.format("netns: node %d loses %.0f%% of what it receives", node, loss * 100));
+        net.degrade(node, loss, 20);
+      }
+      default -> {
+        // Each node reaches only its two neighbours on a ring: with five nodes each sees itself and two others, a
+        // majority, and no two see the same majority.
+        fault("netns: majorities ring " + shuffled + " (each node reaches only its neighbours)");
+        for (int i = 0; i < n; i++) {
+          for (int j = i + 1; j < n; j++) {
+            int distance = Math.min(j - i, n - (j - i));
+            if (distance > 1) {
+              net.cut(shuffled.get(i), shuffled.get(j));
+            }
+          }
+        }
+      }
+    }
+    Thread.sleep(lastsMs);
+    fault("netns: heal the network");
+    long healedNs = System.nanoTime();
+    net.heal();
+    if (isolated && !down.contains(node)) {
+      caughtUpAfterHeal(node, healedNs);
+    }
+  }
+
+  /** How long the node that was cut off takes to follow the coordinator and hold what it had committed at the heal. */
+  private void caughtUpAfterHeal(int node, long healedNs) {
+    List<Integer> others = liveIds().stream().filter(id -> id != node).toList();
+    long[] target = {-1};
+    try {
+      dev.bully.tools.Await.until(RECOVERY_TIMEOUT, "node " + node + " caught up after the heal", () -> {
+        int coordinator = agreedCoordinator.applyAsInt(liveIds());
+        if (coordinator == 0) {
+          return false;
+        }
+        if (target[0] < 0) {
+          target[0] = nodes.status(coordinator, ChaosRun.SAMPLE_TIMEOUT).getLong("commitIndex");
+        }
+        return nodes.status(node, ChaosRun.SAMPLE_TIMEOUT).getLong("commitIndex") >= target[0];
+      });
+      fault(String.format("netns: node %d follows and is caught up %.2f s after the heal (of %s)", node,
+          (System.nanoTime() - healedNs) / 1e9, others));
+    } catch (RuntimeException e) {
+      fault("netns: node " + node + " not caught up after the heal: " + e.getMessage());
+    }
+  }
+
   /** Heals every cut and resumes or restarts every node this run took down. */
   void healEverything() {
     fault("heal everything");
+    nodes.network().ifPresent(NetNamespaces::heal);
     // An attached cluster's killed nodes may have been restarted by whatever runs them.
     down.removeIf(id -> !nodes.canRestart() && answers(id));
     for (int id : nodes.ids()) {

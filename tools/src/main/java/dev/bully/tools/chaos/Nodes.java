@@ -38,6 +38,11 @@ interface Nodes extends AutoCloseable {
   /** Stops the node's process for {@code ms}, then lets it run again; returns when it runs. */
   void pause(int id, long ms) throws InterruptedException;
 
+  /** The nodes' own network namespaces, where this run made them ({@code --netns}): partitions are then real cuts. */
+  default java.util.Optional<NetNamespaces> network() {
+    return java.util.Optional.empty();
+  }
+
   /**
    * Every node loses its power at the same instant: all stop at once, are killed, and what each had
    * not forced to the device is undone ({@link PowerLoss}). Returns, by node id, what was undone.
@@ -84,10 +89,17 @@ interface Nodes extends AutoCloseable {
   final class Local implements Nodes {
     private final LocalCluster cluster;
     private final String token;
+    /** The nodes' network namespaces, with {@code --netns}; else null. */
+    private final NetNamespaces net;
 
-    Local(LocalCluster cluster, String token) {
+    Local(LocalCluster cluster, String token, NetNamespaces net) {
       this.cluster = cluster;
       this.token = token;
+      this.net = net;
+    }
+
+    public java.util.Optional<NetNamespaces> network() {
+      return java.util.Optional.ofNullable(net);
     }
 
     LocalCluster cluster() {
@@ -148,7 +160,13 @@ interface Nodes extends AutoCloseable {
     }
 
     public void close() {
-      cluster.close();
+      try {
+        cluster.close();
+      } finally {
+        if (net != null) {
+          net.close();
+        }
+      }
     }
   }
 
