@@ -42,6 +42,8 @@ final class StatusReports {
   private JsonArray strangers = new JsonArray();
   /** The coordinator last published on {@link Addresses#LOCAL_COORDINATOR}, 0 for none. */
   private int publishedCoordinator;
+  /** Role, term and coordinator as last published at once on a change. */
+  private String publishedShape = "";
 
   StatusReports(NodeConfig config, Election election, NodeStore store, NodeMetrics metrics, Rejections rejections,
                 EventBus eventBus, LongSupplier clock) {
@@ -80,8 +82,15 @@ final class StatusReports {
           .put("ts", System.currentTimeMillis()));
     }
     if (output.statusChanged()) {
-      publish();
       Status status = election.status();
+      // Role, term and coordinator go to every node's dashboard at once; the indexes, which change with every
+      // write on every node, with the status published every 250 ms (a publication per commit per node cost more
+      // than the write it reported at low load).
+      String shape = status.role() + "/" + status.term() + "/" + status.coordinatorId();
+      if (!shape.equals(publishedShape)) {
+        publishedShape = shape;
+        publish();
+      }
       if (status.coordinatorId() != publishedCoordinator) {
         publishedCoordinator = status.coordinatorId();
         eventBus.publish(Addresses.LOCAL_COORDINATOR, new JsonObject()
