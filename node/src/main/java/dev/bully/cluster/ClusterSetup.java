@@ -42,6 +42,9 @@ public final class ClusterSetup {
     hazelcast.setInstanceName("bully-" + config.clusterName() + "-" + config.nodeId());
     hazelcast.setProperty("hazelcast.logging.type", "slf4j");
     hazelcast.setProperty("hazelcast.phone.home.enabled", "false");
+    // Hazelcast's own metrics (for its Management Center, which no node uses) are collected every 5 s on every
+    // member: thousands of probes, and compiled code, for nothing. The node's metrics are Micrometer's (/metrics).
+    hazelcast.getMetricsConfig().setEnabled(false);
     // The node leaves the cluster itself on SIGTERM, after its verticles stopped.
     hazelcast.setProperty("hazelcast.shutdownhook.enabled", "false");
     // Members are listed explicitly, so there is nothing to wait for before joining.
