@@ -31,7 +31,8 @@ class PowerLossIT {
         "the run had power losses to survive:\n" + output);
     assertTrue(output.contains("writes not forced to the device undone") && !output.contains(" of 0 tracked files"),
         "every node's store was tracked, so each loss could undo what was not forced:\n" + output);
-    assertTrue(result.acknowledged() > 300, "the writers made progress between the losses: " + result.summary());
+    // Progress only: with restarts of a few seconds a run has four losses or more and spends most of its time recovering.
+    assertTrue(result.acknowledged() > 100, "the writers made progress between the losses: " + result.summary());
   }
 
   @Test
