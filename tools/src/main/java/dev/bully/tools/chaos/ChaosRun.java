@@ -258,15 +258,26 @@ public final class ChaosRun {
   private Map<Integer, List<Entry>> collect(String path) {
     Map<Integer, List<Entry>> logs = new TreeMap<>();
     for (int id : liveIds()) {
-      List<Entry> log = new ArrayList<>();
       long commit = nodes.status(id, Duration.ofSeconds(5)).getLong("commitIndex");
-      // A page of the read API stops at 1,000 entries or about 4 MiB of text: read on from where it says.
-      for (Long from = 1L; from != null && from <= commit; ) {
-        JsonObject page = nodes.get(id, path + "?from=" + from + "&limit=1000");
-        page.getJsonArray("entries").forEach(e -> log.add(entry((JsonObject) e)));
-        from = page.getLong("next");
+      // A node's status says what it knows committed; it serves an entry once its own store holds it, one force to
+      // the device later: read again until it serves every entry it said was committed (or the wait runs out, and
+      // the checker sees the shorter log).
+      List<Entry> log = new ArrayList<>();
+      try {
+        Await.until(Duration.ofSeconds(10), "node " + id + " serves its committed log up to " + commit, () -> {
+          log.clear();
+          // A page of the read API stops at 1,000 entries or about 4 MiB of text: read on from where it says.
+          for (Long from = 1L; from != null && from <= commit; ) {
+            JsonObject page = nodes.get(id, path + "?from=" + from + "&limit=1000");
+            page.getJsonArray("entries").forEach(e -> log.add(entry((JsonObject) e)));
+            from = page.getLong("next");
+          }
+          return log.size() >= commit;
+        });
+      } catch (IllegalStateException e) {
+        out.println("chaos: " + e.getMessage());
       }
-      logs.put(id, log);
+      logs.put(id, List.copyOf(log));
     }
     return logs;
   }
