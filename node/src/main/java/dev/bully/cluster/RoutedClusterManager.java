@@ -29,7 +29,8 @@ public final class RoutedClusterManager extends HazelcastClusterManager {
   /** Vert.x's own member attribute: the event-bus node id of a member. */
   static final String VERTX_NODE_ID_ATTRIBUTE = "__vertx.nodeId";
 
-  private final String clusterName;
+  /** {@code bully.<cluster>.node.}: a protocol address is this and the node's id. */
+  private final String protocolPrefix;
   private final Pattern protocolAddress;
   private final Map<Integer, String> configuredAddresses;
   private volatile ClusterView view;
@@ -38,8 +39,8 @@ public final class RoutedClusterManager extends HazelcastClusterManager {
 
   public RoutedClusterManager(Config hazelcast, String clusterName, Map<Integer, String> configuredAddresses) {
     super(hazelcast);
-    this.clusterName = clusterName;
-    this.protocolAddress = Pattern.compile(Pattern.quote("bully." + clusterName + ".node.") + "(\\d{1,9})");
+    this.protocolPrefix = "bully." + clusterName + ".node.";
+    this.protocolAddress = Pattern.compile(Pattern.quote(protocolPrefix) + "(\\d{1,9})");
     this.configuredAddresses = Map.copyOf(configuredAddresses);
   }
 
@@ -81,7 +82,7 @@ public final class RoutedClusterManager extends HazelcastClusterManager {
       return;
     }
     for (int id : configuredAddresses.keySet()) {
-      String address = "bully." + clusterName + ".node." + id;
+      String address = protocolPrefix + id;
       if (listener.wantsUpdatesFor(address)) {
         listener.registrationsUpdated(new RegistrationUpdateEvent(address, registrationsOf(id)));
       }

@@ -44,9 +44,6 @@ public final class EmbeddedMongo implements AutoCloseable {
   private final FileStore disk;
   private final StoreSync sync;
   private volatile long minFreeBytes;
-  /** Forces of the file to the device so far and the nanoseconds they took, for the metrics. */
-  private final java.util.concurrent.atomic.LongAdder forces = new java.util.concurrent.atomic.LongAdder();
-  private final java.util.concurrent.atomic.LongAdder forceNanos = new java.util.concurrent.atomic.LongAdder();
   /** When {@link #commit()} last rewrote sparse chunks (only the committing thread reads and writes it). */
   private long lastHousekeepingNs = System.nanoTime();
 
@@ -134,25 +131,13 @@ public final class EmbeddedMongo implements AutoCloseable {
     if (now - lastHousekeepingNs >= HOUSEKEEPING_EVERY_NS) {
       lastHousekeepingNs = now;
       // What the background writer would do: rewrite the live pages of sparse chunks, a bounded amount at a time,
-      // so that the space of dead log segments is reused. The rewritten pages go to the file with this commit.
+      // so that their space can be reused. The rewritten pages go to the file with this commit.
       store.compact(HOUSEKEEPING_FILL_RATE, HOUSEKEEPING_BYTES);
     }
     backend.commit();
     if (sync == StoreSync.FSYNC) {
-      long start = System.nanoTime();
       store.sync();
-      forceNanos.add(System.nanoTime() - start);
-      forces.increment();
     }
-  }
-
-  /** How many times the file was forced to the device, and the seconds that took in all. */
-  public long forces() {
-    return forces.sum();
-  }
-
-  public double forceSeconds() {
-    return forceNanos.sum() / 1e9;
   }
 
   /** Stops serving, then commits and closes the store file. */

@@ -109,13 +109,7 @@ final class LogPages {
    * a page at a time, reading only the pages' keys; a page without keys is read whole.
    */
   Future<Void> readKeys(long from, long to, java.util.function.Consumer<IdempotencyKey> take) {
-    List<Long> ids = new ArrayList<>();
-    synchronized (this) {
-      int position = Arrays.binarySearch(starts, 0, count, from);
-      for (int i = position >= 0 ? position : Math.max(0, -position - 2); i < count && starts[i] <= to; i++) {
-        ids.add(starts[i]);
-      }
-    }
+    List<Long> ids = pagesCovering(from, to);
     Future<Void> chain = Future.succeededFuture();
     for (long id : ids) {
       chain = chain.compose(v -> mongo.findOne(PAGES, new JsonObject().put("_id", id), KEYS_ONLY)).compose(page -> {
@@ -143,6 +137,16 @@ final class LogPages {
     return chain;
   }
 
+  /** The first indexes of the pages that hold entries from {@code from} to {@code to}, ascending. */
+  private synchronized List<Long> pagesCovering(long from, long to) {
+    List<Long> ids = new ArrayList<>();
+    int position = Arrays.binarySearch(starts, 0, count, from);
+    for (int i = position >= 0 ? position : Math.max(0, -position - 2); i < count && starts[i] <= to; i++) {
+      ids.add(starts[i]);
+    }
+    return ids;
+  }
+
   /** The first index of the page after the one that starts at {@code first}, or no limit for the last page. */
   private synchronized long nextPageAfter(long first) {
     int position = Arrays.binarySearch(starts, 0, count, first);
@@ -155,13 +159,7 @@ final class LogPages {
    * after another, as far as the budget goes: a page may hold a document's worth of text.
    */
   Future<List<LogEntry>> read(long from, long to, long maxChars) {
-    List<Long> ids = new ArrayList<>();
-    synchronized (this) {
-      int position = Arrays.binarySearch(starts, 0, count, from);
-      for (int i = position >= 0 ? position : Math.max(0, -position - 2); i < count && starts[i] <= to; i++) {
-        ids.add(starts[i]);
-      }
-    }
+    List<Long> ids = pagesCovering(from, to);
     return readPages(ids, 0, from, to, maxChars, new ArrayList<>(), 0);
   }
 

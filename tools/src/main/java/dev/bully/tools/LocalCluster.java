@@ -140,19 +140,7 @@ public final class LocalCluster implements AutoCloseable {
 
   /** Sends one signal to every running node with one kill(1), so that they all get it at the same instant. */
   public void signalAll(String name) {
-    List<String> command = new ArrayList<>(List.of("kill", "-" + name));
-    running.values().stream().filter(NodeProcess::isAlive).forEach(node -> command.add(Long.toString(node.pid())));
-    try {
-      Process kill = new ProcessBuilder(command).inheritIO().start();
-      if (kill.waitFor() != 0) {
-        throw new IllegalStateException(String.join(" ", command) + " failed");
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
+    NodeProcess.signal(name, running.values().stream().filter(NodeProcess::isAlive).map(NodeProcess::pid).toList());
   }
 
   /** Starts every node, then waits until each is ready. */

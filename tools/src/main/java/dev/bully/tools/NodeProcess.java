@@ -110,10 +110,17 @@ public final class NodeProcess implements AutoCloseable {
 
   /** Sends a signal by PID (STOP and CONT pause and resume: Java has no API for them). */
   public void signal(String name) {
+    signal(name, List.of(pid()));
+  }
+
+  /** Sends one signal to every process of {@code pids} with one kill(1): they all get it at the same instant. */
+  static void signal(String name, List<Long> pids) {
+    List<String> command = new ArrayList<>(List.of("kill", "-" + name));
+    pids.forEach(pid -> command.add(Long.toString(pid)));
     try {
-      Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(pid())).inheritIO().start();
+      Process kill = new ProcessBuilder(command).inheritIO().start();
       if (kill.waitFor() != 0) {
-        throw new IllegalStateException("kill -" + name + " " + pid() + " failed");
+        throw new IllegalStateException(String.join(" ", command) + " failed");
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);

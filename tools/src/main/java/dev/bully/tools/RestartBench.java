@@ -83,10 +83,8 @@ public final class RestartBench implements Callable<Integer> {
 
   private void followerRestarts(LocalCluster cluster) throws Exception {
     NodeProcess coordinator = cluster.node(3);
-    int clients = Math.max(1, Math.min(64, rate / 50));
-    Process hey = new ProcessBuilder("hey", "-z", "24h", "-c", String.valueOf(clients), "-q", String.valueOf(rate / clients),
-        "-m", "POST", "-T", "application/json", "-d", "{\"bench\":\"restart\"}", coordinator.baseUrl() + "/api/writes")
-        .redirectErrorStream(true).redirectOutput(cluster.dir().resolve("hey.txt").toFile()).start();
+    Process hey = WriteBench.steadyLoad(coordinator.baseUrl() + "/api/writes", rate, "24h", "restart",
+        cluster.dir().resolve("hey.txt"));
     List<Long> ready = new ArrayList<>();
     List<Long> caughtUp = new ArrayList<>();
     List<Map<String, Long>> phases = new ArrayList<>();

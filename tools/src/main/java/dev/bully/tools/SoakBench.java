@@ -55,10 +55,8 @@ public final class SoakBench implements Callable<Integer> {
       NodeProcess coordinator = cluster.node(3);
       System.out.printf("soak: 3 nodes, %d writes/s asked for %d s%s, coordinator 3 in term %d (logs in %s)%n", rate, seconds,
           reader ? ", a reader paging through the log" : "", term, dir);
-      int clients = Math.max(1, Math.min(64, rate / 50));
-      Process hey = new ProcessBuilder("hey", "-z", seconds + "s", "-c", String.valueOf(clients), "-q", String.valueOf(rate / clients),
-          "-m", "POST", "-T", "application/json", "-d", "{\"bench\":\"soak\"}", coordinator.baseUrl() + "/api/writes")
-          .redirectErrorStream(true).redirectOutput(dir.resolve("hey.txt").toFile()).start();
+      Process hey = WriteBench.steadyLoad(coordinator.baseUrl() + "/api/writes", rate, seconds + "s", "soak",
+          dir.resolve("hey.txt"));
       Thread pager = reader ? startReader(cluster) : null;
       // Suspicions count from here: the start-up's own (no coordinator yet) are not the soak's.
       String since = java.time.LocalDateTime.now().format(java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS"));

@@ -98,6 +98,18 @@ public final class WriteBench implements Callable<Integer> {
   }
 
   /**
+   * Starts {@code hey} posting small writes to {@code url} at about {@code rate} writes/s (one
+   * client per 50 writes/s, at most 64) for {@code duration} (hey's syntax, e.g. {@code 600s}), its
+   * report going to {@code output}; SIGINT makes it stop and print the report.
+   */
+  static Process steadyLoad(String url, int rate, String duration, String label, Path output) throws IOException {
+    int clients = Math.max(1, Math.min(64, rate / 50));
+    return new ProcessBuilder("hey", "-z", duration, "-c", String.valueOf(clients), "-q", String.valueOf(rate / clients),
+        "-m", "POST", "-T", "application/json", "-d", "{\"bench\":\"" + label + "\"}", url)
+        .redirectErrorStream(true).redirectOutput(output.toFile()).start();
+  }
+
+  /**
    * Runs 64 clients in rounds until the JVMs are warm: their just-in-time compilers take about a
    * minute of this load to settle (meanwhile one core goes to compiling, and throughput more than
    * doubles), and what a running cluster does is measured, not its first minute. Returns the

@@ -4,11 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.bully.tools.chaos.ChaosRun;
 import dev.bully.tools.chaos.Checker;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -28,17 +24,10 @@ class NetnsChaosIT {
     }
     assumeTrue(able, "needs root, ip (iproute2) and iptables to make network namespaces and cut their links");
     long seed = Long.getLong("chaos.seed", new SplittableRandom().nextLong(1, 1_000_000));
-    ByteArrayOutputStream printed = new ByteArrayOutputStream();
-    PrintStream both = new PrintStream(new java.io.OutputStream() {
-      @Override
-      public void write(int b) {
-        printed.write(b);
-        System.out.write(b);
-      }
-    }, true, StandardCharsets.UTF_8);
-    Checker.Result result = ChaosRun.run(new String[] {"--netns", "--nodes", "3", "--duration", "40", "--seed",
-        String.valueOf(seed), "--faults", "partition,kill,restart"}, both);
-    String output = printed.toString(StandardCharsets.UTF_8);
+    PrintedChaosRun run = new PrintedChaosRun("--netns", "--nodes", "3", "--duration", "40", "--seed",
+        String.valueOf(seed), "--faults", "partition,kill,restart");
+    Checker.Result result = run.result();
+    String output = run.output();
     assertTrue(result.passed(), "seed " + seed + ": " + result.summary() + "\n" + String.join("\n", result.violations()));
     assertTrue(output.contains("netns: "), "the run cut real links:\n" + output);
     assertTrue(!output.contains("not caught up after the heal"), "every node cut off followed again:\n" + output);

@@ -3,11 +3,7 @@ package dev.bully.it;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.bully.tools.chaos.ChaosRun;
 import dev.bully.tools.chaos.Checker;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -23,9 +19,9 @@ class PowerLossIT {
 
   @Test
   void nothingAcknowledgedAndNoVoteIsLostWhenEveryNodeLosesItsPower() throws Exception {
-    ByteArrayOutputStream printed = new ByteArrayOutputStream();
-    Checker.Result result = run(RUN, printed);
-    String output = printed.toString(StandardCharsets.UTF_8);
+    PrintedChaosRun run = new PrintedChaosRun(RUN);
+    Checker.Result result = run.result();
+    String output = run.output();
     assertTrue(result.passed(), result.summary() + "\n" + String.join("\n", result.violations()) + "\n" + output);
     assertTrue(output.lines().filter(l -> l.contains("power loss: every node at once")).count() >= 2,
         "the run had power losses to survive:\n" + output);
@@ -39,22 +35,11 @@ class PowerLossIT {
   void withoutTheForceToTheDeviceThePowerLossLosesWhatWasAcknowledged() throws Exception {
     String[] withoutForce = java.util.stream.Stream.concat(java.util.Arrays.stream(RUN), java.util.stream.Stream.of("--sync", "os"))
         .toArray(String[]::new);
-    ByteArrayOutputStream printed = new ByteArrayOutputStream();
-    Checker.Result result = run(withoutForce, printed);
+    PrintedChaosRun run = new PrintedChaosRun(withoutForce);
+    Checker.Result result = run.result();
     assertFalse(result.passed(), "with store.sync os a power loss must undo acknowledged writes, and the checker must"
-        + " see it: " + result.summary() + "\n" + printed.toString(StandardCharsets.UTF_8));
+        + " see it: " + result.summary() + "\n" + run.output());
     assertTrue(result.lost() > 0 || result.violations().stream().anyMatch(v -> v.startsWith("term went down")
         || v.startsWith("voted twice")), "the failure is a lost write or a forgotten term or vote: " + result.violations());
-  }
-
-  private static Checker.Result run(String[] args, ByteArrayOutputStream printed) throws Exception {
-    PrintStream both = new PrintStream(new java.io.OutputStream() {
-      @Override
-      public void write(int b) {
-        printed.write(b);
-        System.out.write(b);
-      }
-    }, true, StandardCharsets.UTF_8);
-    return ChaosRun.of(args, both).run();
   }
 }

@@ -15,7 +15,7 @@ import java.util.SplittableRandom;
  *
  * <p>Delay and loss from {@code tc netem} need the kernel's {@code sch_netem}; where it is missing (as
  * on the development machine's kernel) random loss comes from iptables' {@code statistic} match and
- * there is no delay.
+ * there is no delay (the netem path was not tried there).
  */
 final class NetNamespaces implements AutoCloseable {
   private final String tag;
