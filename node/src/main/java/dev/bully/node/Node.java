@@ -98,7 +98,8 @@ public final class Node {
           vertx = v;
           log.info("Node {} joined cluster '{}' as a member of {}", config.nodeId(), config.clusterName(),
               config.joinMembers());
-          return NodeStore.open(vertx, config.mongoConnectionString(), config.mongoDatabase(), embedded, config.storeSync());
+          return NodeStore.open(vertx, config.mongoConnectionString(), config.mongoDatabase(), embedded, config.storeSync(),
+              config.dataDir().resolve("log"));
         })
         .compose(s -> {
           store = s;

@@ -14,39 +14,45 @@ import io.vertx.ext.mongo.MongoClient;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
- * Reads a node's log back at start-up without holding every entry: the terms of all entries from
- * the pages' and segments' term runs (their summaries, not their entries), then the newest entries
- * (every one the pages do not hold, and at least the last: {@link LogLimits#restoreFrom}), and the
- * idempotency keys of the {@link LogLimits#idempotencyKeys()} newest entries.
+ * Reads a node's log back at start-up without holding every entry: the terms of the paged entries
+ * from the pages' term runs (their summaries, not their entries), then the entries of the log files
+ * past the pages, the newest paged entries (at least the last: {@link LogLimits#restoreFrom}), and
+ * the idempotency keys of the {@link LogLimits#idempotencyKeys()} newest entries.
  *
- * <p>Segments that a page already covers (a page is written before the segments it covers are
- * removed, so a crash can leave both) count only for what lies past the pages.
+ * <p>Log files may still hold entries that a page covers (a page is written before the files it
+ * covers are removed, so a crash can leave both): only what lies past the pages counts.
  */
 final class LogLoader {
   private static final int SCAN_BATCH = 1000;
 
   private final MongoClient mongo;
   private final LogPages pages;
+  private final Supplier<Future<List<LogEntry>>> unpaged;
   private final List<TermRun> runs = new ArrayList<>();
   private long lastIndex;
   private long commitIndex;
 
-  LogLoader(MongoClient mongo, LogPages pages) {
+  /** {@code unpaged} reads the log files' entries past the pages; {@code commitIndex} is the highest their records carry. */
+  LogLoader(MongoClient mongo, LogPages pages, Supplier<Future<List<LogEntry>>> unpaged, long commitIndex) {
     this.mongo = mongo;
     this.pages = pages;
+    this.unpaged = unpaged;
+    this.commitIndex = commitIndex;
   }
 
   Future<LogRestore> load(LogLimits limits) {
-    return scanSummaries().compose(v -> readNewest(limits));
-  }
-
-  /** The pages' and the segments' summaries (their entries left out), each in index order. */
-  private Future<Void> scanSummaries() {
     JsonObject withoutEntries = new JsonObject().put("entries", 0);
     return scan(LogPages.PAGES, new JsonObject(), withoutEntries, this::addPage)
-        .compose(v -> scan(NodeStore.LOG, new JsonObject(), withoutEntries, this::addSegment));
+        .compose(v -> unpaged.get())
+        .compose(entries -> {
+          if (!entries.isEmpty()) {
+            addRuns(TermRun.of(entries), entries.get(entries.size() - 1).index());
+          }
+          return readNewest(limits, entries);
+        });
   }
 
   private void addPage(JsonObject page) {
@@ -56,18 +62,8 @@ final class LogLoader {
     pages.add(first, last);
   }
 
-  private void addSegment(JsonObject segment) {
-    long last = segment.getLong("last");
-    if (last <= lastIndex) {
-      return; // a page holds it all (written before the segment was removed)
-    }
-    addRuns(runsOf(segment.getJsonArray("terms")), last);
-    commitIndex = Math.max(commitIndex, segment.getLong("commit", 0L));
-  }
-
   /**
-   * A document's term runs, over its entries up to {@code last}: only what lies past the entries
-   * already read counts (a segment may overlap the pages, which hold the same committed entries).
+   * Term runs over entries up to {@code last}: only what lies past the entries already read counts.
    */
   private void addRuns(List<TermRun> documentRuns, long last) {
     for (int i = 0; i < documentRuns.size(); i++) {
@@ -88,7 +84,7 @@ final class LogLoader {
     return result;
   }
 
-  private Future<LogRestore> readNewest(LogLimits limits) {
+  private Future<LogRestore> readNewest(LogLimits limits, List<LogEntry> unpagedEntries) {
     long paged = pages.pagedIndex();
     LogRestore restore = new LogRestore(runs, lastIndex, commitIndex, paged, limits);
     long from = restore.readFrom();
@@ -96,12 +92,10 @@ final class LogLoader {
     // Before the tail only the keys count: read from the pages' keys, not their entries.
     Future<Void> fromPages = pages.readKeys(from, Math.min(tailFrom - 1, paged), restore::takeKey)
         .compose(v -> readPages(Math.max(from, tailFrom), paged, restore::take));
-    // The rest in one pass over the segments: reading them a batch at a time would read the collection each time.
-    JsonObject unpaged = new JsonObject().put("last", new JsonObject().put("$gt", paged));
-    return fromPages
-        .compose(v -> scan(NodeStore.LOG, unpaged, null, segment -> NodeStore.segmentEntries(segment).stream()
-            .filter(entry -> entry.index() > paged && entry.index() >= from).forEach(restore::take)))
-        .map(v -> restore);
+    return fromPages.map(v -> {
+      unpagedEntries.stream().filter(entry -> entry.index() >= from).forEach(restore::take);
+      return restore;
+    });
   }
 
   /** Hands the paged entries from {@code from} to {@code to} to {@code take}, a document's worth at a time. */

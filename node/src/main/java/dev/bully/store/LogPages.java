@@ -12,6 +12,7 @@ import io.vertx.ext.mongo.WriteOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.LongConsumer;
 import java.util.function.Supplier;
 
 /**
@@ -27,8 +28,7 @@ import java.util.function.Supplier;
  * (one per write, under light load), so reading old entries from them slows down as the log
  * grows. Pages hold up to {@link #PAGE_ENTRIES} entries each; a reader finds the pages it needs in
  * a directory of their first indexes kept in memory (8 bytes per page) and fetches them by
- * {@code _id}. Once a page is durable, the log segments it covers are removed, so the segments
- * left are only the newest, not yet paged, entries.
+ * {@code _id}. Once a page is durable, the log files it covers are removed ({@link LogFile#release}).
  */
 final class LogPages {
   static final String PAGES = "pages";
@@ -40,15 +40,17 @@ final class LogPages {
   private final MongoClient mongo;
   private final WriteOption writeOption;
   private final Supplier<Future<Void>> durable;
+  private final LongConsumer paged;
   /** The first index of every page, ascending. */
   private long[] starts = new long[64];
   private int count;
   private long pagedIndex;
 
-  LogPages(MongoClient mongo, WriteOption writeOption, Supplier<Future<Void>> durable) {
+  LogPages(MongoClient mongo, WriteOption writeOption, Supplier<Future<Void>> durable, LongConsumer paged) {
     this.mongo = mongo;
     this.writeOption = writeOption;
     this.durable = durable;
+    this.paged = paged;
   }
 
   /** How far the pages reach: every entry up to here is in a page. */
@@ -70,7 +72,7 @@ final class LogPages {
 
   /**
    * Writes {@code entries} (committed, consecutive, right after {@link #pagedIndex()}) as one page,
-   * durably, then removes the log segments that the pages now cover; {@code again} after a try that
+   * durably, then lets the log files that the pages now cover go; {@code again} after a try that
    * failed, which may have left the page in the store.
    */
   Future<Void> write(List<LogEntry> entries, boolean again) {
@@ -88,13 +90,10 @@ final class LogPages {
         : mongo.insertWithOptions(PAGES, page, writeOption);
     return written
         .compose(id -> durable.get())
-        .compose(v -> {
+        .onSuccess(v -> {
           add(first, last);
-          // Segments that end within the pages hold nothing the pages do not; one that straddles goes with the next page.
-          JsonObject covered = new JsonObject().put("last", new JsonObject().put("$lte", last));
-          return mongo.removeDocumentsWithOptions(NodeStore.LOG, covered, writeOption);
-        })
-        .mapEmpty();
+          paged.accept(pagedIndex());
+        });
   }
 
   /** The entries' idempotency keys as a page stores them: a JSON array, null for an entry without one. */

@@ -21,7 +21,7 @@ public final class NodeStorage implements Storage {
 
   @Override
   public void writeLog(LogWrite write, Callback<Void> done) {
-    answer(store.retry().run("writing the log up to entry " + write.lastIndex(), tries -> store.write(write, tries > 0)), done);
+    answer(store.retry().run("writing the log up to entry " + write.lastIndex(), tries -> store.write(write)), done);
   }
 
   @Override

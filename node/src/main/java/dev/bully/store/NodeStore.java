@@ -15,39 +15,38 @@ import dev.bully.core.LogWrite;
 import io.vertx.ext.mongo.BulkOperation;
 import io.vertx.ext.mongo.BulkWriteOptions;
 import io.vertx.ext.mongo.FindOptions;
-import io.vertx.ext.mongo.IndexOptions;
 import io.vertx.ext.mongo.MongoClient;
 import io.vertx.ext.mongo.UpdateOptions;
 import io.vertx.ext.mongo.WriteOption;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
- * A node's own MongoDB database, reached only through the Vert.x MongoDB client.
+ * A node's own store: its MongoDB database, reached only through the Vert.x MongoDB client, and
+ * beside it the files of the log's newest entries ({@link LogFile}).
  *
  * <ul>
- *   <li>{@code meta} holds one document, {@code {_id: "election", term, promisedTo}}.</li>
- *   <li>{@code log} holds the replicated log in segments: one document per appended batch,
- *       {@code {_id: firstIndex, last: lastIndex, commit, terms: [[index, term], ...],
- *       entries: BinData("[{index, term, requestId, data, ts}, ...]")}}, the entries as one JSON
- *       text in UTF-8 ({@link EntryCodec#toStored}). A batch is one insert of one binary value, so the store's per-document and
- *       per-value costs are paid per batch, not per entry. {@code terms} (the segment's term runs)
- *       and {@code commit} (an index known to be committed when it was written) let a restart
- *       read the log's shape without its entries.</li>
+ *   <li>{@code meta} holds one document, {@code {_id: "election", term, promisedTo}}, and the
+ *       start's incarnation.</li>
+ *   <li>The log's entries that are not yet committed and paged are in the log files, in the data
+ *       folder's {@code log/}: one record per appended batch, one {@code fdatasync} per group of
+ *       batches. The store pays nothing per entry there.</li>
  *   <li>{@code pages} holds committed entries by the thousand, written once and found by index
- *       ({@link LogPages}); the segments a page covers are removed once it is durable.</li>
+ *       ({@link LogPages}); the log files they cover are removed once a page is durable.</li>
  *   <li>{@code rollback} keeps entries that a newer coordinator replaced; they are never deleted.</li>
  * </ul>
  *
  * <p>Every write method completes only once the write is durable as {@link StoreSync} says: with
- * {@code fsync} (the default) journaled on an external MongoDB, committed to the file and forced to
- * the device by {@link GroupCommit} on the embedded one.
+ * {@code fsync} (the default) forced to the device (the log files by {@code fdatasync}, the
+ * embedded store's file by {@link GroupCommit}) or journaled on an external MongoDB.
  */
 public final class NodeStore {
   static final String META = "meta";
-  static final String LOG = "log";
+  /** Where stores before the log files kept the log's segments: moved into the files at the first start. */
+  static final String LEGACY_LOG = "log";
   static final String ROLLBACK = "rollback";
   /** Entries per page of committed entries ({@link #writePage}). */
   public static final int PAGE_ENTRIES = LogPages.PAGE_ENTRIES;
@@ -58,48 +57,76 @@ public final class NodeStore {
   private final Supplier<Future<Void>> durable;
   private final Runnable onClose;
 
+  private final Vertx vertx;
   private final LogPages pages;
   private final StoreRetry retry;
+  private final WorkerExecutor logWriter;
+  private final LogFile logFile;
 
   private NodeStore(Vertx vertx, MongoClient mongo, WriteOption writeOption, Supplier<Future<Void>> durable, Runnable onClose,
-                    Supplier<Optional<String>> room) {
+                    Supplier<Optional<String>> room, LogFile logFile, WorkerExecutor logWriter) {
+    this.vertx = vertx;
     this.retry = new StoreRetry(vertx, room);
     this.mongo = mongo;
     this.writeOption = writeOption;
     this.durable = durable;
     this.onClose = onClose;
-    this.pages = new LogPages(mongo, writeOption, durable);
+    this.logFile = logFile;
+    this.logWriter = logWriter;
+    this.pages = new LogPages(mongo, writeOption, durable, logFile::release);
   }
 
   /**
    * Connects to the external MongoDB at {@code connectionString}, or to {@code embedded} when there
-   * is none, and creates the collections' indexes.
+   * is none, creates the collections' indexes and opens the log files in {@code logDir}.
    */
   public static Future<NodeStore> open(Vertx vertx, Optional<String> connectionString, String database,
-                                       EmbeddedMongo embedded, StoreSync sync) {
+                                       EmbeddedMongo embedded, StoreSync sync, Path logDir) {
     JsonObject options = new JsonObject()
         .put("connection_string", connectionString.orElseGet(() -> embedded.connectionString())) // embedded is null here with an external MongoDB
         .put("db_name", database)
         .put("useObjectId", false);
-    MongoClient mongo = MongoClient.create(vertx, options);
-    NodeStore store;
-    if (connectionString.isPresent()) {
-      WriteOption durability = sync == StoreSync.FSYNC ? WriteOption.JOURNALED : WriteOption.ACKNOWLEDGED;
-      store = new NodeStore(vertx, mongo, durability, Future::succeededFuture, mongo::close, Optional::empty);
-    } else {
-      WorkerExecutor committer = vertx.createSharedWorkerExecutor("bully-store-commit", 1);
-      GroupCommit groupCommit = new GroupCommit(committer, embedded::commit);
-      store = new NodeStore(vertx, mongo, WriteOption.ACKNOWLEDGED, groupCommit::sync, () -> {
-        mongo.close();
-        committer.close();
-      }, embedded::diskShortage);
-    }
-    return store.createIndexes().map(store);
+    WorkerExecutor logWriter = vertx.createSharedWorkerExecutor("bully-log-write", 1);
+    return vertx.executeBlocking(() -> LogFile.open(logDir, sync, logWriter), false).compose(logFile -> {
+      MongoClient mongo = MongoClient.create(vertx, options);
+      NodeStore store;
+      if (connectionString.isPresent()) {
+        WriteOption durability = sync == StoreSync.FSYNC ? WriteOption.JOURNALED : WriteOption.ACKNOWLEDGED;
+        store = new NodeStore(vertx, mongo, durability, Future::succeededFuture, mongo::close, Optional::empty, logFile, logWriter);
+      } else {
+        WorkerExecutor committer = vertx.createSharedWorkerExecutor("bully-store-commit", 1);
+        GroupCommit groupCommit = new GroupCommit(committer, embedded::commit);
+        store = new NodeStore(vertx, mongo, WriteOption.ACKNOWLEDGED, groupCommit::sync, () -> {
+          mongo.close();
+          committer.close();
+        }, embedded::diskShortage, logFile, logWriter);
+      }
+      return store.moveLegacySegments().map(store);
+    }, failure -> {
+      logWriter.close();
+      return Future.failedFuture(failure);
+    });
   }
 
-  private Future<Void> createIndexes() {
-    // The embedded store serves unique secondary indexes only; a segment's last index is unique anyway.
-    return mongo.createIndexWithOptions(LOG, new JsonObject().put("last", 1), new IndexOptions().unique(true));
+  /**
+   * A store written before the log files keeps its newest entries in segments in {@code log}: they
+   * move into the files (a segment is one record, so doing it again after a crash changes
+   * nothing), then the collection goes.
+   */
+  private Future<Void> moveLegacySegments() {
+    FindOptions options = new FindOptions().setSort(new JsonObject().put("_id", 1));
+    return mongo.findWithOptions(LEGACY_LOG, new JsonObject(), options).compose(segments -> {
+      if (segments.isEmpty()) {
+        return Future.succeededFuture();
+      }
+      Future<Void> moved = Future.succeededFuture();
+      for (JsonObject segment : segments) {
+        List<LogEntry> entries = EntryCodec.fromStored(segment.getValue("entries"));
+        long commit = segment.getLong("commit", 0L);
+        moved = moved.compose(v -> logFile.write(entries.get(0).index(), entries, commit));
+      }
+      return moved.compose(v -> mongo.dropCollection(LEGACY_LOG));
+    });
   }
 
   /** How this store's writes meet failure: retried while it may pass, shown while they are ({@link StoreRetry#trouble}). */
@@ -159,28 +186,20 @@ public final class NodeStore {
 
   /**
    * Makes a log write durable: the removed suffix goes to {@code rollback} (with the term that
-   * replaced it and the time), the log is cut there, then the new entries are appended.
+   * replaced it and the time), then one record in the log files cuts the log there and appends the
+   * new entries. Written again after a failed try, it leaves the log as one try would.
    */
   public Future<Void> write(LogWrite write) {
-    return write(write, false);
-  }
-
-  /**
-   * {@link #write(LogWrite)}, {@code again} after a try that failed: then segments that try may
-   * have inserted are removed first, so the retry inserts them anew. (A retried rollback may keep
-   * an entry in {@code rollback} twice, which loses nothing.)
-   */
-  public Future<Void> write(LogWrite write, boolean again) {
-    Future<Void> cut = write.removed().isEmpty() ? Future.succeededFuture() : rollBack(write.removed(), write.replacedInTerm());
-    if (again && !write.appended().isEmpty()) {
-      JsonObject fromFirst = new JsonObject().put("_id", new JsonObject().put("$gte", write.appended().get(0).index()));
-      cut = cut.compose(v -> mongo.removeDocumentsWithOptions(LOG, fromFirst, writeOption).mapEmpty());
+    if (write.removed().isEmpty() && write.appended().isEmpty()) {
+      return Future.succeededFuture(); // the commit index alone: learned again from the coordinator after a restart
     }
-    return cut.compose(v -> append(write.appended(), write.commitIndex()));
+    long from = write.removed().isEmpty() ? write.appended().get(0).index() : write.removed().get(0).index();
+    // Rollback first: if the node dies half-way, the entries are in rollback and possibly still in the log, never in neither.
+    Future<Void> kept = write.removed().isEmpty() ? Future.succeededFuture() : rollBack(write.removed(), write.replacedInTerm());
+    return kept.compose(v -> logFile.write(from, write.appended(), write.commitIndex()));
   }
 
   private Future<Void> rollBack(List<LogEntry> removed, long replacedInTerm) {
-    long from = removed.get(0).index();
     long now = System.currentTimeMillis();
     List<BulkOperation> kept = new ArrayList<>();
     for (LogEntry entry : removed) {
@@ -193,68 +212,24 @@ public final class NodeStore {
           .put("replacedInTerm", replacedInTerm)
           .put("rolledBackAt", now)));
     }
-    JsonObject straddling = new JsonObject().put("_id", new JsonObject().put("$lt", from)).put("last", new JsonObject().put("$gte", from));
-    // Rollback first: if the node dies half-way, the entries are in rollback and possibly still in the log, never in neither.
     return mongo.bulkWriteWithOptions(ROLLBACK, kept, new BulkWriteOptions().setOrdered(true).setWriteOption(writeOption))
-        .compose(r -> mongo.findOne(LOG, straddling, null))
-        .compose(segment -> segment == null ? Future.succeededFuture() : keepBefore(segment, from))
-        .compose(v -> mongo.removeDocumentsWithOptions(LOG, new JsonObject().put("_id", new JsonObject().put("$gte", from)), writeOption))
-        .mapEmpty();
+        .compose(r -> durable.get());
   }
 
-  /** Rewrites a segment that holds entries on both sides of the cut, keeping those before it. */
-  private Future<Void> keepBefore(JsonObject segment, long from) {
-    List<LogEntry> kept = segmentEntries(segment).stream().filter(e -> e.index() < from).toList();
-    JsonObject replacement = segment.copy().put("last", from - 1).put("terms", termRuns(kept))
-        .put("entries", EntryCodec.toStored(kept));
-    return mongo.replaceDocumentsWithOptions(LOG, new JsonObject().put("_id", segment.getValue("_id")), replacement,
-        new UpdateOptions().setWriteOption(writeOption)).mapEmpty();
-  }
-
-  /** Appends {@code entries} (consecutive, starting right after the current last entry) as one segment. */
+  /** Appends {@code entries} (consecutive, starting right after the current last entry). */
   public Future<Void> append(List<LogEntry> entries) {
     return append(entries, 0);
   }
 
-
   /**
-   * Appends {@code entries} as segments, with {@code commitIndex}, an index known to be committed,
-   * so that a restart knows which entries need not be read back into memory. A batch of entries is
-   * one segment unless its text is over {@link WriteLimits#DOCUMENT_CHARS}: then it is split, so
-   * every segment fits in a MongoDB document. One commit makes them all durable.
+   * Appends {@code entries} with {@code commitIndex}, an index known to be committed, so that a
+   * restart knows which entries need not be read back into memory.
    */
   public Future<Void> append(List<LogEntry> entries, long commitIndex) {
-    Future<Void> inserted = Future.succeededFuture();
-    for (List<LogEntry> part : documents(entries)) {
-      JsonObject segment = new JsonObject()
-          .put("_id", part.get(0).index())
-          .put("last", part.get(part.size() - 1).index())
-          .put("commit", commitIndex)
-          .put("terms", termRuns(part))
-          .put("entries", EntryCodec.toStored(part));
-      inserted = inserted.compose(v -> mongo.insertWithOptions(LOG, segment, writeOption).mapEmpty());
+    if (entries.isEmpty()) {
+      return Future.succeededFuture();
     }
-    return inserted.compose(v -> durable.get());
-  }
-
-  /** {@code entries} in runs that each fit in one store document, at least one entry each. */
-  static List<List<LogEntry>> documents(List<LogEntry> entries) {
-    List<List<LogEntry>> parts = new ArrayList<>();
-    int start = 0;
-    long chars = 0;
-    for (int i = 0; i < entries.size(); i++) {
-      long size = WriteLimits.entryChars(entries.get(i));
-      if (i > start && chars + size > WriteLimits.DOCUMENT_CHARS) {
-        parts.add(entries.subList(start, i));
-        start = i;
-        chars = 0;
-      }
-      chars += size;
-    }
-    if (start < entries.size()) {
-      parts.add(entries.subList(start, entries.size()));
-    }
-    return parts;
+    return logFile.write(entries.get(0).index(), entries, commitIndex);
   }
 
   /** A segment's terms as runs, {@code [[firstIndex, term], ...]}: read at start-up without the entries. */
@@ -269,7 +244,8 @@ public final class NodeStore {
    * store's pages, which reads of old entries use from then on.
    */
   public Future<LogRestore> loadLog(LogLimits limits) {
-    return new LogLoader(mongo, pages).load(limits);
+    return new LogLoader(mongo, pages, this::unpagedEntries, logFile.commitIndex()).load(limits)
+        .onSuccess(restore -> logFile.release(pages.pagedIndex()));
   }
 
   /**
@@ -314,61 +290,28 @@ public final class NodeStore {
       if (next > to || (from <= paged && fromPages.size() < Math.min(to, paged) - from + 1) || (!fromPages.isEmpty() && left <= 0)) {
         return Future.succeededFuture(fromPages);
       }
-      return segmentEntries(next, (int) (to - next + 1), fromPages.isEmpty() ? maxChars : left, fromPages.isEmpty())
-          .compose(fromSegments -> {
-            if (mayRetry && (fromSegments.isEmpty() || fromSegments.get(0).index() != next) && pages.pagedIndex() >= next) {
-              // A page was written meanwhile and took the segments we looked for with it: read again, from the pages.
+      boolean first = fromPages.isEmpty();
+      return vertx.executeBlocking(() -> logFile.read(next, (int) (to - next + 1), first ? maxChars : left, first), false)
+          .compose(fromFiles -> {
+            if (mayRetry && (fromFiles.isEmpty() || fromFiles.get(0).index() != next) && pages.pagedIndex() >= next) {
+              // A page was written meanwhile and the files that held what we looked for went: read again, from the pages.
               return entries(from, limit, maxChars, false);
             }
             List<LogEntry> result = new ArrayList<>(fromPages);
-            result.addAll(fromSegments);
+            result.addAll(fromFiles);
             return Future.succeededFuture(result);
           });
     });
   }
 
-  /** Segments read at once: each holds up to a document's worth of text. */
-  private static final int SEGMENTS_PER_READ = 4;
-
-  /**
-   * Up to {@code limit} entries from the log segments, from index {@code from} on, within
-   * {@code maxChars} (the first one always, if {@code first}): {@link #SEGMENTS_PER_READ} segments
-   * at a time, as many times as it takes.
-   */
-  private Future<List<LogEntry>> segmentEntries(long from, int limit, long maxChars, boolean first) {
-    return segmentEntries(from, limit, maxChars, first, new ArrayList<>(), 0);
+  /** Every entry the log files hold past the pages, in order: for a restart. */
+  private Future<List<LogEntry>> unpagedEntries() {
+    return vertx.executeBlocking(() -> logFile.read(pages.pagedIndex() + 1, Integer.MAX_VALUE, Long.MAX_VALUE, true), false);
   }
 
-  private Future<List<LogEntry>> segmentEntries(long from, int limit, long maxChars, boolean first, List<LogEntry> result,
-                                                long charsSoFar) {
-    JsonObject query = new JsonObject().put("last", new JsonObject().put("$gte", from));
-    FindOptions options = new FindOptions().setSort(new JsonObject().put("_id", 1)).setLimit(SEGMENTS_PER_READ);
-    return mongo.findWithOptions(LOG, query, options).compose(segments -> {
-      long chars = charsSoFar;
-      long next = from;
-      for (JsonObject segment : segments) {
-        for (LogEntry entry : segmentEntries(segment)) {
-          if (entry.index() < next || result.size() >= limit) {
-            continue;
-          }
-          chars += WriteLimits.entryChars(entry);
-          if (chars > maxChars && (!result.isEmpty() || !first)) {
-            return Future.succeededFuture(result);
-          }
-          result.add(entry);
-          next = entry.index() + 1;
-        }
-      }
-      if (segments.size() < SEGMENTS_PER_READ || result.size() >= limit) {
-        return Future.succeededFuture(result);
-      }
-      return segmentEntries(next, limit, maxChars, first, result, chars);
-    });
-  }
-
-  /** A segment's entries ({@link EntryCodec#fromStored}). */
-  static List<LogEntry> segmentEntries(JsonObject segment) {
-    return EntryCodec.fromStored(segment.getValue("entries"));
+  /** How often the log files were forced to the device, and how long it took. */
+  public LogFile.Forces logForces() {
+    return logFile.forces();
   }
 
   /** An entry that a newer coordinator's log replaced, with the term that replaced it and when. */
@@ -388,5 +331,7 @@ public final class NodeStore {
   public void close() {
     retry.close();
     onClose.run();
+    logFile.close();
+    logWriter.close();
   }
 }

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The log's segments on the real embedded store, through the real MongoDB client. */
+/** The log on the real embedded store, through the real MongoDB client, and in its files beside it. */
 class NodeStoreTest {
   @TempDir
   Path dataDir;
@@ -36,7 +36,7 @@ class NodeStoreTest {
   void open() throws Exception {
     vertx = Vertx.vertx();
     embedded = EmbeddedMongo.start(dataDir, StoreSync.FSYNC);
-    store = await(NodeStore.open(vertx, Optional.empty(), "bully", embedded, StoreSync.FSYNC));
+    store = await(NodeStore.open(vertx, Optional.empty(), "bully", embedded, StoreSync.FSYNC, dataDir.resolve("log")));
   }
 
   @AfterEach
@@ -72,7 +72,7 @@ class NodeStoreTest {
   }
 
   @Test
-  void entriesAreReadBackAcrossSegmentsFromAnyIndex() throws Exception {
+  void entriesAreReadBackAcrossRecordsFromAnyIndexAndAfterARestart() throws Exception {
     await(store.append(entries(1, 3, 1)));
     await(store.append(entries(4, 4, 1)));
     await(store.append(entries(5, 9, 2)));
@@ -82,10 +82,16 @@ class NodeStoreTest {
     assertEquals(List.of(entry(3, 1), entry(4, 1), entry(5, 2)), await(store.entries(3, 3)));
     assertEquals(List.of(entry(9, 2)), await(store.entries(9, 10)));
     assertEquals(List.of(), await(store.entries(10, 10)));
+    close();
+    open();
+    assertEquals(all, await(store.entries(1, 100)), "the same after a restart");
+    LogRestore restored = await(store.loadLog(new LogLimits(100, 100)));
+    assertEquals(all, restored.tail());
+    assertEquals(9, restored.log(new LogLimits(100, 100)).lastIndex());
   }
 
   @Test
-  void aRollbackCutsInsideASegmentKeepsWhatWasBeforeAndMovesTheRestToRollback() throws Exception {
+  void aRollbackCutsInsideARecordKeepsWhatWasBeforeAndMovesTheRestToRollback() throws Exception {
     await(store.append(entries(1, 4, 1)));
     await(store.append(entries(5, 6, 1)));
     List<LogEntry> replacement = entries(3, 5, 2);
@@ -98,17 +104,34 @@ class NodeStoreTest {
     assertEquals(entries(3, 6, 1), rolledBack.stream().map(NodeStore.RolledBack::entry).toList());
     assertEquals(List.of(2L), rolledBack.stream().map(NodeStore.RolledBack::replacedInTerm).distinct().toList());
     assertEquals("{\"n\":4}", rolledBack.get(1).entry().data());
+    close();
+    open();
+    assertEquals(expected, await(store.entries(1, 100)), "a restart replays the cut as well");
+    assertEquals(expected, await(store.loadLog(new LogLimits(100, 100))).tail());
   }
 
   @Test
-  void pagesHoldCommittedEntriesAndReplaceTheSegmentsTheyCover() throws Exception {
+  void aCutWithNothingAppendedShortensTheLog() throws Exception {
+    await(store.append(entries(1, 5, 1)));
+    await(store.write(new LogWrite(await(store.entries(4, 10)), 2, List.of(), 3, 0)));
+    assertEquals(entries(1, 3, 1), await(store.entries(1, 100)));
+    await(store.write(new LogWrite(List.of(), 0, List.of(), 3, 2))); // nothing to store: the commit index alone
+    assertEquals(entries(1, 3, 1), await(store.entries(1, 100)));
+    close();
+    open();
+    LogRestore restored = await(store.loadLog(new LogLimits(100, 100)));
+    assertEquals(3, restored.log(new LogLimits(100, 100)).lastIndex());
+    assertEquals(entries(1, 3, 1), restored.tail());
+  }
+
+  @Test
+  void pagesHoldCommittedEntriesAndReadsGoOnFromTheLogFiles() throws Exception {
     await(store.write(new LogWrite(List.of(), 0, entries(1, 4, 1), 4, 2)));
     await(store.write(new LogWrite(List.of(), 0, entries(5, 6, 2), 6, 5)));
     await(store.write(new LogWrite(List.of(), 0, List.of(entry(7, 2), entry(8, 3), entry(9, 3)), 9, 7)));
     await(store.writePage(entries(1, 3, 1)));
     await(store.writePage(List.of(entry(4, 1), entry(5, 2))));
     assertEquals(5, store.pagedIndex());
-    assertEquals(List.of(5L, 7L), segmentIds(), "segment 1..4 went with the pages; 5..6 straddles their end and stays");
 
     List<LogEntry> all = new java.util.ArrayList<>(entries(1, 4, 1));
     all.addAll(List.of(entry(5, 2), entry(6, 2), entry(7, 2), entry(8, 3), entry(9, 3)));
@@ -122,13 +145,13 @@ class NodeStoreTest {
     await(store.write(new LogWrite(List.of(), 0, entries(1, 4, 1), 4, 2)));
     await(store.write(new LogWrite(List.of(), 0, entries(5, 6, 2), 6, 5)));
     await(store.write(new LogWrite(List.of(), 0, List.of(entry(7, 2), entry(8, 3), entry(9, 3)), 9, 7)));
-    // A rollback that cuts the last segment keeps its term runs right.
+    // A rollback that cuts the last record keeps its term runs right.
     await(store.write(new LogWrite(List.of(entry(9, 3)), 4, List.of(entry(9, 4)), 9, 7)));
     await(store.writePage(entries(1, 5, 1).stream().map(e -> e.index() == 5 ? entry(5, 2) : e).toList()));
 
     LogRestore start = await(store.loadLog(new LogLimits(2, 6)));
     assertEquals(List.of(new TermRun(1, 1), new TermRun(5, 2), new TermRun(8, 3), new TermRun(9, 4)), start.termRuns());
-    assertEquals(7, start.commitIndex(), "the highest commit index a segment carries");
+    assertEquals(7, start.commitIndex(), "the highest commit index a record carries");
     assertEquals(5, start.pagedIndex());
     assertEquals(List.of(entry(6, 2), entry(7, 2), entry(8, 3), entry(9, 4)), start.tail(),
         "every entry past the pages, over the limit of two");
@@ -165,12 +188,32 @@ class NodeStoreTest {
     assertEquals(expected, await(store.loadLog(new LogLimits(1, 6))).olderKeys(), "from the entries of the page without keys");
   }
 
-  /** The _ids of the log's segments, ascending. */
-  private List<Long> segmentIds() throws Exception {
+  @Test
+  void aStoreWithTheLogInSegmentsMovesThemIntoTheLogFilesAtItsFirstStart() throws Exception {
+    List<LogEntry> all = new java.util.ArrayList<>(entries(1, 3, 1));
+    all.addAll(entries(4, 5, 2));
     MongoClient direct = MongoClient.create(vertx, new JsonObject()
         .put("connection_string", embedded.connectionString()).put("db_name", "bully").put("useObjectId", false));
     try {
-      return await(direct.find(NodeStore.LOG, new JsonObject())).stream().map(doc -> doc.getLong("_id")).sorted().toList();
+      // As stores before the log files held the log: one document per appended batch.
+      for (List<LogEntry> batch : List.of(all.subList(0, 3), all.subList(3, 5))) {
+        await(direct.insert(NodeStore.LEGACY_LOG, new JsonObject().put("_id", batch.get(0).index())
+            .put("last", batch.get(batch.size() - 1).index()).put("commit", 3L)
+            .put("terms", new JsonArray()).put("entries", EntryCodec.toStored(batch))));
+      }
+    } finally {
+      direct.close();
+    }
+    close();
+    open();
+    LogRestore restored = await(store.loadLog(new LogLimits(100, 100)));
+    assertEquals(all, restored.tail());
+    assertEquals(3, restored.commitIndex());
+    assertEquals(List.of(new TermRun(1, 1), new TermRun(4, 2)), restored.termRuns());
+    direct = MongoClient.create(vertx, new JsonObject()
+        .put("connection_string", embedded.connectionString()).put("db_name", "bully").put("useObjectId", false));
+    try {
+      assertEquals(false, await(direct.getCollections()).contains(NodeStore.LEGACY_LOG), "the segments are gone");
     } finally {
       direct.close();
     }
@@ -182,17 +225,15 @@ class NodeStoreTest {
   }
 
   @Test
-  void entriesLargerTogetherThanADocumentAreSplitIntoSegmentsAndPagesThatFit() throws Exception {
+  void entriesLargerTogetherThanADocumentAreWrittenAtOnceAndPagedInPagesThatFit() throws Exception {
     // Eight entries of 700 Ki characters (2.1 MiB of UTF-8 each): one batch of them is 16.8 MiB, over MongoDB's 16 MiB.
     int chars = 700 * 1024;
     List<LogEntry> batch = LongStream.rangeClosed(1, 8).mapToObj(i -> large(i, 1, chars)).toList();
     await(store.write(new LogWrite(List.of(), 0, batch, 8, 0)));
-    assertEquals(List.of(1L, 3L, 5L, 7L), segmentIds(), "two entries to a segment, within a document's budget");
     assertEquals(batch, await(store.entries(1, 10)));
 
     await(store.writePage(batch.subList(0, 2)));
     await(store.writePage(batch.subList(2, 4)));
-    assertEquals(List.of(5L, 7L), segmentIds(), "the pages cover the segments of their entries");
     assertEquals(batch, await(store.entries(1, 10)));
     assertEquals(batch.subList(0, 1), await(store.entries(1, 10, 1)), "a budget too small for one still gives one");
     assertEquals(batch.subList(1, 3), await(store.entries(2, 10, 2L * chars + 4096)), "a budget of two entries gives two");
@@ -201,10 +242,13 @@ class NodeStoreTest {
   @Test
   void aWriteTriedAgainAfterAFailedTryLeavesTheLogAsOneTryWould() throws Exception {
     await(store.write(new LogWrite(List.of(), 0, entries(1, 3, 1), 3, 0)));
-    // As if the first try had inserted its segment and then failed before its commit was reported.
+    // As if the first try had written its record and then failed before the force was reported.
     await(store.write(new LogWrite(List.of(), 0, entries(4, 6, 1), 6, 0)));
-    await(store.write(new LogWrite(List.of(), 0, entries(4, 6, 1), 6, 0), true));
+    await(store.write(new LogWrite(List.of(), 0, entries(4, 6, 1), 6, 0)));
     assertEquals(entries(1, 6, 1), await(store.entries(1, 100)));
+    close();
+    open();
+    assertEquals(entries(1, 6, 1), await(store.loadLog(new LogLimits(100, 100))).tail(), "and so does its replay");
     await(store.writePage(entries(1, 3, 1)));
     await(store.writePage(entries(1, 3, 1), true));
     assertEquals(entries(1, 6, 1), await(store.entries(1, 100)));
@@ -223,7 +267,7 @@ class NodeStoreTest {
   void aWriteWaitsWhileTheDiskHasLessRoomThanTheStoreMustKeepFreeAndGoesOnOnceThereIsRoom() throws Exception {
     embedded.keepFree(Long.MAX_VALUE); // no disk has that much room
     LogWrite write = new LogWrite(List.of(), 0, entries(1, 3, 1), 3, 0);
-    Future<?> waiting = store.retry().run("writing the log up to entry 3", tries -> store.write(write, tries > 0));
+    Future<?> waiting = store.retry().run("writing the log up to entry 3", tries -> store.write(write));
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (store.retry().trouble().isEmpty() && System.nanoTime() < deadline) {
       Thread.onSpinWait();

@@ -22,7 +22,7 @@ public final class DurableWriter {
     int inFlight = Integer.parseInt(args[1]);
     Vertx vertx = Vertx.vertx();
     EmbeddedMongo embedded = EmbeddedMongo.start(dataDir, StoreSync.FSYNC);
-    NodeStore.open(vertx, Optional.empty(), "bully", embedded, StoreSync.FSYNC).onSuccess(store -> {
+    NodeStore.open(vertx, Optional.empty(), "bully", embedded, StoreSync.FSYNC, dataDir.resolve("log")).onSuccess(store -> {
       AtomicLong nextIndex = new AtomicLong(1);
       for (int i = 0; i < inFlight; i++) {
         writeLoop(store, nextIndex);

@@ -18,7 +18,7 @@ public final class StoreFixture {
   public static <T> T withStore(Path dataDir, Function<NodeStore, Future<T>> work) {
     Vertx vertx = Vertx.vertx();
     try (EmbeddedMongo embedded = EmbeddedMongo.start(dataDir, StoreSync.FSYNC)) {
-      return NodeStore.open(vertx, Optional.empty(), "bully", embedded, StoreSync.FSYNC)
+      return NodeStore.open(vertx, Optional.empty(), "bully", embedded, StoreSync.FSYNC, dataDir.resolve("log"))
           .compose(store -> work.apply(store).eventually(() -> {
             store.close();
             return Future.succeededFuture();
