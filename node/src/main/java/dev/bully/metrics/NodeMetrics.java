@@ -4,6 +4,7 @@ import dev.bully.core.ProtocolEvent;
 import dev.bully.core.Role;
 import dev.bully.core.Status;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -15,6 +16,7 @@ import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -112,6 +114,17 @@ public final class NodeMetrics {
     rejected.computeIfAbsent(reason, r -> Counter.builder("bully_messages_rejected").tag("reason", r)
         .description("Protocol messages refused before they reached the protocol: unauthenticated, replayed or malformed")
         .register(registry)).increment();
+  }
+
+  /**
+   * The forces of the log files to the device: how many ({@code bully_log_forces_total}) and how
+   * long they took together ({@code bully_log_force_seconds_total}), read at each scrape.
+   */
+  public void logForces(LongSupplier count, LongSupplier nanos) {
+    FunctionCounter.builder("bully_log_forces", count, c -> c.getAsLong())
+        .description("fdatasync calls on the log files, one per group of log writes").register(registry);
+    FunctionCounter.builder("bully_log_force_seconds", nanos, n -> n.getAsLong() / 1e9)
+        .description("Time spent in fdatasync on the log files").register(registry);
   }
 
   private void gauge(String name, String description, ToDoubleFunction<Status> value) {

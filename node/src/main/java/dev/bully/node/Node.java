@@ -103,6 +103,7 @@ public final class Node {
         })
         .compose(s -> {
           store = s;
+          metrics.logForces(() -> s.logForces().count(), () -> s.logForces().nanos());
           return Future.all(store.loadState(), store.loadLog(config.logLimits()), store.nextIncarnation());
         })
         .compose(state -> {

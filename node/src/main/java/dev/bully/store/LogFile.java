@@ -71,7 +71,7 @@ final class LogFile implements AutoCloseable {
   /** Only the writing thread uses the write position. */
   private long position;
   private long commitIndex;
-  private int forces;
+  private long forces;
   private long forceNanos;
 
   private LogFile(Path dir, StoreSync sync, WorkerExecutor writer, long fileBytes) {
@@ -385,11 +385,8 @@ final class LogFile implements AutoCloseable {
   }
 
   /** How many times the files were forced, and how long that took altogether. */
-  synchronized Forces forces() {
-    return new Forces(forces, forceNanos);
-  }
-
-  record Forces(long count, long nanos) {
+  synchronized NodeStore.Forces forces() {
+    return new NodeStore.Forces(forces, forceNanos);
   }
 
   @Override

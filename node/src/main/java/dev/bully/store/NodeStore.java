@@ -309,9 +309,13 @@ public final class NodeStore {
     return vertx.executeBlocking(() -> logFile.read(pages.pagedIndex() + 1, Integer.MAX_VALUE, Long.MAX_VALUE, true), false);
   }
 
-  /** How often the log files were forced to the device, and how long it took. */
-  public LogFile.Forces logForces() {
+  /** How often the log files were forced to the device, and how long that took altogether. */
+  public Forces logForces() {
     return logFile.forces();
+  }
+
+  /** A count of forces to the device and their time together. */
+  public record Forces(long count, long nanos) {
   }
 
   /** An entry that a newer coordinator's log replaced, with the term that replaced it and when. */
