@@ -26,6 +26,7 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.file.FileSystemOptions;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -37,8 +38,9 @@ import org.slf4j.LoggerFactory;
 /**
  * One running node: its store, its clustered Vert.x instance and its verticles.
  *
- * <p>Start-up opens the store before joining the cluster, so a node never takes part in the
- * protocol without its durable state. Shut-down runs in reverse: a coordinator first hands its
+ * <p>Start-up reads the store while the node joins the cluster (on a Vert.x of its own, closed
+ * once read: joining spends most of its time waiting for the other members), and the protocol starts
+ * only once both are done, so a node never takes part in it without its durable state. Shut-down runs in reverse: a coordinator first hands its
  * leadership over; then the verticles stop, so nothing new is written; then the store is flushed
  * and closed; the cluster is left last of all with Vert.x.
  */
@@ -85,35 +87,44 @@ public final class Node {
     Path fileCache = config.dataDir().resolve("vertx-cache");
     try {
       FileTrees.delete(fileCache);
+      // Builds before this one let Vert.x add a random suffix to the folder's name, so each killed run left one.
+      try (var left = Files.newDirectoryStream(config.dataDir(), "vertx-cache-*")) {
+        for (Path folder : left) {
+          FileTrees.delete(folder);
+        }
+      }
     } catch (IOException e) {
       return Future.failedFuture(new IllegalStateException("cannot clear " + fileCache + ": " + e.getMessage(), e));
     }
-    return Vertx.builder()
+    Future<StoreRead> read = StoreRead.read(config, embedded);
+    Future<Vertx> joined = Vertx.builder()
         .with(ClusterSetup.vertxOptions(config).setMetricsOptions(metrics.vertxOptions())
-            .setFileSystemOptions(new FileSystemOptions().setFileCacheDir(fileCache.toString())))
+            .setFileSystemOptions(new FileSystemOptions().setFileCacheDir(fileCache.toString()).setFileCacheDirAsExactPath(true)))
         .withMetrics(metrics.vertxMetricsFactory())
         .withClusterManager(clusterManager)
         .buildClustered()
-        .compose(v -> {
+        .onSuccess(v -> {
           vertx = v;
           log.info("Node {} joined cluster '{}' as a member of {}", config.nodeId(), config.clusterName(),
               config.joinMembers());
-          return NodeStore.open(vertx, config.mongoConnectionString(), config.mongoDatabase(), embedded, config.storeSync(),
-              config.dataDir().resolve("log"));
-        })
+        });
+    // join, not all: a failed read still waits for the join, so that stop() finds the instance to close.
+    return Future.join(read, joined)
+        .compose(both -> NodeStore.open(vertx, config.mongoConnectionString(), config.mongoDatabase(), embedded,
+            config.storeSync(), config.dataDir().resolve("log")))
         .compose(s -> {
           store = s;
           metrics.logForces(() -> s.logForces().count(), () -> s.logForces().nanos());
-          return Future.all(store.loadState(), store.loadLog(config.logLimits()), store.nextIncarnation());
-        })
-        .compose(state -> {
-          LogRestore stored = state.resultAt(1);
+          StoreRead state = read.result();
+          s.usePageDirectory(state.pages());
+          LogRestore stored = state.log();
           ReplicatedLog log = stored.log(config.logLimits());
-          DurableState durable = state.resultAt(0);
+          DurableState durable = state.durable();
           // The chaos checker reads "restored term" (a term must never go down across a restart, not even a power loss).
           Node.log.info("Node {} restored term {} (promised to {}) and its log: last index {}, {} entries in memory"
-              + " from {}, commit index {} or more, paged up to {}", config.nodeId(), durable.term(), durable.promisedTo(),
-              log.lastIndex(), stored.tail().size(), log.firstInMemory(), stored.commitIndex(), stored.pagedIndex());
+              + " from {}, commit index {} or more, paged up to {} (read in {} ms while joining)", config.nodeId(), durable.term(),
+              durable.promisedTo(), log.lastIndex(), stored.tail().size(), log.firstInMemory(), stored.commitIndex(),
+              stored.pagedIndex(), state.tookMs());
           Election election = new Election(electionSettings(), durable, log,
               new SplittableRandom(), MONOTONIC_MS.getAsLong());
           ClusterView cluster = clusterManager.view();
@@ -121,7 +132,7 @@ public final class Node {
           ReplicationVerticle replication = new ReplicationVerticle(store);
           return vertx.deployVerticle(replication)
               .compose(id -> vertx.deployVerticle(new ElectionVerticle(config, replication::storageFor, store, election,
-                  state.<Long>resultAt(2), metrics, MONOTONIC_MS)))
+                  state.incarnation(), metrics, MONOTONIC_MS)))
               .compose(id -> vertx.deployVerticle(new HeartbeatVerticle(cluster, config.heartbeatMs())))
               .compose(id -> vertx.deployVerticle(new HttpVerticle(config, store, cluster, metrics)));
         })

@@ -58,6 +58,18 @@ final class LogPages {
     return pagedIndex;
   }
 
+  /** The directory as it is now: the first index of every page, and how far they reach. */
+  synchronized NodeStore.PageDirectory directory() {
+    return new NodeStore.PageDirectory(Arrays.copyOf(starts, count), pagedIndex);
+  }
+
+  /** Takes {@code directory} as its own: read by another store on the same data. */
+  synchronized void use(NodeStore.PageDirectory directory) {
+    starts = Arrays.copyOf(directory.starts(), Math.max(64, directory.starts().length));
+    count = directory.starts().length;
+    pagedIndex = directory.pagedIndex();
+  }
+
   /** A page exists from {@code first} to {@code last} (read at start-up, or just written). */
   synchronized void add(long first, long last) {
     if (count > 0 && first <= starts[count - 1]) {

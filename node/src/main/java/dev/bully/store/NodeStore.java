@@ -314,6 +314,24 @@ public final class NodeStore {
     return logFile.forces();
   }
 
+  /**
+   * The directory of the store's pages, as {@link #loadLog} read it and later pages added to it: 8
+   * bytes per page. A store opened later on the same data takes it over ({@link #usePageDirectory})
+   * rather than reading every page's summary again.
+   */
+  public PageDirectory pageDirectory() {
+    return pages.directory();
+  }
+
+  /** Takes over the directory of the pages that another store on the same data read, in place of {@link #loadLog}'s. */
+  public void usePageDirectory(PageDirectory directory) {
+    pages.use(directory);
+  }
+
+  /** The first index of every page, ascending, and how far the pages reach. */
+  public record PageDirectory(long[] starts, long pagedIndex) {
+  }
+
   /** A count of forces to the device and their time together. */
   public record Forces(long count, long nanos) {
   }

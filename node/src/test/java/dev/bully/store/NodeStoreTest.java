@@ -189,6 +189,27 @@ class NodeStoreTest {
   }
 
   @Test
+  void aStoreOpenedAfterTheOneThatReadTheLogFindsThePagesThroughTheDirectoryItTakesOver() throws Exception {
+    await(store.write(new LogWrite(List.of(), 0, entries(1, 6, 1), 6, 6)));
+    await(store.writePage(entries(1, 3, 1)));
+    await(store.writePage(entries(4, 5, 1)));
+    close();
+    open();
+    await(store.loadLog(new LogLimits(100, 100))); // as a start reads the store while it joins the cluster
+    NodeStore.PageDirectory directory = store.pageDirectory();
+    assertEquals(5, directory.pagedIndex());
+    store.close();
+    store = await(NodeStore.open(vertx, Optional.empty(), "bully", embedded, StoreSync.FSYNC, dataDir.resolve("log")));
+    assertEquals(0, store.pagedIndex(), "a store that did not read the log knows no page");
+    store.usePageDirectory(directory);
+    assertEquals(5, store.pagedIndex());
+    assertEquals(entries(1, 6, 1), await(store.entries(1, 100)));
+    await(store.writePage(List.of(entry(6, 1))));
+    assertEquals(6, store.pagedIndex());
+    assertEquals(entries(1, 6, 1), await(store.entries(1, 100)), "and pages written later join it");
+  }
+
+  @Test
   void aStoreWithTheLogInSegmentsMovesThemIntoTheLogFilesAtItsFirstStart() throws Exception {
     List<LogEntry> all = new java.util.ArrayList<>(entries(1, 3, 1));
     all.addAll(entries(4, 5, 2));

@@ -20,7 +20,9 @@ public final class DurableWriter {
   public static void main(String[] args) {
     Path dataDir = Path.of(args[0]);
     int inFlight = Integer.parseInt(args[1]);
-    Vertx vertx = Vertx.vertx();
+    // No file cache: it would be a folder under /tmp, left behind when the process is killed.
+    Vertx vertx = Vertx.vertx(new io.vertx.core.VertxOptions().setFileSystemOptions(
+        new io.vertx.core.file.FileSystemOptions().setClassPathResolvingEnabled(false).setFileCachingEnabled(false)));
     EmbeddedMongo embedded = EmbeddedMongo.start(dataDir, StoreSync.FSYNC);
     NodeStore.open(vertx, Optional.empty(), "bully", embedded, StoreSync.FSYNC, dataDir.resolve("log")).onSuccess(store -> {
       AtomicLong nextIndex = new AtomicLong(1);

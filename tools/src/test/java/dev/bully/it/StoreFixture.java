@@ -16,7 +16,9 @@ public final class StoreFixture {
   }
 
   public static <T> T withStore(Path dataDir, Function<NodeStore, Future<T>> work) {
-    Vertx vertx = Vertx.vertx();
+    // No file cache: it would be a folder under /tmp, left behind when the process is killed.
+    Vertx vertx = Vertx.vertx(new io.vertx.core.VertxOptions().setFileSystemOptions(
+        new io.vertx.core.file.FileSystemOptions().setClassPathResolvingEnabled(false).setFileCachingEnabled(false)));
     try (EmbeddedMongo embedded = EmbeddedMongo.start(dataDir, StoreSync.FSYNC)) {
       return NodeStore.open(vertx, Optional.empty(), "bully", embedded, StoreSync.FSYNC, dataDir.resolve("log"))
           .compose(store -> work.apply(store).eventually(() -> {
