@@ -14,6 +14,9 @@
 #                                (e.g. 1m, the default api.maxWriteBytes) for SECONDS: writes/s, each node's
 #                                resident memory every 30 s, and whether a node ran out of memory, died or
 #                                lost the lead
+#   bench.sh compare [SECONDS]   etcd and ZooKeeper (whichever is installed; Debian etcd-server, zookeeper) and
+#                                bully-cluster, 3 members each, one after another, fsync on for all: 1 and 64
+#                                clients for SECONDS each (default 20): writes/s, p50, p99, and our ratios
 #   bench.sh catchup [ENTRIES]   3 nodes; node 1 is stopped while the others commit ENTRIES writes
 #                                (default 100000), then restarted: entries/s until it holds them all
 #   bench.sh restart [TRIALS] [--rate R]
@@ -37,9 +40,10 @@ cd "$ROOT"
 case ${1:-} in
   failover) shift; exec "${JAVA:-java}" -cp "$TOOLS_CP" dev.bully.tools.FailoverBench "$@" ;;
   writes) shift; exec "${JAVA:-java}" -cp "$TOOLS_CP" dev.bully.tools.WriteBench "$@" ;;
+  compare) shift; exec "${JAVA:-java}" -cp "$TOOLS_CP" dev.bully.tools.CompareBench "$@" ;;
   catchup) shift; exec "${JAVA:-java}" -cp "$TOOLS_CP" dev.bully.tools.CatchUpBench "$@" ;;
   restart) shift; exec "${JAVA:-java}" -cp "$TOOLS_CP" dev.bully.tools.RestartBench "$@" ;;
   soak) shift; exec "${JAVA:-java}" -cp "$TOOLS_CP" dev.bully.tools.SoakBench "$@" ;;
   handoff) shift; exec "${JAVA:-java}" -cp "$TOOLS_CP" dev.bully.tools.chaos.HandOffBench "$@" ;;
-  *) sed -n '2,32p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; exit 2 ;;
 esac

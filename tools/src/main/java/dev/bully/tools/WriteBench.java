@@ -115,7 +115,7 @@ public final class WriteBench implements Callable<Integer> {
    * doubles), and what a running cluster does is measured, not its first minute. Returns the
    * writes acknowledged meanwhile.
    */
-  private static long warmUp(HttpClient http, URI target, boolean hey) throws Exception {
+  static long warmUp(HttpClient http, URI target, boolean hey) throws Exception {
     double previous = 0;
     long writes = 0;
     for (int round = 1; round <= WARM_UP_MAX_ROUNDS; round++) {
@@ -140,7 +140,7 @@ public final class WriteBench implements Callable<Integer> {
   }
 
   /** Latencies of acknowledged writes, sorted; failures counted by HTTP status or exception. */
-  private record Result(List<Long> latenciesNs, Map<String, Long> errors) {
+  record Result(List<Long> latenciesNs, Map<String, Long> errors) {
   }
 
   private static Result run(HttpClient http, URI target, int clients, Duration duration, String label) throws Exception {
@@ -196,9 +196,14 @@ public final class WriteBench implements Callable<Integer> {
   }
 
   /** Runs hey and reads every request's outcome from its CSV output. */
-  private static Result hey(URI target, int clients, int seconds) throws IOException, InterruptedException {
+  static Result hey(URI target, int clients, int seconds) throws IOException, InterruptedException {
+    return hey(target, clients, seconds, "{\"bench\":\"hey\",\"clients\":" + clients + "}", "201");
+  }
+
+  /** Runs hey posting {@code body} and reads every request's outcome from its CSV output; {@code ok} is the status of success. */
+  static Result hey(URI target, int clients, int seconds, String body, String ok) throws IOException, InterruptedException {
     Process hey = new ProcessBuilder("hey", "-z", seconds + "s", "-c", String.valueOf(clients), "-m", "POST",
-        "-T", "application/json", "-d", "{\"bench\":\"hey\",\"clients\":" + clients + "}", "-o", "csv", target.toString())
+        "-T", "application/json", "-d", body, "-o", "csv", target.toString())
         .redirectError(ProcessBuilder.Redirect.INHERIT).start();
     List<Long> latencies = new ArrayList<>();
     Map<String, Long> errors = new TreeMap<>();
@@ -209,7 +214,7 @@ public final class WriteBench implements Callable<Integer> {
         if (fields.length < 7) {
           continue;
         }
-        if (fields[6].equals("201")) {
+        if (fields[6].equals(ok)) {
           latencies.add((long) (Double.parseDouble(fields[0]) * 1e9));
         } else {
           errors.merge("HTTP " + fields[6], 1L, Long::sum);
@@ -223,7 +228,7 @@ public final class WriteBench implements Callable<Integer> {
     return new Result(latencies, errors);
   }
 
-  private static double ms(Result result, int percentile) {
+  static double ms(Result result, int percentile) {
     if (result.latenciesNs.isEmpty()) {
       return Double.NaN;
     }
