@@ -292,9 +292,15 @@ final class LogFile implements AutoCloseable {
   }
 
   private void startFile(long sequence) throws IOException {
-    FileChannel channel = FileChannel.open(path(sequence), StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
-        StandardOpenOption.WRITE);
-    forceDirectory(dir); // the new file's name is durable before any record in it is acknowledged
+    // A file of this number can only be left by a start of it that failed before any record went in: begin it again.
+    FileChannel channel = FileChannel.open(path(sequence), StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+        StandardOpenOption.READ, StandardOpenOption.WRITE);
+    try {
+      forceDirectory(dir); // the new file's name is durable before any record in it is acknowledged
+    } catch (IOException e) {
+      channel.close();
+      throw e;
+    }
     synchronized (this) {
       files.put(sequence, channel);
     }
