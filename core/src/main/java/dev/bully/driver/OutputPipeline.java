@@ -61,6 +61,12 @@ final class OutputPipeline {
   /** A store write is durable and its outputs are done; the log's last index, or -1 if the log was untouched. */
   private final LongConsumer durable;
   private final ArrayDeque<Queued> queue = new ArrayDeque<>();
+  /**
+   * The first index each queued or running log write removes. A write that finishes before such a
+   * cut made durable the entries the cut replaces, not the ones memory holds now at those indexes:
+   * until the cut is durable too, what is reported durable stops before it.
+   */
+  private final ArrayDeque<Long> cutsPending = new ArrayDeque<>();
   private boolean writing;
   /** The running write saves a term or promise: nothing may overtake it. */
   private boolean writingState;
@@ -99,6 +105,9 @@ final class OutputPipeline {
 
   private void add(Queued queued) {
     Output output = queued.output;
+    if (output.logWrite() != null && !output.logWrite().removed().isEmpty()) {
+      cutsPending.add(output.logWrite().removed().get(0).index());
+    }
     statesPending += output.persist() != null ? 1 : 0;
     if (writing && !writingState && !stateAlongside && queue.isEmpty() && output.persist() != null
         && output.logWrite() == null) {
@@ -174,6 +183,16 @@ final class OutputPipeline {
   /** A store write is durable: the outputs it covered send (unless they did), record, and are done. */
   private void written(List<Queued> outputs, long lastIndex) {
     for (Queued queued : outputs) {
+      LogWrite write = queued.output.logWrite();
+      if (write != null && !write.removed().isEmpty()) {
+        cutsPending.removeFirstOccurrence(write.removed().get(0).index());
+      }
+    }
+    long durableTo = lastIndex;
+    for (long cut : cutsPending) {
+      durableTo = lastIndex < 0 ? lastIndex : Math.min(durableTo, cut - 1);
+    }
+    for (Queued queued : outputs) {
       if (!queued.sentEarly) {
         send(queued.output);
       }
@@ -181,7 +200,7 @@ final class OutputPipeline {
         host.record(queued.output);
       }
     }
-    durable.accept(lastIndex);
+    durable.accept(durableTo);
     outputs.forEach(queued -> queued.done.run());
   }
 

@@ -137,6 +137,18 @@ class OutputPipelineTest {
   }
 
   @Test
+  void aWriteThatFinishesBeforeARollbackIsReportedDurableOnlyUpToTheCut() {
+    // Entries 1..5 are being written when a newer coordinator's entries replace 4..5 with a new 4.
+    pipeline.handle(output(null, appending(1, 5, 0), false, null), () -> { });
+    LogWrite rollback = new LogWrite(List.of(entry(4, 1), entry(5, 1)), 2, List.of(entry(4, 2)), 4, 0);
+    pipeline.handle(output(null, rollback, false, null), () -> { });
+    storage.answer(0);
+    assertEquals(List.of(3L), durable, "the store holds the old 4 and 5, not the entries memory holds there now");
+    storage.answer(0);
+    assertEquals(List.of(3L, 4L), durable);
+  }
+
+  @Test
   void aPromiseAloneIsWrittenAlongsideALogWriteAndLaterOutputsWaitForBoth() {
     pipeline.handle(output(null, appending(1, 1, 0), false, null), () -> { });
     pipeline.handle(output(new DurableState(3, 2), null, false, "acked 2", ack(3, 2)), () -> { });

@@ -49,10 +49,16 @@ final class CommittedLog {
           .put("entry", entries.isEmpty() ? null : EntryCodec.append(new StringBuilder(), entries.get(0), "").toString()));
     }
     long from = query.getLong("from");
-    return entries(from, query.getInteger("limit"), commitIndex).map(entries -> {
+    return entries(from, query.getInteger("limit"), commitIndex).compose(entries -> {
+      if (entries.isEmpty() && from <= commitIndex && query.getInteger("limit") > 0) {
+        // Answering "nothing here, read on from the same index" would send a client round for ever.
+        return Future.failedFuture(new IllegalStateException("the store served no entry from " + from + " on, though "
+            + commitIndex + " are committed"));
+      }
       long after = from + entries.size();
-      return "{\"commitIndex\":" + commitIndex + ",\"lastIndex\":" + lastIndex + ",\"entries\":" + EntryCodec.encode(entries)
-          + ",\"next\":" + (after <= commitIndex ? Long.toString(after) : "null") + "}";
+      return Future.succeededFuture((Object) ("{\"commitIndex\":" + commitIndex + ",\"lastIndex\":" + lastIndex
+          + ",\"entries\":" + EntryCodec.encode(entries) + ",\"next\":" + (after <= commitIndex ? Long.toString(after) : "null")
+          + "}"));
     });
   }
 
