@@ -57,7 +57,8 @@ public final class SoakBench implements Callable<Integer> {
           reader ? ", a reader paging through the log" : "", term, dir);
       Process hey = WriteBench.steadyLoad(coordinator.baseUrl() + "/api/writes", rate, seconds + "s", "soak",
           dir.resolve("hey.txt"));
-      Thread pager = reader ? startReader(cluster) : null;
+      java.util.concurrent.atomic.AtomicLongArray readerCounts = new java.util.concurrent.atomic.AtomicLongArray(2);
+      Thread pager = reader ? startReader(cluster, readerCounts) : null;
       // Suspicions count from here: the start-up's own (no coordinator yet) are not the soak's.
       String since = java.time.LocalDateTime.now().format(java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS"));
       long startNs = System.nanoTime();
@@ -90,6 +91,10 @@ public final class SoakBench implements Callable<Integer> {
       System.out.printf("soak: %d writes committed in %d s (%d/s); terms %s -> %s: %d term changes; %d suspicions under load%n",
           lastIndex - startIndex, seconds, (lastIndex - startIndex) / Math.max(1, seconds), firstTerms, lastTerms, changes,
           suspicions.size());
+      if (pager != null) {
+        System.out.printf("soak: the reader read %d entries meanwhile, %d whole logs of a node%n", readerCounts.get(0),
+            readerCounts.get(1));
+      }
       suspicions.stream().limit(20).forEach(s -> System.out.println("soak:   " + s));
       return changes == 0 ? 0 : 1;
     }
@@ -101,8 +106,11 @@ public final class SoakBench implements Callable<Integer> {
     return terms;
   }
 
-  /** Pages through each node's committed log, 1,000 entries a request, node after node, until interrupted. */
-  private static Thread startReader(LocalCluster cluster) {
+  /**
+   * Pages through each node's committed log, 1,000 entries a request, node after node, until
+   * interrupted; counts the entries read ({@code counts[0]}) and the logs read to their end ({@code counts[1]}).
+   */
+  private static Thread startReader(LocalCluster cluster, java.util.concurrent.atomic.AtomicLongArray counts) {
     Thread thread = new Thread(() -> {
       while (!Thread.currentThread().isInterrupted()) {
         for (int id : cluster.ids()) {
@@ -110,8 +118,10 @@ public final class SoakBench implements Callable<Integer> {
             Long from = 1L;
             while (from != null && !Thread.currentThread().isInterrupted()) {
               JsonObject page = new JsonObject(cluster.node(id).get("/api/writes?from=" + from + "&limit=1000").body());
+              counts.addAndGet(0, page.getJsonArray("entries").size());
               from = page.getLong("next");
             }
+            counts.incrementAndGet(1);
           } catch (RuntimeException e) {
             // a node that does not answer now is read again in the next round
           }
