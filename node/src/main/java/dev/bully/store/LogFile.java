@@ -7,9 +7,7 @@ import io.vertx.core.WorkerExecutor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -20,7 +18,6 @@ import java.util.Map;
 import java.util.NavigableMap;
 import java.util.TreeMap;
 import java.util.stream.Stream;
-import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,8 +25,8 @@ import org.slf4j.LoggerFactory;
  * The log's entries that are not yet in a page, in append-only files of the node's own beside its
  * MongoDB, as MongoDB's journal and ZooKeeper's transaction log sit beside their data.
  *
- * <p>A file ({@code log/<sequence>.wal}) is a run of records, each {@code [length, crc32c, from,
- * last, commit, entries]}: "from index {@code from} on, the log is these entries" (none for a cut), with an
+ * <p>A file ({@code log/<sequence>.wal}) is a run of records ({@link LogRecord}), each "from index
+ * {@code from} on, the log is these entries" (none for a cut), with an
  * index known to be committed when it was written. Writes are grouped ({@link GroupCommit}): every
  * record that arrives while the file is being forced goes into the next write, and one
  * {@code fdatasync} makes all of them durable. A file grows to {@link #FILE_BYTES} and the next one
@@ -44,9 +41,6 @@ final class LogFile implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LogFile.class);
   /** A file holds about this much before the next one starts. */
   static final long FILE_BYTES = 64L << 20;
-  private static final int HEADER = 4 + 4;
-  /** {@code from}, {@code last} (from - 1 for a cut), {@code commit}. */
-  private static final int FIELDS = 8 + 8 + 8;
   private static final String SUFFIX = ".wal";
 
   /** Where a record's entries are: in file {@code sequence}, from {@code position}; {@code last} is the last entry still in the log. */
@@ -123,29 +117,13 @@ final class LogFile implements AutoCloseable {
       files.put(sequence, channel);
       long end = 0;
       long size = channel.size();
-      while (true) {
-        ByteBuffer header = read(channel, end, HEADER, size);
-        if (header == null) {
-          break;
+      for (LogRecord.Read record; (record = LogRecord.readAt(channel, end, size)) != null; end = record.end()) {
+        commitIndex = Math.max(commitIndex, record.commit());
+        cut(record.from());
+        if (record.last() >= record.from()) {
+          places.put(record.from(), new Place(sequence, record.entriesAt(), record.entriesLength(), record.from(), record.last()));
+          lastIndexOf.merge(sequence, record.last(), Math::max);
         }
-        int length = header.getInt();
-        int crc = header.getInt();
-        if (length < FIELDS || end + HEADER + length > size) {
-          break;
-        }
-        ByteBuffer body = read(channel, end + HEADER, length, size);
-        if (crc32c(body) != crc) {
-          break;
-        }
-        long from = body.getLong();
-        long last = body.getLong();
-        commitIndex = Math.max(commitIndex, body.getLong());
-        cut(from);
-        if (last >= from) {
-          places.put(from, new Place(sequence, end + HEADER + FIELDS, length - FIELDS, from, last));
-          lastIndexOf.merge(sequence, last, Math::max);
-        }
-        end += HEADER + length;
       }
       if (end < size) {
         if (i < sequences.size() - 1) {
@@ -170,49 +148,14 @@ final class LogFile implements AutoCloseable {
     return commitIndex;
   }
 
-  /** The last index in the log as the files hold it, or 0 if they hold no entry. */
-  synchronized long lastIndex() {
-    return places.isEmpty() ? 0 : places.lastEntry().getValue().last();
-  }
-
-  /** {@code length} bytes at {@code at}, or null if the file ends before them. */
-  private static ByteBuffer read(FileChannel channel, long at, int length, long size) throws IOException {
-    if (at + length > size) {
-      return null;
-    }
-    ByteBuffer buffer = ByteBuffer.allocate(length).order(ByteOrder.BIG_ENDIAN);
-    while (buffer.hasRemaining()) {
-      if (channel.read(buffer, at + buffer.position()) < 0) {
-        return null;
-      }
-    }
-    return buffer.flip();
-  }
-
-  private static byte[] bytes(ByteBuffer buffer) {
-    byte[] bytes = new byte[buffer.remaining()];
-    buffer.get(bytes);
-    return bytes;
-  }
-
-  private static int crc32c(ByteBuffer body) {
-    CRC32C crc = new CRC32C();
-    crc.update(body.duplicate());
-    return (int) crc.getValue();
-  }
-
   /**
    * Makes "from index {@code from} on, the log is {@code entries}" durable (entries start at
    * {@code from}; none for a cut), with {@code commitIndex}.
    */
   Future<Void> write(long from, List<LogEntry> entries, long commitIndex) {
-    byte[] text = entries.isEmpty() ? new byte[0] : EntryCodec.encode(entries).getBytes(StandardCharsets.UTF_8);
-    ByteBuffer record = ByteBuffer.allocate(HEADER + FIELDS + text.length);
-    long last = from + entries.size() - 1;
-    record.putInt(FIELDS + text.length).putInt(0).putLong(from).putLong(last).putLong(commitIndex).put(text).flip();
-    record.putInt(4, crc32c(record.duplicate().position(HEADER)));
+    ByteBuffer record = LogRecord.encode(from, entries, commitIndex);
     synchronized (this) {
-      pending.add(new Pending(from, last, commitIndex, record));
+      pending.add(new Pending(from, from + entries.size() - 1, commitIndex, record));
     }
     return groupCommit.sync();
   }
@@ -244,7 +187,8 @@ final class LogFile implements AutoCloseable {
         while (bytes.hasRemaining()) {
           channel.write(bytes, at + length - bytes.remaining());
         }
-        written.add(new Place(sequence, at + HEADER + FIELDS, length - HEADER - FIELDS, record.from(), record.last()));
+        written.add(new Place(sequence, LogRecord.entriesAt(at), LogRecord.entriesLength(record.bytes()), record.from(),
+            record.last()));
         at += length;
       }
       if (sync == StoreSync.FSYNC) {
@@ -367,11 +311,10 @@ final class LogFile implements AutoCloseable {
       }
       List<LogEntry> recorded;
       try {
-        ByteBuffer text = channel == null ? null : read(channel, place.position(), place.length(), Long.MAX_VALUE);
-        if (text == null) {
+        recorded = channel == null ? null : LogRecord.entries(channel, place.position(), place.length());
+        if (recorded == null) {
           break; // removed meanwhile: a page holds it now
         }
-        recorded = EntryCodec.decode(bytes(text));
       } catch (IOException e) {
         break; // removed meanwhile, as above
       }
