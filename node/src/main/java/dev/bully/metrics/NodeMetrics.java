@@ -76,7 +76,7 @@ public final class NodeMetrics {
     MicrometerMetricsOptions options = new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true);
     // The protocol's event-bus traffic and the store's client connection are measured by the protocol meters, and
     // writes by bully_writes and bully_write_commit; Vert.x's per-message and per-request meters would cost more
-    // than they tell (its HTTP server meters took about 7% of a loaded coordinator's CPU, a tag lookup per request).
+    // than they tell (its HTTP server meters were 4 to 7% of a loaded coordinator's CPU samples, a tag lookup per request).
     for (MetricsDomain domain : new MetricsDomain[] {MetricsDomain.EVENT_BUS, MetricsDomain.NET_CLIENT,
         MetricsDomain.NET_SERVER, MetricsDomain.HTTP_SERVER, MetricsDomain.HTTP_CLIENT, MetricsDomain.DATAGRAM_SOCKET,
         MetricsDomain.NAMED_POOLS}) {

@@ -110,8 +110,7 @@ public final class Node {
         });
     // join, not all: a failed read still waits for the join, so that stop() finds the instance to close.
     return Future.join(read, joined)
-        .compose(both -> NodeStore.open(vertx, config.mongoConnectionString(), config.mongoDatabase(), embedded,
-            config.storeSync(), config.dataDir().resolve("log")))
+        .compose(both -> StoreRead.openStore(vertx, config, embedded))
         .compose(s -> {
           store = s;
           metrics.logForces(() -> s.logForces().count(), () -> s.logForces().nanos());

@@ -21,14 +21,19 @@ import io.vertx.core.file.FileSystemOptions;
  * client, and the node's verticles must never see another instance's threads.
  */
 record StoreRead(DurableState durable, LogRestore log, NodeStore.PageDirectory pages, long incarnation, long tookMs) {
+  /** The node's store as {@code config} says, on {@code vertx}: for the read and for the node once it joined. */
+  static Future<NodeStore> openStore(Vertx vertx, NodeConfig config, EmbeddedMongo embedded) {
+    return NodeStore.open(vertx, config.mongoConnectionString(), config.mongoDatabase(), embedded, config.storeSync(),
+        config.dataDir().resolve("log"));
+  }
+
   static Future<StoreRead> read(NodeConfig config, EmbeddedMongo embedded) {
     long startNs = System.nanoTime();
     Vertx reader = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(2)
         .setFileSystemOptions(new FileSystemOptions().setClassPathResolvingEnabled(false).setFileCachingEnabled(false)));
     // Context-less: it completes on the reader's loop before that loop is closed, and nothing waits on the close.
     Promise<StoreRead> done = Promise.promise();
-    NodeStore.open(reader, config.mongoConnectionString(), config.mongoDatabase(), embedded, config.storeSync(),
-            config.dataDir().resolve("log"))
+    openStore(reader, config, embedded)
         .compose(store -> Future.all(store.loadState(), store.loadLog(config.logLimits()), store.nextIncarnation())
             .map(all -> new StoreRead(all.resultAt(0), all.resultAt(1), store.pageDirectory(), all.<Long>resultAt(2),
                 (System.nanoTime() - startNs) / 1_000_000))
