@@ -255,23 +255,24 @@ public final class ChaosRun {
     });
   }
 
+  /**
+   * Every live node's committed log up to one index, the highest any of them has committed when the
+   * collection starts: a write that a client sent before the writers stopped may still commit while
+   * the nodes are read one after another, and must not make one node's log longer than another's.
+   */
   private Map<Integer, List<Entry>> collect(String path) {
     Map<Integer, List<Entry>> logs = new TreeMap<>();
+    long commit = statuses(liveIds()).values().stream().mapToLong(s -> s.getLong("commitIndex")).max().orElse(0);
     for (int id : liveIds()) {
-      long commit = nodes.status(id, Duration.ofSeconds(5)).getLong("commitIndex");
-      // A node's status says what it knows committed; it serves an entry once its own store holds it, one force to
-      // the device later: read again until it serves every entry it said was committed (or the wait runs out, and
-      // the checker sees the shorter log).
+      // A node serves an entry once its own store holds it, one force to the device after it knows it committed: read
+      // again until it serves every entry up to the index (or the wait runs out, and the checker sees the shorter log).
       List<Entry> log = new ArrayList<>();
       try {
         Await.until(Duration.ofSeconds(10), "node " + id + " serves its committed log up to " + commit, () -> {
           log.clear();
           // A page of the read API stops at 1,000 entries or about 4 MiB of text: read on from where it says.
           for (Long from = 1L; from != null && from <= commit; ) {
-            JsonObject page = nodes.get(id, path + "?from=" + from + "&limit=1000");
-            if (page.getJsonArray("entries").isEmpty()) {
-              break; // it serves nothing from here: the log is short (read again, or seen so by the checker)
-            }
+            JsonObject page = nodes.get(id, path + "?from=" + from + "&limit=" + Math.min(1000, commit - from + 1));
             page.getJsonArray("entries").forEach(e -> log.add(entry((JsonObject) e)));
             from = page.getLong("next");
           }
