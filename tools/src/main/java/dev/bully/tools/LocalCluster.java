@@ -208,6 +208,22 @@ public final class LocalCluster implements AutoCloseable {
     return node(expected).status().getLong("term");
   }
 
+  /**
+   * Waits until {@code ids} hold the same log (last term and index) with all of it committed: a
+   * scenario that starts while one node still lacks the coordinator's first entry of its term would
+   * see that node outranked, and so silent, in the election that follows.
+   */
+  public void awaitLogsAgree(Collection<Integer> ids, Duration timeout) {
+    Await.until(timeout, "nodes " + ids + " hold the same committed log", () -> {
+      Set<String> positions = new HashSet<>();
+      for (int id : ids) {
+        JsonObject status = node(id).status();
+        positions.add(status.getLong("lastTerm") + "/" + status.getLong("lastIndex") + "/" + status.getLong("commitIndex"));
+      }
+      return positions.size() == 1;
+    });
+  }
+
   /** The lines of node {@code id}'s log so far. */
   public List<String> logLines(int id) {
     try {

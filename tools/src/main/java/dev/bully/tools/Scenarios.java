@@ -112,6 +112,7 @@ public final class Scenarios {
   private boolean execute() {
     cluster.startAll();
     term = cluster.awaitCoordinator(5, cluster.ids(), OUTCOME_TIMEOUT);
+    cluster.awaitLogsAgree(cluster.ids(), OUTCOME_TIMEOUT);
     out.println("   5 nodes up; coordinator 5 in term " + term + "; logs in " + cluster.dir());
     Map<Integer, JsonObject> before = cluster.statuses();
     faultAt = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS"));
