@@ -25,8 +25,11 @@ public record WriteLimits(int maxWriteBytes, int maxDepth, int maxKeys) {
   public static final int MAX_WRITE_BYTES_CEILING = 4 * 1024 * 1024;
   /** The most {@code api.maxDepth} may be: MongoDB's own limit of document nesting. */
   public static final int MAX_DEPTH_CEILING = 100;
-  /** How many levels the layers below wrap an entry's data in (an array of entries, an entry, a message). */
-  public static final int WRAPPING_DEPTH = 4;
+  /**
+   * How many levels the layers below wrap a client's object in (a document operation, an array of
+   * entries, an entry, a message), and one to spare.
+   */
+  public static final int WRAPPING_DEPTH = 5;
   /** Characters an encoded entry adds to its data, besides its idempotency key: index, term, timestamp, field names. */
   public static final int ENTRY_OVERHEAD_CHARS = 128;
   /** The longest idempotency key, in characters (quoted, at most six characters each). */

@@ -62,6 +62,15 @@ final class CommittedLog {
     });
   }
 
+  long commitIndex() {
+    return election.logView().commitIndex();
+  }
+
+  /** Up to {@code limit} committed entries from {@code from} on, within {@link #READ_CHARS} (one at least). */
+  Future<List<LogEntry>> entries(long from, int limit) {
+    return entries(from, limit, commitIndex());
+  }
+
   /** Up to {@code limit} committed entries from {@code from} on, within {@link #READ_CHARS} (one at least). */
   private Future<List<LogEntry>> entries(long from, int limit, long commitIndex) {
     long last = Math.min(commitIndex, from + limit - 1);

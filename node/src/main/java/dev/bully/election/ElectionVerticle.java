@@ -56,6 +56,7 @@ public final class ElectionVerticle extends VerticleBase {
   private final long incarnation;
   private final ChaosFaults faults = new ChaosFaults();
   private final Function<Context, Storage> storageFor;
+  private final CommittedFeed feed;
   private CommittedLog committedLog;
   private Driver driver;
   private StatusReports reports;
@@ -68,8 +69,9 @@ public final class ElectionVerticle extends VerticleBase {
    * which numbers its protocol messages; {@code clock}: monotonic milliseconds, the replica's time.
    */
   public ElectionVerticle(NodeConfig config, Function<Context, Storage> storage, NodeStore store, Election election,
-                          long incarnation, NodeMetrics metrics, LongSupplier clock) {
+                          long incarnation, NodeMetrics metrics, LongSupplier clock, CommittedFeed feed) {
     this.config = config;
+    this.feed = feed;
     this.incarnation = incarnation;
     this.election = election;
     this.metrics = metrics;
@@ -89,6 +91,7 @@ public final class ElectionVerticle extends VerticleBase {
     Transport transport = faulty != null ? faulty : network;
     Storage storage = storageFor.apply(context);
     committedLog = new CommittedLog(election, storage);
+    feed.attach(context, committedLog);
     driver = new Driver(election, storage, transport, new NodeHost(), clock, config.logLimits(), NodeStore.PAGE_ENTRIES);
     // A core invariant that throws means this node's state cannot be trusted: stop, do not retry on every tick.
     // Anything else (the event bus or a driver bug) is logged, and the node goes on.
@@ -101,7 +104,10 @@ public final class ElectionVerticle extends VerticleBase {
     });
     Consumer<Message> receiver = driver::step;
     MessageConsumer<Object> protocol = network.listen(faulty != null ? faulty.receiving(receiver) : receiver);
-    eventBus.localConsumer(Addresses.TICK, tick -> driver.tick());
+    eventBus.localConsumer(Addresses.TICK, tick -> {
+      driver.tick();
+      feed.poke();
+    });
     eventBus.<JsonObject>localConsumer(Addresses.MEMBERS, members -> {
       Set<Integer> ids = new HashSet<>();
       members.body().getJsonArray("members").forEach(id -> ids.add((Integer) id));
@@ -221,6 +227,7 @@ public final class ElectionVerticle extends VerticleBase {
     @Override
     public void record(Output output) {
       reports.record(output);
+      feed.poke();
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.bully.http;
 
 import dev.bully.cluster.ClusterView;
 import dev.bully.config.NodeConfig;
+import dev.bully.data.ApplyVerticle;
 import dev.bully.election.Addresses;
 import dev.bully.metrics.NodeMetrics;
 import dev.bully.store.EntryCodec;
@@ -51,11 +52,13 @@ public final class HttpVerticle extends VerticleBase {
   private final NodeStore store;
   private final ClusterView cluster;
   private final NodeMetrics metrics;
+  private final ApplyVerticle applier;
   private HttpServer server;
   private StatusBoard board;
 
-  public HttpVerticle(NodeConfig config, NodeStore store, ClusterView cluster, NodeMetrics metrics) {
+  public HttpVerticle(NodeConfig config, NodeStore store, ClusterView cluster, NodeMetrics metrics, ApplyVerticle applier) {
     this.config = config;
+    this.applier = applier;
     this.metrics = metrics;
     this.store = store;
     this.cluster = cluster;
@@ -68,13 +71,14 @@ public final class HttpVerticle extends VerticleBase {
     // The dashboard may be served by any node and talk to the others (reconnecting, chaos buttons): only this
     // cluster's own nodes are allowed origins.
     CorsHandler cors = CorsHandler.create().addOrigins(config.members().stream().map(m -> m.httpUrl()).toList())
-        .allowedMethod(HttpMethod.GET).allowedMethod(HttpMethod.POST)
+        .allowedMethod(HttpMethod.GET).allowedMethod(HttpMethod.POST).allowedMethod(HttpMethod.PUT).allowedMethod(HttpMethod.DELETE)
         .allowedHeader("Authorization").allowedHeader("Content-Type")
         .allowCredentials(true); // SockJS sends its cross-origin requests with credentials
     router.route().handler(cors);
     // Client data (writes, reads, rolled-back entries) needs api.token when one is set; status, health and the
     // dashboard carry none and stay open.
     router.route("/api/writes*").handler(BearerToken.require(config.apiToken(), "api.token", "Writes and reads"));
+    router.route("/api/collections*").handler(BearerToken.require(config.apiToken(), "api.token", "Writes and reads"));
     router.route("/api/rollback").handler(BearerToken.require(config.apiToken(), "api.token", "Writes and reads"));
     router.get("/api/status").handler(this::status);
     router.get("/api/cluster").handler(this::cluster);
@@ -86,7 +90,9 @@ public final class HttpVerticle extends VerticleBase {
     router.route("/eventbus/*").subRouter(SockJSHandler.create(vertx).bridge(outboundOnly()));
     router.get("/vendor/sockjs/*").handler(StaticHandler.create(SOCKJS_CLIENT));
     router.get("/*").handler(StaticHandler.create(WEBROOT).setCachingEnabled(false));
-    new WritesRoutes(config, vertx).mount(router);
+    WritesRoutes writes = new WritesRoutes(config, vertx);
+    writes.mount(router);
+    new DocumentRoutes(config, vertx, writes, store.documents(), applier).mount(router);
     new AdminRoutes(config).mount(vertx, router);
     router.get("/health/live").handler(HealthCheckHandler.create(vertx)
         .register("event-loop", promise -> promise.complete(Status.OK())));

@@ -71,6 +71,22 @@ final class WriteBody {
               return Result.refused(400, "too_many_keys", "The body has more than " + limits.maxKeys()
                   + " keys; the limit (api.maxKeys) counts the keys of all its objects");
             }
+            String refused = refusedName(parser.currentName(), depth);
+            if (refused != null) {
+              return Result.refused(400, "invalid_field_name", refused);
+            }
+          }
+          case VALUE_NUMBER_INT -> {
+            if (parser.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
+              return Result.refused(400, "invalid_number", "The integer " + abbreviated(parser.getText())
+                  + " is beyond a 64-bit integer, the largest a document holds");
+            }
+          }
+          case VALUE_NUMBER_FLOAT -> {
+            if (!Double.isFinite(parser.getDoubleValue())) {
+              return Result.refused(400, "invalid_number", "The number " + abbreviated(parser.getText())
+                  + " is beyond a 64-bit float, the largest a document holds");
+            }
           }
           default -> {
           }
@@ -90,6 +106,30 @@ final class WriteBody {
       return tooLarge(limits); // numbers written out again, e.g. 1E5 as 1E+5, can make it longer
     }
     return new Result(new String(compact, StandardCharsets.UTF_8), null);
+  }
+
+  /**
+   * Why a field name cannot be stored in a document, or null: every write becomes a document on
+   * every node, so what MongoDB refuses (a name that starts with {@code $} or holds a NUL) is refused
+   * here, before it is in the log; {@code _id} and {@code _version} of the body's own object are the
+   * cluster's (the document's id and the index that last wrote it).
+   */
+  private static String refusedName(String name, int depth) {
+    if (name.startsWith("$")) {
+      return "The field name '" + abbreviated(name) + "' starts with $, which a document may not hold";
+    }
+    if (name.indexOf('\0') >= 0) {
+      return "A field name holds a NUL character, which a document may not hold";
+    }
+    if (depth == 1 && (name.equals("_id") || name.equals("_version"))) {
+      return "The field " + name + " is set by the cluster: the id is in the URL (or the entry's index), the version"
+          + " is the index of the write";
+    }
+    return null;
+  }
+
+  private static String abbreviated(String text) {
+    return text.length() > 40 ? text.substring(0, 40) + "…" : text;
   }
 
   static Result tooLarge(WriteLimits limits) {

@@ -46,6 +46,11 @@ final class WritesRoutes {
     this.vertx = vertx;
   }
 
+  /** Another node this one last heard is coordinator, or 0 when this node leads or knows of none. */
+  int otherCoordinator() {
+    return otherCoordinator;
+  }
+
   void mount(Router router) {
     vertx.eventBus().<JsonObject>localConsumer(Addresses.LOCAL_COORDINATOR, news -> {
       Integer coordinator = news.body().getInteger("coordinatorId");
@@ -61,7 +66,18 @@ final class WritesRoutes {
     router.errorHandler(413, ctx -> refuse(ctx, WriteBody.tooLarge(config.writeLimits()).refusal()));
   }
 
-  private void requireJson(RoutingContext ctx) {
+  /**
+   * The door of every write with a body at {@code path} (method {@code method}): JSON only, redirected
+   * early on a follower, admitted within the bytes a node holds, its body read within the limit.
+   */
+  void door(Router router, io.vertx.core.http.HttpMethod method, String path) {
+    router.route(method, path).handler(this::requireJson);
+    router.route(method, path).handler(this::redirectEarly);
+    router.route(method, path).handler(this::admit);
+    router.route(method, path).handler(BodyHandler.create(false).setBodyLimit(config.writeLimits().maxWriteBytes()));
+  }
+
+  void requireJson(RoutingContext ctx) {
     String type = ctx.request().getHeader("Content-Type");
     if (type == null || !type.toLowerCase().startsWith("application/json")) {
       HttpErrors.send(ctx, 415, "unsupported_media_type", "Send the write as Content-Type: application/json");
@@ -77,7 +93,7 @@ final class WritesRoutes {
    * as the body was not read. When this node may lead, the write goes on, and the election verticle
    * has the last word ({@link #answer}).
    */
-  private void redirectEarly(RoutingContext ctx) {
+  void redirectEarly(RoutingContext ctx) {
     if (otherCoordinator == 0) {
       ctx.next();
       return;
@@ -94,7 +110,7 @@ final class WritesRoutes {
    * {@link #MAX_WAITING} waiting already, is answered 503. A body of unknown length counts as the
    * largest one allowed.
    */
-  private void admit(RoutingContext ctx) {
+  void admit(RoutingContext ctx) {
     long declared = ctx.request().headers().contains("Content-Length")
         ? parseLength(ctx.request().getHeader("Content-Length")) : -1;
     long reserved = declared < 0 || declared > config.writeLimits().maxWriteBytes() ? config.writeLimits().maxWriteBytes() : declared;
@@ -198,17 +214,17 @@ final class WritesRoutes {
   }
 
   /** 307 to the same URL on the coordinator: the client sends the same write there. */
-  private void redirect(RoutingContext ctx, int coordinatorId) {
+  void redirect(RoutingContext ctx, int coordinatorId) {
     String location = config.member(coordinatorId).orElseThrow().httpUrl() + ctx.request().uri();
     ctx.response().setStatusCode(307).putHeader("Location", location).putHeader("Content-Type", "application/json")
         .end(new JsonObject().put("coordinatorId", coordinatorId).put("location", location).encode());
   }
 
-  private static void refuse(RoutingContext ctx, WriteBody.Refusal refusal) {
+  static void refuse(RoutingContext ctx, WriteBody.Refusal refusal) {
     HttpErrors.send(ctx, refusal.status(), refusal.error(), refusal.message());
   }
 
-  private static void unavailable(RoutingContext ctx, String message) {
+  static void unavailable(RoutingContext ctx, String message) {
     ctx.response().putHeader("Retry-After", "1");
     HttpErrors.send(ctx, 503, "unavailable", message);
   }
@@ -252,7 +268,7 @@ final class WritesRoutes {
   }
 
   /** A positive integer query parameter, or null after answering 400. */
-  private static Long positive(RoutingContext ctx, String name, long fallback) {
+  static Long positive(RoutingContext ctx, String name, long fallback) {
     String raw = ctx.request().getParam(name);
     if (raw == null) {
       return fallback;

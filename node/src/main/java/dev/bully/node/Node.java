@@ -10,7 +10,9 @@ import dev.bully.core.Election;
 import dev.bully.core.ElectionSettings;
 import dev.bully.core.ReplicatedLog;
 import dev.bully.driver.LogRestore;
+import dev.bully.data.ApplyVerticle;
 import dev.bully.election.Addresses;
+import dev.bully.election.CommittedFeed;
 import dev.bully.election.ElectionVerticle;
 import dev.bully.election.HeartbeatVerticle;
 import dev.bully.election.Outcome;
@@ -129,11 +131,14 @@ public final class Node {
           ClusterView cluster = clusterManager.view();
           // The store side first, then the election verticle, so its consumers exist before anything ticks or asks.
           ReplicationVerticle replication = new ReplicationVerticle(store);
+          CommittedFeed feed = new CommittedFeed();
+          ApplyVerticle applier = new ApplyVerticle(store.documents(), feed);
           return vertx.deployVerticle(replication)
               .compose(id -> vertx.deployVerticle(new ElectionVerticle(config, replication::storageFor, store, election,
-                  state.incarnation(), metrics, MONOTONIC_MS)))
+                  state.incarnation(), metrics, MONOTONIC_MS, feed)))
+              .compose(id -> vertx.deployVerticle(applier))
               .compose(id -> vertx.deployVerticle(new HeartbeatVerticle(cluster, config.heartbeatMs())))
-              .compose(id -> vertx.deployVerticle(new HttpVerticle(config, store, cluster, metrics)));
+              .compose(id -> vertx.deployVerticle(new HttpVerticle(config, store, cluster, metrics, applier)));
         })
         .map(deploymentId -> this);
   }

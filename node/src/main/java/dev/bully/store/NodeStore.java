@@ -5,6 +5,7 @@ import dev.bully.core.LogEntry;
 import dev.bully.core.LogLimits;
 import dev.bully.core.TermRun;
 import dev.bully.core.WriteLimits;
+import dev.bully.data.Documents;
 import dev.bully.driver.LogRestore;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -62,10 +63,12 @@ public final class NodeStore {
   private final StoreRetry retry;
   private final WorkerExecutor logWriter;
   private final LogFile logFile;
+  private final Documents documents;
 
-  private NodeStore(Vertx vertx, MongoClient mongo, WriteOption writeOption, Supplier<Future<Void>> durable, Runnable onClose,
-                    Supplier<Optional<String>> room, LogFile logFile, WorkerExecutor logWriter) {
+  private NodeStore(Vertx vertx, MongoClient mongo, MongoClient data, WriteOption writeOption, Supplier<Future<Void>> durable,
+                    Runnable onClose, Supplier<Optional<String>> room, LogFile logFile, WorkerExecutor logWriter) {
     this.vertx = vertx;
+    this.documents = new Documents(data, mongo, writeOption, durable);
     this.retry = new StoreRetry(vertx, room);
     this.mongo = mongo;
     this.writeOption = writeOption;
@@ -89,15 +92,20 @@ public final class NodeStore {
     WorkerExecutor logWriter = vertx.createSharedWorkerExecutor("bully-log-write", 1);
     return vertx.executeBlocking(() -> LogFile.open(logDir, sync, logWriter), false).compose(logFile -> {
       MongoClient mongo = MongoClient.create(vertx, options);
+      MongoClient data = MongoClient.create(vertx, options.copy().put("db_name", dataDatabase(database)));
       NodeStore store;
       if (connectionString.isPresent()) {
         WriteOption durability = sync == StoreSync.FSYNC ? WriteOption.JOURNALED : WriteOption.ACKNOWLEDGED;
-        store = new NodeStore(vertx, mongo, durability, Future::succeededFuture, mongo::close, Optional::empty, logFile, logWriter);
+        store = new NodeStore(vertx, mongo, data, durability, Future::succeededFuture, () -> {
+          mongo.close();
+          data.close();
+        }, Optional::empty, logFile, logWriter);
       } else {
         WorkerExecutor committer = vertx.createSharedWorkerExecutor("bully-store-commit", 1);
         GroupCommit groupCommit = new GroupCommit(committer, embedded::commit);
-        store = new NodeStore(vertx, mongo, WriteOption.ACKNOWLEDGED, groupCommit::sync, () -> {
+        store = new NodeStore(vertx, mongo, data, WriteOption.ACKNOWLEDGED, groupCommit::sync, () -> {
           mongo.close();
+          data.close();
           committer.close();
         }, embedded::diskShortage, logFile, logWriter);
       }
@@ -127,6 +135,16 @@ public final class NodeStore {
       }
       return moved.compose(v -> mongo.dropCollection(LEGACY_LOG));
     });
+  }
+
+  /** The database of the node's documents beside its own: {@code <db_name>_data}. */
+  public static String dataDatabase(String database) {
+    return database + "_data";
+  }
+
+  /** The node's documents, in {@link #dataDatabase}, written durably as this store's other writes are. */
+  public Documents documents() {
+    return documents;
   }
 
   /** How this store's writes meet failure: retried while it may pass, shown while they are ({@link StoreRetry#trouble}). */
