@@ -15,7 +15,7 @@ import picocli.CommandLine.Spec;
 
 /** What a chaos run does, from its command line ({@code bin/chaos.sh [--nodes N] [--duration S] ...}), checked before anything starts. */
 record ChaosOptions(int nodes, int durationS, long seed, Set<String> faults, double rate, int clients, List<String> attach,
-                    String token, Writer.Payload payload, String sync, boolean netns) {
+                    String token, Writer.Payload payload, String sync, boolean netns, int registers) {
   private static final Set<String> FAULTS = Set.of("kill", "pause", "partition", "restart", "stepdown", "rolling", "forge",
       "powerloss");
 
@@ -72,6 +72,11 @@ record ChaosOptions(int nodes, int durationS, long seed, Set<String> faults, dou
     @Option(names = "--clients", defaultValue = "8", paramLabel = "C", description = "concurrent writers (default: ${DEFAULT-VALUE})")
     private int clients;
 
+    @Option(names = "--registers", defaultValue = "2", paramLabel = "C",
+        description = "register clients besides the writers (default: ${DEFAULT-VALUE}; 0: none): linearizable reads, writes"
+            + " and compare-and-sets of a few documents, whose history must be linearizable")
+    private int registers;
+
     @Option(names = "--payload", defaultValue = "small", paramLabel = "P",
         description = "small (default), or mixed: one write in ten at the door's limits, half of 1 MiB and half nested 64 deep")
     private String payload;
@@ -126,8 +131,8 @@ record ChaosOptions(int nodes, int durationS, long seed, Set<String> faults, dou
       if (faults.contains("rolling") && !attach.isEmpty()) {
         throw usage("--faults rolling needs nodes this run starts (it stops them with SIGTERM); not --attach");
       }
-      if (nodes < 3 || duration < 10 || clients < 1 || rate <= 0) {
-        throw usage("need --nodes >= 3, --duration >= 10, --clients >= 1, --rate > 0");
+      if (nodes < 3 || duration < 10 || clients < 1 || rate <= 0 || registers < 0) {
+        throw usage("need --nodes >= 3, --duration >= 10, --clients >= 1, --rate > 0, --registers >= 0");
       }
       if (!attach.isEmpty() && (token == null || token.isBlank())) {
         throw usage("--attach needs the cluster's admin token: --token TOKEN or BULLY_ADMIN_TOKEN");
@@ -139,7 +144,7 @@ record ChaosOptions(int nodes, int durationS, long seed, Set<String> faults, dou
       };
       long drawn = seed != null ? seed : new SplittableRandom().nextLong(1, 1_000_000);
       return new ChaosOptions(attach.isEmpty() ? nodes : attach.size(), duration, drawn, Set.copyOf(faults), rate, clients,
-          List.copyOf(attach), token, kind, sync, netns);
+          List.copyOf(attach), token, kind, sync, netns, registers);
     }
 
     private ParameterException usage(String message) {

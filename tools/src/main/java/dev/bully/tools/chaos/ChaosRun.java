@@ -86,11 +86,14 @@ public final class ChaosRun {
       Thread sampler = startSampler();
       Writer writer = new Writer(this::liveUrls, options.clients(), options.rate(), startNs, options.payload());
       writer.start(options.seed());
+      Registers registers = new Registers(this::liveUrls, options.registers());
+      registers.start(options.seed());
       Forger forger = options.faults().contains("forge") ? startForger() : null;
       FaultMix mix = new FaultMix(options, nodes, down, out, this::nowMs, this::fault, this::agreedCoordinator);
       mix.run(new SplittableRandom(options.seed()));
       mix.healEverything();
       List<History.Request> requests = writer.stop();
+      List<Linearizability.Op> registerOps = registers.stop();
       long stolen = 0;
       if (forger != null) {
         forger.close();
@@ -103,6 +106,21 @@ public final class ChaosRun {
       History history = new History(requests, collect("/api/writes"), collectRollbacks(), coordinators(logged),
           Map.copyOf(terms), List.copyOf(faults), logged.votes(), logged.terms());
       Checker.Result result = Checker.check(history);
+      if (options.registers() > 0) {
+        java.util.Optional<Linearizability.Violation> violation = Linearizability.check(registerOps);
+        List<String> wentBack = Registers.localViolations(registers.localReads());
+        out.printf("chaos: registers: %d operations (%d of unknown outcome) on %d documents, %s; %d local reads, %s%n",
+            registerOps.size(), registerOps.stream().filter(op -> !op.known()).count(),
+            registerOps.stream().map(Linearizability.Op::key).distinct().count(),
+            violation.isEmpty() ? "linearizable" : "NOT linearizable", registers.localReads().size(),
+            wentBack.isEmpty() ? "none went back in time" : wentBack.size() + " went back in time");
+        if (violation.isPresent()) {
+          result = result.with("not linearizable: register " + violation.get().key() + ": " + violation.get().why());
+        }
+        for (String back : wentBack.stream().limit(5).toList()) {
+          result = result.with("local read: " + back);
+        }
+      }
       if (stolen > 0) {
         result = result.with("stolen: " + stolen + " protocol messages meant for a node reached the forger");
       }
