@@ -118,6 +118,10 @@ public final class ConfigLoader {
       throw v.fail("chaos.enabled", "is true but 'admin.token' is not set; the chaos endpoints always need a token");
     }
 
+    if (v.optionalString("mongo.connection_string").isPresent() && v.integer("mongo.embeddedPort", 0, 0, 65535) != 0) {
+      throw v.fail("mongo.embeddedPort", "is set together with 'mongo.connection_string': the embedded store runs only"
+          + " without an external MongoDB");
+    }
     Optional<String> secret = clusterSecret();
     if (secret.isEmpty()) {
       requireLoopbackWithoutSecret("httpHost", httpHost);
@@ -135,6 +139,7 @@ public final class ConfigLoader {
         Path.of(v.string("dataDir", "data/node" + nodeId)),
         v.optionalString("mongo.connection_string"),
         v.string("mongo.db_name", "bully"),
+        v.integer("mongo.embeddedPort", 0, 0, 65535),
         heartbeatMs, failureTimeoutMs, failureTimeoutMaxMs, takeoverDelayMs, logLimits, writeLimits,
         v.longValue("store.minFreeBytes", DEFAULT_MIN_FREE_BYTES, 0, Long.MAX_VALUE),
         storeSync(),

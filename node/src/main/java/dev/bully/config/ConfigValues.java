@@ -58,6 +58,7 @@ final class ConfigValues {
     KEYS.put("dataDir", Type.STRING);
     KEYS.put("mongo.connection_string", Type.STRING);
     KEYS.put("mongo.db_name", Type.STRING);
+    KEYS.put("mongo.embeddedPort", Type.PORT_OR_ZERO);
     KEYS.put("heartbeatMs", Type.INT);
     KEYS.put("failureTimeoutMs", Type.INT);
     KEYS.put("failureTimeoutMaxMs", Type.INT);

@@ -28,6 +28,7 @@ import java.util.Optional;
  * @param dataDir                where the embedded store keeps its file
  * @param mongoConnectionString  an external MongoDB to use instead of the embedded store
  * @param mongoDatabase          the database name inside MongoDB
+ * @param mongoEmbeddedPort      the loopback port the embedded store listens on (0: a free one)
  * @param heartbeatMs            how often the coordinator sends heartbeats
  * @param failureTimeoutMs       how long silence lasts before a node suspects the coordinator, while the cluster
  *                               has not been seen to pause for longer
@@ -64,6 +65,7 @@ public record NodeConfig(
     Path dataDir,
     Optional<String> mongoConnectionString,
     String mongoDatabase,
+    int mongoEmbeddedPort,
     long heartbeatMs,
     long failureTimeoutMs,
     long failureTimeoutMaxMs,

@@ -70,7 +70,7 @@ public final class Node {
     Node node;
     try {
       DataDirLock lock = DataDirLock.acquire(config.dataDir());
-      EmbeddedMongo embedded = config.mongoConnectionString().isPresent() ? null : EmbeddedMongo.start(config.dataDir(), config.storeSync()).keepFree(config.storeMinFreeBytes());
+      EmbeddedMongo embedded = config.mongoConnectionString().isPresent() ? null : EmbeddedMongo.start(config.dataDir(), "127.0.0.1", config.mongoEmbeddedPort(), config.storeSync()).keepFree(config.storeMinFreeBytes());
       node = new Node(config, lock, embedded);
     } catch (IOException | RuntimeException e) {
       return Future.failedFuture(e);
