@@ -140,6 +140,7 @@ public final class ConfigLoader {
         v.optionalString("mongo.connection_string"),
         v.string("mongo.db_name", "bully"),
         v.integer("mongo.embeddedPort", 0, 0, 65535),
+        v.bool("data.writesCollection", false),
         heartbeatMs, failureTimeoutMs, failureTimeoutMaxMs, takeoverDelayMs, logLimits, writeLimits,
         v.longValue("store.minFreeBytes", DEFAULT_MIN_FREE_BYTES, 0, Long.MAX_VALUE),
         storeSync(),

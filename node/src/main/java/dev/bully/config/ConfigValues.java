@@ -59,6 +59,7 @@ final class ConfigValues {
     KEYS.put("mongo.connection_string", Type.STRING);
     KEYS.put("mongo.db_name", Type.STRING);
     KEYS.put("mongo.embeddedPort", Type.PORT_OR_ZERO);
+    KEYS.put("data.writesCollection", Type.BOOLEAN);
     KEYS.put("heartbeatMs", Type.INT);
     KEYS.put("failureTimeoutMs", Type.INT);
     KEYS.put("failureTimeoutMaxMs", Type.INT);

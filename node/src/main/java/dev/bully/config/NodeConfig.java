@@ -29,6 +29,8 @@ import java.util.Optional;
  * @param mongoConnectionString  an external MongoDB to use instead of the embedded store
  * @param mongoDatabase          the database name inside MongoDB
  * @param mongoEmbeddedPort      the loopback port the embedded store listens on (0: a free one)
+ * @param writesCollection       whether the writes of {@code POST /api/writes} are applied as documents of
+ *                               collection {@code writes} too ({@code data.writesCollection})
  * @param heartbeatMs            how often the coordinator sends heartbeats
  * @param failureTimeoutMs       how long silence lasts before a node suspects the coordinator, while the cluster
  *                               has not been seen to pause for longer
@@ -66,6 +68,7 @@ public record NodeConfig(
     Optional<String> mongoConnectionString,
     String mongoDatabase,
     int mongoEmbeddedPort,
+    boolean writesCollection,
     long heartbeatMs,
     long failureTimeoutMs,
     long failureTimeoutMaxMs,
