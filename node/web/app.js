@@ -178,6 +178,8 @@ function renderNodes() {
       ['follows', status && status.coordinatorId != null ? 'node ' + status.coordinatorId : '—'],
       ['last index', status ? status.lastIndex : '—'],
       ['commit index', status ? status.commitIndex : '—'],
+      // How far this node's documents include the committed log: a read there sees at least this much.
+      ['applied index', status && status.appliedIndex != null ? status.appliedIndex : '—'],
       ['lag', status ? lagOf(status) : '—'],
       // How long a silence this node now takes for a failure, learned from the pauses it has seen.
       ['failure timeout', status && status.failureTimeoutMs != null ? status.failureTimeoutMs + ' ms' : '—'],
@@ -302,6 +304,19 @@ function render() {
   renderCharts();
 }
 
+/** The collections of the node serving this page, with their number of documents (GET /api/collections). */
+async function renderCollections() {
+  const body = document.querySelector('#collections tbody');
+  try {
+    const answer = await fetchJson('/api/collections');
+    const rows = Object.entries(answer.collections).map(([name, count]) =>
+      el('tr', { 'data-collection': name }, el('td', {}, name), el('td', {}, String(count))));
+    body.replaceChildren(...(rows.length > 0 ? rows : [el('tr', {}, el('td', { colspan: '2' }, 'none yet'))]));
+  } catch (e) {
+    body.replaceChildren(el('tr', {}, el('td', { colspan: '2' }, 'not readable: ' + e.message)));
+  }
+}
+
 // ------------------------------------------------------------------ start
 
 async function start() {
@@ -313,6 +328,8 @@ async function start() {
   connect(window.location.origin);
   render();
   setInterval(render, 250);
+  renderCollections();
+  setInterval(renderCollections, 2000);
 }
 
 start();

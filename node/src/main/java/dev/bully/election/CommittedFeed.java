@@ -14,8 +14,18 @@ public final class CommittedFeed {
   private Context context;
   private CommittedLog log;
   private Waiting waiting;
+  private volatile long appliedIndex;
 
   private record Waiting(long from, int limit, Consumer<List<LogEntry>> done) {
+  }
+
+  /** How far the applier has applied what the feed gave it (any thread): for the status. */
+  public void applied(long index) {
+    appliedIndex = index;
+  }
+
+  public long appliedIndex() {
+    return appliedIndex;
   }
 
   /** The election verticle serves the feed from now on (on its context). */

@@ -84,7 +84,7 @@ public final class ElectionVerticle extends VerticleBase {
   public Future<?> start() {
     EventBus eventBus = vertx.eventBus();
     Rejections rejections = new Rejections(config.nodeId(), metrics, clock);
-    reports = new StatusReports(config, election, store, metrics, rejections, eventBus, clock);
+    reports = new StatusReports(config, election, store, metrics, rejections, eventBus, clock, feed::appliedIndex);
     links = new PeerLinks(vertx, config);
     EventBusTransport network = new EventBusTransport(eventBus, config, incarnation, rejections, reports::sent);
     FaultyTransport faulty = config.chaosEnabled() ? new FaultyTransport(config.nodeId(), network, faults) : null;

@@ -44,10 +44,13 @@ final class StatusReports {
   private int publishedCoordinator;
   /** Role, term and coordinator as last published at once on a change. */
   private String publishedShape = "";
+  /** How far this node's documents include the committed log ({@code dev.bully.data.ApplyVerticle}). */
+  private final LongSupplier appliedIndex;
 
   StatusReports(NodeConfig config, Election election, NodeStore store, NodeMetrics metrics, Rejections rejections,
-                EventBus eventBus, LongSupplier clock) {
+                EventBus eventBus, LongSupplier clock, LongSupplier appliedIndex) {
     this.config = config;
+    this.appliedIndex = appliedIndex;
     this.rejections = rejections;
     this.clock = clock;
     this.election = election;
@@ -129,6 +132,7 @@ final class StatusReports {
         .put("lastTerm", status.log().term())
         .put("lastIndex", status.log().index())
         .put("commitIndex", status.commitIndex())
+        .put("appliedIndex", appliedIndex.getAsLong())
         .put("behind", status.behind())
         .put("followers", followers(status))
         .put("lastHeartbeatAgoMs", status.coordinatorId() == status.nodeId() ? 0 : now - status.lastHeartbeatMs())

@@ -48,8 +48,13 @@ final class DocumentRoutes {
   private static final long APPLY_TIMEOUT_MS = 10_000;
   private static final String DOC = "/api/collections/:collection/docs/:id";
   private static final String DOCS = "/api/collections/:collection/docs";
-  /** Query operators that run code in the store: refused, whatever the store would do with them. */
-  private static final Set<String> CODE_OPERATORS = Set.of("$where", "$function", "$accumulator");
+  /**
+   * The query operators a filter may use: comparison, logic, element and array ones. Any other is
+   * refused before the store sees it, among them those that run code ({@code $where}, {@code
+   * $function}), which no client may run in a node.
+   */
+  static final Set<String> OPERATORS = Set.of("$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$and", "$or",
+      "$nor", "$not", "$exists", "$type", "$regex", "$options", "$size", "$all", "$elemMatch", "$mod");
 
   private final NodeConfig config;
   private final Vertx vertx;
@@ -184,9 +189,9 @@ final class DocumentRoutes {
     if (skip == null) {
       return;
     }
-    String code = codeOperator(filter);
-    if (code != null) {
-      HttpErrors.send(ctx, 400, "invalid_filter", "The filter may not use " + code + ": it would run code in the store");
+    String refused = refusedOperator(filter);
+    if (refused != null) {
+      HttpErrors.send(ctx, 400, "invalid_filter", "The filter may not use " + refused + "; it may use " + new java.util.TreeSet<>(OPERATORS));
       return;
     }
     for (String field : sort.fieldNames()) {
@@ -377,21 +382,21 @@ final class DocumentRoutes {
     }
   }
 
-  /** The first operator in {@code value} that would run code, or null. */
-  private static String codeOperator(Object value) {
+  /** The first operator in {@code value} that a filter may not use, or null. */
+  private static String refusedOperator(Object value) {
     if (value instanceof JsonObject object) {
       for (String field : object.fieldNames()) {
-        if (CODE_OPERATORS.contains(field)) {
+        if (field.startsWith("$") && !OPERATORS.contains(field)) {
           return field;
         }
-        String inner = codeOperator(object.getValue(field));
+        String inner = refusedOperator(object.getValue(field));
         if (inner != null) {
           return inner;
         }
       }
     } else if (value instanceof JsonArray array) {
       for (Object each : array) {
-        String inner = codeOperator(each);
+        String inner = refusedOperator(each);
         if (inner != null) {
           return inner;
         }
