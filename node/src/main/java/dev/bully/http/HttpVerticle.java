@@ -81,6 +81,8 @@ public final class HttpVerticle extends VerticleBase {
     router.route("/api/collections*").handler(BearerToken.require(config.apiToken(), "api.token", "Writes and reads"));
     router.route("/api/rollback").handler(BearerToken.require(config.apiToken(), "api.token", "Writes and reads"));
     router.get("/api/status").handler(this::status);
+    String openApi = openApi();
+    router.get("/api/openapi.json").handler(ctx -> ctx.response().putHeader("Content-Type", "application/json").end(openApi));
     router.get("/api/cluster").handler(this::cluster);
     router.get("/api/rollback").handler(this::rollback);
     router.get("/metrics").handler(PrometheusScrapingHandler.create(metrics.registry()));
@@ -124,6 +126,18 @@ public final class HttpVerticle extends VerticleBase {
           log.info("HTTP API listening on {}://{}:{}/", config.httpTls().isPresent() ? "https" : "http", config.httpHost(),
               s.actualPort());
         });
+  }
+
+  /** The API's OpenAPI description, from the jar. */
+  private static String openApi() {
+    try (java.io.InputStream in = HttpVerticle.class.getResourceAsStream("openapi.json")) {
+      if (in == null) {
+        throw new IllegalStateException("openapi.json is not in the jar");
+      }
+      return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   /**

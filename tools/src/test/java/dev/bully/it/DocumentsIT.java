@@ -183,6 +183,74 @@ class DocumentsIT {
     assertEquals(29, storeDocuments(2, "counters").get(4).getInteger("value"));
   }
 
+  /**
+   * The OpenAPI description the server serves, checked against real answers: each is at a
+   * described path and method, with a described status, and holds its schema's required
+   * properties with their types.
+   */
+  @Test
+  void theOpenApiDescriptionMatchesRealAnswers() {
+    JsonObject api = ok(send(2, "GET", "/api/openapi.json", null), 200);
+    long index = ok(send(3, "PUT", "/api/collections/described/docs/d1", "{\"a\":1}"), 200).getLong("index");
+    String[][] calls = {
+        {"GET", "/api/status", "/api/status", null},
+        {"POST", "/api/writes", "/api/writes", "{\"a\":1}"},
+        {"GET", "/api/writes", "/api/writes?from=1&limit=2", null},
+        {"GET", "/api/writes/{index}", "/api/writes/1", null},
+        {"GET", "/api/writes/{index}", "/api/writes/99999999", null},
+        {"GET", "/api/collections", "/api/collections", null},
+        {"PUT", "/api/collections/{collection}/docs/{id}", "/api/collections/described/docs/d2", "{\"a\":2}"},
+        {"PUT", "/api/collections/{collection}/docs/{id}", "/api/collections/described/docs/d1#If-None-Match", "{\"a\":3}"},
+        {"POST", "/api/collections/{collection}/docs", "/api/collections/described/docs", "{\"a\":4}"},
+        {"GET", "/api/collections/{collection}/docs/{id}", "/api/collections/described/docs/d1?minIndex=" + index, null},
+        {"GET", "/api/collections/{collection}/docs/{id}", "/api/collections/described/docs/nope", null},
+        {"GET", "/api/collections/{collection}/docs", "/api/collections/described/docs?limit=5", null},
+        {"GET", "/api/collections/{collection}/docs", "/api/collections/described/docs?limit=0", null},
+        {"DELETE", "/api/collections/{collection}/docs/{id}", "/api/collections/described/docs/d2", null},
+        {"DELETE", "/api/collections/{collection}/docs/{id}", "/api/collections/described/docs/d2", null},
+    };
+    for (String[] call : calls) {
+      String path = call[2].replace("#If-None-Match", "");
+      HttpResponse<String> response = call[2].endsWith("#If-None-Match")
+          ? send(3, call[0], path, call[3], "If-None-Match", "*") : send(3, call[0], path, call[3]);
+      JsonObject operation = api.getJsonObject("paths").getJsonObject(call[1], new JsonObject()).getJsonObject(call[0].toLowerCase());
+      assertTrue(operation != null, call[0] + " " + call[1] + " is described");
+      JsonObject described = operation.getJsonObject("responses").getJsonObject(Integer.toString(response.statusCode()));
+      assertTrue(described != null, call[0] + " " + path + " answered " + response.statusCode() + ", which is not described: "
+          + response.body());
+      JsonObject schema = resolve(api, resolve(api, described).getJsonObject("content").getJsonObject("application/json")
+          .getJsonObject("schema"));
+      JsonObject body = new JsonObject(response.body());
+      for (Object required : schema.getJsonArray("required", new io.vertx.core.json.JsonArray())) {
+        assertTrue(body.containsKey((String) required), call[0] + " " + path + ": " + required + " missing in " + response.body());
+        String type = schema.getJsonObject("properties").getJsonObject((String) required).getString("type");
+        Object value = body.getValue((String) required);
+        boolean matches = value == null ? schema.getJsonObject("properties").getJsonObject((String) required).getBoolean("nullable", false)
+            : switch (type) {
+              case "integer" -> value instanceof Integer || value instanceof Long;
+              case "string" -> value instanceof String;
+              case "boolean" -> value instanceof Boolean;
+              case "array" -> value instanceof io.vertx.core.json.JsonArray;
+              default -> value instanceof JsonObject;
+            };
+        assertTrue(matches, call[0] + " " + path + ": " + required + " is not " + type + " in " + response.body());
+      }
+    }
+  }
+
+  /** {@code node} itself, or what its $ref names. */
+  private static JsonObject resolve(JsonObject api, JsonObject node) {
+    String ref = node.getString("$ref");
+    if (ref == null) {
+      return node;
+    }
+    JsonObject target = api;
+    for (String part : ref.substring(2).split("/")) {
+      target = target.getJsonObject(part);
+    }
+    return target;
+  }
+
   @Test
   void badInputGetsAClearJsonErrorAndTheNodeKeepsServing() {
     assertError(send(3, "PUT", "/api/collections/_hidden/docs/x", "{}"), 400, "invalid_collection");
