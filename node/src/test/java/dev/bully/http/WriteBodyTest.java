@@ -59,11 +59,24 @@ class WriteBodyTest {
 
   @Test
   void whatPassesIsCompactWithNumbersAsWrittenAndReadsBackTheSameOnAnotherNode() {
-    String body = "{ \"a\" : 1.00000000000000000001, \"b\": [1E5, -0, 12345678901234567890123], \"c\": \"\\u00e9\\n\" }";
+    String body = "{ \"a\" : 1.00000000000000000001, \"b\": [1E5, -0, 9223372036854775807], \"c\": \"\\u00e9\\n\" }";
     String data = check(body).data();
-    assertEquals("{\"a\":1.00000000000000000001,\"b\":[1E5,-0,12345678901234567890123],\"c\":\"é\\n\"}", data);
+    assertEquals("{\"a\":1.00000000000000000001,\"b\":[1E5,-0,9223372036854775807],\"c\":\"é\\n\"}", data);
     LogEntry entry = new LogEntry(1, 1, "k\"ey", data, 5);
     assertEquals(List.of(entry), EntryCodec.decode(EntryCodec.encode(List.of(entry))), "a follower copies the same bytes");
+  }
+
+  /** Every write becomes a document on every node: what a document cannot hold is refused before it is in the log. */
+  @Test
+  void whatADocumentCannotHoldIsRefusedWith400() {
+    assertEquals("invalid_number", check("{\"b\":[12345678901234567890123]}").refusal().error());
+    assertEquals("invalid_number", check("{\"f\":1e400}").refusal().error());
+    assertEquals("invalid_field_name", check("{\"$set\":1}").refusal().error());
+    assertEquals("invalid_field_name", check("{\"a\":[{\"$gt\":1}]}").refusal().error());
+    assertEquals("invalid_field_name", check("{\"a\\u0000b\":1}").refusal().error());
+    assertEquals("invalid_field_name", check("{\"_id\":1}").refusal().error());
+    assertEquals("invalid_field_name", check("{\"_version\":1}").refusal().error());
+    assertEquals("{\"a\":{\"_id\":1,\"x$\":2}}", check("{\"a\":{\"_id\":1,\"x$\":2}}").data(), "below the top, _id is data");
   }
 
   @Test

@@ -52,6 +52,15 @@ public final class WriteBench implements Callable<Integer> {
   @Option(names = "--size", paramLabel = "BYTES", description = "the size of each write (e.g. 40k, 1m): a soak of large writes")
   private String size;
 
+  @Option(names = "--documents", description = "PUT documents (/api/collections/bench/docs/ID, answered once applied on"
+      + " the coordinator) instead of POST /api/writes: with Java's client each client replaces 100 documents of its own"
+      + " in turn; with hey, which sends one URL, every client replaces the same document")
+  private boolean documents;
+
+  /** What the load sends: POST /api/writes (201), or with --documents PUT of documents (200). Set once, before any load. */
+  private static String method = "POST";
+  private static String okStatus = "201";
+
   @Option(names = "--sync", defaultValue = "fsync", paramLabel = "MODE",
       description = "the nodes' store.sync: fsync (the default: forced to the device, as etcd and ZooKeeper do) or os")
   private String sync;
@@ -74,9 +83,13 @@ public final class WriteBench implements Callable<Integer> {
     try (LocalCluster cluster = new LocalCluster(dir, 3, extra)) {
       cluster.startAll();
       cluster.awaitCoordinator(3, cluster.ids(), SETTLE_TIMEOUT);
-      URI target = URI.create(cluster.node(3).baseUrl() + "/api/writes");
-      System.out.println("writes: 3 nodes, POST /api/writes to coordinator 3, w=majority, store.sync " + sync
-          + " (logs in " + dir + ")");
+      URI target = URI.create(cluster.node(3).baseUrl() + (documents ? "/api/collections/bench/docs/" : "/api/writes"));
+      if (documents) {
+        method = "PUT";
+        okStatus = "200";
+      }
+      System.out.println("writes: 3 nodes, " + method + " " + target.getPath() + (documents ? "ID" : "") + " to coordinator 3,"
+          + " w=majority, store.sync " + sync + " (logs in " + dir + ")");
       boolean hey = heyInstalled();
       System.out.println("writes: load from " + (hey ? "hey" : "Java's HttpClient (install hey for figures comparable with etcd's)"));
       HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
@@ -154,16 +167,18 @@ public final class WriteBench implements Callable<Integer> {
         List<Long> latencies = new ArrayList<>();
         long sequence = 0;
         while (System.nanoTime() < endNs) {
-          String body = "{\"client\":" + client + ",\"seq\":" + sequence++ + ",\"run\":\"" + label + "\"}";
-          HttpRequest request = HttpRequest.newBuilder(target)
+          String body = "{\"client\":" + client + ",\"seq\":" + sequence + ",\"run\":\"" + label + "\"}";
+          URI uri = method.equals("PUT") ? target.resolve("c" + client + "-" + (sequence % 100)) : target;
+          sequence++;
+          HttpRequest request = HttpRequest.newBuilder(uri)
               .header("Content-Type", "application/json")
               .timeout(Duration.ofSeconds(10))
-              .POST(HttpRequest.BodyPublishers.ofString(body))
+              .method(method, HttpRequest.BodyPublishers.ofString(body))
               .build();
           long startNs = System.nanoTime();
           try {
             HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
-            if (response.statusCode() == 201) {
+            if (Integer.toString(response.statusCode()).equals(okStatus)) {
               latencies.add(System.nanoTime() - startNs);
             } else {
               errors.merge("HTTP " + response.statusCode(), 1L, Long::sum);
@@ -197,12 +212,13 @@ public final class WriteBench implements Callable<Integer> {
 
   /** Runs hey and reads every request's outcome from its CSV output. */
   static Result hey(URI target, int clients, int seconds) throws IOException, InterruptedException {
-    return hey(target, clients, seconds, "{\"bench\":\"hey\",\"clients\":" + clients + "}", "201");
+    URI url = method.equals("PUT") ? target.resolve("hot") : target;
+    return hey(url, clients, seconds, "{\"bench\":\"hey\",\"clients\":" + clients + "}", okStatus);
   }
 
   /** Runs hey posting {@code body} and reads every request's outcome from its CSV output; {@code ok} is the status of success. */
   static Result hey(URI target, int clients, int seconds, String body, String ok) throws IOException, InterruptedException {
-    Process hey = new ProcessBuilder("hey", "-z", seconds + "s", "-c", String.valueOf(clients), "-m", "POST",
+    Process hey = new ProcessBuilder("hey", "-z", seconds + "s", "-c", String.valueOf(clients), "-m", method,
         "-T", "application/json", "-d", body, "-o", "csv", target.toString())
         .redirectError(ProcessBuilder.Redirect.INHERIT).start();
     List<Long> latencies = new ArrayList<>();
