@@ -129,6 +129,12 @@ public final class NodeMetrics {
         .description("Time spent in fdatasync on the log files").register(registry);
   }
 
+  /** How far this node's documents include the committed log ({@code bully_applied_index}), read at each scrape. */
+  public void appliedIndex(LongSupplier applied) {
+    Gauge.builder("bully_applied_index", applied, a -> a.getAsLong())
+        .description("Index up to which this node applied the committed log to its documents").register(registry);
+  }
+
   private void gauge(String name, String description, ToDoubleFunction<Status> value) {
     Gauge.builder(name, this, m -> m.status == null ? Double.NaN : value.applyAsDouble(m.status))
         .description(description).register(registry);

@@ -132,6 +132,7 @@ public final class Node {
           // The store side first, then the election verticle, so its consumers exist before anything ticks or asks.
           ReplicationVerticle replication = new ReplicationVerticle(store);
           CommittedFeed feed = new CommittedFeed();
+          metrics.appliedIndex(feed::appliedIndex);
           ApplyVerticle applier = new ApplyVerticle(store.documents(), feed, config.writesCollection());
           return vertx.deployVerticle(replication)
               .compose(id -> vertx.deployVerticle(new ElectionVerticle(config, replication::storageFor, store, election,
