@@ -1,0 +1,196 @@
+package dev.bully.data;
+
+import dev.bully.data.ApplyRules.Key;
+import dev.bully.data.ApplyRules.State;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.BulkOperation;
+import io.vertx.ext.mongo.BulkWriteOptions;
+import io.vertx.ext.mongo.FindOptions;
+import io.vertx.ext.mongo.MongoClient;
+import io.vertx.ext.mongo.UpdateOptions;
+import io.vertx.ext.mongo.WriteOption;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * The node's documents in its own MongoDB: the collections of database {@code <db_name>_data},
+ * ordinary documents any MongoDB client reads, each with its {@code _id} and {@code _version} (the
+ * index of the log entry that last wrote it). Beside them, in the node's own database: the applied
+ * index ({@code meta}, {@code {_id: "applied", index}}) and the tombstones of deleted documents
+ * ({@code tombstones}, {@code {_id: "<collection>/<id>", version}}), which keep a delete's version so
+ * that applying a batch again after a crash decides every condition as the first time did.
+ */
+public final class Documents {
+  public static final String VERSION = "_version";
+  static final String TOMBSTONES = "tombstones";
+  static final String META = "meta";
+  private static final int DUPLICATE_KEY = 11000;
+  private static final JsonObject APPLIED_ID = new JsonObject().put("_id", "applied");
+
+  private final MongoClient data;
+  private final MongoClient node;
+  private final WriteOption writeOption;
+  private final Supplier<Future<Void>> durable;
+
+  /**
+   * {@code data}: the client of the documents' database; {@code node}: of the node's own;
+   * {@code durable}: completes once everything written so far is durable (the store's group commit).
+   */
+  public Documents(MongoClient data, MongoClient node, WriteOption writeOption, Supplier<Future<Void>> durable) {
+    this.data = data;
+    this.node = node;
+    this.writeOption = writeOption;
+    this.durable = durable;
+  }
+
+  /** The index up to which the documents include every committed operation (0 on a fresh store). */
+  public Future<Long> appliedIndex() {
+    return node.findOne(META, APPLIED_ID, null).map(doc -> doc == null ? 0L : doc.getLong("index", 0L));
+  }
+
+  /** What the store holds of the documents {@code ops} touch (appends excepted: each writes a document of its own index). */
+  public Future<Map<Key, State>> states(List<Operation> ops) {
+    // Each id once: a batch often writes one document many times.
+    Map<String, java.util.Set<Object>> byCollection = new LinkedHashMap<>();
+    java.util.Set<Object> tombstoneSet = new java.util.LinkedHashSet<>();
+    for (Operation op : ops) {
+      if (op.kind() == Operation.Kind.PUT || op.kind() == Operation.Kind.DELETE) {
+        byCollection.computeIfAbsent(op.collection(), c -> new java.util.LinkedHashSet<>()).add(op.id());
+        tombstoneSet.add(op.collection() + "/" + op.id());
+      }
+    }
+    Map<String, JsonArray> ids = new LinkedHashMap<>();
+    byCollection.forEach((collection, set) -> ids.put(collection, new JsonArray(new ArrayList<>(set))));
+    JsonArray tombstoneIds = new JsonArray(new ArrayList<>(tombstoneSet));
+    Map<Key, State> states = new HashMap<>();
+    if (ids.isEmpty()) {
+      return Future.succeededFuture(states);
+    }
+    FindOptions versionOnly = new FindOptions().setFields(new JsonObject().put(VERSION, 1));
+    List<Future<?>> reads = new ArrayList<>();
+    reads.add(node.find(TOMBSTONES, new JsonObject().put("_id", new JsonObject().put("$in", tombstoneIds)))
+        .onSuccess(found -> found.forEach(t -> {
+          String[] parts = t.getString("_id").split("/", 2);
+          states.merge(new Key(parts[0], parts[1]), new State(t.getLong("version"), false), Documents::newer);
+        })));
+    ids.forEach((collection, inBatch) -> reads.add(data.findWithOptions(collection,
+            new JsonObject().put("_id", new JsonObject().put("$in", inBatch)), versionOnly)
+        .onSuccess(found -> found.forEach(doc -> states.merge(new Key(collection, doc.getValue("_id")),
+            new State(doc.getLong(VERSION, 0L), true), Documents::newer)))));
+    return Future.all(reads).map(states);
+  }
+
+  private static State newer(State a, State b) {
+    return a.version() >= b.version() ? a : b;
+  }
+
+  /**
+   * Writes what a batch did and the new applied index {@code appliedIndex}, in the order of
+   * {@link ApplyRules#plan} (consecutive writes to one collection go as one ordered bulk write);
+   * completes once the store acknowledged them all, before they are durable ({@link #durable}).
+   * {@code docs}: each written document's fields, by key.
+   */
+  public Future<Void> write(ApplyRules.Batch batch, Map<Key, JsonObject> docs, long appliedIndex) {
+    BulkWriteOptions ordered = new BulkWriteOptions().setOrdered(true).setWriteOption(writeOption);
+    UpdateOptions upsert = new UpdateOptions().setUpsert(true).setWriteOption(writeOption);
+    List<BulkOperation> appends = new ArrayList<>();
+    Future<Void> written = Future.succeededFuture();
+    String target = null;
+    List<BulkOperation> run = new ArrayList<>();
+    for (ApplyRules.Step step : ApplyRules.plan(batch, appliedIndex)) {
+      if (step instanceof ApplyRules.Applied a) {
+        // Appends touch no other document and no condition reads them: one unordered insert, after the rest.
+        Future<Void> rest = flush(written, target, run, ordered);
+        Future<Void> all = appends.isEmpty() ? rest : rest.compose(v -> data.bulkWriteWithOptions(Operation.WRITES, appends,
+            new BulkWriteOptions().setOrdered(false).setWriteOption(writeOption)).<Void>mapEmpty().recover(Documents::duplicatesOnly));
+        return all
+            .compose(v -> node.updateCollectionWithOptions(META, APPLIED_ID,
+                new JsonObject().put("$set", new JsonObject().put("index", a.index())), upsert))
+            .mapEmpty();
+      }
+      String collection;
+      BulkOperation op;
+      if (step instanceof ApplyRules.Tombstone t) {
+        collection = null; // the node's own database
+        op = BulkOperation.createUpdate(new JsonObject().put("_id", t.key().collection() + "/" + t.key().id()),
+            new JsonObject().put("$set", new JsonObject().put("version", t.version())), true, false);
+      } else if (step instanceof ApplyRules.Replace r) {
+        collection = r.key().collection();
+        JsonObject doc = docs.get(r.key()).copy().put("_id", r.key().id()).put(VERSION, r.version());
+        // An append's document is written once, at its own index: an insert (a second one, after a crash, is a
+        // duplicate that changes nothing). Any other document is replaced whole, or created.
+        if (r.key().id() instanceof Long) {
+          appends.add(BulkOperation.createInsert(doc));
+          continue;
+        }
+        op = BulkOperation.createReplace(new JsonObject().put("_id", r.key().id()), doc, true);
+      } else {
+        ApplyRules.Remove r = (ApplyRules.Remove) step;
+        collection = r.key().collection();
+        op = BulkOperation.createDelete(new JsonObject().put("_id", r.key().id()));
+      }
+      if (!run.isEmpty() && !java.util.Objects.equals(collection, target)) {
+        written = flush(written, target, run, ordered);
+        run = new ArrayList<>();
+      }
+      target = collection;
+      run.add(op);
+    }
+    throw new IllegalStateException("a plan ends with the applied index");
+  }
+
+  /** After {@code before}, the bulk write of {@code ops} to {@code collection} (null: the node's tombstones). */
+  private Future<Void> flush(Future<Void> before, String collection, List<BulkOperation> ops, BulkWriteOptions options) {
+    if (ops.isEmpty()) {
+      return before;
+    }
+    return before.compose(v -> (collection == null ? node.bulkWriteWithOptions(TOMBSTONES, ops, options)
+        : data.bulkWriteWithOptions(collection, ops, options)).mapEmpty());
+  }
+
+  /**
+   * An unordered insert of appends that failed only on documents that exist already: appends
+   * inserted again after a crash (applied before the applied index was written). Every other
+   * document of it was inserted.
+   */
+  private static Future<Void> duplicatesOnly(Throwable failure) {
+    if (failure instanceof com.mongodb.MongoBulkWriteException bulk
+        && bulk.getWriteErrors().stream().allMatch(e -> e.getCode() == DUPLICATE_KEY)) {
+      return Future.succeededFuture();
+    }
+    return Future.failedFuture(failure);
+  }
+
+  /** Completes once everything written so far is durable (one group commit covers many batches). */
+  public Future<Void> durable() {
+    return durable.get();
+  }
+
+  /** One document, or null. */
+  public Future<JsonObject> get(String collection, Object id) {
+    return data.findOne(collection, new JsonObject().put("_id", id), null);
+  }
+
+  /** The documents matching {@code filter}, as MongoDB's find runs it. */
+  public Future<List<JsonObject>> find(String collection, JsonObject filter, FindOptions options) {
+    return data.findWithOptions(collection, filter, options);
+  }
+
+  /** Every collection and how many documents it holds. */
+  public Future<Map<String, Long>> counts() {
+    return data.getCollections().compose(names -> {
+      Map<String, Long> counts = new java.util.TreeMap<>();
+      List<Future<?>> all = new ArrayList<>();
+      for (String name : names) {
+        all.add(data.count(name, new JsonObject()).onSuccess(n -> counts.put(name, n)));
+      }
+      return Future.all(all).map(counts);
+    });
+  }
+}
