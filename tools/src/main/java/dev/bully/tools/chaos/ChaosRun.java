@@ -112,9 +112,10 @@ public final class ChaosRun {
         out.printf("chaos: registers: %d operations (%d of unknown outcome) on %d documents, %s; %d local reads, %s%n",
             registerOps.size(), registerOps.stream().filter(op -> !op.known()).count(),
             registerOps.stream().map(Linearizability.Op::key).distinct().count(),
-            violation.isEmpty() ? "linearizable" : "NOT linearizable", registers.localReads().size(),
+            violation.isEmpty() ? "linearizable" : violation.get().conclusive() ? "NOT linearizable"
+                : "linearizability not decided (" + violation.get().why() + ")", registers.localReads().size(),
             wentBack.isEmpty() ? "none went back in time" : wentBack.size() + " went back in time");
-        if (violation.isPresent()) {
+        if (violation.isPresent() && violation.get().conclusive()) {
           result = result.with("not linearizable: register " + violation.get().key() + ": " + violation.get().why());
         }
         for (String back : wentBack.stream().limit(5).toList()) {

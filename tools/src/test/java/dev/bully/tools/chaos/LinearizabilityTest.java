@@ -78,6 +78,30 @@ class LinearizabilityTest {
   }
 
   @Test
+  void anUnknownWriteNobodySawIsLeftOut() {
+    List<Op> history = List.of(
+        Op.write(K, "a", true, 0, 1, 1),
+        Op.write(K, "lost", false, 2, 0, 2),
+        Op.read(K, "a", 3, 4, 1));
+    assertEquals(2, Linearizability.withoutUnseenUnknowns(history).size());
+    assertLinearizable(history);
+  }
+
+  /** A history too tangled to decide within the budget is reported as undecided, never as linearizable. */
+  @Test
+  void aSearchPastItsBudgetIsInconclusive() {
+    List<Op> history = new ArrayList<>();
+    // Many concurrent writes whose values are all seen, then a read of a value never written: every order is tried.
+    for (int i = 0; i < 40; i++) {
+      history.add(Op.write(K, "v" + i, true, 0, 100, i));
+      history.add(Op.read(K, "v" + i, 1, 99, 100 + i));
+    }
+    history.add(Op.read(K, "never", 200, 201, 999));
+    Optional<Linearizability.Violation> violation = Linearizability.check(history);
+    assertTrue(violation.isPresent(), "not linearizable, or undecided");
+  }
+
+  @Test
   void keysAreCheckedApart() {
     Optional<Linearizability.Violation> violation = Linearizability.check(List.of(
         Op.write("x", "a", true, 0, 1, 1),
