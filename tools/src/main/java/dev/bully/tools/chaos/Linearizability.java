@@ -106,20 +106,26 @@ public final class Linearizability {
 
   /**
    * The history without the writes and compare-and-sets of unknown outcome whose value nothing
-   * saw: each may take effect at the very end, where it changes nothing any operation saw, so the
-   * history is linearizable with them exactly when it is without them. Fewer operations that
-   * overlap everything after them keep the search small.
+   * saw and that no failed compare-and-set could need: each may take effect at the very end, where
+   * it changes nothing any operation saw, so the history is linearizable with them exactly when it
+   * is without them. A failed compare-and-set that returned after such an operation's call might be
+   * explained only by it (the register held its value then), so then it stays. Fewer operations
+   * that overlap everything after them keep the search small.
    */
   static List<Op> withoutUnseenUnknowns(List<Op> ops) {
     Set<String> seen = new HashSet<>();
+    long lastFailedCasReturn = Long.MIN_VALUE;
     for (Op op : ops) {
       if (op.kind() == Kind.READ || (op.kind() == Kind.CAS && op.known() && op.ok())) {
         seen.add(op.expected());
       }
+      if (op.kind() == Kind.CAS && op.known() && !op.ok()) {
+        lastFailedCasReturn = Math.max(lastFailedCasReturn, op.returnNs());
+      }
     }
     List<Op> kept = new ArrayList<>();
     for (Op op : ops) {
-      if (op.known() || op.kind() == Kind.READ || seen.contains(op.value())) {
+      if (op.known() || op.kind() == Kind.READ || seen.contains(op.value()) || op.callNs() <= lastFailedCasReturn) {
         kept.add(op);
       }
     }
