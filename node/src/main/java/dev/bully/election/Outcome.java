@@ -44,13 +44,8 @@ public final class Outcome {
     return of(UNAVAILABLE).put("error", unavailable.error()).put("message", unavailable.message());
   }
 
-  /** An unavailable outcome as a reply says it, for the HTTP layer's own waits. */
-  public static JsonObject unavailableReply(String message) {
-    return unavailable(message);
-  }
-
   /** Not now: no coordinator, or it stopped leading; the client retries. */
-  static JsonObject unavailable(String message) {
+  public static JsonObject unavailable(String message) {
     return of(UNAVAILABLE).put("error", "unavailable").put("message", message + "; retry");
   }
 }

@@ -10,13 +10,11 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.FindOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -48,14 +46,6 @@ final class DocumentRoutes {
   private static final long APPLY_TIMEOUT_MS = 10_000;
   private static final String DOC = "/api/collections/:collection/docs/:id";
   private static final String DOCS = "/api/collections/:collection/docs";
-  /**
-   * The query operators a filter may use: comparison, logic, element and array ones. Any other is
-   * refused before the store sees it, among them those that run code ({@code $where}, {@code
-   * $function}), which no client may run in a node.
-   */
-  static final Set<String> OPERATORS = Set.of("$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$and", "$or",
-      "$nor", "$not", "$exists", "$type", "$regex", "$options", "$size", "$all", "$elemMatch", "$mod");
-
   private final NodeConfig config;
   private final Vertx vertx;
   private final WritesRoutes door;
@@ -85,9 +75,9 @@ final class DocumentRoutes {
   }
 
   private void put(RoutingContext ctx) {
-    String collection = writableCollection(ctx);
-    String id = collection == null ? null : id(ctx);
-    Long expect = id == null ? null : condition(ctx);
+    String collection = DocumentRequests.writableCollection(ctx);
+    String id = collection == null ? null : DocumentRequests.id(ctx);
+    Long expect = id == null ? null : DocumentRequests.condition(ctx);
     String body = expect == null ? null : body(ctx);
     if (body != null) {
       write(ctx, collection, id, Operation.encodePut(collection, id, body, expect), 200);
@@ -95,7 +85,7 @@ final class DocumentRoutes {
   }
 
   private void create(RoutingContext ctx) {
-    String collection = writableCollection(ctx);
+    String collection = DocumentRequests.writableCollection(ctx);
     String body = collection == null ? null : body(ctx);
     if (body != null) {
       String id = UUID.randomUUID().toString();
@@ -104,9 +94,9 @@ final class DocumentRoutes {
   }
 
   private void delete(RoutingContext ctx) {
-    String collection = writableCollection(ctx);
-    String id = collection == null ? null : id(ctx);
-    Long expect = id == null ? null : condition(ctx);
+    String collection = DocumentRequests.writableCollection(ctx);
+    String id = collection == null ? null : DocumentRequests.id(ctx);
+    Long expect = id == null ? null : DocumentRequests.condition(ctx);
     if (expect != null) {
       write(ctx, collection, id, Operation.encodeDelete(collection, id, expect), 200);
     }
@@ -115,9 +105,7 @@ final class DocumentRoutes {
   /** Appends the operation, waits until it is committed and applied here, and answers its outcome. */
   private void write(RoutingContext ctx, String collection, String id, String data, int writtenStatus) {
     String key = ctx.request().getHeader("Idempotency-Key");
-    if (key != null && (key.isBlank() || key.length() > dev.bully.core.WriteLimits.MAX_KEY_CHARS)) {
-      HttpErrors.send(ctx, 400, "invalid_idempotency_key", "Idempotency-Key must be 1 to "
-          + dev.bully.core.WriteLimits.MAX_KEY_CHARS + " characters");
+    if (!WritesRoutes.validIdempotencyKey(ctx, key)) {
       return;
     }
     JsonObject request = new JsonObject().put("data", data).put("requestId", key).put("w", "MAJORITY");
@@ -159,12 +147,12 @@ final class DocumentRoutes {
   }
 
   private void get(RoutingContext ctx) {
-    String collection = collection(ctx);
-    String id = collection == null ? null : id(ctx);
+    String collection = DocumentRequests.collection(ctx);
+    String id = collection == null ? null : DocumentRequests.id(ctx);
     if (id == null) {
       return;
     }
-    readable(ctx).onSuccess(appliedIndex -> documents.get(collection, key(collection, id)).onComplete(found -> {
+    readable(ctx).onSuccess(appliedIndex -> documents.get(collection, DocumentRequests.key(collection, id)).onComplete(found -> {
       if (found.failed()) {
         ctx.fail(found.cause());
       } else if (found.result() == null) {
@@ -181,17 +169,17 @@ final class DocumentRoutes {
   }
 
   private void query(RoutingContext ctx) {
-    String collection = collection(ctx);
-    JsonObject filter = collection == null ? null : jsonParam(ctx, "filter");
-    JsonObject sort = filter == null ? null : jsonParam(ctx, "sort");
+    String collection = DocumentRequests.collection(ctx);
+    JsonObject filter = collection == null ? null : DocumentRequests.jsonParam(ctx, "filter");
+    JsonObject sort = filter == null ? null : DocumentRequests.jsonParam(ctx, "sort");
     Long limit = sort == null ? null : HttpErrors.boundedParam(ctx, "limit", 100, 1, MAX_LIMIT);
     Long skip = limit == null ? null : HttpErrors.boundedParam(ctx, "skip", 0, 0, MAX_SKIP);
     if (skip == null) {
       return;
     }
-    String refused = refusedOperator(filter);
+    String refused = DocumentRequests.refusedOperator(filter);
     if (refused != null) {
-      HttpErrors.send(ctx, 400, "invalid_filter", "The filter may not use " + refused + "; it may use " + new java.util.TreeSet<>(OPERATORS));
+      HttpErrors.send(ctx, 400, "invalid_filter", "The filter may not use " + refused + "; it may use " + new java.util.TreeSet<>(DocumentRequests.OPERATORS));
       return;
     }
     for (String field : sort.fieldNames()) {
@@ -207,7 +195,7 @@ final class DocumentRoutes {
     }
     readable(ctx).onSuccess(appliedIndex -> documents.find(collection, filter, options).onComplete(found -> {
       if (found.failed()) {
-        storeRefused(ctx, found.cause());
+        DocumentRequests.storeRefused(ctx, found.cause());
       } else {
         ctx.json(new JsonObject().put("collection", collection).put("documents", new JsonArray(found.result()))
             .put("count", found.result().size()).put("appliedIndex", appliedIndex).put("node", config.nodeId()));
@@ -283,81 +271,6 @@ final class DocumentRoutes {
     return result.future();
   }
 
-  private String collection(RoutingContext ctx) {
-    String collection = ctx.pathParam("collection");
-    if (!Operation.COLLECTION.matcher(collection).matches()) {
-      HttpErrors.send(ctx, 400, "invalid_collection", "A collection's name is 1 to 64 letters, digits, _ or -, starting with"
-          + " a letter or digit");
-      return null;
-    }
-    return collection;
-  }
-
-  private String writableCollection(RoutingContext ctx) {
-    String collection = collection(ctx);
-    if (Operation.WRITES.equals(collection)) {
-      HttpErrors.send(ctx, 405, "method_not_allowed", "The collection writes is written by POST /api/writes only");
-      return null;
-    }
-    return collection;
-  }
-
-  private static String id(RoutingContext ctx) {
-    String id = ctx.pathParam("id");
-    if (!Operation.ID.matcher(id).matches()) {
-      HttpErrors.send(ctx, 400, "invalid_id", "A document's id is 1 to 256 letters, digits or ._~:@+=-");
-      return null;
-    }
-    return id;
-  }
-
-  /** A document of {@code writes} has its entry's index as id; every other, its id as given. */
-  private static Object key(String collection, String id) {
-    if (Operation.WRITES.equals(collection)) {
-      try {
-        return Long.parseLong(id);
-      } catch (NumberFormatException e) {
-        return id;
-      }
-    }
-    return id;
-  }
-
-  /** The condition of If-Match or If-None-Match, {@link Operation#ANY} without one, or null after answering 400. */
-  private static Long condition(RoutingContext ctx) {
-    String ifMatch = ctx.request().getHeader("If-Match");
-    String ifNoneMatch = ctx.request().getHeader("If-None-Match");
-    if (ifMatch != null && ifNoneMatch != null) {
-      HttpErrors.send(ctx, 400, "invalid_condition", "Send If-Match or If-None-Match, not both");
-      return null;
-    }
-    if (ifNoneMatch != null) {
-      if (!ifNoneMatch.trim().equals("*")) {
-        HttpErrors.send(ctx, 400, "invalid_condition", "If-None-Match takes * only (create if absent)");
-        return null;
-      }
-      return Operation.ABSENT;
-    }
-    if (ifMatch == null) {
-      return Operation.ANY;
-    }
-    String version = ifMatch.trim();
-    if (version.length() >= 2 && version.startsWith("\"") && version.endsWith("\"")) {
-      version = version.substring(1, version.length() - 1);
-    }
-    try {
-      long v = Long.parseLong(version);
-      if (v >= 1) {
-        return v;
-      }
-    } catch (NumberFormatException e) {
-      // answered below
-    }
-    HttpErrors.send(ctx, 400, "invalid_condition", "If-Match takes a document's version (a positive integer, as its ETag"
-        + " gives it), not '" + abbreviated(ifMatch) + "'");
-    return null;
-  }
-
   private String body(RoutingContext ctx) {
     byte[] bytes = ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes();
     WriteBody.Result body = WriteBody.check(bytes, config.writeLimits());
@@ -366,56 +279,5 @@ final class DocumentRoutes {
       return null;
     }
     return body.data();
-  }
-
-  /** A query parameter holding a JSON object ({} when absent), or null after answering 400. */
-  private static JsonObject jsonParam(RoutingContext ctx, String name) {
-    String raw = ctx.request().getParam(name);
-    if (raw == null || raw.isBlank()) {
-      return new JsonObject();
-    }
-    try {
-      return new JsonObject(raw);
-    } catch (DecodeException | ClassCastException e) {
-      HttpErrors.send(ctx, 400, "invalid_parameter", name + " must be a JSON object, not '" + abbreviated(raw) + "'");
-      return null;
-    }
-  }
-
-  /** The first operator in {@code value} that a filter may not use, or null. */
-  private static String refusedOperator(Object value) {
-    if (value instanceof JsonObject object) {
-      for (String field : object.fieldNames()) {
-        if (field.startsWith("$") && !OPERATORS.contains(field)) {
-          return field;
-        }
-        String inner = refusedOperator(object.getValue(field));
-        if (inner != null) {
-          return inner;
-        }
-      }
-    } else if (value instanceof JsonArray array) {
-      for (Object each : array) {
-        String inner = refusedOperator(each);
-        if (inner != null) {
-          return inner;
-        }
-      }
-    }
-    return null;
-  }
-
-  /** A find the store refused (an unknown operator, a bad value): the client's filter, answered 400. */
-  private static void storeRefused(RoutingContext ctx, Throwable failure) {
-    if (failure instanceof com.mongodb.MongoException) {
-      String message = failure.getMessage() == null ? "refused" : failure.getMessage().lines().findFirst().orElse("refused");
-      HttpErrors.send(ctx, 400, "invalid_filter", "The store refused the query: " + abbreviated(message));
-    } else {
-      ctx.fail(failure);
-    }
-  }
-
-  private static String abbreviated(String text) {
-    return text.length() > 200 ? text.substring(0, 200) + "…" : text;
   }
 }

@@ -60,7 +60,7 @@ final class ReadBarrier {
         .onComplete(done -> {
           inFlight = false;
           if (done.failed()) {
-            sending.fail(new NotCommitted(Outcome.unavailableReply("the read's barrier was not committed in time")));
+            sending.fail(new NotCommitted(Outcome.unavailable("the read's barrier was not committed in time")));
           } else {
             JsonObject reply = done.result().body();
             if (Outcome.COMMITTED.equals(reply.getString(Outcome.KEY))) {

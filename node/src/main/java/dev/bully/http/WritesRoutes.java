@@ -195,14 +195,22 @@ final class WritesRoutes {
       return;
     }
     String key = ctx.request().getHeader("Idempotency-Key");
-    if (key != null && (key.isBlank() || key.length() > MAX_KEY_LENGTH)) {
-      HttpErrors.send(ctx, 400, "invalid_idempotency_key", "Idempotency-Key must be 1 to " + MAX_KEY_LENGTH + " characters");
+    if (!validIdempotencyKey(ctx, key)) {
       return;
     }
     JsonObject request = new JsonObject().put("data", body.data()).put("requestId", key).put("w", concern);
     vertx.eventBus().<JsonObject>request(Addresses.LOCAL_WRITE, request, Addresses.local().setSendTimeout(WRITE_TIMEOUT_MS))
         .onSuccess(reply -> answer(ctx, reply.body()))
         .onFailure(e -> unavailable(ctx, "The write was not answered in time; retry with the same Idempotency-Key"));
+  }
+
+  /** Whether {@code key} (the Idempotency-Key header, maybe absent) may be used; false after answering 400. */
+  static boolean validIdempotencyKey(RoutingContext ctx, String key) {
+    if (key != null && (key.isBlank() || key.length() > MAX_KEY_LENGTH)) {
+      HttpErrors.send(ctx, 400, "invalid_idempotency_key", "Idempotency-Key must be 1 to " + MAX_KEY_LENGTH + " characters");
+      return false;
+    }
+    return true;
   }
 
   private void answer(RoutingContext ctx, JsonObject reply) {
