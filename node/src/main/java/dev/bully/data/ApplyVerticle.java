@@ -115,6 +115,16 @@ public final class ApplyVerticle extends VerticleBase {
   }
 
   private void apply(List<LogEntry> entries) {
+    apply(entries, null);
+  }
+
+  /**
+   * Applies {@code entries}; {@code decided} is the batch as decided by an earlier attempt whose
+   * store writes failed. A retry writes that batch again and never decides anew: the failed
+   * attempt may have written some documents, and deciding against them would report, say, a
+   * compare-and-set that failed as written (its document now carries a later version).
+   */
+  private void apply(List<LogEntry> entries, ApplyRules.Batch decided) {
     if (entries.get(0).index() != written + 1) {
       log.warn("The feed answered from index {}, expected {}; asking again", entries.get(0).index(), written + 1);
       vertx.setTimer(RETRY_MS, id -> pull());
@@ -132,9 +142,11 @@ public final class ApplyVerticle extends VerticleBase {
     }
     long last = indexes[indexes.length - 1];
     // Through a future from the start: whatever fails, even at once, is retried below.
-    Future.succeededFuture().compose(v -> documents.states(ops))
-        .compose(states -> {
-          ApplyRules.Batch batch = ApplyRules.apply(ops, indexes, states);
+    ApplyRules.Batch[] batchOf = {decided};
+    Future.succeededFuture().compose(v -> decided != null ? Future.succeededFuture(decided)
+            : documents.states(ops).map(states -> ApplyRules.apply(ops, indexes, states)))
+        .compose(batch -> {
+          batchOf[0] = batch;
           Map<Key, JsonObject> docs = new HashMap<>();
           for (int i = 0; i < ops.size(); i++) {
             Operation op = ops.get(i);
@@ -173,7 +185,7 @@ public final class ApplyVerticle extends VerticleBase {
           if (failures++ % 50 == 0) {
             log.warn("Applying entries {} to {} failed ({}); retrying", indexes[0], last, failure.toString());
           }
-          vertx.setTimer(RETRY_MS, id -> apply(entries));
+          vertx.setTimer(RETRY_MS, id -> apply(entries, batchOf[0]));
         });
   }
 

@@ -15,7 +15,8 @@ import picocli.CommandLine.Spec;
 
 /** What a chaos run does, from its command line ({@code bin/chaos.sh [--nodes N] [--duration S] ...}), checked before anything starts. */
 record ChaosOptions(int nodes, int durationS, long seed, Set<String> faults, double rate, int clients, List<String> attach,
-                    String token, Writer.Payload payload, String sync, boolean netns, int registers) {
+                    String token, Writer.Payload payload, String sync, boolean netns, int registers,
+                    boolean linearizabilityFails) {
   private static final Set<String> FAULTS = Set.of("kill", "pause", "partition", "restart", "stepdown", "rolling", "forge",
       "powerloss");
 
@@ -76,6 +77,11 @@ record ChaosOptions(int nodes, int durationS, long seed, Set<String> faults, dou
         description = "register clients besides the writers (default: ${DEFAULT-VALUE}; 0: none): linearizable reads, writes"
             + " and compare-and-sets of a few documents, whose history must be linearizable")
     private int registers;
+
+    @Option(names = "--linearizability", defaultValue = "fail", paramLabel = "V",
+        description = "what a register history that is not linearizable does to the run: fail (default) or report"
+            + " (printed, written to registers.txt and the report, the run's other checks decide)")
+    private String linearizability;
 
     @Option(names = "--payload", defaultValue = "small", paramLabel = "P",
         description = "small (default), or mixed: one write in ten at the door's limits, half of 1 MiB and half nested 64 deep")
@@ -142,9 +148,13 @@ record ChaosOptions(int nodes, int durationS, long seed, Set<String> faults, dou
         case "mixed" -> Writer.Payload.MIXED;
         default -> throw usage("--payload is small or mixed, not '" + payload + "'");
       };
+      if (!linearizability.equals("fail") && !linearizability.equals("report")) {
+        throw usage("--linearizability is fail or report, not '" + linearizability + "'");
+      }
       long drawn = seed != null ? seed : new SplittableRandom().nextLong(1, 1_000_000);
       return new ChaosOptions(attach.isEmpty() ? nodes : attach.size(), duration, drawn, Set.copyOf(faults), rate, clients,
-          List.copyOf(attach), token, kind, sync, netns, registers);
+          List.copyOf(attach), token, kind, sync, netns, registers,
+          linearizability.equals("fail"));
     }
 
     private ParameterException usage(String message) {

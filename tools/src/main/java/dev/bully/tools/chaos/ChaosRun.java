@@ -115,8 +115,13 @@ public final class ChaosRun {
             violation.isEmpty() ? "linearizable" : violation.get().conclusive() ? "NOT linearizable"
                 : "linearizability not decided (" + violation.get().why() + ")", registers.localReads().size(),
             wentBack.isEmpty() ? "none went back in time" : wentBack.size() + " went back in time");
+        writeRegisterHistory(registerOps);
         if (violation.isPresent() && violation.get().conclusive()) {
-          result = result.with("not linearizable: register " + violation.get().key() + ": " + violation.get().why());
+          printAround(violation.get());
+        }
+        if (violation.isPresent() && violation.get().conclusive() && options.linearizabilityFails()) {
+          result = result.with("not linearizable: register " + violation.get().key() + ": " + violation.get().why()
+              + " (history in " + dir.resolve(REGISTER_HISTORY) + ")");
         }
         for (String back : wentBack.stream().limit(5).toList()) {
           result = result.with("local read: " + back);
@@ -137,6 +142,30 @@ public final class ChaosRun {
   }
 
   /** The forge fault: a rogue member for the whole run (recorded as one fault), joined to this run's own cluster. */
+  /** Where the register workload's history is written, one operation per line, oldest call first. */
+  static final String REGISTER_HISTORY = "registers.txt";
+
+  /** The violating key's operations within a second of the one no order explains, for a log that must explain itself. */
+  private void printAround(Linearizability.Violation violation) {
+    out.println("chaos: register " + violation.key() + " NOT linearizable: " + violation.why());
+    Linearizability.Op stuck = violation.ops().stream().filter(op -> violation.why().endsWith(op.toString())).findFirst()
+        .orElse(null);
+    if (stuck == null) {
+      return;
+    }
+    long from = stuck.callNs() - 1_000_000_000L;
+    long to = stuck.returnNs() + 1_000_000_000L;
+    violation.ops().stream().sorted(java.util.Comparator.comparingLong(Linearizability.Op::callNs))
+        .filter(op -> op.callNs() <= to && (!op.known() || op.returnNs() >= from))
+        .limit(200).forEach(op -> out.println("  " + op));
+  }
+
+  private void writeRegisterHistory(List<Linearizability.Op> ops) throws java.io.IOException {
+    List<String> lines = ops.stream().sorted(java.util.Comparator.comparingLong(Linearizability.Op::callNs))
+        .map(op -> op.key() + " " + op).toList();
+    java.nio.file.Files.write(dir.resolve(REGISTER_HISTORY), lines);
+  }
+
   private Forger startForger() throws Exception {
     Path config = ((Nodes.Local) nodes).cluster().config(nodes.ids().get(0));
     Forger forger = new Forger(config, nodes.ids(), highestTerm::get, options.seed());
