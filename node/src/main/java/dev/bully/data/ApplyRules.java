@@ -1,5 +1,6 @@
 package dev.bully.data;
 
+import io.vertx.core.json.JsonObject;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -65,6 +66,24 @@ public final class ApplyRules {
       }
     }
     return new Batch(List.of(outcomes), states);
+  }
+
+  /**
+   * The fields of each document the batch leaves existing: those of the operation whose index is
+   * the document's new version. An operation whose condition failed, or that a later one of the
+   * batch overwrote, gives none.
+   */
+  public static Map<Key, JsonObject> docs(List<Operation> ops, long[] indexes, Batch batch) {
+    Map<Key, JsonObject> docs = new HashMap<>();
+    for (int i = 0; i < ops.size(); i++) {
+      Operation op = ops.get(i);
+      Key key = new Key(op.collection(), op.id());
+      State after = batch.states().get(key);
+      if (op.doc() != null && after != null && after.exists() && after.version() == indexes[i]) {
+        docs.put(key, op.doc());
+      }
+    }
+    return docs;
   }
 
   /** One store write of a batch, in the order {@link #plan} gives. */

@@ -142,18 +142,11 @@ public final class ApplyVerticle extends VerticleBase {
     }
     long last = indexes[indexes.length - 1];
     // Through a future from the start: whatever fails, even at once, is retried below.
-    ApplyRules.Batch[] batchOf = {decided};
-    Future.succeededFuture().compose(v -> decided != null ? Future.succeededFuture(decided)
-            : documents.states(ops).map(states -> ApplyRules.apply(ops, indexes, states)))
+    Future<ApplyRules.Batch> decision = decided != null ? Future.succeededFuture(decided)
+        : Future.succeededFuture().compose(v -> documents.states(ops)).map(states -> ApplyRules.apply(ops, indexes, states));
+    decision
         .compose(batch -> {
-          batchOf[0] = batch;
-          Map<Key, JsonObject> docs = new HashMap<>();
-          for (int i = 0; i < ops.size(); i++) {
-            Operation op = ops.get(i);
-            if (op.doc() != null) {
-              docs.put(new Key(op.collection(), op.id()), op.doc());
-            }
-          }
+          Map<Key, JsonObject> docs = ApplyRules.docs(ops, indexes, batch);
           long nowMs = System.nanoTime() / 1_000_000;
           if (batch.states().isEmpty() && nowMs - persistedAtMs < IDLE_PERSIST_MS) {
             return Future.succeededFuture(new Written(batch, false));
@@ -185,7 +178,7 @@ public final class ApplyVerticle extends VerticleBase {
           if (failures++ % 50 == 0) {
             log.warn("Applying entries {} to {} failed ({}); retrying", indexes[0], last, failure.toString());
           }
-          vertx.setTimer(RETRY_MS, id -> apply(entries, batchOf[0]));
+          vertx.setTimer(RETRY_MS, id -> apply(entries, decision.succeeded() ? decision.result() : null));
         });
   }
 

@@ -45,7 +45,12 @@ public record Operation(Kind kind, String collection, Object id, JsonObject doc,
 
   /** A put of an empty document, for tests of the rules. */
   static Operation put(String collection, String id, long expect) {
-    return new Operation(Kind.PUT, collection, id, new JsonObject(), expect);
+    return put(collection, id, new JsonObject(), expect);
+  }
+
+  /** A put of {@code doc}, for tests of the rules. */
+  static Operation put(String collection, String id, JsonObject doc, long expect) {
+    return new Operation(Kind.PUT, collection, id, doc, expect);
   }
 
   /** A delete, for tests of the rules. */

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.bully.data.ApplyRules.Key;
 import dev.bully.data.ApplyRules.State;
 import dev.bully.data.Outcome.Result;
+import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -41,6 +42,23 @@ class ApplyRulesTest {
     ApplyRules.Batch batch = ApplyRules.apply(List.of(Operation.put(C, "a", 0), Operation.delete(C, "a", Operation.ANY)),
         indexes(5, 2), Map.of(a, new State(6, false)));
     assertTrue(batch.states().isEmpty(), "nothing to write: the store holds the delete at 6 already");
+  }
+
+  /**
+   * A compare-and-set that fails behind a write of the same batch leaves the write's fields: the
+   * chaos run's register history found a failed compare-and-set's value read back when each
+   * operation's fields were written regardless of its outcome.
+   */
+  @Test
+  void aFailedConditionLeavesTheFieldsOfTheWriteBeforeItInTheBatch() {
+    Key a = new Key(C, "a");
+    List<Operation> ops = List.of(Operation.put(C, "a", new JsonObject().put("value", "written"), Operation.ANY),
+        Operation.put(C, "a", new JsonObject().put("value", "refused"), 3));
+    long[] at = indexes(5, 2);
+    ApplyRules.Batch batch = ApplyRules.apply(ops, at, Map.of(a, new State(3, true)));
+    assertEquals(Result.PRECONDITION_FAILED, batch.outcomes().get(1).result());
+    assertEquals(new State(5, true), batch.states().get(a));
+    assertEquals(Map.of(a, new JsonObject().put("value", "written")), ApplyRules.docs(ops, at, batch));
   }
 
   /**
