@@ -80,7 +80,7 @@ record ChaosOptions(int nodes, int durationS, long seed, Set<String> faults, dou
 
     @Option(names = "--linearizability", defaultValue = "fail", paramLabel = "V",
         description = "what a register history that is not linearizable does to the run: fail (default) or report"
-            + " (printed, written to registers.txt and the report, the run's other checks decide)")
+            + " (printed with its history in registers.txt; the run's other checks decide)")
     private String linearizability;
 
     @Option(names = "--payload", defaultValue = "small", paramLabel = "P",

@@ -15,6 +15,7 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -141,31 +142,26 @@ public final class ChaosRun {
     }
   }
 
-  /** The forge fault: a rogue member for the whole run (recorded as one fault), joined to this run's own cluster. */
   /** Where the register workload's history is written, one operation per line, oldest call first. */
   static final String REGISTER_HISTORY = "registers.txt";
 
   /** The violating key's operations within a second of the one no order explains, for a log that must explain itself. */
   private void printAround(Linearizability.Violation violation) {
     out.println("chaos: register " + violation.key() + " NOT linearizable: " + violation.why());
-    Linearizability.Op stuck = violation.ops().stream().filter(op -> violation.why().endsWith(op.toString())).findFirst()
-        .orElse(null);
-    if (stuck == null) {
-      return;
-    }
-    long from = stuck.callNs() - 1_000_000_000L;
-    long to = stuck.returnNs() + 1_000_000_000L;
-    violation.ops().stream().sorted(java.util.Comparator.comparingLong(Linearizability.Op::callNs))
+    long from = violation.stuck().callNs() - 1_000_000_000L;
+    long to = violation.stuck().returnNs() + 1_000_000_000L;
+    violation.ops().stream().sorted(Comparator.comparingLong(Linearizability.Op::callNs))
         .filter(op -> op.callNs() <= to && (!op.known() || op.returnNs() >= from))
         .limit(200).forEach(op -> out.println("  " + op));
   }
 
   private void writeRegisterHistory(List<Linearizability.Op> ops) throws java.io.IOException {
-    List<String> lines = ops.stream().sorted(java.util.Comparator.comparingLong(Linearizability.Op::callNs))
+    List<String> lines = ops.stream().sorted(Comparator.comparingLong(Linearizability.Op::callNs))
         .map(op -> op.key() + " " + op).toList();
-    java.nio.file.Files.write(dir.resolve(REGISTER_HISTORY), lines);
+    Files.write(dir.resolve(REGISTER_HISTORY), lines);
   }
 
+  /** The forge fault: a rogue member for the whole run (recorded as one fault), joined to this run's own cluster. */
   private Forger startForger() throws Exception {
     Path config = ((Nodes.Local) nodes).cluster().config(nodes.ids().get(0));
     Forger forger = new Forger(config, nodes.ids(), highestTerm::get, options.seed());

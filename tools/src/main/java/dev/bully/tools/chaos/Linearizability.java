@@ -81,7 +81,7 @@ public final class Linearizability {
    * A key whose history is not linearizable, with its operations; or, when not {@code conclusive},
    * one the search gave up on within {@link #SEARCH_BUDGET}.
    */
-  public record Violation(String key, List<Op> ops, String why, boolean conclusive) {
+  public record Violation(String key, List<Op> ops, String why, boolean conclusive, Op stuck) {
   }
 
   /** The first key whose history is not linearizable, if any; keys are checked in the order they first appear. */
@@ -91,18 +91,20 @@ public final class Linearizability {
     Violation inconclusive = null;
     for (Map.Entry<String, List<Op>> key : byKey.entrySet()) {
       List<Op> ops = withoutUnseenUnknowns(key.getValue());
-      String why = checkKey(ops);
-      if (why != null && !why.startsWith(GAVE_UP)) {
-        return Optional.of(new Violation(key.getKey(), ops, why, true));
+      Failure failure = checkKey(ops);
+      if (failure != null && failure.stuck() != null) {
+        return Optional.of(new Violation(key.getKey(), ops, failure.why(), true, failure.stuck()));
       }
-      if (why != null && inconclusive == null) {
-        inconclusive = new Violation(key.getKey(), ops, why, false);
+      if (failure != null && inconclusive == null) {
+        inconclusive = new Violation(key.getKey(), ops, failure.why(), false, null);
       }
     }
     return Optional.ofNullable(inconclusive);
   }
 
-  private static final String GAVE_UP = "inconclusive";
+  /** Why a key's search failed: the operation no order could explain, or null when it gave up at the budget. */
+  private record Failure(String why, Op stuck) {
+  }
 
   /**
    * The history without the writes and compare-and-sets of unknown outcome whose value nothing
@@ -132,8 +134,8 @@ public final class Linearizability {
     return kept;
   }
 
-  /** Null if one register's history, starting absent, is linearizable; else the operation no order could explain. */
-  static String checkKey(List<Op> ops) {
+  /** Null if one register's history, starting absent, is linearizable; else why not, or that the search gave up. */
+  private static Failure checkKey(List<Op> ops) {
     Entry head = entries(ops);
     String state = null;
     BitSet taken = new BitSet(ops.size());
@@ -144,7 +146,8 @@ public final class Linearizability {
     long steps = 0;
     while (head.next != null) {
       if (++steps > SEARCH_BUDGET) {
-        return GAVE_UP + ": the search stopped after " + SEARCH_BUDGET + " steps on " + ops.size() + " operations";
+        return new Failure("inconclusive: the search stopped after " + SEARCH_BUDGET + " steps on " + ops.size() + " operations",
+            null);
       }
       if (entry.call) {
         Step step = step(state, entry.op);
@@ -166,7 +169,7 @@ public final class Linearizability {
           stuck = entry.op;
         }
         if (stack.isEmpty()) {
-          return "no order of the operations explains " + stuck;
+          return new Failure("no order of the operations explains " + stuck, stuck);
         }
         Frame top = stack.pop();
         state = top.state;
