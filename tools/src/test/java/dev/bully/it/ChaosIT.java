@@ -18,7 +18,6 @@ class ChaosIT {
   void noAcknowledgedWriteIsLostUnderChaos() throws Exception {
     long seed = Long.getLong("chaos.seed", new SplittableRandom().nextLong(1, 1_000_000));
     Checker.Result result = ChaosRun.run(new String[] {"--nodes", "5", "--duration", "60", "--seed", String.valueOf(seed),
-        "--linearizability", "report",
         "--faults", "kill,pause,partition,restart,forge"}, System.out);
     assertTrue(result.passed(), "seed " + seed + ": " + result.summary() + "\n" + String.join("\n", result.violations()));
     assertTrue(result.acknowledged() > 1000, "the writers made progress through the faults: " + result.summary());

@@ -24,7 +24,7 @@ class NetnsChaosIT {
     }
     assumeTrue(able, "needs root, ip (iproute2) and iptables to make network namespaces and cut their links");
     long seed = Long.getLong("chaos.seed", new SplittableRandom().nextLong(1, 1_000_000));
-    PrintedChaosRun run = new PrintedChaosRun("--netns", "--linearizability", "report", "--nodes", "3", "--duration", "40", "--seed",
+    PrintedChaosRun run = new PrintedChaosRun("--netns", "--nodes", "3", "--duration", "40", "--seed",
         String.valueOf(seed), "--faults", "partition,kill,restart");
     Checker.Result result = run.result();
     String output = run.output();

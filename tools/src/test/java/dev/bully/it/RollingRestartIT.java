@@ -20,7 +20,7 @@ class RollingRestartIT {
   @Test
   void aRollingRestartUnderWritesLosesNothingAndTheCoordinatorHandsOver() throws Exception {
     ChaosRun run = ChaosRun.of(new String[] {"--nodes", "5", "--duration", "10", "--faults", "rolling", "--rate", "100",
-        "--clients", "4", "--seed", "1", "--linearizability", "report"}, System.out);
+        "--clients", "4", "--seed", "1"}, System.out);
     Checker.Result result = run.run();
     assertTrue(result.passed(), result.summary() + "\n" + String.join("\n", result.violations()));
     assertEquals(0, result.unacknowledged(), "every write was acknowledged in the end: " + result.summary());
