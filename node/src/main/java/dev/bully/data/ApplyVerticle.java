@@ -1,7 +1,9 @@
 package dev.bully.data;
 
 import dev.bully.core.LogEntry;
-import dev.bully.data.ApplyRules.Key;
+import dev.bully.apply.ApplyRules;
+import dev.bully.apply.ApplyRules.Key;
+import dev.bully.apply.Outcome;
 import dev.bully.election.CommittedFeed;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -146,7 +148,8 @@ public final class ApplyVerticle extends VerticleBase {
         : Future.succeededFuture().compose(v -> documents.states(ops)).map(states -> ApplyRules.apply(ops, indexes, states));
     decision
         .compose(batch -> {
-          Map<Key, JsonObject> docs = ApplyRules.docs(ops, indexes, batch);
+          Map<Key, JsonObject> docs = new HashMap<>();
+          ApplyRules.writers(ops, indexes, batch).forEach((key, op) -> docs.put(key, op.doc()));
           long nowMs = System.nanoTime() / 1_000_000;
           if (batch.states().isEmpty() && nowMs - persistedAtMs < IDLE_PERSIST_MS) {
             return Future.succeededFuture(new Written(batch, false));

@@ -1,7 +1,8 @@
 package dev.bully.data;
 
-import dev.bully.data.ApplyRules.Key;
-import dev.bully.data.ApplyRules.State;
+import dev.bully.apply.ApplyRules;
+import dev.bully.apply.ApplyRules.Key;
+import dev.bully.apply.ApplyRules.Stored;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -15,7 +16,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Supplier;
 
 /**
@@ -54,40 +57,40 @@ public final class Documents {
     return node.findOne(META, APPLIED_ID, null).map(doc -> doc == null ? 0L : doc.getLong("index", 0L));
   }
 
-  /** What the store holds of the documents {@code ops} touch (appends excepted: each writes a document of its own index). */
-  public Future<Map<Key, State>> states(List<Operation> ops) {
+  /**
+   * What the store holds of the documents {@code ops} touch, copy and tombstone (appends excepted:
+   * each writes a document of its own index).
+   */
+  public Future<Map<Key, Stored>> states(List<Operation> ops) {
     // Each id once: a batch often writes one document many times.
-    Map<String, java.util.Set<Object>> byCollection = new LinkedHashMap<>();
-    java.util.Set<Object> tombstoneSet = new java.util.LinkedHashSet<>();
+    Map<String, Set<Object>> byCollection = new LinkedHashMap<>();
+    Set<Object> tombstoneSet = new LinkedHashSet<>();
     for (Operation op : ops) {
       if (op.kind() == Operation.Kind.PUT || op.kind() == Operation.Kind.DELETE) {
-        byCollection.computeIfAbsent(op.collection(), c -> new java.util.LinkedHashSet<>()).add(op.id());
+        byCollection.computeIfAbsent(op.collection(), c -> new LinkedHashSet<>()).add(op.id());
         tombstoneSet.add(op.collection() + "/" + op.id());
       }
     }
-    Map<String, JsonArray> ids = new LinkedHashMap<>();
-    byCollection.forEach((collection, set) -> ids.put(collection, new JsonArray(new ArrayList<>(set))));
-    JsonArray tombstoneIds = new JsonArray(new ArrayList<>(tombstoneSet));
-    Map<Key, State> states = new HashMap<>();
-    if (ids.isEmpty()) {
-      return Future.succeededFuture(states);
+    Map<Key, Stored> stored = new HashMap<>();
+    if (byCollection.isEmpty()) {
+      return Future.succeededFuture(stored);
     }
     FindOptions versionOnly = new FindOptions().setFields(new JsonObject().put(VERSION, 1));
     List<Future<?>> reads = new ArrayList<>();
-    reads.add(node.find(TOMBSTONES, new JsonObject().put("_id", new JsonObject().put("$in", tombstoneIds)))
+    reads.add(node.find(TOMBSTONES, new JsonObject().put("_id", new JsonObject().put("$in", new JsonArray(new ArrayList<>(tombstoneSet)))))
         .onSuccess(found -> found.forEach(t -> {
           String[] parts = t.getString("_id").split("/", 2);
-          states.merge(new Key(parts[0], parts[1]), new State(t.getLong("version"), false), Documents::newer);
+          stored.merge(new Key(parts[0], parts[1]), new Stored(0, t.getLong("version")), Documents::both);
         })));
-    ids.forEach((collection, inBatch) -> reads.add(data.findWithOptions(collection,
-            new JsonObject().put("_id", new JsonObject().put("$in", inBatch)), versionOnly)
-        .onSuccess(found -> found.forEach(doc -> states.merge(new Key(collection, doc.getValue("_id")),
-            new State(doc.getLong(VERSION, 0L), true), Documents::newer)))));
-    return Future.all(reads).map(states);
+    byCollection.forEach((collection, inBatch) -> reads.add(data.findWithOptions(collection,
+            new JsonObject().put("_id", new JsonObject().put("$in", new JsonArray(new ArrayList<>(inBatch)))), versionOnly)
+        .onSuccess(found -> found.forEach(doc -> stored.merge(new Key(collection, doc.getValue("_id")),
+            new Stored(doc.getLong(VERSION, 0L), 0), Documents::both)))));
+    return Future.all(reads).map(stored);
   }
 
-  private static State newer(State a, State b) {
-    return a.version() >= b.version() ? a : b;
+  private static Stored both(Stored a, Stored b) {
+    return new Stored(Math.max(a.copy(), b.copy()), Math.max(a.tombstone(), b.tombstone()));
   }
 
   /**

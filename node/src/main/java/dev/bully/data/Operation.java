@@ -1,6 +1,7 @@
 package dev.bully.data;
 
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import dev.bully.apply.Change;
 import dev.bully.core.LogEntry;
 import io.vertx.core.json.JsonObject;
 import java.util.regex.Pattern;
@@ -20,28 +21,15 @@ import java.util.regex.Pattern;
  * @param expect     the condition: {@link #ANY} none, {@link #ABSENT} the document must not exist
  *                   ({@code If-None-Match: *}), else the version it must have ({@code If-Match})
  */
-public record Operation(Kind kind, String collection, Object id, JsonObject doc, long expect) {
+public record Operation(Kind kind, String collection, Object id, JsonObject doc, long expect) implements Change {
   /** The collection {@code POST /api/writes} appends to, one document per entry, its id the entry's index. */
   public static final String WRITES = "writes";
-  public static final long ANY = -1;
-  public static final long ABSENT = 0;
   /** Collection names: what every MongoDB accepts and a URL carries as is; {@code _} and {@code system.} are ours. */
   public static final Pattern COLLECTION = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,63}");
   /** Document ids: 1 to 256 characters a URL path carries as they are. */
   public static final Pattern ID = Pattern.compile("[A-Za-z0-9._~:@+=-]{1,256}");
   private static final String MARK = "{\"$op\":\"";
   private static final JsonStringEncoder QUOTE = JsonStringEncoder.getInstance();
-
-  public enum Kind {
-    /** Create or replace the document. */
-    PUT,
-    /** Remove the document. */
-    DELETE,
-    /** A write of {@code POST /api/writes}: the document {@code writes/<index>}. */
-    APPEND,
-    /** Nothing: the entries a new coordinator appends, and the barriers of linearizable reads. */
-    NONE
-  }
 
   /** A put of an empty document, for tests of the rules. */
   static Operation put(String collection, String id, long expect) {

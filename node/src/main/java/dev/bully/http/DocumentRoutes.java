@@ -129,11 +129,11 @@ final class DocumentRoutes {
         });
   }
 
-  private static void answerWrite(RoutingContext ctx, JsonObject answer, dev.bully.data.Outcome outcome, int writtenStatus) {
+  private static void answerWrite(RoutingContext ctx, JsonObject answer, dev.bully.apply.Outcome outcome, int writtenStatus) {
     switch (outcome.result()) {
       case WRITTEN, DELETED -> {
         ctx.response().setStatusCode(writtenStatus).putHeader("ETag", "\"" + outcome.version() + "\"");
-        ctx.json(answer.put("version", outcome.version()).put("deleted", outcome.result() == dev.bully.data.Outcome.Result.DELETED));
+        ctx.json(answer.put("version", outcome.version()).put("deleted", outcome.result() == dev.bully.apply.Outcome.Result.DELETED));
       }
       case PRECONDITION_FAILED -> ctx.response().setStatusCode(412).putHeader("Content-Type", "application/json")
           .end(answer.put("error", "precondition_failed").put("currentVersion", outcome.version())
@@ -258,11 +258,11 @@ final class DocumentRoutes {
   }
 
   /** The outcome of the operation at {@code index} once applied here; fails after {@code timeoutMs}. */
-  private Future<dev.bully.data.Outcome> applied(long index, long timeoutMs) {
+  private Future<dev.bully.apply.Outcome> applied(long index, long timeoutMs) {
     if (index <= 0) {
-      return Future.succeededFuture(new dev.bully.data.Outcome(index, dev.bully.data.Outcome.Result.NOTHING, 0));
+      return Future.succeededFuture(new dev.bully.apply.Outcome(index, dev.bully.apply.Outcome.Result.NOTHING, 0));
     }
-    Promise<dev.bully.data.Outcome> result = Promise.promise();
+    Promise<dev.bully.apply.Outcome> result = Promise.promise();
     long timer = vertx.setTimer(Math.max(1, timeoutMs), id -> result.tryFail("not applied in time"));
     applier.whenApplied(index).onSuccess(outcome -> {
       vertx.cancelTimer(timer);

@@ -3,9 +3,12 @@ package dev.bully.data;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.bully.data.ApplyRules.Key;
-import dev.bully.data.ApplyRules.State;
-import dev.bully.data.Outcome.Result;
+import dev.bully.apply.ApplyRules;
+import dev.bully.apply.ApplyRules.Key;
+import dev.bully.apply.ApplyRules.State;
+import dev.bully.apply.ApplyRules.Stored;
+import dev.bully.apply.Outcome;
+import dev.bully.apply.Outcome.Result;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -40,7 +43,7 @@ class ApplyRulesTest {
   void anOperationAtOrBelowTheStoredVersionIsPassedOver() {
     Key a = new Key(C, "a");
     ApplyRules.Batch batch = ApplyRules.apply(List.of(Operation.put(C, "a", 0), Operation.delete(C, "a", Operation.ANY)),
-        indexes(5, 2), Map.of(a, new State(6, false)));
+        indexes(5, 2), Map.of(a, new Stored(0, 6)));
     assertTrue(batch.states().isEmpty(), "nothing to write: the store holds the delete at 6 already");
   }
 
@@ -55,10 +58,10 @@ class ApplyRulesTest {
     List<Operation> ops = List.of(Operation.put(C, "a", new JsonObject().put("value", "written"), Operation.ANY),
         Operation.put(C, "a", new JsonObject().put("value", "refused"), 3));
     long[] at = indexes(5, 2);
-    ApplyRules.Batch batch = ApplyRules.apply(ops, at, Map.of(a, new State(3, true)));
+    ApplyRules.Batch batch = ApplyRules.apply(ops, at, Map.of(a, new Stored(3, 0)));
     assertEquals(Result.PRECONDITION_FAILED, batch.outcomes().get(1).result());
     assertEquals(new State(5, true), batch.states().get(a));
-    assertEquals(Map.of(a, new JsonObject().put("value", "written")), ApplyRules.docs(ops, at, batch));
+    assertEquals(Map.of(a, ops.get(0)), ApplyRules.writers(ops, at, batch));
   }
 
   /**
@@ -106,6 +109,27 @@ class ApplyRulesTest {
     }
   }
 
+  /**
+   * A crash between a delete's tombstone and its copy's removal: applied again, the batch passes the
+   * delete over (the tombstone says it is done), yet the copy must still go, or every MongoDB client
+   * of this node reads a document the others deleted. The crash runs above found it.
+   */
+  @Test
+  void aCopyLeftBehindItsTombstoneIsRemovedWhenTheBatchIsAppliedAgain() {
+    Key a = new Key(C, "a");
+    Model store = new Model(true);
+    ApplyRules.plan(ApplyRules.apply(List.of(Operation.put(C, "a", Operation.ANY)), indexes(1, 1), store.states()), 1)
+        .forEach(store::run);
+    List<Operation> delete = List.of(Operation.delete(C, "a", Operation.ANY));
+    List<ApplyRules.Step> steps = ApplyRules.plan(ApplyRules.apply(delete, indexes(2, 1), store.states()), 2);
+    assertEquals(new ApplyRules.Tombstone(a, 2), steps.get(0));
+    store.run(steps.get(0)); // the crash: after the tombstone
+    assertEquals(Map.of(a, new Stored(1, 2)), store.states());
+    ApplyRules.plan(ApplyRules.apply(delete, indexes(2, 1), store.states()), 2).forEach(store::run);
+    assertEquals(Map.of(), store.live());
+    assertEquals(2, store.applied);
+  }
+
   /** One crash run against the sequential reference; what differs, or null. */
   private static String crashRun(long seed, boolean tombstones) {
     SplittableRandom random = new SplittableRandom(seed);
@@ -131,12 +155,15 @@ class ApplyRulesTest {
     Map<Key, State> reference = new HashMap<>();
     List<Result> firstOutcomes = new ArrayList<>();
     for (int i = 0; i < count; i++) {
-      ApplyRules.Batch one = ApplyRules.apply(List.of(ops.get(i)), new long[] {i + 1}, reference);
+      Map<Key, Stored> held = new HashMap<>();
+      reference.forEach((k, st) -> held.put(k, st.exists() ? new Stored(st.version(), 0) : new Stored(0, st.version())));
+      ApplyRules.Batch one = ApplyRules.apply(List.of(ops.get(i)), new long[] {i + 1}, held);
       firstOutcomes.add(one.outcomes().get(0).result());
       reference.putAll(one.states());
     }
     Model store = new Model(tombstones);
     Map<Long, Result> seen = new TreeMap<>();
+    long attempted = 0; // the highest index an attempt began to write
     while (store.applied < count) {
       int from = (int) store.applied;
       int size = 1 + random.nextInt(count - from);
@@ -152,16 +179,24 @@ class ApplyRulesTest {
       for (int s = 0; s < crashAfter; s++) {
         store.run(steps.get(s));
       }
-      if (crashAfter == steps.size()) {
+      // A batch over what a crashed attempt may have written knows no outcome of what it passes over: only first attempts count.
+      if (crashAfter == steps.size() && from >= attempted) {
         for (Outcome outcome : batch.outcomes()) {
-          seen.putIfAbsent(outcome.index(), outcome.result());
+          seen.put(outcome.index(), outcome.result());
         }
       }
+      attempted = Math.max(attempted, from + size);
     }
     Map<Key, Long> expected = live(reference);
     Map<Key, Long> actual = store.live();
     if (!expected.equals(actual)) {
       return "ops " + ops + ": documents " + actual + ", applying once gives " + expected;
+    }
+    for (Map.Entry<Long, Result> outcome : seen.entrySet()) {
+      Result once = firstOutcomes.get((int) (long) outcome.getKey() - 1);
+      if (outcome.getValue() != once) {
+        return "ops " + ops + ": operation " + outcome.getKey() + " was " + outcome.getValue() + ", applying once gives " + once;
+      }
     }
     return null;
   }
@@ -187,10 +222,10 @@ class ApplyRulesTest {
       this.tombstones = tombstones;
     }
 
-    Map<Key, State> states() {
-      Map<Key, State> states = new HashMap<>();
-      deleted.forEach((k, v) -> states.put(k, new State(v, false)));
-      docs.forEach((k, v) -> states.merge(k, new State(v, true), (a, b) -> a.version() >= b.version() ? a : b));
+    Map<Key, Stored> states() {
+      Map<Key, Stored> states = new HashMap<>();
+      deleted.forEach((k, v) -> states.put(k, new Stored(0, v)));
+      docs.forEach((k, v) -> states.merge(k, new Stored(v, 0), (a, b) -> new Stored(b.copy(), a.tombstone())));
       return states;
     }
 
@@ -208,10 +243,11 @@ class ApplyRulesTest {
       }
     }
 
+    /** What a MongoDB client reads: the documents' copies, whatever the tombstones say. */
     Map<Key, Long> live() {
-      Map<Key, State> live = new HashMap<>();
-      states().forEach(live::put);
-      return ApplyRulesTest.live(live);
+      Map<Key, Long> live = new TreeMap<>(java.util.Comparator.comparing(k -> k.id().toString()));
+      live.putAll(docs);
+      return live;
     }
   }
 

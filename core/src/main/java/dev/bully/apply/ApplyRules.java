@@ -1,6 +1,6 @@
-package dev.bully.data;
+package dev.bully.apply;
 
-import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,6 +15,10 @@ import java.util.Map;
  * is not above that version was applied before (a node that crashed in the middle of a batch applies
  * it again from its applied index): it is passed over, and the state already includes it. Otherwise
  * its condition is checked against the state, which then holds exactly the operations before it.
+ *
+ * <p>The rules are the node's ({@code dev.bully.data.ApplyVerticle} and {@code Documents} run them
+ * against MongoDB) and the simulator's, which runs them against a model store it crashes at every
+ * step.
  */
 public final class ApplyRules {
   private ApplyRules() {
@@ -23,6 +27,23 @@ public final class ApplyRules {
   /** A document's state: its version and whether it exists (a version with {@code exists} false is a tombstone's). */
   public record State(long version, boolean exists) {
     public static final State NEVER = new State(0, false);
+  }
+
+  /**
+   * What the store holds of a document: the version of its copy and of its tombstone (0: none).
+   * A tombstone newer than a copy is a delete cut short by a crash (the tombstone is written first):
+   * the document is deleted, and its copy is still to be removed.
+   */
+  public record Stored(long copy, long tombstone) {
+    /** The document's state as the rules decide on it. */
+    public State state() {
+      return copy > tombstone ? new State(copy, true) : tombstone > 0 ? new State(tombstone, false) : State.NEVER;
+    }
+
+    /** Whether a copy is left behind a newer tombstone. */
+    public boolean leftover() {
+      return copy > 0 && tombstone > copy;
+    }
   }
 
   /** A document's key: its collection and id. */
@@ -34,17 +55,24 @@ public final class ApplyRules {
   }
 
   /**
-   * Applies {@code ops} (their entries' indexes in {@code indexes}) to {@code stored}, the states of
-   * the documents they touch as the store holds them (absent: never written).
+   * Applies {@code ops} (their entries' indexes in {@code indexes}) to {@code stored}, what the
+   * store holds of the documents they touch (absent: never written). A copy left behind a newer
+   * tombstone is removed again, whatever the batch does.
    */
-  public static Batch apply(List<Operation> ops, long[] indexes, Map<Key, State> stored) {
+  public static Batch apply(List<? extends Change> ops, long[] indexes, Map<Key, Stored> stored) {
     Map<Key, State> states = new LinkedHashMap<>();
-    Map<Key, State> now = new HashMap<>(stored);
+    Map<Key, State> now = new HashMap<>();
+    stored.forEach((key, held) -> {
+      now.put(key, held.state());
+      if (held.leftover()) {
+        states.put(key, held.state());
+      }
+    });
     Outcome[] outcomes = new Outcome[ops.size()];
     for (int i = 0; i < ops.size(); i++) {
-      Operation op = ops.get(i);
+      Change op = ops.get(i);
       long index = indexes[i];
-      if (op.kind() == Operation.Kind.NONE) {
+      if (op.kind() == Change.Kind.NONE) {
         outcomes[i] = new Outcome(index, Outcome.Result.NOTHING, 0);
         continue;
       }
@@ -69,21 +97,24 @@ public final class ApplyRules {
   }
 
   /**
-   * The fields of each document the batch leaves existing: those of the operation whose index is
-   * the document's new version. An operation whose condition failed, or that a later one of the
-   * batch overwrote, gives none.
+   * The operation that wrote each document the batch leaves existing: the one whose index is the
+   * document's new version, whose fields the document then has. An operation whose condition
+   * failed, or that a later one of the batch overwrote, wrote none.
    */
-  public static Map<Key, JsonObject> docs(List<Operation> ops, long[] indexes, Batch batch) {
-    Map<Key, JsonObject> docs = new HashMap<>();
+  public static <C extends Change> Map<Key, C> writers(List<C> ops, long[] indexes, Batch batch) {
+    Map<Key, C> writers = new HashMap<>();
     for (int i = 0; i < ops.size(); i++) {
-      Operation op = ops.get(i);
+      C op = ops.get(i);
+      if (op.kind() != Change.Kind.PUT && op.kind() != Change.Kind.APPEND) {
+        continue;
+      }
       Key key = new Key(op.collection(), op.id());
       State after = batch.states().get(key);
-      if (op.doc() != null && after != null && after.exists() && after.version() == indexes[i]) {
-        docs.put(key, op.doc());
+      if (after != null && after.exists() && after.version() == indexes[i]) {
+        writers.put(key, op);
       }
     }
-    return docs;
+    return writers;
   }
 
   /** One store write of a batch, in the order {@link #plan} gives. */
@@ -113,7 +144,7 @@ public final class ApplyRules {
    * (each one write, a copy of one version), then the applied index.
    */
   public static List<Step> plan(Batch batch, long appliedIndex) {
-    List<Step> steps = new java.util.ArrayList<>();
+    List<Step> steps = new ArrayList<>();
     batch.states().forEach((key, state) -> {
       if (!state.exists()) {
         steps.add(new Tombstone(key, state.version()));
@@ -125,13 +156,13 @@ public final class ApplyRules {
   }
 
   /** The outcome of {@code op} at {@code index} on a document in {@code state}. */
-  static Outcome decide(Operation op, long index, State state) {
+  static Outcome decide(Change op, long index, State state) {
     long current = state.exists() ? state.version() : 0;
     if (state.version() >= index) {
       // Applied already: its outcome then is not known any more; the state includes it.
-      return new Outcome(index, op.kind() == Operation.Kind.DELETE ? Outcome.Result.DELETED : Outcome.Result.WRITTEN, current);
+      return new Outcome(index, op.kind() == Change.Kind.DELETE ? Outcome.Result.DELETED : Outcome.Result.WRITTEN, current);
     }
-    boolean holds = op.expect() == Operation.ANY || op.expect() == current;
+    boolean holds = op.expect() == Change.ANY || op.expect() == current;
     if (!holds) {
       return new Outcome(index, Outcome.Result.PRECONDITION_FAILED, current);
     }

@@ -1,4 +1,4 @@
-package dev.bully.data;
+package dev.bully.apply;
 
 /**
  * What applying one operation did, decided identically on every node.
