@@ -1,5 +1,6 @@
 package dev.bully.sim;
 
+import dev.bully.apply.Outcome;
 import dev.bully.core.DurableState;
 import dev.bully.core.Envelope;
 import dev.bully.core.LogEntry;
@@ -8,8 +9,11 @@ import dev.bully.core.Role;
 import dev.bully.core.Status;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 
 /**
  * The safety properties, checked after every output and every event of a simulation: at most one
@@ -17,7 +21,10 @@ import java.util.Map;
  * promise and log); nothing is sent that depends on a term not yet durable; a store never holds
  * two promises in one term; an index
  * once committed anywhere always holds the same entry; a new coordinator's log holds every entry
- * committed before it won; and a write acknowledged to a client is the committed entry at its index.
+ * committed before it won; a write acknowledged to a client is the committed entry at its index; and
+ * every node's documents are the image of a prefix of the committed operations (its applied index),
+ * or between two such images while a batch is written, and every condition is decided as applying
+ * the operations once, in order, decides it.
  */
 final class Invariants {
   private final Simulation sim;
@@ -26,6 +33,7 @@ final class Invariants {
   private final Map<String, Long> acknowledged = new HashMap<>();
   /** Acknowledged in the event running now: checked once the event's commits are checked. */
   private final List<Map.Entry<String, Long>> unchecked = new ArrayList<>();
+  private final DocumentImages images = new DocumentImages();
 
   Invariants(Simulation sim) {
     this.sim = sim;
@@ -92,6 +100,41 @@ final class Invariants {
       node.checkedCommit = status.commitIndex();
     }
     checkAcknowledged();
+    checkDocuments(node);
+  }
+
+  /**
+   * Node {@code node}'s documents (what a MongoDB client of its store reads) are those applying the
+   * committed operations up to its applied index makes; while a batch is written, or after a crash
+   * cut one short, each document is as some prefix up to the batch's end leaves it.
+   */
+  void checkDocuments(SimNode node) {
+    SimDocuments store = node.documents;
+    long from = store.applied;
+    long to = Math.max(store.applied, store.attempted);
+    images.extendTo(to, committed::get);
+    Set<Object> ids = new HashSet<>(images.ids());
+    ids.addAll(store.copies.keySet());
+    for (Object id : ids) {
+      Optional<SimDocuments.Copy> copy = Optional.ofNullable(store.copies.get(id));
+      boolean image = from == to ? images.at(id, from).equals(copy) : images.someImageHas(id, copy, from, to);
+      if (!image) {
+        throw sim.violation("node " + node.id + "'s document " + id + " is " + copy.map(Object::toString).orElse("absent")
+            + " with entries up to " + from + " applied" + (to > from ? " (a batch up to " + to + " begun)" : "")
+            + ", where applying them once leaves it " + images.at(id, from).map(Object::toString).orElse("absent"));
+      }
+    }
+  }
+
+  /** What node {@code node} decided, afresh, for a batch: each outcome applying the operations once, in order, decides. */
+  void checkOutcomes(SimNode node, List<Outcome> outcomes) {
+    images.extendTo(outcomes.get(outcomes.size() - 1).index(), committed::get);
+    for (Outcome outcome : outcomes) {
+      Outcome once = images.outcome(outcome.index());
+      if (!outcome.equals(once)) {
+        throw sim.violation("node " + node.id + " decided " + outcome + " where applying once decides " + once);
+      }
+    }
   }
 
   /** Every write acknowledged so far is the committed entry at the index its client was told. */

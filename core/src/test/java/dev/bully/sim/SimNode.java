@@ -54,6 +54,9 @@ final class SimNode {
   DurableState intendedDurable = DurableState.INITIAL;
   final List<LogEntry> intendedLog = new ArrayList<>();
 
+  /** The node's documents, as its store holds them (they survive crashes), and the applier that writes them. */
+  final SimDocuments documents;
+
   Driver driver;
   boolean up;
   boolean paused;
@@ -70,11 +73,12 @@ final class SimNode {
   /** The highest term this process announced itself in (sent a heartbeat of). */
   private long announcedTerm;
 
-  SimNode(int id, Simulation sim, ElectionSettings settings, LogLimits limits) {
+  SimNode(int id, Simulation sim, ElectionSettings settings, LogLimits limits, int applyBatchEntries, SplittableRandom applyDelays) {
     this.id = id;
     this.sim = sim;
     this.settings = settings;
     this.limits = limits;
+    this.documents = new SimDocuments(this, sim, applyBatchEntries, applyDelays);
   }
 
   Election replica() {
@@ -105,6 +109,7 @@ final class SimNode {
     driver = new Driver(election, new SimStorage(incarnation), new SimTransport(incarnation), new SimHost(incarnation), sim::now,
         limits, PAGE_ENTRIES);
     checkedCommit = 0;
+    documents.start(incarnation);
     int started = incarnation;
     // Nodes tick out of phase with each other, as separate processes do.
     sim.schedule(sim.now() + 1 + sim.random().nextLong(Simulation.TICK_MS), this, () -> tickLoop(started));
@@ -164,8 +169,32 @@ final class SimNode {
     }
     if (!paused) {
       driver.tick();
+      documents.poll();
     }
     sim.schedule(sim.now() + Simulation.TICK_MS, this, () -> tickLoop(started));
+  }
+
+  /**
+   * Runs {@code answer}, a store call of process {@code process}, after a random while; not at all
+   * if the process died meanwhile (a write in flight never reached the store), and only once it
+   * resumes if it is paused then.
+   */
+  void later(int process, Runnable answer) {
+    later(process, sim.random().nextLong(sim.persistMaxMs + 1), answer);
+  }
+
+  /** {@link #later(int, Runnable)}, after {@code delayMs}. */
+  void later(int process, long delayMs, Runnable answer) {
+    sim.schedule(sim.now() + delayMs, this, () -> {
+      if (incarnation != process || !up) {
+        return;
+      }
+      if (paused) {
+        heldWhilePaused.add(answer);
+      } else {
+        answer.run();
+      }
+    });
   }
 
   /** Applies a log write to {@code target} (the store, or the log the node means to have), checking it fits. */
@@ -198,16 +227,7 @@ final class SimNode {
     }
 
     private void later(Runnable answer) {
-      sim.schedule(sim.now() + sim.random().nextLong(sim.persistMaxMs + 1), SimNode.this, () -> {
-        if (incarnation != process || !up) {
-          return; // the process died with the call in flight: a write never reached the store
-        }
-        if (paused) {
-          heldWhilePaused.add(answer);
-        } else {
-          answer.run();
-        }
-      });
+      SimNode.this.later(process, answer);
     }
 
     @Override

@@ -27,6 +27,9 @@ import java.util.stream.IntStream;
  * them like SIGSTOP (nothing runs, messages wait in the socket). The same seed always gives the
  * same history, so a failure replays from its seed alone.
  *
+ * <p>Each node also applies what it knows is committed to its documents ({@link SimDocuments}), with
+ * the production rules, one store write at a time, so that crashes fall between any two of them.
+ *
  * <p>The safety invariants ({@link Invariants}) are checked after every output and every event.
  */
 public final class Simulation {
@@ -41,6 +44,7 @@ public final class Simulation {
   private long appendsFromStore;
   private long cutBySize;
   private long restartsFromStoredTail;
+  private long batchesAppliedAgain;
 
   /** How long a store write takes, at most (each takes a random while up to this). */
   long persistMaxMs = 3;
@@ -72,11 +76,13 @@ public final class Simulation {
         ? new LogLimits(1 + limits.nextInt(8), 4 + limits.nextInt(64), 8_000 + limits.nextInt(24_000),
             4_000 + limits.nextInt(12_000), 4_000 + limits.nextInt(12_000))
         : new LogLimits(1 + limits.nextInt(8), 4 + limits.nextInt(64));
-    this.client = new SimClient(this, new SplittableRandom(limits.nextLong()));
+    this.client = new SimClient(this, new SplittableRandom(limits.nextLong()), new SplittableRandom(seed ^ 0x2545F4914F6CDD1DL));
+    int applyBatchEntries = 1 + limits.nextInt(64);
     List<Integer> ids = IntStream.rangeClosed(1, size).boxed().toList();
     this.nodes = new SimNode[size + 1];
     for (int id : ids) {
-      nodes[id] = new SimNode(id, this, new ElectionSettings(id, ids, heartbeatMs, failureTimeoutMs, takeoverDelayMs), logLimits);
+      nodes[id] = new SimNode(id, this, new ElectionSettings(id, ids, heartbeatMs, failureTimeoutMs, takeoverDelayMs), logLimits,
+          applyBatchEntries, new SplittableRandom(seed * 31 + id));
       nodes[id].start();
     }
   }
@@ -250,6 +256,42 @@ public final class Simulation {
 
   void countRestartFromStoredTail() {
     restartsFromStoredTail++;
+  }
+
+  /** How many batches were applied over what a crashed process had written of them. */
+  public long batchesAppliedAgain() {
+    return batchesAppliedAgain;
+  }
+
+  void countBatchAppliedAgain() {
+    batchesAppliedAgain++;
+  }
+
+  /** What node {@code id}'s applier is doing, in words. */
+  public String documents(int id) {
+    return nodes[id].documents.toString();
+  }
+
+  /** The index up to which node {@code id}'s documents hold every committed operation (durably). */
+  public long appliedIndex(int id) {
+    return nodes[id].documents.applied;
+  }
+
+  /** Chaos: each node dies with probability {@code rate} right after each store write of its documents. */
+  public void dieWhileApplying(double rate) {
+    for (int id = 1; id <= size(); id++) {
+      nodes[id].documents.diesAfterWriteRate = rate;
+    }
+  }
+
+  /**
+   * Fault, for the test that shows the checks catch it: node stores drop tombstones (then a
+   * batch applied again after a crash may decide a condition differently, or keep a deleted copy).
+   */
+  public void dropTombstones() {
+    for (int id = 1; id <= size(); id++) {
+      nodes[id].documents.dropsTombstones = true;
+    }
   }
 
   /** The limits every node's log runs with in this history. */
