@@ -17,6 +17,10 @@
 #   bench.sh compare [SECONDS]   etcd and ZooKeeper (whichever is installed; Debian etcd-server, zookeeper) and
 #                                bully-cluster, 3 members each, one after another, fsync on for all: 1 and 64
 #                                clients for SECONDS each (default 20): writes/s, p50, p99, and our ratios
+#   bench.sh reads [SECONDS]     etcd (when installed) and bully-cluster, 3 members each, one after another:
+#                                linearizable reads of one document on the leader at 1 and 64 clients, then
+#                                local (etcd: serializable) reads at 64 clients on one follower and spread over
+#                                all three, SECONDS each (default 10): reads/s, p50, p99, and the ratios
 #   bench.sh catchup [ENTRIES]   3 nodes; node 1 is stopped while the others commit ENTRIES writes
 #                                (default 100000), then restarted: entries/s until it holds them all
 #   bench.sh restart [TRIALS] [--rate R]
@@ -41,6 +45,7 @@ case ${1:-} in
   failover) shift; exec "${JAVA:-java}" -cp "$TOOLS_CP" dev.bully.tools.FailoverBench "$@" ;;
   writes) shift; exec "${JAVA:-java}" -cp "$TOOLS_CP" dev.bully.tools.WriteBench "$@" ;;
   compare) shift; exec "${JAVA:-java}" -cp "$TOOLS_CP" dev.bully.tools.CompareBench "$@" ;;
+  reads) shift; exec "${JAVA:-java}" -cp "$TOOLS_CP" dev.bully.tools.ReadBench "$@" ;;
   catchup) shift; exec "${JAVA:-java}" -cp "$TOOLS_CP" dev.bully.tools.CatchUpBench "$@" ;;
   restart) shift; exec "${JAVA:-java}" -cp "$TOOLS_CP" dev.bully.tools.RestartBench "$@" ;;
   soak) shift; exec "${JAVA:-java}" -cp "$TOOLS_CP" dev.bully.tools.SoakBench "$@" ;;

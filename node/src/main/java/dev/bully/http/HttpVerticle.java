@@ -90,8 +90,6 @@ public final class HttpVerticle extends VerticleBase {
     router.post("/eventbus/*").handler(BodyHandler.create(false).setBodyLimit(SOCKJS_FRAME_BYTES));
     router.post("/eventbus/*").handler(HttpVerticle::requireSockJsFrames);
     router.route("/eventbus/*").subRouter(SockJSHandler.create(vertx).bridge(outboundOnly()));
-    router.get("/vendor/sockjs/*").handler(StaticHandler.create(SOCKJS_CLIENT));
-    router.get("/*").handler(StaticHandler.create(WEBROOT).setCachingEnabled(false));
     WritesRoutes writes = new WritesRoutes(config, vertx);
     writes.mount(router);
     new DocumentRoutes(config, vertx, writes, store.documents(), applier).mount(router);
@@ -106,6 +104,10 @@ public final class HttpVerticle extends VerticleBase {
                 .map(trouble -> Status.KO(new JsonObject().put("reason", trouble)))
                 .orElse(Status.OK())))
             .onFailure(e -> promise.complete(Status.KO(new JsonObject().put("reason", e.getMessage()))))));
+    // The dashboard's files last: a GET that reached a static handler first was looked up in the jar (a scan of its
+    // entries on a worker thread, every time, for a file that is not there) before its route answered it.
+    router.get("/vendor/sockjs/*").handler(StaticHandler.create(SOCKJS_CLIENT));
+    router.get("/*").handler(StaticHandler.create(WEBROOT).setCachingEnabled(false));
 
     router.errorHandler(404, ctx -> HttpErrors.send(ctx, 404, "not_found", "No resource at " + ctx.request().path()));
     router.errorHandler(405, ctx -> HttpErrors.send(ctx, 405, "method_not_allowed",

@@ -5,14 +5,11 @@ import java.io.IOException;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -67,7 +64,7 @@ public final class CompareBench implements Callable<Integer> {
     Path dir = Files.createDirectories(Path.of("target", "bench", "compare-" + System.currentTimeMillis()));
     System.out.printf("compare: %d s per phase, 3 members each, fsync on for all (logs in %s)%n", seconds, dir);
     List<Row> rows = new ArrayList<>();
-    if (installed("etcd")) {
+    if (EtcdCluster.installed()) {
       rows.addAll(etcd(dir.resolve("etcd")));
     } else {
       System.out.println("compare: etcd is not installed (Debian: apt-get install etcd-server etcd-client): left out");
@@ -83,58 +80,18 @@ public final class CompareBench implements Callable<Integer> {
   }
 
   private List<Row> etcd(Path dir) throws Exception {
-    List<Integer> ports = LocalCluster.freePorts(6);
-    String cluster = String.join(",", List.of(1, 2, 3).stream()
-        .map(i -> "n" + i + "=http://127.0.0.1:" + ports.get(2 + i)).toList());
-    List<Process> members = new ArrayList<>();
-    try {
-      for (int i = 1; i <= 3; i++) {
-        String client = "http://127.0.0.1:" + ports.get(i - 1);
-        String peer = "http://127.0.0.1:" + ports.get(2 + i);
-        members.add(start(dir, "n" + i, List.of("etcd", "--name", "n" + i, "--data-dir", dir.resolve("n" + i + ".data").toString(),
-            "--listen-client-urls", client, "--advertise-client-urls", client, "--listen-peer-urls", peer,
-            "--initial-advertise-peer-urls", peer, "--initial-cluster", cluster, "--initial-cluster-state", "new",
-            "--initial-cluster-token", "compare")));
-      }
-      HttpClient http = HttpClient.newHttpClient();
-      int leader = await("an etcd leader", () -> etcdLeader(http, ports));
-      URI put = URI.create("http://127.0.0.1:" + ports.get(leader - 1) + "/v3/kv/put");
-      String value = Base64.getEncoder().encodeToString("x".repeat(100).getBytes(StandardCharsets.UTF_8));
-      String body = new JsonObject().put("key", Base64.getEncoder().encodeToString("bench/key".getBytes(StandardCharsets.UTF_8)))
-          .put("value", value).encode();
-      System.out.printf("compare: etcd %s, leader n%d%n", version("etcd", "--version"), leader);
+    try (EtcdCluster etcd = new EtcdCluster(dir)) {
+      int leader = etcd.awaitLeader();
+      URI put = URI.create(etcd.clientUrl(leader) + "/v3/kv/put");
+      String body = EtcdCluster.putBody("bench/key", 100);
+      System.out.printf("compare: etcd %s, leader n%d%n", EtcdCluster.version(), leader);
       WriteBench.hey(put, 64, PEER_WARM_UP_SECONDS, body, "200");
       List<Row> rows = new ArrayList<>();
       for (int clients : CLIENTS) {
         rows.add(row("etcd", clients, WriteBench.hey(put, clients, seconds, body, "200")));
       }
       return rows;
-    } finally {
-      stop(members);
-      deleteData(dir, ".data");
     }
-  }
-
-  /** The etcd member (1..3) that leads, or 0 while none does. */
-  private static int etcdLeader(HttpClient http, List<Integer> ports) {
-    for (int i = 1; i <= 3; i++) {
-      try {
-        HttpResponse<String> status = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ports.get(i - 1)
-            + "/v3/maintenance/status")).POST(HttpRequest.BodyPublishers.ofString("{}")).timeout(Duration.ofSeconds(1)).build(),
-            HttpResponse.BodyHandlers.ofString());
-        JsonObject json = new JsonObject(status.body());
-        String leader = json.getString("leader");
-        if (leader != null && leader.equals(json.getJsonObject("header").getString("member_id"))) {
-          return i;
-        }
-      } catch (IOException | RuntimeException e) {
-        // not up yet
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return 0;
-      }
-    }
-    return 0;
   }
 
   private List<Row> zookeeper(Path dir) throws Exception {
@@ -260,22 +217,6 @@ public final class CompareBench implements Callable<Integer> {
 
   private static Row find(List<Row> rows, String system, int clients) {
     return rows.stream().filter(r -> r.system().equals(system) && r.clients() == clients).findFirst().orElse(null);
-  }
-
-  private static boolean installed(String command) {
-    try {
-      return new ProcessBuilder(command, "--version").redirectErrorStream(true).start().waitFor() == 0;
-    } catch (IOException e) {
-      return false;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    }
-  }
-
-  private static String version(String... command) throws IOException {
-    return new String(new ProcessBuilder(command).redirectErrorStream(true).start().getInputStream().readAllBytes(),
-        StandardCharsets.UTF_8).lines().findFirst().orElse("?");
   }
 
   private static Process start(Path dir, String name, List<String> command) throws IOException {

@@ -47,6 +47,12 @@ public final class NodeCost {
    * longest the node saw lately) and its log forces (how many, and their mean).
    */
   public String since(NodeCost before, long writes) {
+    return since(before, writes, "write");
+  }
+
+  /** {@link #since(NodeCost, long)} for {@code count} operations of another kind ({@code unit}: "read", say). */
+  public String since(NodeCost before, long count, String unit) {
+    long writes = count;
     double seconds = (atNs - before.atNs) / 1e9;
     StringBuilder text = new StringBuilder();
     double cpu = 0;
@@ -56,12 +62,12 @@ public final class NodeCost {
       double nodeCpu = now.cpuSeconds - then.cpuSeconds;
       double forces = now.forces - then.forces;
       cpu += nodeCpu;
-      text.append(String.format("%n    node %d: CPU %.2f cores, %.3f s per 1,000 writes; collector pauses %.2f s (longest lately %.0f ms);"
+      text.append(String.format("%n    node %d: CPU %.2f cores, %.3f s per 1,000 " + unit + "s; collector pauses %.2f s (longest lately %.0f ms);"
               + " log forces %.0f (%.0f/s, mean %.3f ms)", now.id, nodeCpu / seconds, writes == 0 ? 0 : 1000 * nodeCpu / writes,
           now.gcSeconds - then.gcSeconds, 1000 * now.gcMaxSeconds, forces, forces / seconds,
           forces == 0 ? 0 : 1000 * (now.forceSeconds - then.forceSeconds) / forces));
     }
-    return String.format("nodes' CPU %.2f cores (%.3f ms per write, %d nodes together) in %.0f s", cpu / seconds,
+    return String.format("nodes' CPU %.2f cores (%.3f ms per " + unit + ", %d nodes together) in %.0f s", cpu / seconds,
         writes == 0 ? 0 : 1000 * cpu / writes, nodes.size(), seconds) + text;
   }
 

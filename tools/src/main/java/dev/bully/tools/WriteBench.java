@@ -218,9 +218,17 @@ public final class WriteBench implements Callable<Integer> {
 
   /** Runs hey posting {@code body} and reads every request's outcome from its CSV output; {@code ok} is the status of success. */
   static Result hey(URI target, int clients, int seconds, String body, String ok) throws IOException, InterruptedException {
-    Process hey = new ProcessBuilder("hey", "-z", seconds + "s", "-c", String.valueOf(clients), "-m", method,
-        "-T", "application/json", "-d", body, "-o", "csv", target.toString())
-        .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    return hey(method, target, clients, seconds, body, ok);
+  }
+
+  /** Runs hey sending {@code method} requests ({@code body}: none if null) and reads every request's outcome from its CSV output. */
+  static Result hey(String method, URI target, int clients, int seconds, String body, String ok) throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>(List.of("hey", "-z", seconds + "s", "-c", String.valueOf(clients), "-m", method));
+    if (body != null) {
+      command.addAll(List.of("-T", "application/json", "-d", body));
+    }
+    command.addAll(List.of("-o", "csv", target.toString()));
+    Process hey = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
     List<Long> latencies = new ArrayList<>();
     Map<String, Long> errors = new TreeMap<>();
     try (var lines = new java.io.BufferedReader(new java.io.InputStreamReader(hey.getInputStream()))) {
