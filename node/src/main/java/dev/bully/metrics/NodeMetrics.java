@@ -36,6 +36,11 @@ public final class NodeMetrics {
   private final Map<ProtocolEvent.Kind, Counter> events = new EnumMap<>(ProtocolEvent.Kind.class);
   private final Map<String, Counter> rejected = new java.util.concurrent.ConcurrentHashMap<>();
   private volatile Status status;
+  // What the function meters read, held here: Micrometer keeps only a weak reference to a meter's object, so a
+  // supplier passed to it alone was collected, and the meter read NaN (a gauge) or stayed at 0 (a counter).
+  private volatile LongSupplier logForceCount = () -> 0;
+  private volatile LongSupplier logForceNanos = () -> 0;
+  private volatile LongSupplier appliedIndex;
 
   public NodeMetrics(int nodeId, Iterable<Integer> peers) {
     // No common "node" tag: Vert.x's own gauges are keyed without it and would be registered twice. A scraper
@@ -123,15 +128,18 @@ public final class NodeMetrics {
    * long they took together ({@code bully_log_force_seconds_total}), read at each scrape.
    */
   public void logForces(LongSupplier count, LongSupplier nanos) {
-    FunctionCounter.builder("bully_log_forces", count, c -> c.getAsLong())
+    logForceCount = count;
+    logForceNanos = nanos;
+    FunctionCounter.builder("bully_log_forces", this, m -> m.logForceCount.getAsLong())
         .description("fdatasync calls on the log files, one per group of log writes").register(registry);
-    FunctionCounter.builder("bully_log_force_seconds", nanos, n -> n.getAsLong() / 1e9)
+    FunctionCounter.builder("bully_log_force_seconds", this, m -> m.logForceNanos.getAsLong() / 1e9)
         .description("Time spent in fdatasync on the log files").register(registry);
   }
 
   /** How far this node's documents include the committed log ({@code bully_applied_index}), read at each scrape. */
   public void appliedIndex(LongSupplier applied) {
-    Gauge.builder("bully_applied_index", applied, a -> a.getAsLong())
+    appliedIndex = applied;
+    Gauge.builder("bully_applied_index", this, m -> m.appliedIndex.getAsLong())
         .description("Index up to which this node applied the committed log to its documents").register(registry);
   }
 
