@@ -5,6 +5,7 @@ import dev.bully.apply.ApplyRules;
 import dev.bully.apply.ApplyRules.Key;
 import dev.bully.apply.Outcome;
 import dev.bully.election.CommittedFeed;
+import dev.bully.metrics.NodeMetrics;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -25,9 +26,14 @@ import org.slf4j.LoggerFactory;
  * Applies committed entries, in log order, to the node's documents ({@link Documents}), one batch
  * at a time on its own event loop: it takes what has committed since the last batch from the
  * {@link CommittedFeed}, reads the states of the documents the batch touches, decides every
- * operation ({@link ApplyRules}), writes the result with the new applied index, and once that is
- * durable tells whoever waits for those indexes: the coordinator's answers to document writes, and
- * reads that wait for an index ({@code minIndex}, linearizable reads).
+ * operation ({@link ApplyRules}), writes the result with the new applied index, and once the store
+ * acknowledged it (every read of the store then sees it) tells whoever waits for those indexes: the
+ * coordinator's answers to document writes, and reads that wait for an index ({@code minIndex},
+ * linearizable reads). The documents are forced to the device behind, one group commit for several
+ * batches: nothing waits for that, because the documents are derived from the log, which is durable
+ * on a majority before an entry is applied. A crash loses at most the batches written since the
+ * last force, with the applied index written in them, and the start applies them again from the
+ * log ({@link ApplyRules} makes that idempotent).
  */
 public final class ApplyVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(ApplyVerticle.class);
@@ -43,13 +49,15 @@ public final class ApplyVerticle extends VerticleBase {
   private final Documents documents;
   private final CommittedFeed feed;
   private final boolean writesCollection;
+  private final NodeMetrics metrics;
   private long persistedAtMs;
-  /** Applied and durable: what reads and answers may rely on. */
+  /** Applied: written to the store, which every read of it sees; what reads and answers rely on. */
   private volatile long applied;
-  /** Written to the store, perhaps not yet durable: the next batch starts after it. */
+  /** The next batch starts after it (the same as {@link #applied}, on this verticle's event loop). */
   private long written;
-  /** Completes once the last batch written is durable and answered; each batch's durability waits for the one before. */
-  private Future<Void> answered = Future.succeededFuture();
+  /** A force of the documents is running; another was asked for meanwhile. */
+  private boolean forcing;
+  private boolean forceAgain;
   private final NavigableMap<Long, List<Promise<Outcome>>> waiting = new TreeMap<>();
   private final LinkedHashMap<Long, Outcome> recent = new LinkedHashMap<>(1024, 0.75f, false) {
     @Override
@@ -61,10 +69,11 @@ public final class ApplyVerticle extends VerticleBase {
   private long failures;
 
   /** {@code writesCollection}: whether appends of {@code POST /api/writes} become documents ({@code data.writesCollection}). */
-  public ApplyVerticle(Documents documents, CommittedFeed feed, boolean writesCollection) {
+  public ApplyVerticle(Documents documents, CommittedFeed feed, boolean writesCollection, NodeMetrics metrics) {
     this.documents = documents;
     this.feed = feed;
     this.writesCollection = writesCollection;
+    this.metrics = metrics;
   }
 
   @Override
@@ -144,10 +153,14 @@ public final class ApplyVerticle extends VerticleBase {
     }
     long last = indexes[indexes.length - 1];
     // Through a future from the start: whatever fails, even at once, is retried below.
+    long startNs = System.nanoTime();
     Future<ApplyRules.Batch> decision = decided != null ? Future.succeededFuture(decided)
         : Future.succeededFuture().compose(v -> documents.states(ops)).map(states -> ApplyRules.apply(ops, indexes, states));
+    long[] decidedNs = new long[1];
     decision
         .compose(batch -> {
+          decidedNs[0] = System.nanoTime();
+          metrics.applyStage("read", decidedNs[0] - startNs);
           Map<Key, JsonObject> docs = new HashMap<>();
           ApplyRules.writers(ops, indexes, batch).forEach((key, op) -> docs.put(key, op.doc()));
           long nowMs = System.nanoTime() / 1_000_000;
@@ -158,21 +171,24 @@ public final class ApplyVerticle extends VerticleBase {
           return documents.write(batch, docs, last).map(new Written(batch, true));
         })
         .onSuccess(done -> {
+          if (done.stored) {
+            metrics.applyStage("write", System.nanoTime() - decidedNs[0]);
+          }
+          metrics.applyBatch(entries.size());
           failures = 0;
           written = last;
-          // The next batch is read and written while this one is forced: one group commit then covers several.
+          applied = last;
+          feed.applied(last);
+          for (Outcome outcome : done.batch.outcomes()) {
+            if (outcome.result() != Outcome.Result.NOTHING) {
+              recent.put(outcome.index(), outcome);
+            }
+          }
+          answer(done.batch.outcomes());
+          if (done.stored) {
+            forceSoon();
+          }
           pull();
-          answered = answered.compose(v -> done.stored ? forced() : Future.succeededFuture())
-              .onSuccess(v -> {
-                applied = last;
-                feed.applied(last);
-                for (Outcome outcome : done.batch.outcomes()) {
-                  if (outcome.result() != Outcome.Result.NOTHING) {
-                    recent.put(outcome.index(), outcome);
-                  }
-                }
-                answer(done.batch.outcomes());
-              });
         })
         .onFailure(failure -> {
           if (stopped) {
@@ -189,16 +205,31 @@ public final class ApplyVerticle extends VerticleBase {
   private record Written(ApplyRules.Batch batch, boolean stored) {
   }
 
-  /** The store's force of what was written so far, tried again until it passes (a store that cannot force holds all back). */
-  private Future<Void> forced() {
-    return documents.durable().recover(failure -> {
+  /**
+   * Forces what was written so far to the device, in the background: one force at a time, and one
+   * more after it if batches were written meanwhile (the store's group commit covers them all). A
+   * force that fails is tried again with the next batch, or after {@link #RETRY_MS}.
+   */
+  private void forceSoon() {
+    if (forcing) {
+      forceAgain = true;
+      return;
+    }
+    forcing = true;
+    forceAgain = false;
+    long startNs = System.nanoTime();
+    documents.durable().onComplete(done -> {
+      forcing = false;
+      metrics.applyStage("force", System.nanoTime() - startNs);
       if (stopped) {
-        return Future.failedFuture(failure);
+        return;
       }
-      log.warn("Forcing the applied documents to the device failed ({}); retrying", failure.toString());
-      io.vertx.core.Promise<Void> again = io.vertx.core.Promise.promise();
-      vertx.setTimer(RETRY_MS, id -> forced().onComplete(again));
-      return again.future();
+      if (done.failed()) {
+        log.warn("Forcing the applied documents to the device failed ({}); retrying", done.cause().toString());
+        vertx.setTimer(RETRY_MS, id -> forceSoon());
+      } else if (forceAgain) {
+        forceSoon();
+      }
     });
   }
 

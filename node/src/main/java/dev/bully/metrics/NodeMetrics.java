@@ -36,6 +36,8 @@ public final class NodeMetrics {
   private final Map<ProtocolEvent.Kind, Counter> events = new EnumMap<>(ProtocolEvent.Kind.class);
   private final Map<String, Counter> rejected = new java.util.concurrent.ConcurrentHashMap<>();
   private volatile Status status;
+  private final Map<String, Timer> applyStages = new java.util.concurrent.ConcurrentHashMap<>();
+  private final io.micrometer.core.instrument.DistributionSummary applyBatches;
   // What the function meters read, held here: Micrometer keeps only a weak reference to a meter's object, so a
   // supplier passed to it alone was collected, and the meter read NaN (a gauge) or stayed at 0 (a counter).
   private volatile LongSupplier logForceCount = () -> 0;
@@ -57,6 +59,8 @@ public final class NodeMetrics {
         .minimumExpectedValue(Duration.ofMillis(1))
         .maximumExpectedValue(Duration.ofSeconds(10))
         .register(registry);
+    applyBatches = io.micrometer.core.instrument.DistributionSummary.builder("bully_apply_batch_entries")
+        .description("Committed entries per batch applied to the documents").register(registry);
     for (ProtocolEvent.Kind kind : ProtocolEvent.Kind.values()) {
       events.put(kind, Counter.builder("bully_protocol_events").tag("kind", kind.name())
           .description("Protocol events by kind; kind=ELECTION counts elections this node started").register(registry));
@@ -134,6 +138,22 @@ public final class NodeMetrics {
         .description("fdatasync calls on the log files, one per group of log writes").register(registry);
     FunctionCounter.builder("bully_log_force_seconds", this, m -> m.logForceNanos.getAsLong() / 1e9)
         .description("Time spent in fdatasync on the log files").register(registry);
+  }
+
+  /**
+   * One stage of applying a batch of committed entries to the documents ({@code bully_apply_seconds},
+   * tag {@code stage}: {@code read} the states of the documents it touches, {@code write} its store
+   * writes, {@code force} the documents' force to the device, which nothing waits for), and the
+   * entries of each batch ({@code bully_apply_batch_entries}).
+   */
+  public void applyStage(String stage, long nanos) {
+    applyStages.computeIfAbsent(stage, s -> Timer.builder("bully_apply").tag("stage", s)
+        .description("Applying committed entries to the documents, by stage").register(registry))
+        .record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  public void applyBatch(int entries) {
+    applyBatches.record(entries);
   }
 
   /** How far this node's documents include the committed log ({@code bully_applied_index}), read at each scrape. */
