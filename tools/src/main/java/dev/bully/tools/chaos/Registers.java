@@ -24,7 +24,9 @@ import java.util.function.Supplier;
  * sent and answered. Reads are {@code read=linearizable} (a follower redirects them); a
  * compare-and-set reads the document, then puts a new value with {@code If-Match} its version (or
  * {@code If-None-Match: *} if there was none). Every value written is unique, so a version and a
- * value name the same write. A write whose answer is lost or 5xx is of unknown outcome.
+ * value name the same write; with a prefix it is also the write's {@code Idempotency-Key}, with which a write
+ * whose answer was lost, or was 503, is sent again until it is answered: its outcome is unknown only
+ * when no answer came before the run's grace ran out.
  *
  * <p>Besides, each client reads with {@code read=local} from a random node: on one node, a read
  * that begins after another ended must not see an older version of the document (no node goes back
@@ -34,6 +36,15 @@ final class Registers {
   static final String COLLECTION = "registers";
   private static final int KEYS = 3;
   private static final int MAX_REDIRECTS = 3;
+  private static final long RETRY_MS = 50;
+  /**
+   * Before a write's value, its Idempotency-Key: the append writers' keys look like the values here
+   * ({@code c<client>-<seq>}), and a node answers a key it has seen with that entry's outcome,
+   * whatever the request (a compare-and-set answered with an append's outcome read as written).
+   */
+  private static final String IDEMPOTENCY_PREFIX = "register-";
+  /** After stop, a write without an answer keeps asking this long: it may be answered while the cluster heals. */
+  private static final long GRACE_MS = 8_000;
 
   private final Supplier<List<String>> nodeUrls;
   private final int clients;
@@ -128,7 +139,7 @@ final class Registers {
 
   private void write(int client, String key, String value) throws InterruptedException {
     long call = System.nanoTime();
-    Optional<Answer> answer = send(key, "PUT", "", new JsonObject().put("value", value).encode(), null);
+    Optional<Answer> answer = sendUntilAnswered(key, new JsonObject().put("value", value).encode(), null, IDEMPOTENCY_PREFIX + value);
     long ret = System.nanoTime();
     boolean known = answer.isPresent() && answer.get().status() == 200;
     if (answer.isPresent() && answer.get().status() >= 400 && answer.get().status() < 500) {
@@ -144,7 +155,7 @@ final class Registers {
     }
     String[] condition = seen[1] == null ? new String[] {"If-None-Match", "*"} : new String[] {"If-Match", "\"" + seen[1] + "\""};
     long call = System.nanoTime();
-    Optional<Answer> answer = send(key, "PUT", "", new JsonObject().put("value", value).encode(), condition);
+    Optional<Answer> answer = sendUntilAnswered(key, new JsonObject().put("value", value).encode(), condition, IDEMPOTENCY_PREFIX + value);
     long ret = System.nanoTime();
     int status = answer.map(Answer::status).orElse(0);
     if (status == 200 || status == 412) {
@@ -169,14 +180,42 @@ final class Registers {
     }
   }
 
+  /**
+   * A put of {@code key} with {@code Idempotency-Key: idempotencyKey}, sent again with the same key
+   * (to a random node) after a lost answer or a 503, until it is answered or {@link #GRACE_MS} after
+   * the run stopped: the node answers a retry with the first attempt's outcome if that one was
+   * committed, so the client learns it, and the operation took effect between the first call and
+   * the last answer either way. Empty if it never was answered (its outcome stays unknown).
+   */
+  private Optional<Answer> sendUntilAnswered(String key, String body, String[] condition, String idempotencyKey)
+      throws InterruptedException {
+    long giveUpAt = Long.MAX_VALUE;
+    while (System.nanoTime() < giveUpAt) {
+      if (stopped.get() && giveUpAt == Long.MAX_VALUE) {
+        giveUpAt = System.nanoTime() + GRACE_MS * 1_000_000;
+      }
+      Optional<Answer> answer = send(key, "PUT", "", body, condition, idempotencyKey);
+      if (answer.isPresent() && answer.get().status() != 503 && answer.get().status() != 307) {
+        return answer;
+      }
+      Thread.sleep(RETRY_MS);
+    }
+    return Optional.empty();
+  }
+
   /** One operation on {@code key} at a random node, following redirects; empty when no answer came. */
   private Optional<Answer> send(String key, String method, String query, String body, String[] condition)
       throws InterruptedException {
+    return send(key, method, query, body, condition, null);
+  }
+
+  private Optional<Answer> send(String key, String method, String query, String body, String[] condition,
+                                String idempotencyKey) throws InterruptedException {
     List<String> urls = nodeUrls.get();
     URI target = URI.create(urls.get((int) (System.nanoTime() % urls.size())) + "/api/collections/" + COLLECTION
         + "/docs/" + key + query);
     for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
-      Optional<Answer> answer = request(target, method, body, condition);
+      Optional<Answer> answer = request(target, method, body, condition, idempotencyKey);
       if (answer.isEmpty() || answer.get().status() != 307) {
         return answer;
       }
@@ -186,9 +225,17 @@ final class Registers {
   }
 
   private Optional<Answer> request(URI target, String method, String body, String[] condition) throws InterruptedException {
+    return request(target, method, body, condition, null);
+  }
+
+  private Optional<Answer> request(URI target, String method, String body, String[] condition, String idempotencyKey)
+      throws InterruptedException {
     HttpRequest.Builder request = HttpRequest.newBuilder(target).timeout(Duration.ofSeconds(3));
     if (condition != null) {
       request.header(condition[0], condition[1]);
+    }
+    if (idempotencyKey != null) {
+      request.header("Idempotency-Key", idempotencyKey);
     }
     if (body != null) {
       request.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(body));
