@@ -6,10 +6,11 @@ import dev.bully.core.Output;
 import dev.bully.core.Write;
 import dev.bully.core.WriteLimits;
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
+import java.util.Objects;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
@@ -71,6 +72,10 @@ final class ClientWrites {
     };
     Long existing = election.logView().indexOf(write.requestId());
     if (existing != null) {
+      if (!sameRequest(existing, write)) {
+        answer.accept(new WriteOutcome.KeyReused(write.requestId(), existing));
+        return;
+      }
       // A retry of a write this log already holds: answer with the original, never append twice.
       waiting.add(new Waiter(existing, election.logView().termAt(existing), concern, answer));
       settle();
@@ -78,6 +83,18 @@ final class ClientWrites {
     }
     queued.add(new Queued(write, concern, answer));
     proposeQueued();
+  }
+
+  /**
+   * Whether {@code write} asks what the entry at {@code index} (written with the same idempotency
+   * key) holds. An entry no longer in memory is taken to: only the newest entries are compared.
+   */
+  private boolean sameRequest(long index, Write write) {
+    if (index < election.logView().firstInMemory()) {
+      return true;
+    }
+    List<LogEntry> entry = election.logView().entries(index, 1);
+    return entry.isEmpty() || Objects.equals(entry.get(0).data(), write.data());
   }
 
   /** Proposes the writes that wait, unless a proposal is being made durable or paging is behind (the log's memory is full). */
@@ -91,19 +108,36 @@ final class ClientWrites {
       batch.forEach(q -> q.answer().accept(WriteOutcome.Unavailable.because("this node stopped leading before the write was appended")));
       return;
     }
-    Set<String> keysInBatch = new HashSet<>();
+    Map<String, Write> keysInBatch = new HashMap<>();
     List<Write> writes = new ArrayList<>();
     List<Queued> appended = new ArrayList<>();
+    List<Queued> reused = new ArrayList<>();
+    List<Queued> duplicates = new ArrayList<>();
     for (Queued q : batch) {
       String key = q.write().requestId();
-      if (key != null && (keysInBatch.contains(key) || election.logView().indexOf(key) != null)) {
-        continue; // a duplicate in the same batch is answered below, from the first one's entry
+      Long inLog = key == null ? null : election.logView().indexOf(key);
+      Write first = key == null ? null : keysInBatch.get(key);
+      if ((first != null && !Objects.equals(first.data(), q.write().data())) || (inLog != null && !sameRequest(inLog, q.write()))) {
+        reused.add(q);
+        continue;
+      }
+      if (first != null || inLog != null) {
+        duplicates.add(q); // answered below, from the first one's entry
+        continue;
       }
       if (key != null) {
-        keysInBatch.add(key);
+        keysInBatch.put(key, q.write());
       }
       writes.add(q.write());
       appended.add(q);
+    }
+    for (Queued q : reused) {
+      Long inLog = election.logView().indexOf(q.write().requestId());
+      q.answer().accept(new WriteOutcome.KeyReused(q.write().requestId(), inLog == null ? 0 : inLog));
+    }
+    if (!reused.isEmpty()) {
+      batch = new ArrayList<>(appended);
+      batch.addAll(duplicates);
     }
     Output output = election.propose(writes, clock.getAsLong());
     if (output.logWrite() == null) {
@@ -115,11 +149,9 @@ final class ClientWrites {
       Queued q = appended.get(i);
       waiting.add(new Waiter(entries.get(i).index(), entries.get(i).term(), q.concern(), q.answer()));
     }
-    for (Queued q : batch) {
-      if (!appended.contains(q)) {
-        long index = election.logView().indexOf(q.write().requestId());
-        waiting.add(new Waiter(index, election.logView().termAt(index), q.concern(), q.answer()));
-      }
+    for (Queued q : duplicates) {
+      long index = election.logView().indexOf(q.write().requestId());
+      waiting.add(new Waiter(index, election.logView().termAt(index), q.concern(), q.answer()));
     }
     proposing = true;
     handle.accept(output, () -> {

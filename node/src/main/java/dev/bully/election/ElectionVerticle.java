@@ -139,6 +139,8 @@ public final class ElectionVerticle extends VerticleBase {
     driver.write(write, WriteConcern.valueOf(body.getString("w")), outcome -> {
       if (outcome instanceof WriteOutcome.Committed) {
         metrics.acknowledged(arrivedNs);
+      } else if (outcome instanceof WriteOutcome.KeyReused) {
+        metrics.keyReused();
       } else if (outcome instanceof WriteOutcome.Unavailable) {
         metrics.unavailable();
       }

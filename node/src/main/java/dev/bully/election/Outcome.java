@@ -6,7 +6,7 @@ import io.vertx.core.json.JsonObject;
 /**
  * What became of a request to the election verticle, as its node-local reply says it in
  * {@code outcome}: a write {@link #COMMITTED} (its write concern met), {@link #REDIRECT}ed to the
- * coordinator, or {@link #UNAVAILABLE} for now; a step-down {@link #HANDED_OVER}, {@link #REFUSED}
+ * coordinator, {@link #UNAVAILABLE} for now, or refused as {@link #KEY_REUSED}; a step-down {@link #HANDED_OVER}, {@link #REFUSED}
  * (with why in {@code error}), or {@code UNAVAILABLE}. Only the HTTP layer turns these into status
  * codes.
  */
@@ -17,6 +17,8 @@ public final class Outcome {
   public static final String UNAVAILABLE = "unavailable";
   public static final String HANDED_OVER = "handed_over";
   public static final String REFUSED = "refused";
+  /** A write refused: its idempotency key names an entry written for another request ({@code error}, {@code message}). */
+  public static final String KEY_REUSED = "key_reused";
   /** The failure code of a node-local read whose store read failed (the HTTP layer answers it as a server error). */
   public static final int STORE_UNREADABLE = 1;
 
@@ -39,6 +41,11 @@ public final class Outcome {
     }
     if (outcome instanceof WriteOutcome.Redirect redirect) {
       return of(REDIRECT).put("coordinatorId", redirect.coordinatorId());
+    }
+    if (outcome instanceof WriteOutcome.KeyReused reused) {
+      return of(KEY_REUSED).put("error", "idempotency_key_reused").put("message", "Idempotency-Key '" + reused.requestId()
+          + "' was used for another request" + (reused.index() > 0 ? " (entry " + reused.index() + ")" : "")
+          + "; a retry must send the same request, a new request a new key");
     }
     WriteOutcome.Unavailable unavailable = (WriteOutcome.Unavailable) outcome;
     return of(UNAVAILABLE).put("error", unavailable.error()).put("message", unavailable.message());

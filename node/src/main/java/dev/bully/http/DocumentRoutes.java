@@ -124,6 +124,7 @@ final class DocumentRoutes {
                       + config.nodeId() + "; retry with the same Idempotency-Key"))
                   .onSuccess(outcome -> answerWrite(ctx, answer, outcome, writtenStatus));
             }
+            case Outcome.KEY_REUSED -> WritesRoutes.keyReused(ctx, reply);
             default -> WritesRoutes.unavailable(ctx, reply.getString("message"));
           }
         });

@@ -217,6 +217,7 @@ final class WritesRoutes {
     switch (Outcome.take(reply)) {
       case Outcome.REDIRECT -> redirect(ctx, reply.getInteger("coordinatorId"));
       case Outcome.COMMITTED -> ctx.response().setStatusCode(201).putHeader("Content-Type", "application/json").end(reply.encode());
+      case Outcome.KEY_REUSED -> keyReused(ctx, reply);
       default -> unavailable(ctx, reply.getString("message"));
     }
   }
@@ -230,6 +231,11 @@ final class WritesRoutes {
 
   static void refuse(RoutingContext ctx, WriteBody.Refusal refusal) {
     HttpErrors.send(ctx, refusal.status(), refusal.error(), refusal.message());
+  }
+
+  /** 422: the Idempotency-Key names an entry written for another request. */
+  static void keyReused(RoutingContext ctx, JsonObject reply) {
+    HttpErrors.send(ctx, 422, reply.getString("error"), reply.getString("message"));
   }
 
   static void unavailable(RoutingContext ctx, String message) {

@@ -32,6 +32,7 @@ public final class NodeMetrics {
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final Counter acknowledged;
   private final Counter unavailable;
+  private final Counter keyReused;
   private final Timer commitLatency;
   private final Map<ProtocolEvent.Kind, Counter> events = new EnumMap<>(ProtocolEvent.Kind.class);
   private final Map<String, Counter> rejected = new java.util.concurrent.ConcurrentHashMap<>();
@@ -53,6 +54,9 @@ public final class NodeMetrics {
         .description("Client writes answered 201 (their write concern was met)").register(registry);
     unavailable = Counter.builder("bully_writes").tag("outcome", "unavailable")
         .description("Client writes answered 503 (no coordinator, or it stopped leading first)").register(registry);
+    keyReused = Counter.builder("bully_writes").tag("outcome", "key_reused")
+        .description("Client writes answered 422 (their Idempotency-Key names an entry written for another request)")
+        .register(registry);
     commitLatency = Timer.builder("bully_write_commit")
         .description("From a write's arrival at the coordinator to its acknowledgement")
         .publishPercentileHistogram()
@@ -121,6 +125,10 @@ public final class NodeMetrics {
   }
 
   /** A protocol message refused before it reached the replica, for {@code reason} (unauthenticated, replayed, malformed). */
+  public void keyReused() {
+    keyReused.increment();
+  }
+
   public void rejected(String reason) {
     rejected.computeIfAbsent(reason, r -> Counter.builder("bully_messages_rejected").tag("reason", r)
         .description("Protocol messages refused before they reached the protocol: unauthenticated, replayed or malformed")

@@ -109,6 +109,18 @@ class WritesIT {
     assertEquals(new JsonObject(first.body()).getLong("index"), new JsonObject(again.body()).getLong("index"));
   }
 
+  /** A key used again for another request is refused, not answered with the first request's entry; the first stays usable. */
+  @Test
+  void anIdempotencyKeyUsedForAnotherRequestIsRefused() {
+    HttpResponse<String> first = post(coordinator, "/api/writes", "application/json", "{\"pay\":1}", "order-18");
+    HttpResponse<String> other = post(coordinator, "/api/writes", "application/json", "{\"pay\":2}", "order-18");
+    HttpResponse<String> again = post(coordinator, "/api/writes", "application/json", "{\"pay\":1}", "order-18");
+    assertEquals(201, first.statusCode(), first.body());
+    assertError(other, 422, "idempotency_key_reused");
+    assertEquals(201, again.statusCode(), again.body());
+    assertEquals(new JsonObject(first.body()).getLong("index"), new JsonObject(again.body()).getLong("index"));
+  }
+
   @Test
   void badInputGetsAClearJsonErrorAndTheNodeKeepsServing() {
     assertError(post(coordinator, "/api/writes", "application/json", "{\"broken\":", null), 400, "invalid_json");
