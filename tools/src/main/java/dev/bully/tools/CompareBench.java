@@ -235,7 +235,7 @@ public final class CompareBench implements Callable<Integer> {
   }
 
   /** Removes the data folders (names ending in {@code suffix}) a run left under {@code dir}; its logs stay. */
-  private static void deleteData(Path dir, String suffix) throws IOException {
+  static void deleteData(Path dir, String suffix) throws IOException {
     if (!Files.isDirectory(dir)) {
       return;
     }

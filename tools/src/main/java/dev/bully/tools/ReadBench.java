@@ -128,13 +128,7 @@ public final class ReadBench implements Callable<Integer> {
       rows.add(measured(nodes, "bully-cluster", "local", "all 3", 64, () -> spread("GET", all, 64, null)));
       return rows;
     } finally {
-      if (Files.isDirectory(dir)) {
-        try (var folders = Files.list(dir)) {
-          for (Path folder : folders.filter(p -> Files.isDirectory(p) && p.getFileName().toString().endsWith("data")).toList()) {
-            dev.bully.node.FileTrees.delete(folder);
-          }
-        }
-      }
+      CompareBench.deleteData(dir, "data");
     }
   }
 
