@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Applies committed entries, in log order, to the node's documents ({@link Documents}), one batch
  * at a time on its own event loop: it takes what has committed since the last batch from the
- * {@link CommittedFeed}, reads the states of the documents the batch touches, decides every
+ * {@link CommittedFeed}, reads the states of the documents the batch touches (unless it knows them from
+ * the batches before, {@link KnownStates}), decides every
  * operation ({@link ApplyRules}), writes the result with the new applied index, and once the store
  * acknowledged it (every read of the store then sees it) tells whoever waits for those indexes: the
  * coordinator's answers to document writes, and reads that wait for an index ({@code minIndex},
@@ -59,6 +60,8 @@ public final class ApplyVerticle extends VerticleBase {
   private boolean forcing;
   private boolean forceAgain;
   private final NavigableMap<Long, List<Promise<Outcome>>> waiting = new TreeMap<>();
+  /** The documents' states as this applier read and wrote them: a batch of known documents reads nothing first. */
+  private final KnownStates known = new KnownStates();
   private final LinkedHashMap<Long, Outcome> recent = new LinkedHashMap<>(1024, 0.75f, false) {
     @Override
     protected boolean removeEldestEntry(Map.Entry<Long, Outcome> eldest) {
@@ -155,7 +158,7 @@ public final class ApplyVerticle extends VerticleBase {
     // Through a future from the start: whatever fails, even at once, is retried below.
     long startNs = System.nanoTime();
     Future<ApplyRules.Batch> decision = decided != null ? Future.succeededFuture(decided)
-        : Future.succeededFuture().compose(v -> documents.states(ops)).map(states -> ApplyRules.apply(ops, indexes, states));
+        : Future.succeededFuture().compose(v -> stored(ops)).map(states -> ApplyRules.apply(ops, indexes, states));
     long[] decidedNs = new long[1];
     decision
         .compose(batch -> {
@@ -175,6 +178,9 @@ public final class ApplyVerticle extends VerticleBase {
             metrics.applyStage("write", System.nanoTime() - decidedNs[0]);
           }
           metrics.applyBatch(entries.size());
+          if (done.stored) {
+            known.written(done.batch);
+          }
           failures = 0;
           written = last;
           applied = last;
@@ -199,6 +205,15 @@ public final class ApplyVerticle extends VerticleBase {
           }
           vertx.setTimer(RETRY_MS, id -> apply(entries, decision.succeeded() ? decision.result() : null));
         });
+  }
+
+  /** What the store holds of the documents {@code ops} touch: known from the batches before, or read. */
+  private Future<Map<Key, ApplyRules.Stored>> stored(List<Operation> ops) {
+    Map<Key, ApplyRules.Stored> fromMemory = known.lookup(ops);
+    if (fromMemory != null) {
+      return Future.succeededFuture(fromMemory);
+    }
+    return documents.states(ops).onSuccess(found -> known.read(ops, found));
   }
 
   /** A batch written to the store ({@code stored}: false when it changed no document and its index could wait). */
