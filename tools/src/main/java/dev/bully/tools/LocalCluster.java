@@ -163,9 +163,17 @@ public final class LocalCluster implements AutoCloseable {
 
   /** The running nodes' statuses by id; a node that does not answer is left out. */
   public Map<Integer, JsonObject> statuses() {
+    return statuses(running.keySet());
+  }
+
+  /**
+   * The statuses of those of {@code ids} that run, by id; a node that does not answer is left out.
+   * Only they are asked: a paused node keeps each question waiting for its timeout.
+   */
+  public Map<Integer, JsonObject> statuses(Collection<Integer> ids) {
     Map<Integer, JsonObject> statuses = new TreeMap<>();
     running.forEach((id, node) -> {
-      if (node.isAlive()) {
+      if (ids.contains(id) && node.isAlive()) {
         try {
           statuses.put(id, node.status());
         } catch (RuntimeException e) {
@@ -181,7 +189,7 @@ public final class LocalCluster implements AutoCloseable {
    * coordinator; 0 when they do not agree.
    */
   public int agreedCoordinator(Collection<Integer> ids) {
-    return agreedCoordinator(statuses(), ids);
+    return agreedCoordinator(statuses(ids), ids);
   }
 
   /** The same, from statuses already fetched (by node id; a missing one counts as not agreeing). */
