@@ -32,4 +32,12 @@ public interface Change {
 
   /** {@link #ANY}, {@link #ABSENT}, or the version the document must have ({@code If-Match}). */
   long expect();
+
+  /**
+   * Whether it is decided on the state of its document (a put or a delete): an append writes a
+   * document of its own index, which nothing wrote before, and {@link Kind#NONE} writes none.
+   */
+  default boolean decidedOnState() {
+    return kind() == Kind.PUT || kind() == Kind.DELETE;
+  }
 }

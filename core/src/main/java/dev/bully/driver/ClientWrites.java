@@ -111,37 +111,27 @@ final class ClientWrites {
     Map<String, Write> keysInBatch = new HashMap<>();
     List<Write> writes = new ArrayList<>();
     List<Queued> appended = new ArrayList<>();
-    List<Queued> reused = new ArrayList<>();
     List<Queued> duplicates = new ArrayList<>();
     for (Queued q : batch) {
       String key = q.write().requestId();
       Long inLog = key == null ? null : election.logView().indexOf(key);
       Write first = key == null ? null : keysInBatch.get(key);
       if ((first != null && !Objects.equals(first.data(), q.write().data())) || (inLog != null && !sameRequest(inLog, q.write()))) {
-        reused.add(q);
-        continue;
-      }
-      if (first != null || inLog != null) {
+        q.answer().accept(new WriteOutcome.KeyReused(key, inLog == null ? 0 : inLog));
+      } else if (first != null || inLog != null) {
         duplicates.add(q); // answered below, from the first one's entry
-        continue;
+      } else {
+        if (key != null) {
+          keysInBatch.put(key, q.write());
+        }
+        writes.add(q.write());
+        appended.add(q);
       }
-      if (key != null) {
-        keysInBatch.put(key, q.write());
-      }
-      writes.add(q.write());
-      appended.add(q);
-    }
-    for (Queued q : reused) {
-      Long inLog = election.logView().indexOf(q.write().requestId());
-      q.answer().accept(new WriteOutcome.KeyReused(q.write().requestId(), inLog == null ? 0 : inLog));
-    }
-    if (!reused.isEmpty()) {
-      batch = new ArrayList<>(appended);
-      batch.addAll(duplicates);
     }
     Output output = election.propose(writes, clock.getAsLong());
     if (output.logWrite() == null) {
-      batch.forEach(q -> q.answer().accept(WriteOutcome.Unavailable.because("this node is not taking writes")));
+      appended.forEach(q -> q.answer().accept(WriteOutcome.Unavailable.because("this node is not taking writes")));
+      duplicates.forEach(q -> q.answer().accept(WriteOutcome.Unavailable.because("this node is not taking writes")));
       return;
     }
     List<LogEntry> entries = output.logWrite().appended();

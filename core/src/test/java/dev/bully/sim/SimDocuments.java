@@ -99,7 +99,7 @@ final class SimDocuments {
       // No earlier attempt wrote any of it: every outcome is decided afresh, and must be what applying once decides.
       sim.invariants().checkOutcomes(node, batch.outcomes());
     } else {
-      sim.countBatchAppliedAgain();
+      sim.coverage().batchAppliedAgain();
     }
     attempted = Math.max(attempted, last);
     Map<Key, SimOp> writers = ApplyRules.writers(ops, indexes, batch);
@@ -111,7 +111,7 @@ final class SimDocuments {
   private Map<Key, Stored> stored(List<SimOp> ops) {
     Map<Key, Stored> stored = new HashMap<>();
     for (SimOp op : ops) {
-      if (op.kind() == SimOp.Kind.PUT || op.kind() == SimOp.Kind.DELETE) {
+      if (op.decidedOnState()) {
         Copy copy = copies.get(op.id());
         long tombstone = tombstones.getOrDefault(op.id(), 0L);
         if (copy != null || tombstone > 0) {

@@ -102,7 +102,7 @@ final class SimNode {
       restore.take(log.get((int) index - 1));
     }
     if (!log.isEmpty() && restore.tail().get(0).index() > 1) {
-      sim.countRestartFromStoredTail();
+      sim.coverage().restartFromStoredTail();
     }
     Election election = new Election(settings, durable, restore.log(limits), new SplittableRandom(sim.random().nextLong()), sim.now());
     announcedTerm = 0;
@@ -259,7 +259,7 @@ final class SimNode {
       }
       sim.invariants().checkCommitted(SimNode.this, page);
       if (page.size() < PAGE_ENTRIES && page.stream().mapToLong(WriteLimits::entryChars).sum() > limits.pageChars() / 2) {
-        sim.countCutBySize();
+        sim.coverage().cutOneBySize();
       }
       later(() -> {
         storedPaged = last;
@@ -273,7 +273,7 @@ final class SimNode {
       if (last > log.size()) {
         throw sim.violation("node " + id + " reads entries " + from + ".." + last + " from its store, which ends at " + log.size());
       }
-      sim.countAppendFromStore();
+      sim.coverage().appendFromStore();
       later(() -> {
         // Committed entries, which never change in the store: within the budget of text, one entry at least.
         List<LogEntry> entries = new ArrayList<>();
@@ -281,7 +281,7 @@ final class SimNode {
         for (LogEntry entry : log.subList((int) from - 1, (int) last)) {
           chars += WriteLimits.entryChars(entry);
           if (chars > maxChars && !entries.isEmpty()) {
-            sim.countCutBySize();
+            sim.coverage().cutOneBySize();
             break;
           }
           entries.add(entry);

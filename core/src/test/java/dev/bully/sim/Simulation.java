@@ -41,10 +41,7 @@ public final class Simulation {
   private final EventQueue events = new EventQueue();
   private final List<String> transcript = new ArrayList<>();
   private final SimNetwork network;
-  private long appendsFromStore;
-  private long cutBySize;
-  private long restartsFromStoredTail;
-  private long batchesAppliedAgain;
+  private final Coverage coverage = new Coverage();
 
   /** How long a store write takes, at most (each takes a random while up to this). */
   long persistMaxMs = 3;
@@ -231,40 +228,9 @@ public final class Simulation {
     return List.copyOf(node.intendedLog.subList(0, (int) status(id).commitIndex()));
   }
 
-  /** How many APPENDs were filled from a coordinator's store. */
-  public long appendsFromStore() {
-    return appendsFromStore;
-  }
-
-  /** How many batches were cut by their budget of text, not their count: APPENDs, store-filled APPENDs, pages. */
-  public long cutBySize() {
-    return cutBySize;
-  }
-
-  /** How many restarts read only their log's tail back into memory. */
-  public long restartsFromStoredTail() {
-    return restartsFromStoredTail;
-  }
-
-  void countAppendFromStore() {
-    appendsFromStore++;
-  }
-
-  void countCutBySize() {
-    cutBySize++;
-  }
-
-  void countRestartFromStoredTail() {
-    restartsFromStoredTail++;
-  }
-
-  /** How many batches were applied over what a crashed process had written of them. */
-  public long batchesAppliedAgain() {
-    return batchesAppliedAgain;
-  }
-
-  void countBatchAppliedAgain() {
-    batchesAppliedAgain++;
+  /** What this history exercised so far. */
+  public Coverage coverage() {
+    return coverage;
   }
 
   /** What node {@code id}'s applier is doing, in words. */

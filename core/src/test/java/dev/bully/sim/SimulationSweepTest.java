@@ -64,11 +64,11 @@ class SimulationSweepTest {
     for (long seed : seeds) {
       try {
         Simulation sim = runHistory(seed);
-        appendsFromStore += sim.appendsFromStore();
-        restartsFromStoredTail += sim.restartsFromStoredTail();
-        cutBySize += sim.cutBySize();
+        appendsFromStore += sim.coverage().appendsFromStore();
+        restartsFromStoredTail += sim.coverage().restartsFromStoredTail();
+        cutBySize += sim.coverage().cutBySize();
         replayed += sim.network().replayed();
-        appliedAgain += sim.batchesAppliedAgain();
+        appliedAgain += sim.coverage().batchesAppliedAgain();
       } catch (AssertionError | RuntimeException | StackOverflowError e) {
         failures.add("seed " + seed + ": " + (e instanceof AssertionError ? e.getMessage() : e));
         if (only != null && !(e instanceof AssertionError)) {

@@ -52,10 +52,8 @@ public final class ApplyVerticle extends VerticleBase {
   private final boolean writesCollection;
   private final NodeMetrics metrics;
   private long persistedAtMs;
-  /** Applied: written to the store, which every read of it sees; what reads and answers rely on. */
+  /** Applied: written to the store, which every read of it sees; what reads and answers rely on, and where the next batch starts. */
   private volatile long applied;
-  /** The next batch starts after it (the same as {@link #applied}, on this verticle's event loop). */
-  private long written;
   /** A force of the documents is running; another was asked for meanwhile. */
   private boolean forcing;
   private boolean forceAgain;
@@ -83,7 +81,6 @@ public final class ApplyVerticle extends VerticleBase {
   public Future<?> start() {
     return documents.appliedIndex().onSuccess(index -> {
       applied = index;
-      written = index;
       feed.applied(index);
       log.info("Documents applied up to index {}", index);
       pull();
@@ -125,7 +122,7 @@ public final class ApplyVerticle extends VerticleBase {
     if (stopped) {
       return;
     }
-    feed.next(written + 1, BATCH_ENTRIES, entries -> context.runOnContext(v -> apply(entries)));
+    feed.next(applied + 1, BATCH_ENTRIES, entries -> context.runOnContext(v -> apply(entries)));
   }
 
   private void apply(List<LogEntry> entries) {
@@ -139,8 +136,8 @@ public final class ApplyVerticle extends VerticleBase {
    * compare-and-set that failed as written (its document now carries a later version).
    */
   private void apply(List<LogEntry> entries, ApplyRules.Batch decided) {
-    if (entries.get(0).index() != written + 1) {
-      log.warn("The feed answered from index {}, expected {}; asking again", entries.get(0).index(), written + 1);
+    if (entries.get(0).index() != applied + 1) {
+      log.warn("The feed answered from index {}, expected {}; asking again", entries.get(0).index(), applied + 1);
       vertx.setTimer(RETRY_MS, id -> pull());
       return;
     }
@@ -174,15 +171,13 @@ public final class ApplyVerticle extends VerticleBase {
           return documents.write(batch, docs, last).map(new Written(batch, true));
         })
         .onSuccess(done -> {
-          if (done.stored) {
-            metrics.applyStage("write", System.nanoTime() - decidedNs[0]);
-          }
           metrics.applyBatch(entries.size());
           if (done.stored) {
+            metrics.applyStage("write", System.nanoTime() - decidedNs[0]);
             known.written(done.batch);
+            forceSoon();
           }
           failures = 0;
-          written = last;
           applied = last;
           feed.applied(last);
           for (Outcome outcome : done.batch.outcomes()) {
@@ -191,9 +186,6 @@ public final class ApplyVerticle extends VerticleBase {
             }
           }
           answer(done.batch.outcomes());
-          if (done.stored) {
-            forceSoon();
-          }
           pull();
         })
         .onFailure(failure -> {

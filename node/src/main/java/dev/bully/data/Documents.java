@@ -66,7 +66,7 @@ public final class Documents {
     Map<String, Set<Object>> byCollection = new LinkedHashMap<>();
     Set<Object> tombstoneSet = new LinkedHashSet<>();
     for (Operation op : ops) {
-      if (op.kind() == Operation.Kind.PUT || op.kind() == Operation.Kind.DELETE) {
+      if (op.decidedOnState()) {
         byCollection.computeIfAbsent(op.collection(), c -> new LinkedHashSet<>()).add(op.id());
         tombstoneSet.add(op.collection() + "/" + op.id());
       }

@@ -30,7 +30,7 @@ final class KnownStates {
   Map<Key, Stored> lookup(List<Operation> ops) {
     Map<Key, Stored> found = new HashMap<>();
     for (Operation op : ops) {
-      if (touchesState(op)) {
+      if (op.decidedOnState()) {
         Key key = new Key(op.collection(), op.id());
         Stored stored = states.get(key);
         if (stored == null) {
@@ -47,7 +47,7 @@ final class KnownStates {
   /** What a read of the store found for the documents {@code ops} touch: those it did not find were never written. */
   void read(List<Operation> ops, Map<Key, Stored> found) {
     for (Operation op : ops) {
-      if (touchesState(op)) {
+      if (op.decidedOnState()) {
         Key key = new Key(op.collection(), op.id());
         states.put(key, found.getOrDefault(key, new Stored(0, 0)));
       }
@@ -68,9 +68,5 @@ final class KnownStates {
 
   static Stored after(Stored before, State state) {
     return state.exists() ? new Stored(state.version(), before.tombstone()) : new Stored(0, state.version());
-  }
-
-  private static boolean touchesState(Operation op) {
-    return op.kind() == Operation.Kind.PUT || op.kind() == Operation.Kind.DELETE;
   }
 }

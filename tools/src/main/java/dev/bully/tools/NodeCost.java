@@ -52,7 +52,6 @@ public final class NodeCost {
 
   /** {@link #since(NodeCost, long)} for {@code count} operations of another kind ({@code unit}: "read", say). */
   public String since(NodeCost before, long count, String unit) {
-    long writes = count;
     double seconds = (atNs - before.atNs) / 1e9;
     StringBuilder text = new StringBuilder();
     double cpu = 0;
@@ -63,12 +62,12 @@ public final class NodeCost {
       double forces = now.forces - then.forces;
       cpu += nodeCpu;
       text.append(String.format("%n    node %d: CPU %.2f cores, %.3f s per 1,000 " + unit + "s; collector pauses %.2f s (longest lately %.0f ms);"
-              + " log forces %.0f (%.0f/s, mean %.3f ms)", now.id, nodeCpu / seconds, writes == 0 ? 0 : 1000 * nodeCpu / writes,
+              + " log forces %.0f (%.0f/s, mean %.3f ms)", now.id, nodeCpu / seconds, count == 0 ? 0 : 1000 * nodeCpu / count,
           now.gcSeconds - then.gcSeconds, 1000 * now.gcMaxSeconds, forces, forces / seconds,
           forces == 0 ? 0 : 1000 * (now.forceSeconds - then.forceSeconds) / forces));
     }
     return String.format("nodes' CPU %.2f cores (%.3f ms per " + unit + ", %d nodes together) in %.0f s", cpu / seconds,
-        writes == 0 ? 0 : 1000 * cpu / writes, nodes.size(), seconds) + text;
+        count == 0 ? 0 : 1000 * cpu / count, nodes.size(), seconds) + text;
   }
 
   private static double cpuSeconds(long pid) {
