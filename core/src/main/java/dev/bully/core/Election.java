@@ -139,7 +139,7 @@ public final class Election {
         voting.onClaim(claim, nowMs);
       } else if (message instanceof Ack ack) {
         if (!candidacy.onAck(ack, nowMs) && role == Role.COORDINATOR) {
-          leadership.acknowledged(ack.from(), ack.log(), nowMs);
+          leadership.acknowledged(ack.from(), ack.log(), ack.round(), nowMs, out);
         }
       } else if (message instanceof Reject reject) {
         candidacy.onReject(reject, nowMs);
@@ -190,6 +190,24 @@ public final class Election {
         leadership.propose(writes, nowMs, out);
       }
     });
+  }
+
+  /**
+   * A linearizable read, on the coordinator: the output may carry a heartbeat of a new round, and
+   * a later output says when the round {@link #readRound()} gave is confirmed ({@link Output#reads()}).
+   * Elsewhere, no output: the reader is redirected.
+   */
+  public Output read(long nowMs) {
+    return input(() -> {
+      if (role == Role.COORDINATOR) {
+        leadership.read(nowMs, out);
+      }
+    });
+  }
+
+  /** The round a read arriving now waits for: ask it just before {@link #read}. */
+  public long readRound() {
+    return role == Role.COORDINATOR ? leadership.nextReadRound() : 0;
   }
 
   /** The driver made this node's log durable up to {@code index}; a coordinator may now count itself. */

@@ -131,7 +131,7 @@ final class Following {
       verifiedIndex = Math.max(verifiedIndex, heartbeat.log().index());
     }
     commitTo(heartbeat.commitIndex(), out);
-    out.send(heartbeat.from(), new Ack(me, term, log.last(), 0));
+    out.send(heartbeat.from(), new Ack(me, term, log.last(), 0, heartbeat.round()));
   }
 
   /**

@@ -22,6 +22,7 @@ final class Leadership {
   private final PeerTracker peers;
   private final HandOff handOff;
   private final Leader leader;
+  private final ReadRounds reads;
   private final long sinceMs;
   private long nextHeartbeatMs;
 
@@ -41,6 +42,7 @@ final class Leadership {
     this.sinceMs = nowMs;
     handOff.clear();
     peers.reset(acknowledged, nowMs);
+    reads = new ReadRounds(settings);
     broadcast(heartbeat(), out); // the announcement
     nextHeartbeatMs = nowMs + settings.heartbeatMs();
     leader = new Leader(settings, log, term, durableIndex, nowMs);
@@ -66,8 +68,7 @@ final class Leadership {
       }
     }
     if (nowMs >= nextHeartbeatMs) {
-      broadcast(heartbeat(), out);
-      nextHeartbeatMs = nowMs + settings.heartbeatMs();
+      sendRound(nowMs, out);
     }
     out.sendAll(leader.appends(nowMs));
     if (handOff.active()) {
@@ -98,6 +99,7 @@ final class Leadership {
   void persisted(long durableIndex, long nowMs, OutputBuilder out) {
     if (leader.persisted(durableIndex)) {
       out.committed(log.commitIndex());
+      readsReady(out);
       continueHandOff(nowMs, out);
     }
   }
@@ -114,6 +116,7 @@ final class Leadership {
     peers.acknowledged(follower, new LogPosition(log.termAt(matchIndex), matchIndex), committedPosition(), nowMs);
     if (leader.appended(follower, matchIndex, prevIndex, nowMs)) {
       out.committed(log.commitIndex());
+      readsReady(out);
     }
     out.sendAll(leader.appendsTo(follower, nowMs));
     continueHandOff(nowMs, out);
@@ -125,9 +128,56 @@ final class Leadership {
     out.sendAll(leader.appendsTo(follower, nowMs));
   }
 
-  /** A follower answered a heartbeat with its log's position. */
-  void acknowledged(int follower, LogPosition followerLog, long nowMs) {
+  /** A follower answered a heartbeat with its log's position, echoing the heartbeat's round. */
+  void acknowledged(int follower, LogPosition followerLog, long round, long nowMs, OutputBuilder out) {
     peers.acknowledged(follower, followerLog, committedPosition(), nowMs);
+    if (!reads.possible(round)) {
+      // No heartbeat of this term carried that round yet: counted, it would confirm reads before any majority answered.
+      out.event(ProtocolEvent.violation(me, term, "ACK", follower, "it echoes round " + round
+          + ", beyond the last round " + reads.current() + " this coordinator sent"));
+      return;
+    }
+    if (reads.echoed(follower, round)) {
+      readsReady(out);
+      if (reads.due()) {
+        sendRound(nowMs, out); // reads that arrived while the confirmed round was on its way
+      }
+    }
+  }
+
+  /**
+   * A linearizable read arrives: it waits for round {@link #nextReadRound()}. Once an output says
+   * that round is confirmed, the read may be answered from the state applied up to the index that
+   * output gives ({@link ReadRounds}).
+   */
+  void read(long nowMs, OutputBuilder out) {
+    reads.read();
+    if (reads.due()) {
+      sendRound(nowMs, out);
+      readsReady(out); // a cluster of one confirms its rounds itself
+    }
+  }
+
+  /** The round a read that arrives now waits for. */
+  long nextReadRound() {
+    return reads.current() + 1;
+  }
+
+  /**
+   * Tells the driver which reads may be answered: those of the confirmed rounds, from the commit
+   * index, once this term has committed an entry (before that, entries of earlier terms that are
+   * committed may lie above it).
+   */
+  private void readsReady(OutputBuilder out) {
+    if (reads.confirmed() > 0 && log.termAt(log.commitIndex()) == term) {
+      out.readsConfirmed(reads.confirmed(), log.commitIndex());
+    }
+  }
+
+  /** A heartbeat of a new round to everyone; the next periodic one is due a heartbeat interval later. */
+  private void sendRound(long nowMs, OutputBuilder out) {
+    broadcast(new Heartbeat(me, term, log.commitIndex(), log.last(), reads.next()), out);
+    nextHeartbeatMs = nowMs + settings.heartbeatMs();
   }
 
   /** See {@link Election#stepDown}. */
@@ -155,8 +205,9 @@ final class Leadership {
     return match;
   }
 
+  /** A heartbeat of the last round, for an announcement: an echo of it confirms nothing new. */
   Heartbeat heartbeat() {
-    return new Heartbeat(me, term, log.commitIndex(), log.last());
+    return new Heartbeat(me, term, log.commitIndex(), log.last(), reads.current());
   }
 
   /** Bully priority: a higher node that has held every committed entry for takeoverDelayMs takes over. */

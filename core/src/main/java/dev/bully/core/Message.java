@@ -47,8 +47,13 @@ public sealed interface Message {
   /**
    * Acknowledges a claim or a heartbeat of {@code term}, with the sender's log position. For a
    * pre-vote, {@code preVoteTerm} is the proposed term that would be acknowledged; otherwise 0.
+   * {@code round} echoes the heartbeat's round ({@link Heartbeat}); 0 for a claim.
    */
-  record Ack(int from, long term, LogPosition log, long preVoteTerm) implements Message {
+  record Ack(int from, long term, LogPosition log, long preVoteTerm, long round) implements Message {
+    public Ack(int from, long term, LogPosition log, long preVoteTerm) {
+      this(from, term, log, preVoteTerm, 0);
+    }
+
     public String type() {
       return "ACK";
     }
@@ -61,8 +66,16 @@ public sealed interface Message {
     }
   }
 
-  /** The coordinator's periodic proof of life, which also announces a new coordinator. */
-  record Heartbeat(int from, long term, long commitIndex, LogPosition log) implements Message {
+  /**
+   * The coordinator's periodic proof of life, which also announces a new coordinator. Its
+   * {@code round} (counted up from 1 in the term, 0 from a node that counts none) comes back in the
+   * followers' ACKs: a majority's echo confirms linearizable reads that arrived before it left.
+   */
+  record Heartbeat(int from, long term, long commitIndex, LogPosition log, long round) implements Message {
+    public Heartbeat(int from, long term, long commitIndex, LogPosition log) {
+      this(from, term, commitIndex, log, 0);
+    }
+
     public String type() {
       return "HEARTBEAT";
     }

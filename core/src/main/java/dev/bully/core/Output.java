@@ -26,10 +26,18 @@ import java.util.List;
  * If it crashes first, it never led; back in that term without its promise it may acknowledge a
  * rival, which cannot win either if the claimer had a majority: those voters persisted their
  * promise to the claimer before acknowledging.
+ *
+ * <p>{@link #reads()}, when not null, says that the linearizable reads waiting for rounds up to
+ * its round may be answered once the state is applied up to its index; they depend on nothing
+ * this output persists.
  */
 public record Output(DurableState persist, LogWrite logWrite, List<Envelope> messages, List<ProtocolEvent> events,
-                     boolean statusChanged, long commitIndex, boolean sendsFirst) {
-  public static final Output NONE = new Output(null, null, List.of(), List.of(), false, -1, false);
+                     boolean statusChanged, long commitIndex, boolean sendsFirst, Reads reads) {
+  public static final Output NONE = new Output(null, null, List.of(), List.of(), false, -1, false, null);
+
+  /** Reads waiting for rounds up to {@code round} see every write committed before they arrived at or below {@code index}. */
+  public record Reads(long round, long index) {
+  }
 
   public Output {
     messages = List.copyOf(messages);
@@ -37,7 +45,8 @@ public record Output(DurableState persist, LogWrite logWrite, List<Envelope> mes
   }
 
   public boolean isEmpty() {
-    return persist == null && logWrite == null && messages.isEmpty() && events.isEmpty() && !statusChanged && commitIndex < 0;
+    return persist == null && logWrite == null && messages.isEmpty() && events.isEmpty() && !statusChanged && commitIndex < 0
+        && reads == null;
   }
 
   /** Whether the driver must write to its store before sending. */

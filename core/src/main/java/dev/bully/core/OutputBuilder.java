@@ -16,6 +16,7 @@ final class OutputBuilder {
   private final List<Envelope> messages = new ArrayList<>();
   private final List<ProtocolEvent> events = new ArrayList<>();
   private boolean shipsOwnEntries;
+  private Output.Reads reads;
 
   OutputBuilder(long termAtStart) {
     this.termAtStart = termAtStart;
@@ -65,6 +66,10 @@ final class OutputBuilder {
     statusChanged = true;
   }
 
+  void readsConfirmed(long round, long index) {
+    reads = new Output.Reads(round, index);
+  }
+
   /** A claim: this output persists only the claimer's new term and its promise to itself, and sends only its claims. */
   private boolean claimsOnly(DurableState state, LogWrite logWrite) {
     return persist && logWrite == null && !messages.isEmpty() && messages.stream().allMatch(envelope ->
@@ -77,10 +82,10 @@ final class OutputBuilder {
     boolean changed = statusChanged || state.term() != termAtStart;
     LogWrite logWrite = lastIndex < 0 && removed.isEmpty() ? null
         : new LogWrite(removed, replacedInTerm, appended, lastIndex, logCommitIndex);
-    if (!persist && logWrite == null && !changed && messages.isEmpty() && events.isEmpty() && commitIndex < 0) {
+    if (!persist && logWrite == null && !changed && messages.isEmpty() && events.isEmpty() && commitIndex < 0 && reads == null) {
       return Output.NONE;
     }
     boolean sendsFirst = shipsOwnEntries && !persist && removed.isEmpty() || claimsOnly(state, logWrite);
-    return new Output(persist ? state : null, logWrite, messages, events, changed, commitIndex, sendsFirst);
+    return new Output(persist ? state : null, logWrite, messages, events, changed, commitIndex, sendsFirst, reads);
   }
 }

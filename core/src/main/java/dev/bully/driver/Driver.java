@@ -14,7 +14,8 @@ import java.util.function.LongSupplier;
  * {@link Transport}: every input goes to the replica with the time read from the clock, and every
  * output it makes is carried out by the {@link OutputPipeline} (persist, then send, then record),
  * its APPENDs filled from the store by the {@link Outbox}, committed entries paged by the
- * {@link Pager}, and client writes batched and answered by {@link ClientWrites}.
+ * {@link Pager}, client writes batched and answered by {@link ClientWrites}, and linearizable
+ * reads confirmed by {@link ClientReads}.
  *
  * <p>The node's election verticle and the simulator both run this class; only the IO under it
  * differs. All calls, and all callbacks of the storage, must come on one thread.
@@ -26,6 +27,7 @@ public final class Driver {
   private final OutputPipeline pipeline;
   private final Pager pager;
   private final ClientWrites writes;
+  private final ClientReads reads;
 
   /**
    * @param clock       monotonic milliseconds: the replica only ever compares durations
@@ -40,6 +42,7 @@ public final class Driver {
     this.clock = clock;
     Outbox outbox = new Outbox(storage, transport, host, limits.batchChars());
     this.writes = new ClientWrites(nodeId, replica, clock, this::handle);
+    this.reads = new ClientReads(nodeId, replica, clock, this::handle);
     this.pager = new Pager(replica::logView, storage, pageEntries, host, writes::proposeQueued);
     this.pipeline = new OutputPipeline(storage, outbox, host, writes::settle, this::durable);
   }
@@ -89,6 +92,14 @@ public final class Driver {
     writes.submit(write, concern, answer);
   }
 
+  /**
+   * A linearizable read: {@code answer} is told once, with the index the state must be applied up
+   * to when this node confirmed it leads, or where to go instead.
+   */
+  public void read(Consumer<ReadOutcome> answer) {
+    reads.submit(answer);
+  }
+
   /** The node is stopping: no more pages (its store is about to close). */
   public void stop() {
     pager.stop();
@@ -100,6 +111,7 @@ public final class Driver {
 
   private void handle(Output output, Runnable done) {
     pipeline.handle(output, done);
+    reads.settle(output);
   }
 
   /** A store write is durable and its outputs sent: writes may be answered, the replica learns how far its log is. */

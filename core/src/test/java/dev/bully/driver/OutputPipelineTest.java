@@ -176,7 +176,7 @@ class OutputPipelineTest {
   void appendsFromTheStoreKeepTheirOrderPerFollowerWhileOtherMessagesPass() {
     Envelope fromStore = new Envelope(2, new Message.Append(1, 1, 0, 0, List.of(), 0), 3);
     pipeline.handle(new Output(null, null, List.of(fromStore, appendTo(1, 2, 3), heartbeat(1, 2), heartbeat(1, 3)),
-        List.of(), false, -1, false), () -> { });
+        List.of(), false, -1, false, null), () -> { });
     assertEquals(List.of("HEARTBEAT#1->2", "HEARTBEAT#1->3"), sent, "heartbeats do not wait for the store's read");
     assertEquals(List.of("readEntries 1..3"), storage.pending());
     storage.answer(0);
@@ -188,7 +188,7 @@ class OutputPipelineTest {
 
   private static Output output(DurableState persist, LogWrite logWrite, boolean sendsFirst, String event, Envelope... messages) {
     List<ProtocolEvent> events = event == null ? List.of() : List.of(new ProtocolEvent(ProtocolEvent.Kind.ACK, 1, 1, event));
-    return new Output(persist, logWrite, List.of(messages), events, false, -1, sendsFirst);
+    return new Output(persist, logWrite, List.of(messages), events, false, -1, sendsFirst, null);
   }
 
   private static LogWrite appending(long from, long to, long commit) {

@@ -31,6 +31,8 @@ final class Invariants {
   private final Map<Long, Integer> coordinatorOfTerm = new HashMap<>();
   private final Map<Long, LogEntry> committed = new HashMap<>();
   private final Map<String, Long> acknowledged = new HashMap<>();
+  /** The highest index whose client was told it committed, at once: a read made after that must see it. */
+  private long highestAcknowledged;
   /** Acknowledged in the event running now: checked once the event's commits are checked. */
   private final List<Map.Entry<String, Long>> unchecked = new ArrayList<>();
   private final DocumentImages images = new DocumentImages();
@@ -50,6 +52,11 @@ final class Invariants {
   /** A client was told that its write {@code key} is committed at {@code index}. */
   void acknowledged(String key, long index) {
     unchecked.add(Map.entry(key, index));
+    highestAcknowledged = Math.max(highestAcknowledged, index);
+  }
+
+  long highestAcknowledged() {
+    return highestAcknowledged;
   }
 
   void check(SimNode node) {

@@ -54,6 +54,7 @@ public final class Simulation {
    */
   private final LogLimits logLimits;
   private final SimClient client;
+  private final SimReader reader;
 
   public Simulation(long seed, int size, long heartbeatMs, long failureTimeoutMs, long takeoverDelayMs) {
     this(seed, size, heartbeatMs, failureTimeoutMs, takeoverDelayMs, false);
@@ -74,6 +75,7 @@ public final class Simulation {
             4_000 + limits.nextInt(12_000), 4_000 + limits.nextInt(12_000))
         : new LogLimits(1 + limits.nextInt(8), 4 + limits.nextInt(64));
     this.client = new SimClient(this, new SplittableRandom(limits.nextLong()), new SplittableRandom(seed ^ 0x2545F4914F6CDD1DL));
+    this.reader = new SimReader(this, new SplittableRandom(seed ^ 0x61C8864680B583EBL));
     int applyBatchEntries = 1 + limits.nextInt(64);
     List<Integer> ids = IntStream.rangeClosed(1, size).boxed().toList();
     this.nodes = new SimNode[size + 1];
@@ -215,6 +217,11 @@ public final class Simulation {
 
   public void stopWriting() {
     client.stop();
+  }
+
+  /** The client of linearizable reads, which starts when asked to ({@link SimReader#every}). */
+  SimReader reader() {
+    return reader;
   }
 
   /** Every entry of node {@code id}'s log, committed or not, in order (the log it acts on: what its store will hold). */

@@ -46,9 +46,6 @@ public record Operation(Kind kind, String collection, Object id, JsonObject doc,
     return new Operation(Kind.DELETE, collection, id, null, expect);
   }
 
-  /** The data of a barrier entry: committed, it proves the coordinator still led once it was appended. */
-  public static final String BARRIER = MARK + "none\"}";
-
   /** The entry data of a put of {@code doc} (compact JSON text that passed the door). */
   public static String encodePut(String collection, String id, String doc, long expect) {
     return head("put", collection, id, expect).append(",\"doc\":").append(doc).append('}').toString();

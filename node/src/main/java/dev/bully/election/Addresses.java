@@ -22,6 +22,11 @@ public final class Addresses {
    * on every change, so the HTTP API can redirect a write before it reads the write's body.
    */
   public static final String LOCAL_COORDINATOR = "bully.local.coordinator";
+  /**
+   * Node-local: a linearizable read's confirmation, answered {@code ready} with the read index
+   * once a majority confirmed that this node leads, or redirect or unavailable.
+   */
+  public static final String LOCAL_READ_INDEX = "bully.local.readindex";
   /** Node-local: reads of committed entries for the HTTP API. */
   public static final String LOCAL_READ = "bully.local.read";
   /** Node-local: chaos commands from the admin API. */

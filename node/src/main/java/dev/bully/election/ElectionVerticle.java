@@ -10,6 +10,7 @@ import dev.bully.core.Status;
 import dev.bully.core.Write;
 import dev.bully.driver.Driver;
 import dev.bully.driver.Host;
+import dev.bully.driver.ReadOutcome;
 import dev.bully.driver.Storage;
 import dev.bully.driver.Transport;
 import dev.bully.driver.WriteConcern;
@@ -118,6 +119,15 @@ public final class ElectionVerticle extends VerticleBase {
     });
     eventBus.localConsumer(Addresses.LOCAL_STATUS, request -> request.reply(reports.json()));
     eventBus.<JsonObject>localConsumer(Addresses.LOCAL_WRITE, this::onWrite);
+    eventBus.localConsumer(Addresses.LOCAL_READ_INDEX, request -> {
+      long arrivedNs = System.nanoTime();
+      driver.read(outcome -> {
+        if (outcome instanceof ReadOutcome.Ready) {
+          metrics.readConfirmed(arrivedNs);
+        }
+        request.reply(Outcome.of(outcome));
+      });
+    });
     eventBus.<JsonObject>localConsumer(Addresses.LOCAL_READ, request -> committedLog.read(request.body())
         .onSuccess(request::reply)
         .onFailure(failure -> request.fail(Outcome.STORE_UNREADABLE, "Reading the log from the store failed: " + failure.getMessage())));

@@ -51,12 +51,12 @@ public final class MessageCodec {
       json.put("preVote", claim.preVote()).put("takeover", claim.takeover());
     } else if (message instanceof Ack ack) {
       putLog(json, ack.log());
-      json.put("preVoteTerm", ack.preVoteTerm());
+      json.put("preVoteTerm", ack.preVoteTerm()).put("round", ack.round());
     } else if (message instanceof Reject reject) {
       json.put("reason", reject.reason()).put("preVoteTerm", reject.preVoteTerm());
     } else if (message instanceof Heartbeat heartbeat) {
       putLog(json, heartbeat.log());
-      json.put("commitIndex", heartbeat.commitIndex());
+      json.put("commitIndex", heartbeat.commitIndex()).put("round", heartbeat.round());
     } else if (message instanceof TakeOver takeOver) {
       putLog(json, takeOver.log());
     } else if (message instanceof Message.Append append) {
@@ -91,9 +91,9 @@ public final class MessageCodec {
       case "ELECTION" -> new Message.Election(from, term, log(json));
       case "ANSWER" -> new Answer(from, term);
       case "COORDINATOR" -> new Claim(from, term, log(json), flag(json, "preVote"), flag(json, "takeover"));
-      case "ACK" -> new Ack(from, term, log(json), number(json, "preVoteTerm"));
+      case "ACK" -> new Ack(from, term, log(json), number(json, "preVoteTerm"), round(json));
       case "REJECT" -> new Reject(from, term, text(json, "reason"), number(json, "preVoteTerm"));
-      case "HEARTBEAT" -> new Heartbeat(from, term, number(json, "commitIndex"), log(json));
+      case "HEARTBEAT" -> new Heartbeat(from, term, number(json, "commitIndex"), log(json), round(json));
       // Nodes of earlier builds send no log position: the successor then claims at once, as those did.
       case "TAKEOVER" -> new TakeOver(from, term, json.containsKey("lastIndex") ? log(json) : LogPosition.EMPTY);
       case "APPEND" -> append(json, from, term);
@@ -125,6 +125,11 @@ public final class MessageCodec {
     } catch (IllegalArgumentException e) {
       throw new InvalidMessage("'entries' is malformed: " + e.getMessage());
     }
+  }
+
+  /** A heartbeat's round or its echo; nodes of earlier builds count none (0), which confirms no read. */
+  private static long round(JsonObject json) throws InvalidMessage {
+    return json.containsKey("round") ? number(json, "round") : 0;
   }
 
   private static void putLog(JsonObject json, LogPosition log) {

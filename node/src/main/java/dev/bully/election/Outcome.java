@@ -1,18 +1,21 @@
 package dev.bully.election;
 
+import dev.bully.driver.ReadOutcome;
 import dev.bully.driver.WriteOutcome;
 import io.vertx.core.json.JsonObject;
 
 /**
  * What became of a request to the election verticle, as its node-local reply says it in
  * {@code outcome}: a write {@link #COMMITTED} (its write concern met), {@link #REDIRECT}ed to the
- * coordinator, {@link #UNAVAILABLE} for now, or refused as {@link #KEY_REUSED}; a step-down {@link #HANDED_OVER}, {@link #REFUSED}
+ * coordinator, {@link #UNAVAILABLE} for now, or refused as {@link #KEY_REUSED}; a linearizable read
+ * {@link #READY} (with its read index), redirected or unavailable; a step-down {@link #HANDED_OVER}, {@link #REFUSED}
  * (with why in {@code error}), or {@code UNAVAILABLE}. Only the HTTP layer turns these into status
  * codes.
  */
 public final class Outcome {
   public static final String KEY = "outcome";
   public static final String COMMITTED = "committed";
+  public static final String READY = "ready";
   public static final String REDIRECT = "redirect";
   public static final String UNAVAILABLE = "unavailable";
   public static final String HANDED_OVER = "handed_over";
@@ -48,6 +51,18 @@ public final class Outcome {
           + "; a retry must send the same request, a new request a new key");
     }
     WriteOutcome.Unavailable unavailable = (WriteOutcome.Unavailable) outcome;
+    return of(UNAVAILABLE).put("error", unavailable.error()).put("message", unavailable.message());
+  }
+
+  /** A linearizable read's confirmation as the reply says it. */
+  static JsonObject of(ReadOutcome outcome) {
+    if (outcome instanceof ReadOutcome.Ready ready) {
+      return of(READY).put("index", ready.index()).put("term", ready.term());
+    }
+    if (outcome instanceof ReadOutcome.Redirect redirect) {
+      return of(REDIRECT).put("coordinatorId", redirect.coordinatorId());
+    }
+    ReadOutcome.Unavailable unavailable = (ReadOutcome.Unavailable) outcome;
     return of(UNAVAILABLE).put("error", unavailable.error()).put("message", unavailable.message());
   }
 

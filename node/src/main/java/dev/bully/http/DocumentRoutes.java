@@ -31,7 +31,7 @@ import java.util.UUID;
  *   <li>{@code GET /api/collections/{c}/docs/{id}} and {@code GET /api/collections/{c}/docs?filter=
  *       &sort=&limit=&skip=} read this node's documents: {@code read=local} (the default) as applied
  *       here, {@code minIndex=N} once this node applied index N, {@code read=linearizable} on the
- *       coordinator after a barrier entry committed ({@link ReadBarrier}); a follower redirects it.
+ *       coordinator once a majority confirmed that it leads ({@link ReadIndex}); a follower redirects it.
  *       Each answer says the node's {@code appliedIndex}.</li>
  *   <li>{@code GET /api/collections}: every collection with its number of documents.</li>
  * </ul>
@@ -51,7 +51,7 @@ final class DocumentRoutes {
   private final WritesRoutes door;
   private final Documents documents;
   private final ApplyVerticle applier;
-  private final ReadBarrier barrier;
+  private final ReadIndex readIndex;
 
   DocumentRoutes(NodeConfig config, Vertx vertx, WritesRoutes door, Documents documents, ApplyVerticle applier) {
     this.config = config;
@@ -59,7 +59,7 @@ final class DocumentRoutes {
     this.door = door;
     this.documents = documents;
     this.applier = applier;
-    this.barrier = new ReadBarrier(vertx);
+    this.readIndex = new ReadIndex(vertx);
   }
 
   void mount(Router router) {
@@ -236,12 +236,12 @@ final class DocumentRoutes {
         door.redirect(ctx, other);
         return ready.future();
       }
-      due = barrier.await().map(index -> Math.max(index, minIndex));
+      due = readIndex.await().map(index -> Math.max(index, minIndex));
     }
     due.onFailure(failure -> {
-      if (failure instanceof ReadBarrier.NotCommitted notCommitted
-          && Outcome.REDIRECT.equals(notCommitted.reply.getString(Outcome.KEY))) {
-        door.redirect(ctx, notCommitted.reply.getInteger("coordinatorId"));
+      if (failure instanceof ReadIndex.NotConfirmed notConfirmed
+          && Outcome.REDIRECT.equals(notConfirmed.reply.getString(Outcome.KEY))) {
+        door.redirect(ctx, notConfirmed.reply.getInteger("coordinatorId"));
       } else {
         WritesRoutes.unavailable(ctx, "This node could not confirm that it leads: " + failure.getMessage());
       }

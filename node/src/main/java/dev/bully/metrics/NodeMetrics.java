@@ -34,6 +34,7 @@ public final class NodeMetrics {
   private final Counter unavailable;
   private final Counter keyReused;
   private final Timer commitLatency;
+  private final Timer readConfirmLatency;
   private final Map<ProtocolEvent.Kind, Counter> events = new EnumMap<>(ProtocolEvent.Kind.class);
   private final Map<String, Counter> rejected = new java.util.concurrent.ConcurrentHashMap<>();
   private volatile Status status;
@@ -59,6 +60,12 @@ public final class NodeMetrics {
         .register(registry);
     commitLatency = Timer.builder("bully_write_commit")
         .description("From a write's arrival at the coordinator to its acknowledgement")
+        .publishPercentileHistogram()
+        .minimumExpectedValue(Duration.ofMillis(1))
+        .maximumExpectedValue(Duration.ofSeconds(10))
+        .register(registry);
+    readConfirmLatency = Timer.builder("bully_read_confirm")
+        .description("From a linearizable read's arrival at the coordinator to a majority confirming that it leads")
         .publishPercentileHistogram()
         .minimumExpectedValue(Duration.ofMillis(1))
         .maximumExpectedValue(Duration.ofSeconds(10))
@@ -118,6 +125,11 @@ public final class NodeMetrics {
   public void acknowledged(long sinceNanos) {
     acknowledged.increment();
     commitLatency.record(System.nanoTime() - sinceNanos, TimeUnit.NANOSECONDS);
+  }
+
+  /** A linearizable read that arrived at {@code sinceNanos} was confirmed by a majority's heartbeat round. */
+  public void readConfirmed(long sinceNanos) {
+    readConfirmLatency.record(System.nanoTime() - sinceNanos, TimeUnit.NANOSECONDS);
   }
 
   public void unavailable() {

@@ -25,11 +25,23 @@ class MessageCodecTest {
         new Message.Claim(3, 5, log, true, false),
         new Message.Claim(3, 5, log, false, true),
         new Message.Ack(1, 5, log, 6),
+        new Message.Ack(1, 5, log, 0, 41),
         new Message.Reject(2, 5, "stale term 4 < 5", 0),
         new Message.Heartbeat(3, 5, 12, log),
+        new Message.Heartbeat(3, 5, 12, log, 41),
         new Message.TakeOver(2, 5, new LogPosition(4, 17)))) {
       assertEquals(message, codec.decode(codec.encode(message)));
     }
+  }
+
+  @Test
+  void aHeartbeatOrAckOfAnEarlierBuildCarriesRoundZero() throws Exception {
+    JsonObject heartbeat = codec.encode(new Message.Heartbeat(3, 5, 12, LogPosition.EMPTY, 9));
+    heartbeat.remove("round");
+    assertEquals(0, ((Message.Heartbeat) codec.decode(heartbeat)).round());
+    JsonObject ack = codec.encode(new Message.Ack(1, 5, LogPosition.EMPTY, 0, 9));
+    ack.remove("round");
+    assertEquals(0, ((Message.Ack) codec.decode(ack)).round());
   }
 
   @Test
@@ -62,6 +74,7 @@ class MessageCodecTest {
     assertThrows(MessageCodec.InvalidMessage.class, () -> codec.decode(codec.encode(new Message.Answer(2, 4)).put("term", -1)));
     assertThrows(MessageCodec.InvalidMessage.class, () -> codec.decode(codec.encode(new Message.Answer(2, 4)).put("type", "VOTE")));
     assertThrows(MessageCodec.InvalidMessage.class, () -> codec.decode(codec.encode(new Message.Heartbeat(2, 4, 0, LogPosition.EMPTY)).put("commitIndex", "x")));
+    assertThrows(MessageCodec.InvalidMessage.class, () -> codec.decode(codec.encode(new Message.Ack(2, 4, LogPosition.EMPTY, 0, 3)).put("round", -3)));
     JsonObject claimWithoutFlag = codec.encode(new Message.Claim(2, 4, LogPosition.EMPTY, true, false));
     claimWithoutFlag.remove("preVote");
     assertThrows(MessageCodec.InvalidMessage.class, () -> codec.decode(claimWithoutFlag));
