@@ -240,31 +240,12 @@ public final class Simulation {
     return coverage;
   }
 
-  /** What node {@code id}'s applier is doing, in words. */
-  public String documents(int id) {
-    return nodes[id].documents.toString();
-  }
-
-  /** The index up to which node {@code id}'s documents hold every committed operation (durably). */
-  public long appliedIndex(int id) {
-    return nodes[id].documents.applied;
-  }
-
-  /** Chaos: each node dies with probability {@code rate} right after each store write of its documents. */
-  public void dieWhileApplying(double rate) {
-    for (int id = 1; id <= size(); id++) {
-      nodes[id].documents.diesAfterWriteRate = rate;
-    }
-  }
-
   /**
-   * Fault, for the test that shows the checks catch it: node stores drop tombstones (then a
-   * batch applied again after a crash may decide a condition differently, or keep a deleted copy).
+   * Node {@code id}'s documents: what it has applied ({@link SimDocuments#applied}, in words by
+   * {@code toString}) and its document chaos (dying while applying, dropping tombstones).
    */
-  public void dropTombstones() {
-    for (int id = 1; id <= size(); id++) {
-      nodes[id].documents.dropsTombstones = true;
-    }
+  SimDocuments documents(int id) {
+    return nodes[id].documents;
   }
 
   /** The limits every node's log runs with in this history. */

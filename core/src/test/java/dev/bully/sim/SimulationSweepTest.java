@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
+import java.util.function.IntConsumer;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
 
@@ -110,7 +111,7 @@ class SimulationSweepTest {
     for (long seed = 1; seed <= 2_000; seed++) {
       try {
         runHistory(seed, sim -> {
-          sim.dropTombstones();
+          forEachNode(sim, id -> sim.documents(id).dropsTombstones = true);
           sim.reader().stop(); // the histories of this check were drawn without reads, which shift every message
         });
       } catch (AssertionError e) {
@@ -168,7 +169,8 @@ class SimulationSweepTest {
 
     // One history in four has nodes that die in the middle of applying a batch to their documents (their own randomness).
     if (seed % 4 == 1) {
-      sim.dieWhileApplying(0.005 + new SplittableRandom(seed).nextDouble() * 0.02);
+      double rate = 0.005 + new SplittableRandom(seed).nextDouble() * 0.02;
+      forEachNode(sim, id -> sim.documents(id).diesAfterWriteRate = rate);
     }
 
     fault.accept(sim);
@@ -181,7 +183,7 @@ class SimulationSweepTest {
     }
 
     // The network becomes stable with a majority up, and nodes stop dying.
-    sim.dieWhileApplying(0);
+    forEachNode(sim, id -> sim.documents(id).diesAfterWriteRate = 0);
     sim.calm();
     sim.heal();
     int majority = size / 2 + 1;
@@ -233,8 +235,8 @@ class SimulationSweepTest {
     }
     // And every live node has applied them all to its documents (which the simulator checked against the image).
     for (int id : sim.liveIds()) {
-      if (sim.appliedIndex(id) != sim.status(id).commitIndex()) {
-        throw new AssertionError("node " + id + " applied up to " + sim.appliedIndex(id) + " of " + sim.status(id).commitIndex()
+      if (sim.documents(id).applied != sim.status(id).commitIndex()) {
+        throw new AssertionError("node " + id + " applied up to " + sim.documents(id).applied + " of " + sim.status(id).commitIndex()
             + " committed, " + slack * 1000 + " ms after the writes stopped (" + sim.documents(id) + ")\n" + sim.transcriptTail(20));
       }
     }
@@ -283,6 +285,12 @@ class SimulationSweepTest {
           sim.startElectionNow(id);
         }
       }
+    }
+  }
+
+  private static void forEachNode(Simulation sim, IntConsumer action) {
+    for (int id = 1; id <= sim.size(); id++) {
+      action.accept(id);
     }
   }
 }
