@@ -2,13 +2,13 @@ package dev.bully.cluster;
 
 import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.MultiMapConfig.ValueCollectionType;
 import com.hazelcast.config.NetworkConfig;
 import dev.bully.config.TlsFiles;
 import dev.bully.config.NodeConfig;
 import io.vertx.core.http.ClientAuth;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
-import io.vertx.spi.cluster.hazelcast.ConfigUtil;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 
@@ -28,6 +28,8 @@ public final class ClusterSetup {
   public static final String NODE_ID_ATTRIBUTE = "bully.nodeId";
   /** Vert.x's map of node id to event-bus address (declared in its default-cluster.xml). */
   private static final String NODE_INFO_MAP = "__vertx.nodeInfo";
+  /** Vert.x's multimap of event-bus subscriptions (declared in its default-cluster.xml). */
+  private static final String SUBSCRIPTIONS_MULTIMAP = "__vertx.subs";
   private static final int PARTITIONS = 17;
   /** Hazelcast's limit on a map's synchronous plus asynchronous backups. */
   private static final int MAX_BACKUPS = 6;
@@ -36,8 +38,9 @@ public final class ClusterSetup {
   }
 
   public static Config hazelcastConfig(NodeConfig config) {
-    // Vert.x's defaults declare the maps that hold event-bus subscriptions and node information.
-    Config hazelcast = ConfigUtil.loadConfig();
+    // Built here rather than read from Vert.x's default-cluster.xml (ConfigUtil.loadConfig): parsing and validating
+    // that XML against Hazelcast's schema cost a start about a second of CPU, measured here, for three settings.
+    Config hazelcast = vertxDefaults(new Config());
     hazelcast.setClusterName(config.clusterName());
     hazelcast.setInstanceName("bully-" + config.clusterName() + "-" + config.nodeId());
     hazelcast.setProperty("hazelcast.logging.type", "slf4j");
@@ -78,6 +81,17 @@ public final class ClusterSetup {
     // every member starts at once (a whole cluster restarted), none has a master to name, so each waited the default
     // 5 s for nothing. The members are listed explicitly and reachable directly: one second is plenty to hear back.
     join.getTcpIpConfig().setEnabled(true).setMembers(config.joinMembers()).setConnectionTimeoutSeconds(JOIN_QUESTION_SECONDS);
+    return hazelcast;
+  }
+
+  /**
+   * What Vert.x's {@code default-cluster.xml} declares: its subscriptions as a multimap of sets,
+   * and one backup of each of its maps.
+   */
+  public static Config vertxDefaults(Config hazelcast) {
+    hazelcast.getMultiMapConfig(SUBSCRIPTIONS_MULTIMAP).setBackupCount(1).setValueCollectionType(ValueCollectionType.SET);
+    hazelcast.getMapConfig("__vertx.haInfo").setBackupCount(1);
+    hazelcast.getMapConfig(NODE_INFO_MAP).setBackupCount(1);
     return hazelcast;
   }
 

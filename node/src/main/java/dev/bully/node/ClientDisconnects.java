@@ -10,8 +10,8 @@ import org.slf4j.Marker;
 /**
  * A dashboard that goes away without closing its SockJS connection (a tab closed, a laptop
  * asleep) is the browser's business, not the node's: Vert.x's event-bus bridge reports each one as
- * an ERROR with the exception. This filter turns that into one short DEBUG line. Installed in
- * {@code logback.xml}.
+ * an ERROR with the exception. This filter turns that into one short DEBUG line. Installed by
+ * {@link NodeLogging}.
  */
 public final class ClientDisconnects extends TurboFilter {
   private static final org.slf4j.Logger log = LoggerFactory.getLogger("SockJS");

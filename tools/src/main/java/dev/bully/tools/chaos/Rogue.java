@@ -1,12 +1,12 @@
 package dev.bully.tools.chaos;
 
 import com.hazelcast.config.Config;
+import dev.bully.cluster.ClusterSetup;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.core.json.JsonObject;
-import io.vertx.spi.cluster.hazelcast.ConfigUtil;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -53,7 +53,7 @@ public final class Rogue implements AutoCloseable {
       members.add(member.getString("host") + ":" + member.getInteger("clusterPort"));
     }
     int port = freePort();
-    Config hazelcast = ConfigUtil.loadConfig().setClusterName(name).setInstanceName("rogue-" + port);
+    Config hazelcast = ClusterSetup.vertxDefaults(new Config()).setClusterName(name).setInstanceName("rogue-" + port);
     hazelcast.setProperty("hazelcast.logging.type", "slf4j");
     hazelcast.setProperty("hazelcast.phone.home.enabled", "false");
     hazelcast.setProperty("hazelcast.wait.seconds.before.join", "0");
