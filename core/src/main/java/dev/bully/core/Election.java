@@ -153,6 +153,12 @@ public final class Election {
         leadership.appended(appended.from(), appended.matchIndex(), appended.prevIndex(), nowMs, out);
       } else if (message instanceof Message.Mismatch mismatch && role == Role.COORDINATOR) {
         leadership.mismatched(mismatch.from(), mismatch.backUpTo(), mismatch.prevIndex(), nowMs, out);
+      } else if (message instanceof Message.Snapshot offer) {
+        following.onSnapshot(offer, nowMs);
+      } else if (message instanceof Message.SnapshotChunk chunk) {
+        following.onSnapshotChunk(chunk, nowMs);
+      } else if (message instanceof Message.SnapshotPull pull && role == Role.COORDINATOR) {
+        out.sendAll(leadership.snapshotPulled(pull.from(), pull.index(), pull.seq(), nowMs));
       }
     });
   }
@@ -223,6 +229,14 @@ public final class Election {
   /** Whether this node's store and every follower's hold the entry at {@code index} (write concern "all"). */
   public boolean onAllNodes(long index) {
     return role == Role.COORDINATOR && view.durableIndex() >= index && leadership.allFollowersHold(index);
+  }
+
+  /**
+   * How far the log must not be compacted: the lowest base of a snapshot that a follower of this
+   * coordinator installs or catches up from; no limit on a node that does not lead.
+   */
+  public long compactionPin() {
+    return role == Role.COORDINATOR ? leadership.compactionPin() : Long.MAX_VALUE;
   }
 
   /** This node's log as its driver reads it and pages it. */

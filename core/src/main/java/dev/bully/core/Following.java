@@ -32,6 +32,12 @@ final class Following {
   private long heldSinceMs;
   /** The coordinator asked this node to take over once it holds the entry named; null when it did not. */
   private TakeOver pendingTakeOver;
+  /** The snapshot this node is installing, from the coordinator of this term; null when none. */
+  private Install install;
+
+  /** A snapshot being installed: from whom, in which term, up to which entry, the chunk it asked for next, and when. */
+  private record Install(int from, long term, long index, long indexTerm, long nextSeq, long pulledAtMs) {
+  }
 
   Following(Election replica, ElectionSettings settings, ReplicatedLog log, LogView view) {
     this.replica = replica;
@@ -48,6 +54,20 @@ final class Following {
     }
     follow(heartbeat.from(), nowMs);
     heartbeat(heartbeat, replica.term(), replica.out());
+    pullAgainIfDue(nowMs);
+  }
+
+  /**
+   * A pull or its chunk may be lost: asked for again once it is two failure timeouts old (the
+   * coordinator answers a repeated pull with the same chunk, and a chunk not asked for is passed over).
+   */
+  private void pullAgainIfDue(long nowMs) {
+    Install current = install;
+    if (current != null && current.term() == replica.term() && current.from() == replica.coordinatorId()
+        && nowMs - current.pulledAtMs() >= 2 * settings.failureTimeoutMs()) {
+      install = new Install(current.from(), current.term(), current.index(), current.indexTerm(), current.nextSeq(), nowMs);
+      replica.out().send(current.from(), new Message.SnapshotPull(me, current.term(), current.index(), current.nextSeq()));
+    }
   }
 
   /**
@@ -72,6 +92,78 @@ final class Following {
   void onTakeOver(TakeOver takeOver, long nowMs) {
     pendingTakeOver = takeOver;
     claimIfTakeOverDue(nowMs);
+  }
+
+  /**
+   * The coordinator no longer holds the entries this node lacks, and offers a snapshot up to entry
+   * {@code index} instead. A log that holds that entry, or has committed past it, needs none: it
+   * answers APPENDED with how far it matches (committed entries are the same on every node), once
+   * that is durable. Otherwise the install begins, durably, and the first chunk is asked for; an
+   * offer in the middle of an install begins it again (the coordinator offers anew only after
+   * hearing nothing for a long while).
+   */
+  void onSnapshot(Message.Snapshot offer, long nowMs) {
+    if (!fromTheCoordinator(offer)) {
+      return;
+    }
+    follow(offer.from(), nowMs);
+    OutputBuilder out = replica.out();
+    long term = replica.term();
+    if (offer.index() <= log.commitIndex() || log.holds(offer.index(), offer.indexTerm())) {
+      long match = Math.max(log.commitIndex(), log.holds(offer.index(), offer.indexTerm()) ? offer.index() : 0);
+      verifiedIndex = Math.max(verifiedIndex, match);
+      if (view.durableIndex() < match) {
+        out.append(List.of(), log.lastIndex()); // the answer counts toward a commit: it waits for what is being stored
+      }
+      install = null;
+      out.send(offer.from(), new Message.Appended(me, term, match, offer.index()));
+      return;
+    }
+    install = new Install(offer.from(), term, offer.index(), offer.indexTerm(), 0, nowMs);
+    out.event(ProtocolEvent.installsSnapshot(me, term, offer.from(), offer.index()));
+    out.install(SnapshotStep.begin(offer.index()));
+    out.send(offer.from(), new Message.SnapshotPull(me, term, offer.index(), 0));
+  }
+
+  /**
+   * A chunk of the snapshot being installed: it goes into the store, then the next is asked for.
+   * After the last one, the log begins after the snapshot's entry (its uncommitted entries go to
+   * rollback) and the coordinator hears so in an APPENDED. A chunk of another install, or one not
+   * asked for (late or repeated), is passed over.
+   */
+  void onSnapshotChunk(Message.SnapshotChunk chunk, long nowMs) {
+    if (!fromTheCoordinator(chunk)) {
+      return;
+    }
+    follow(chunk.from(), nowMs);
+    Install current = install;
+    long term = replica.term();
+    if (current == null || current.from() != chunk.from() || current.term() != term || current.index() != chunk.index()
+        || current.nextSeq() != chunk.seq()) {
+      return;
+    }
+    OutputBuilder out = replica.out();
+    out.install(new SnapshotStep(chunk.index(), chunk));
+    if (!chunk.last()) {
+      install = new Install(current.from(), current.term(), current.index(), current.indexTerm(), chunk.seq() + 1, nowMs);
+      out.send(chunk.from(), new Message.SnapshotPull(me, term, chunk.index(), chunk.seq() + 1));
+      return;
+    }
+    install = null;
+    if (!log.holds(chunk.index(), current.indexTerm())) {
+      List<LogEntry> removed = log.resetTo(chunk.index(), current.indexTerm());
+      view.resetTo(chunk.index());
+      if (!removed.isEmpty()) {
+        out.event(ProtocolEvent.rolledBack(me, term, removed, chunk.from()));
+        out.rollback(removed, term);
+      }
+      out.reset(chunk.index(), current.indexTerm());
+    }
+    out.event(ProtocolEvent.installedSnapshot(me, term, chunk.from(), chunk.index()));
+    verifiedIndex = Math.max(verifiedIndex, chunk.index());
+    commitTo(chunk.index(), out);
+    out.committed(log.commitIndex());
+    out.send(chunk.from(), new Message.Appended(me, term, chunk.index(), chunk.index()));
   }
 
   private boolean fromTheCoordinator(Message message) {
@@ -113,6 +205,7 @@ final class Following {
   /** A new coordinator, or a new term: nothing is verified against it yet. */
   void reset(boolean newCoordinator) {
     verifiedIndex = 0;
+    // An install goes on only with the coordinator and term it began with (each chunk and pull checks): another one offers anew.
     if (newCoordinator) {
       coordinatorLastIndex = 0;
     }

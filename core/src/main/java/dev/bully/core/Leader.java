@@ -29,11 +29,26 @@ import java.util.Map;
  * <p>An entry is committed once it is durable on a majority and belongs to the current term (an
  * entry of an older term is committed only by a later one of this term, as in Raft); this node
  * counts only once its own store reported the entry durable.
+ *
+ * <p>A follower that needs entries that left this node's store ({@link ReplicatedLog#compactTo})
+ * is offered a snapshot of the documents up to the log's base instead; it pulls the snapshot chunk
+ * by chunk, and its APPENDED once installed says its log begins there. Meanwhile no APPENDs go to
+ * it, and the log is not compacted past the snapshot (a <em>pin</em>) until the follower has caught
+ * up to within the retained entries: otherwise the entries it needs next could leave the store
+ * while it installs, and it would need one snapshot after another. An offer not answered by a pull
+ * is offered again as a lost APPEND is sent again. A follower that installs pulls again every two
+ * failure timeouts while it waits for a chunk (its heartbeats tell it when), so one whose pulls stop
+ * for {@link #SNAPSHOT_PULLS_LOST_FAILURE_TIMEOUTS} failure timeouts has restarted or gone: it is
+ * offered the snapshot anew, and its pin goes.
  */
 final class Leader {
   static final int MAX_BATCH = 1000;
   static final int MAX_IN_FLIGHT = 4;
   static final int RESEND_AFTER_FAILURE_TIMEOUTS = 2;
+  /** A follower that installs pulls at least every two failure timeouts (see {@link Following}); twice that, and it is gone. */
+  static final int SNAPSHOT_PULLS_LOST_FAILURE_TIMEOUTS = 4;
+  /** A follower that caught up from a snapshot and answers nothing for this long pins the log no more. */
+  static final int SNAPSHOT_STALL_FAILURE_TIMEOUTS = 10;
 
   private final ElectionSettings settings;
   private final ReplicatedLog log;
@@ -53,6 +68,18 @@ final class Leader {
     long lastProgressMs;
     /** Since a MISMATCH, until the follower accepts a batch: one APPEND at a time. */
     boolean probing;
+    /** A snapshot was offered and the follower has not answered that it holds its base yet. */
+    boolean snapshotting;
+    /** The base of the snapshot offered, while {@link #snapshotting}. */
+    long offeredAt;
+    /** The follower has pulled a chunk of the snapshot offered. */
+    boolean pulling;
+    /** The chunk it pulled last: an older pull is late, or a replay. */
+    long pulledSeq;
+    /** The base of the snapshot the follower installs or caught up from, while it pins the log (0: none). */
+    long pinnedAt;
+    /** When the follower last answered anything of the replication (an APPENDED that moved, a pull), or was offered a snapshot. */
+    long lastAnsweredMs;
 
     /** The batch in flight that began after {@code prevIndex}, or null: the answer is late or repeated. */
     Sent inFlightAfter(long prevIndex) {
@@ -105,12 +132,29 @@ final class Leader {
 
   List<Envelope> appendsTo(int follower, long nowMs) {
     Progress progress = followers.get(follower);
+    long quietMs = nowMs - progress.lastAnsweredMs;
+    if (progress.snapshotting) {
+      if (quietMs < (progress.pulling ? SNAPSHOT_PULLS_LOST_FAILURE_TIMEOUTS * settings.failureTimeoutMs() : resendAfterMs())) {
+        return List.of(); // it installs; its APPENDED says where to go on from
+      }
+      // The offer was lost, or the install stalled: its pin goes, and the snapshot is offered anew below.
+      progress.snapshotting = false;
+      progress.pinnedAt = 0;
+      progress.probeFromMatch();
+      progress.lastProgressMs = nowMs;
+    } else if (progress.pinnedAt > 0
+        && (quietMs >= snapshotStallMs() || progress.matchIndex >= log.lastIndex() - log.limits().retainEntries())) {
+      progress.pinnedAt = 0; // gone quiet, or caught up to within what the store keeps anyway
+    }
     if (progress.matchIndex < log.lastIndex() && nowMs - progress.lastProgressMs >= resendAfterMs()) {
       // No answer for a while: a batch was lost (counting replies cannot tell, since replies can be duplicated), the
       // follower restarted, or it is slow. Start again from what it is known to have, one batch at a time until it
       // answers: a follower that is only slow then gets one batch more, not a pipeline's worth of each.
       progress.probeFromMatch();
       progress.lastProgressMs = nowMs;
+    }
+    if (progress.nextIndex <= log.compactionTarget() && progress.matchIndex < log.lastIndex()) {
+      return List.of(offerSnapshot(follower, progress, nowMs));
     }
     List<Envelope> out = new ArrayList<>();
     while (progress.inFlight.size() < (progress.probing ? 1 : MAX_IN_FLIGHT) && progress.nextIndex <= log.lastIndex()) {
@@ -135,6 +179,75 @@ final class Leader {
     return out;
   }
 
+  /** A snapshot of the documents up to the log's base (or where a compaction on its way puts it) for {@code follower}. */
+  private Envelope offerSnapshot(int follower, Progress progress, long nowMs) {
+    long base = log.compactionTarget();
+    progress.snapshotting = true;
+    progress.pulling = false;
+    progress.pulledSeq = 0;
+    progress.offeredAt = base;
+    progress.inFlight.clear();
+    progress.lastProgressMs = nowMs;
+    progress.lastAnsweredMs = nowMs;
+    return new Envelope(follower, new Message.Snapshot(settings.nodeId(), term, base, log.termAt(base)));
+  }
+
+  /**
+   * A follower installing the snapshot up to {@code index} asks for chunk {@code seq}: its chunk,
+   * to be filled from the store. A pull for another snapshot than the one offered is late.
+   */
+  List<Envelope> snapshotPulled(int follower, long index, long seq, long nowMs) {
+    Progress progress = followers.get(follower);
+    if (!progress.snapshotting || progress.offeredAt != index || seq < progress.pulledSeq || seq > progress.pulledSeq + 1) {
+      return List.of();
+    }
+    progress.pulledSeq = seq;
+    progress.lastProgressMs = nowMs;
+    progress.lastAnsweredMs = nowMs;
+    if (index < log.compactionTarget()) {
+      // The entries after this snapshot left the store before the follower began: it would need another at once.
+      return List.of(offerSnapshot(follower, progress, nowMs));
+    }
+    progress.pinnedAt = index; // pinned from the first pull: a follower that never answers pins nothing
+    progress.pulling = true;
+    return List.of(Envelope.snapshotChunk(follower,
+        new Message.SnapshotChunk(settings.nodeId(), term, index, seq, List.of(), false, 0)));
+  }
+
+  /**
+   * A follower answered a heartbeat with its log's last entry. One that installs a snapshot says
+   * so in its APPENDED, which may be lost; a log that holds the snapshot's base (as this node's log
+   * has it: log matching) shows the install is done, and APPENDs go on from after it, one at a time
+   * until the follower answers. Nothing counts toward a commit: only APPENDED reports what is durable.
+   */
+  void heard(int follower, LogPosition followerLog, long nowMs) {
+    Progress progress = followers.get(follower);
+    if (progress.snapshotting && followerLog.index() >= progress.offeredAt && followerLog.index() <= log.lastIndex()
+        && log.termAt(followerLog.index()) == followerLog.term()) {
+      progress.snapshotting = false;
+      progress.inFlight.clear();
+      progress.probing = true;
+      progress.nextIndex = followerLog.index() + 1;
+      progress.lastProgressMs = nowMs;
+      progress.lastAnsweredMs = nowMs;
+    }
+  }
+
+  /** The lowest snapshot base that followers still need the entries after: the log must not be compacted past it. */
+  long compactionPin() {
+    long pin = Long.MAX_VALUE;
+    for (Progress progress : followers.values()) {
+      if (progress.pinnedAt > 0) {
+        pin = Math.min(pin, progress.pinnedAt);
+      }
+    }
+    return pin;
+  }
+
+  private long snapshotStallMs() {
+    return SNAPSHOT_STALL_FAILURE_TIMEOUTS * settings.failureTimeoutMs();
+  }
+
   /**
    * How long a follower behind may stay silent (no answer to an APPEND) before it is sent
    * everything from its match index again: two failure timeouts. A follower storing batches of
@@ -156,9 +269,19 @@ final class Leader {
       // It works through what it was sent. A late, repeated or replayed answer that moves nothing is no sign of
       // that: counted, a stream of them (a replayer's) would keep a lost batch from ever being sent again.
       progress.lastProgressMs = nowMs;
+      progress.lastAnsweredMs = nowMs;
     }
     progress.matchIndex = Math.max(progress.matchIndex, matchIndex);
-    if (answered != null && (progress.probing || matchIndex < answered.lastIndex())) {
+    if (progress.snapshotting) {
+      if (progress.matchIndex < progress.offeredAt) {
+        return advanceCommit(); // an answer from before the snapshot
+      }
+      // Installed (or it held the snapshot's base already): go on right after what it holds.
+      progress.snapshotting = false;
+      progress.probing = false;
+      progress.inFlight.clear();
+      progress.nextIndex = progress.matchIndex + 1;
+    } else if (answered != null && (progress.probing || matchIndex < answered.lastIndex())) {
       // The probe fitted, or the batch arrived shortened (filled from the store within its size): go on right
       // after what the follower holds. Batches sent before, past a gap, are not there; their answers are late.
       progress.probing = false;
@@ -178,7 +301,7 @@ final class Leader {
    */
   void mismatched(int follower, long backUpTo, long prevIndex, long nowMs) {
     Progress progress = followers.get(follower);
-    if (progress.inFlightAfter(prevIndex) == null) {
+    if (progress.snapshotting || progress.inFlightAfter(prevIndex) == null) {
       return;
     }
     progress.lastProgressMs = nowMs;

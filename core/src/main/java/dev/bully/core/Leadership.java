@@ -122,6 +122,16 @@ final class Leadership {
     continueHandOff(nowMs, out);
   }
 
+  /** A follower installing a snapshot asks for its next chunk. */
+  List<dev.bully.core.Envelope> snapshotPulled(int follower, long index, long seq, long nowMs) {
+    return leader.snapshotPulled(follower, index, seq, nowMs);
+  }
+
+  /** See {@link Election#compactionPin()}. */
+  long compactionPin() {
+    return leader.compactionPin();
+  }
+
   /** A follower's log did not match: back up and send from there. */
   void mismatched(int follower, long backUpTo, long prevIndex, long nowMs, OutputBuilder out) {
     leader.mismatched(follower, backUpTo, prevIndex, nowMs);
@@ -131,6 +141,7 @@ final class Leadership {
   /** A follower answered a heartbeat with its log's position, echoing the heartbeat's round. */
   void acknowledged(int follower, LogPosition followerLog, long round, long nowMs, OutputBuilder out) {
     peers.acknowledged(follower, followerLog, committedPosition(), nowMs);
+    leader.heard(follower, followerLog, nowMs);
     if (!reads.possible(round)) {
       // No heartbeat of this term carried that round yet: counted, it would confirm reads before any majority answered.
       out.event(ProtocolEvent.violation(me, term, "ACK", follower, "it echoes round " + round

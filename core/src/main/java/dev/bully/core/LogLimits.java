@@ -17,19 +17,34 @@ package dev.bully.core;
  *                        ({@link WriteLimits#BATCH_CHARS} on a node; smaller in the simulator)
  * @param pageChars       the entry text one page of the store holds at most, but always one entry
  *                        ({@link WriteLimits#DOCUMENT_CHARS} on a node; smaller in the simulator)
+ * @param retainEntries   how many of the newest entries the store keeps once they are applied: older
+ *                        ones leave it ({@code log.retainEntries}), and a follower that needs them
+ *                        receives a snapshot of the documents instead
  */
-public record LogLimits(int memoryEntries, int idempotencyKeys, long memoryBytes, long batchChars, long pageChars) {
+public record LogLimits(int memoryEntries, int idempotencyKeys, long memoryBytes, long batchChars, long pageChars,
+                        long retainEntries) {
   public static final long DEFAULT_MEMORY_BYTES = 8L * 1024 * 1024;
+  public static final long DEFAULT_RETAIN_ENTRIES = 100_000;
   public static final LogLimits DEFAULT = new LogLimits(50_000, 100_000, DEFAULT_MEMORY_BYTES);
 
   public LogLimits {
-    if (memoryEntries < 1 || idempotencyKeys < 0 || memoryBytes < 1 || batchChars < 1 || pageChars < 1) {
-      throw new IllegalArgumentException("memoryEntries, memoryBytes, batchChars and pageChars must be at least 1, idempotencyKeys at least 0");
+    if (memoryEntries < 1 || idempotencyKeys < 0 || memoryBytes < 1 || batchChars < 1 || pageChars < 1 || retainEntries < 1) {
+      throw new IllegalArgumentException("memoryEntries, memoryBytes, batchChars, pageChars and retainEntries must be at least 1,"
+          + " idempotencyKeys at least 0");
     }
+  }
+
+  public LogLimits(int memoryEntries, int idempotencyKeys, long memoryBytes, long batchChars, long pageChars) {
+    this(memoryEntries, idempotencyKeys, memoryBytes, batchChars, pageChars, DEFAULT_RETAIN_ENTRIES);
   }
 
   public LogLimits(int memoryEntries, int idempotencyKeys, long memoryBytes) {
     this(memoryEntries, idempotencyKeys, memoryBytes, WriteLimits.BATCH_CHARS, WriteLimits.DOCUMENT_CHARS);
+  }
+
+  /** These limits, keeping {@code retain} of the newest entries in the store. */
+  public LogLimits withRetainEntries(long retain) {
+    return new LogLimits(memoryEntries, idempotencyKeys, memoryBytes, batchChars, pageChars, retain);
   }
 
   public LogLimits(int memoryEntries, int idempotencyKeys) {
@@ -51,11 +66,21 @@ public record LogLimits(int memoryEntries, int idempotencyKeys, long memoryBytes
    * must hold, and followers far behind are served from the pages as before.
    */
   public long restoreFrom(long lastIndex, long pagedIndex) {
-    return Math.max(1, Math.min(pagedIndex + 1, lastIndex));
+    return restoreFrom(0, lastIndex, pagedIndex);
+  }
+
+  /** {@link #restoreFrom(long, long)} of a log that begins after {@code baseIndex}: none when the base is the last entry. */
+  public long restoreFrom(long baseIndex, long lastIndex, long pagedIndex) {
+    return Math.max(baseIndex + 1, Math.min(pagedIndex + 1, lastIndex));
   }
 
   /** The first entry whose idempotency key a restart reads back, given where it reads entries from. */
   public long keysFrom(long lastIndex, long restoreFrom) {
-    return Math.max(1, Math.min(restoreFrom, lastIndex - idempotencyKeys + 1));
+    return keysFrom(0, lastIndex, restoreFrom);
+  }
+
+  /** {@link #keysFrom(long, long)} of a log that begins after {@code baseIndex}. */
+  public long keysFrom(long baseIndex, long lastIndex, long restoreFrom) {
+    return Math.max(baseIndex + 1, Math.min(restoreFrom, lastIndex - idempotencyKeys + 1));
   }
 }

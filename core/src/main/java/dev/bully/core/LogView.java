@@ -112,6 +112,38 @@ public final class LogView {
     durableIndex = Math.min(index, log.lastIndex());
   }
 
+  /** A snapshot took the log's place: nothing of it is durable but the base, once the reset is written. */
+  void resetTo(long index) {
+    durableIndex = Math.min(durableIndex, index);
+  }
+
+  /** Entries up to here left the log, or a snapshot took their place: see {@link ReplicatedLog#baseIndex}. */
+  public long baseIndex() {
+    return log.baseIndex();
+  }
+
+  /**
+   * How far the log may be compacted now, or -1 when not past its base: the entries this node's
+   * documents applied durably ({@code durableApplied}), committed and in the pages, except the
+   * newest {@link LogLimits#retainEntries()}, and not past {@code pin} (the base of a snapshot
+   * that a follower installs or catches up from). The store may remove less (whole pages) and says
+   * how far it got ({@link #compacted}).
+   */
+  public long compactable(long durableApplied, long pin) {
+    long target = Math.min(Math.min(durableApplied, log.pagedIndex()), Math.min(pin, log.lastIndex() - log.limits().retainEntries()));
+    return target > log.compactionTarget() ? target : -1;
+  }
+
+  /** The store begins to remove the entries up to {@code index}. */
+  public void compacting(long index) {
+    log.compacting(index);
+  }
+
+  /** The store removed the entries up to {@code index}: the log begins after it. */
+  public void compacted(long index) {
+    log.compactTo(index);
+  }
+
   /** Entries from {@code index} on were removed: what the store holds durably ends before them. */
   void removedFrom(long index) {
     durableIndex = Math.min(durableIndex, index - 1);

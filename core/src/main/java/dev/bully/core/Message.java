@@ -126,4 +126,42 @@ public sealed interface Message {
       return "MISMATCH";
     }
   }
+
+  /**
+   * The coordinator no longer holds the entries this follower lacks: it offers a snapshot of its
+   * documents instead, after which the follower's log begins after entry {@code index}, of
+   * {@code indexTerm}. A follower whose log holds that entry answers APPENDED and needs none.
+   */
+  record Snapshot(int from, long term, long index, long indexTerm) implements Message {
+    public String type() {
+      return "SNAPSHOT";
+    }
+  }
+
+  /**
+   * A follower installing the snapshot up to entry {@code index} asks for its chunk {@code seq}
+   * (from 0), once every chunk before it is durable in its store.
+   */
+  record SnapshotPull(int from, long term, long index, long seq) implements Message {
+    public String type() {
+      return "SNAPSHOT_PULL";
+    }
+  }
+
+  /**
+   * Chunk {@code seq} of the snapshot up to entry {@code index}: documents and tombstones as the
+   * coordinator's store held them while it was read. The {@code last} chunk says from which index
+   * on ({@code consistentAt}) the documents, once the log from {@code index + 1} is applied over
+   * them, are again the image of a prefix of the log (a snapshot is read while writes go on).
+   */
+  record SnapshotChunk(int from, long term, long index, long seq, java.util.List<SnapshotItem> items, boolean last,
+                       long consistentAt) implements Message {
+    public SnapshotChunk {
+      items = java.util.List.copyOf(items);
+    }
+
+    public String type() {
+      return "SNAPSHOT_CHUNK";
+    }
+  }
 }

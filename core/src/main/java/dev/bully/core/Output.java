@@ -30,10 +30,19 @@ import java.util.List;
  * <p>{@link #reads()}, when not null, says that the linearizable reads waiting for rounds up to
  * its round may be answered once the state is applied up to its index; they depend on nothing
  * this output persists.
+ *
+ * <p>{@link #install()}, when not null, is a step of installing a snapshot of the documents: made
+ * durable before the log write, since the log write of a snapshot's last step says the log begins
+ * after the snapshot, which is true only once its documents are in the store.
  */
 public record Output(DurableState persist, LogWrite logWrite, List<Envelope> messages, List<ProtocolEvent> events,
-                     boolean statusChanged, long commitIndex, boolean sendsFirst, Reads reads) {
-  public static final Output NONE = new Output(null, null, List.of(), List.of(), false, -1, false, null);
+                     boolean statusChanged, long commitIndex, boolean sendsFirst, Reads reads, SnapshotStep install) {
+  public static final Output NONE = new Output(null, null, List.of(), List.of(), false, -1, false, null, null);
+
+  public Output(DurableState persist, LogWrite logWrite, List<Envelope> messages, List<ProtocolEvent> events,
+                boolean statusChanged, long commitIndex, boolean sendsFirst, Reads reads) {
+    this(persist, logWrite, messages, events, statusChanged, commitIndex, sendsFirst, reads, null);
+  }
 
   /** Reads waiting for rounds up to {@code round} see every write committed before they arrived at or below {@code index}. */
   public record Reads(long round, long index) {
@@ -46,11 +55,11 @@ public record Output(DurableState persist, LogWrite logWrite, List<Envelope> mes
 
   public boolean isEmpty() {
     return persist == null && logWrite == null && messages.isEmpty() && events.isEmpty() && !statusChanged && commitIndex < 0
-        && reads == null;
+        && reads == null && install == null;
   }
 
   /** Whether the driver must write to its store before sending. */
   public boolean needsPersisting() {
-    return persist != null || logWrite != null;
+    return persist != null || logWrite != null || install != null;
   }
 }

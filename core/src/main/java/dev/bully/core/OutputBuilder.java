@@ -17,6 +17,9 @@ final class OutputBuilder {
   private final List<ProtocolEvent> events = new ArrayList<>();
   private boolean shipsOwnEntries;
   private Output.Reads reads;
+  private SnapshotStep install;
+  private long resetIndex;
+  private long resetTerm;
 
   OutputBuilder(long termAtStart) {
     this.termAtStart = termAtStart;
@@ -66,6 +69,18 @@ final class OutputBuilder {
     statusChanged = true;
   }
 
+  /** A step of installing a snapshot, durable before the log write and the messages. */
+  void install(SnapshotStep step) {
+    install = step;
+  }
+
+  /** A snapshot took the log's place: it begins after {@code index}, of {@code term} (after any rollback). */
+  void reset(long index, long term) {
+    resetIndex = index;
+    resetTerm = term;
+    lastIndex = index;
+  }
+
   void readsConfirmed(long round, long index) {
     reads = new Output.Reads(round, index);
   }
@@ -81,11 +96,12 @@ final class OutputBuilder {
   Output build(DurableState state, long logCommitIndex) {
     boolean changed = statusChanged || state.term() != termAtStart;
     LogWrite logWrite = lastIndex < 0 && removed.isEmpty() ? null
-        : new LogWrite(removed, replacedInTerm, appended, lastIndex, logCommitIndex);
-    if (!persist && logWrite == null && !changed && messages.isEmpty() && events.isEmpty() && commitIndex < 0 && reads == null) {
+        : new LogWrite(removed, replacedInTerm, appended, lastIndex, logCommitIndex, resetIndex, resetTerm);
+    if (!persist && logWrite == null && !changed && messages.isEmpty() && events.isEmpty() && commitIndex < 0 && reads == null
+        && install == null) {
       return Output.NONE;
     }
-    boolean sendsFirst = shipsOwnEntries && !persist && removed.isEmpty() || claimsOnly(state, logWrite);
-    return new Output(persist ? state : null, logWrite, messages, events, changed, commitIndex, sendsFirst, reads);
+    boolean sendsFirst = (shipsOwnEntries && !persist && removed.isEmpty() || claimsOnly(state, logWrite)) && install == null;
+    return new Output(persist ? state : null, logWrite, messages, events, changed, commitIndex, sendsFirst, reads, install);
   }
 }

@@ -17,7 +17,7 @@ public record ProtocolEvent(Kind kind, int node, long term, String text) {
 
   public enum Kind {
     SUSPECT, ELECTION, ANSWER, CLAIM, ACK, REJECT, COORDINATOR, FOLLOW, STEP_DOWN, TERM, TAKEOVER, PRE_VOTE, ROLLBACK,
-    IGNORED, VIOLATION
+    IGNORED, VIOLATION, SNAPSHOT
   }
 
   @Override
@@ -127,6 +127,16 @@ public record ProtocolEvent(Kind kind, int node, long term, String text) {
     LogEntry last = removed.get(removed.size() - 1);
     return new ProtocolEvent(Kind.ROLLBACK, node, term, "Node " + node + " rolled back entries " + first.index() + ".."
         + last.index() + " (from term " + first.term() + ") to match coordinator " + coordinator + " in term " + term);
+  }
+
+  static ProtocolEvent installsSnapshot(int node, long term, int coordinator, long index) {
+    return new ProtocolEvent(Kind.SNAPSHOT, node, term, "Node " + node + " installs a snapshot up to entry " + index
+        + " from coordinator " + coordinator + " (term " + term + ")");
+  }
+
+  static ProtocolEvent installedSnapshot(int node, long term, int coordinator, long index) {
+    return new ProtocolEvent(Kind.SNAPSHOT, node, term, "Node " + node + " installed the snapshot up to entry " + index
+        + " from coordinator " + coordinator + " (term " + term + ")");
   }
 
   /** A peer sent what no correct node sends: refused, counted, and the node goes on. */

@@ -23,8 +23,16 @@ import java.util.Map;
  * copy of committed entries, see {@link #pagedTo}) leave memory ({@link #release}), so the entries
  * a rollback removes are always at hand, and an entry that is no longer in memory can be read from
  * the store and will never change there.
+ *
+ * <p>The log may begin after a <em>base</em>: entries up to {@link #baseIndex} left the store once
+ * this node had applied them ({@link #compactTo}), or were never here because a snapshot of the
+ * documents took their place ({@link #resetTo}). Only the base entry's term is known; every entry up
+ * to it is committed, so it is the same on every node that holds it.
  */
 public final class ReplicatedLog {
+  /** The term of an entry before the base: no longer known. */
+  public static final long UNKNOWN_TERM = -2;
+
   private final LogLimits limits;
   /** The entries from {@link #firstInMemory} to {@link #lastIndex}, in order. */
   private final ArrayList<LogEntry> entries = new ArrayList<>();
@@ -38,6 +46,10 @@ public final class ReplicatedLog {
   private long charsBefore;
   private long firstInMemory = 1;
   private long lastIndex;
+  /** Entries up to here are not in the log any more (committed, applied, compacted or replaced by a snapshot). */
+  private long baseIndex;
+  /** A compaction the store is carrying out: entries up to here are leaving it. */
+  private long compactingIndex;
   private final TermRuns terms = new TermRuns();
   private final Map<String, Long> indexByRequestId = new HashMap<>();
   /** The remembered keys in index order, so the oldest are forgotten first and a rollback drops the newest. */
@@ -73,8 +85,36 @@ public final class ReplicatedLog {
    */
   public static ReplicatedLog restore(List<TermRun> termRuns, List<IdempotencyKey> olderKeys, List<LogEntry> tail,
                                       long commitIndex, long pagedIndex, LogLimits limits) {
+    return restore(0, termRuns, olderKeys, tail, commitIndex, pagedIndex, limits);
+  }
+
+  /**
+   * {@link #restore(List, List, List, long, long, LogLimits)} of a log that begins after
+   * {@code baseIndex}: {@code termRuns} then begin at the base entry, and the tail may be empty when
+   * the base is the last entry.
+   */
+  public static ReplicatedLog restore(long baseIndex, List<TermRun> termRuns, List<IdempotencyKey> olderKeys,
+                                      List<LogEntry> tail, long commitIndex, long pagedIndex, LogLimits limits) {
     ReplicatedLog log = new ReplicatedLog(limits);
-    if (tail.isEmpty()) {
+    if (baseIndex > 0) {
+      if (termRuns.isEmpty() || termRuns.get(0).firstIndex() != baseIndex) {
+        throw new IllegalArgumentException("a log based at " + baseIndex + " whose term runs begin at "
+            + (termRuns.isEmpty() ? "no entry" : termRuns.get(0).firstIndex()));
+      }
+      termRuns.forEach(run -> log.terms.add(run.firstIndex(), run.term()));
+      log.baseIndex = baseIndex;
+      log.lastIndex = baseIndex;
+      log.firstInMemory = baseIndex + 1;
+      log.commitIndex = baseIndex;
+      log.pagedIndex = baseIndex;
+      if (tail.isEmpty()) {
+        if (termRuns.size() > 1) {
+          throw new IllegalArgumentException("a log with terms past its base " + baseIndex + " but no entries");
+        }
+        olderKeys.forEach(log::remember);
+        return log;
+      }
+    } else if (tail.isEmpty()) {
       if (!termRuns.isEmpty()) {
         throw new IllegalArgumentException("a log with terms but no entries");
       }
@@ -86,7 +126,11 @@ public final class ReplicatedLog {
           + " are not in the store's pages (up to " + pagedIndex + ", commit index " + commitIndex
           + "), yet they are not among the entries given");
     }
-    termRuns.forEach(run -> log.terms.add(run.firstIndex(), run.term()));
+    if (baseIndex == 0) {
+      termRuns.forEach(run -> log.terms.add(run.firstIndex(), run.term()));
+    } else if (first <= baseIndex) {
+      throw new IllegalArgumentException("entry " + first + " is at or before the log's base " + baseIndex);
+    }
     log.firstInMemory = first;
     log.lastIndex = first - 1;
     olderKeys.forEach(log::remember);
@@ -97,8 +141,8 @@ public final class ReplicatedLog {
             + " but the term runs say " + log.terms.termAt(entry.index()));
       }
     }
-    log.commitIndex = Math.min(commitIndex, log.lastIndex);
-    log.pagedIndex = Math.min(pagedIndex, log.commitIndex);
+    log.commitIndex = Math.max(baseIndex, Math.min(commitIndex, log.lastIndex));
+    log.pagedIndex = Math.max(baseIndex, Math.min(pagedIndex, log.commitIndex));
     return log;
   }
 
@@ -115,10 +159,21 @@ public final class ReplicatedLog {
     return firstInMemory;
   }
 
-  /** The term of the entry at {@code index}; 0 for index 0, -1 past the end. */
+  /**
+   * The log's base: entries up to here are no longer in the log (nor in the store), and only the
+   * base entry's term is known. 0 for a log that holds every entry from index 1.
+   */
+  public long baseIndex() {
+    return baseIndex;
+  }
+
+  /** The term of the entry at {@code index}; 0 for index 0, -1 past the end, {@link #UNKNOWN_TERM} before the base. */
   public long termAt(long index) {
     if (index == 0) {
       return 0;
+    }
+    if (index < baseIndex) {
+      return UNKNOWN_TERM;
     }
     return index <= lastIndex ? terms.termAt(index) : -1;
   }
@@ -210,6 +265,18 @@ public final class ReplicatedLog {
    * If so, it takes the entries, dropping only a suffix that disagrees with them.
    */
   public AppendResult accept(long prevIndex, long prevTerm, List<LogEntry> incoming) {
+    if (prevIndex < baseIndex) {
+      // Entries up to the base are committed, so they are the coordinator's too: only what lies past it is new here.
+      int skip = (int) Math.min(incoming.size(), baseIndex - prevIndex);
+      if (skip == baseIndex - prevIndex && incoming.get(skip - 1).term() != terms.termAt(baseIndex)) {
+        return AppendResult.violation("its entry " + baseIndex + " of term " + incoming.get(skip - 1).term()
+            + " would replace committed entry " + baseIndex + " of term " + terms.termAt(baseIndex));
+      }
+      if (skip < baseIndex - prevIndex) {
+        return AppendResult.accepted(prevIndex + incoming.size(), List.of(), List.of());
+      }
+      return accept(baseIndex, terms.termAt(baseIndex), incoming.subList(skip, incoming.size()));
+    }
     if (prevIndex > lastIndex) {
       return AppendResult.mismatch(lastIndex);
     }
@@ -247,7 +314,7 @@ public final class ReplicatedLog {
       if (entry.index() > Math.min(lastIndex, commitIndex)) {
         return null;
       }
-      if (termAt(entry.index()) != entry.term()) {
+      if (entry.index() >= baseIndex && termAt(entry.index()) != entry.term()) {
         return "its entry " + entry.index() + " of term " + entry.term() + " would replace committed entry "
             + entry.index() + " of term " + termAt(entry.index()) + " (commit index " + commitIndex + ")";
       }
@@ -278,6 +345,71 @@ public final class ReplicatedLog {
     pagedIndex = Math.max(pagedIndex, index);
   }
 
+  /**
+   * Where the log will begin once the compaction on its way is done: a follower that needs an entry
+   * up to here is offered a snapshot, since the store may no longer serve it.
+   */
+  public long compactionTarget() {
+    return Math.max(baseIndex, compactingIndex);
+  }
+
+  /** The store begins to remove the entries up to {@code index} (see {@link #compactTo}). */
+  public void compacting(long index) {
+    if (index > pagedIndex) {
+      throw new BrokenInvariant("entries up to " + index + " are to be compacted, but the pages reach only " + pagedIndex);
+    }
+    compactingIndex = Math.max(compactingIndex, index);
+  }
+
+  /**
+   * The store removed every entry up to {@code index} (paged, and applied on this node): the log
+   * now begins after it. Entries still in memory up to it leave memory too.
+   */
+  public void compactTo(long index) {
+    if (index <= baseIndex) {
+      return;
+    }
+    if (index > pagedIndex) {
+      throw new BrokenInvariant("entries up to " + index + " were compacted, but the pages reach only " + pagedIndex);
+    }
+    terms.forgetBefore(index);
+    baseIndex = index;
+    if (index >= firstInMemory) {
+      dropFromMemory(index);
+    }
+  }
+
+  /**
+   * A snapshot of the documents up to {@code index}, whose entry has {@code term}, takes the place of
+   * this log, which lacks that entry (a log that holds it needs no snapshot): the log begins after
+   * it, as committed. Returns the entries removed, none of them committed (a committed entry at or
+   * before {@code index} is the snapshot's own, and one after it would mean the log held the entry).
+   */
+  public List<LogEntry> resetTo(long index, long term) {
+    if (holds(index, term)) {
+      throw new BrokenInvariant("a snapshot up to entry " + index + " of term " + term + " would replace a log that holds it");
+    }
+    if (commitIndex > index) {
+      throw new BrokenInvariant("a snapshot up to entry " + index + " would replace committed entries up to " + commitIndex);
+    }
+    List<LogEntry> removed = commitIndex < lastIndex ? truncateFrom(commitIndex + 1) : List.of();
+    entries.clear();
+    charsBefore = 0;
+    terms.resetTo(index, term);
+    baseIndex = index;
+    compactingIndex = Math.max(compactingIndex, index);
+    lastIndex = index;
+    firstInMemory = index + 1;
+    commitIndex = index;
+    pagedIndex = index;
+    return removed;
+  }
+
+  /** Whether this log holds the entry at {@code index} with {@code term}: it then matches any log that does up to there. */
+  public boolean holds(long index, long term) {
+    return index <= lastIndex && index >= baseIndex && termAt(index) == term;
+  }
+
   /** The newest entries that memory keeps, and that the store should page before they may leave. */
   public LogLimits limits() {
     return limits;
@@ -295,9 +427,14 @@ public final class ReplicatedLog {
     while (last < pagedIndex && chars(last + 1, lastIndex) > limits.memoryBytes()) {
       last++;
     }
-    int count = (int) (last - firstInMemory + 1);
+    dropFromMemory(last);
+  }
+
+  /** Entries up to {@code last} leave memory. */
+  private void dropFromMemory(long last) {
+    int count = (int) (Math.min(last, lastIndex) - firstInMemory + 1);
     if (count > 0) {
-      charsBefore = charsThrough(last);
+      charsBefore = charsThrough(firstInMemory + count - 1);
       entries.subList(0, count).clear();
       System.arraycopy(charsThrough, count, charsThrough, 0, entries.size());
       firstInMemory += count;

@@ -49,6 +49,23 @@ final class TermRuns {
     }
   }
 
+  /**
+   * Forgets the terms of the entries before {@code index}, which must be in the log: the run that
+   * holds it now begins there.
+   */
+  void forgetBefore(long index) {
+    int keep = runAt(index);
+    TermRun first = new TermRun(index, runs.get(keep).term());
+    runs.subList(0, keep).clear();
+    runs.set(0, first);
+  }
+
+  /** The log is now only the entry at {@code index}, of {@code term}: a snapshot's last one. */
+  void resetTo(long index, long term) {
+    runs.clear();
+    runs.add(new TermRun(index, term));
+  }
+
   List<TermRun> asList() {
     return List.copyOf(runs);
   }

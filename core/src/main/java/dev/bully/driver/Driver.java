@@ -14,7 +14,7 @@ import java.util.function.LongSupplier;
  * {@link Transport}: every input goes to the replica with the time read from the clock, and every
  * output it makes is carried out by the {@link OutputPipeline} (persist, then send, then record),
  * its APPENDs filled from the store by the {@link Outbox}, committed entries paged by the
- * {@link Pager}, client writes batched and answered by {@link ClientWrites}, and linearizable
+ * {@link Pager} and compacted by the {@link Compactor}, client writes batched and answered by {@link ClientWrites}, and linearizable
  * reads confirmed by {@link ClientReads}.
  *
  * <p>The node's election verticle and the simulator both run this class; only the IO under it
@@ -26,6 +26,7 @@ public final class Driver {
   private final LongSupplier clock;
   private final OutputPipeline pipeline;
   private final Pager pager;
+  private final Compactor compactor;
   private final ClientWrites writes;
   private final ClientReads reads;
 
@@ -44,6 +45,7 @@ public final class Driver {
     this.writes = new ClientWrites(nodeId, replica, clock, this::handle);
     this.reads = new ClientReads(nodeId, replica, clock, this::handle);
     this.pager = new Pager(replica::logView, storage, pageEntries, host, writes::proposeQueued);
+    this.compactor = new Compactor(replica, storage, host, outbox::firstEntryToRead);
     this.pipeline = new OutputPipeline(storage, outbox, host, writes::settle, this::durable);
   }
 
@@ -59,6 +61,7 @@ public final class Driver {
   public void tick() {
     handle(replica.tick(nowMs()));
     pager.pageIfDue();
+    compactor.compactIfDue();
   }
 
   public void step(Message message) {
@@ -103,6 +106,7 @@ public final class Driver {
   /** The node is stopping: no more pages (its store is about to close). */
   public void stop() {
     pager.stop();
+    compactor.stop();
   }
 
   private void handle(Output output) {

@@ -16,6 +16,7 @@ import java.util.List;
  * which entries to hand over ({@link #readFrom()} on, in index order) and builds the log.
  */
 public final class LogRestore {
+  private final long baseIndex;
   private final List<TermRun> termRuns;
   private final long lastIndex;
   private final long commitIndex;
@@ -32,12 +33,21 @@ public final class LogRestore {
    * @param pagedIndex   how far the store's pages reach (paged entries are committed)
    */
   public LogRestore(List<TermRun> termRuns, long lastIndex, long storedCommit, long pagedIndex, LogLimits limits) {
+    this(0, termRuns, lastIndex, storedCommit, pagedIndex, limits);
+  }
+
+  /**
+   * A log that begins after {@code baseIndex} (its entries up to there left the store): its term
+   * runs begin at the base entry, and nothing before the base is read.
+   */
+  public LogRestore(long baseIndex, List<TermRun> termRuns, long lastIndex, long storedCommit, long pagedIndex, LogLimits limits) {
+    this.baseIndex = baseIndex;
     this.termRuns = List.copyOf(termRuns);
     this.lastIndex = lastIndex;
-    this.pagedIndex = pagedIndex;
-    this.commitIndex = Math.min(Math.max(storedCommit, pagedIndex), lastIndex);
-    this.tailFrom = limits.restoreFrom(lastIndex, pagedIndex);
-    this.keysFrom = limits.keysFrom(lastIndex, tailFrom);
+    this.pagedIndex = Math.max(baseIndex, pagedIndex);
+    this.commitIndex = Math.min(Math.max(Math.max(storedCommit, pagedIndex), baseIndex), lastIndex);
+    this.tailFrom = limits.restoreFrom(baseIndex, lastIndex, this.pagedIndex);
+    this.keysFrom = limits.keysFrom(baseIndex, lastIndex, tailFrom);
   }
 
   /** The first entry the restore needs; every entry from here to the last is to be {@link #take taken}. */
@@ -68,7 +78,12 @@ public final class LogRestore {
 
   /** The log the replica starts from. */
   public ReplicatedLog log(LogLimits limits) {
-    return ReplicatedLog.restore(termRuns, olderKeys, tail(), commitIndex, pagedIndex, limits);
+    return ReplicatedLog.restore(baseIndex, termRuns, olderKeys, tail(), commitIndex, pagedIndex, limits);
+  }
+
+  /** Entries up to here left the store: the log begins after it. */
+  public long baseIndex() {
+    return baseIndex;
   }
 
   public List<TermRun> termRuns() {
@@ -81,7 +96,7 @@ public final class LogRestore {
 
   /** The entries that go back into memory. */
   public List<LogEntry> tail() {
-    return lastIndex == 0 ? List.of() : List.copyOf(tail);
+    return lastIndex == baseIndex ? List.of() : List.copyOf(tail);
   }
 
   /** What is known committed: the highest commit index stored, or the pages' end if further, within the log. */

@@ -27,6 +27,8 @@ final class Outbox {
   private final long batchChars;
   /** Per follower with a read in flight: the ordered messages waiting behind it. */
   private final Map<Integer, ArrayDeque<Envelope>> held = new HashMap<>();
+  /** Per follower, the first entry of the store read in flight. */
+  private final Map<Integer, Long> reading = new HashMap<>();
 
   Outbox(Storage storage, Transport transport, Host host, long batchChars) {
     this.storage = storage;
@@ -44,6 +46,8 @@ final class Outbox {
     } else if (envelope.entriesFromStore() > 0) {
       held.put(envelope.to(), new ArrayDeque<>());
       fill(envelope);
+    } else if (envelope.chunkFromStore()) {
+      fillChunk(envelope);
     } else {
       transport.send(envelope);
     }
@@ -53,11 +57,32 @@ final class Outbox {
     return message instanceof Message.Append || message instanceof Message.TakeOver;
   }
 
+  /**
+   * The first entry that a store read in flight or waiting here will read, or {@code Long.MAX_VALUE}:
+   * the log must not be compacted past it, or the read would find nothing.
+   */
+  long firstEntryToRead() {
+    long first = Long.MAX_VALUE;
+    for (long index : reading.values()) {
+      first = Math.min(first, index);
+    }
+    for (ArrayDeque<Envelope> waiting : held.values()) {
+      for (Envelope envelope : waiting) {
+        if (envelope.entriesFromStore() > 0) {
+          first = Math.min(first, ((Message.Append) envelope.message()).prevIndex() + 1);
+        }
+      }
+    }
+    return first;
+  }
+
   private void fill(Envelope envelope) {
     Message.Append skeleton = (Message.Append) envelope.message();
     long first = skeleton.prevIndex() + 1;
     int count = envelope.entriesFromStore();
+    reading.put(envelope.to(), first);
     storage.readEntries(first, count, batchChars, (entries, failure) -> {
+      reading.remove(envelope.to());
       // Fewer entries than asked for when they are large: the follower's answer tells the coordinator how far it got.
       if (failure == null && !entries.isEmpty() && entries.get(0).index() == first) {
         transport.send(new Envelope(envelope.to(), new Message.Append(skeleton.from(), skeleton.term(),
@@ -68,6 +93,24 @@ final class Outbox {
             + "); they are sent again later");
       }
       drain(envelope.to());
+    });
+  }
+
+  /**
+   * A snapshot chunk, read from the store and sent. A failed read is a lost chunk: the follower
+   * asks for nothing more, and the coordinator offers the snapshot anew once it has heard nothing
+   * for a while.
+   */
+  private void fillChunk(Envelope envelope) {
+    Message.SnapshotChunk skeleton = (Message.SnapshotChunk) envelope.message();
+    storage.readSnapshot(envelope.to(), skeleton.index(), skeleton.seq(), batchChars, (read, failure) -> {
+      if (failure != null) {
+        host.warn("could not read chunk " + skeleton.seq() + " of the snapshot up to entry " + skeleton.index() + " for node "
+            + envelope.to() + " (" + failure + "); it is offered again later");
+        return;
+      }
+      transport.send(new Envelope(envelope.to(), new Message.SnapshotChunk(skeleton.from(), skeleton.term(), skeleton.index(),
+          skeleton.seq(), read.items(), read.last(), read.consistentAt())));
     });
   }
 

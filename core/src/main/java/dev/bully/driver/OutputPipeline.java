@@ -5,6 +5,7 @@ import dev.bully.core.Envelope;
 import dev.bully.core.LogEntry;
 import dev.bully.core.LogWrite;
 import dev.bully.core.Output;
+import dev.bully.core.SnapshotStep;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,6 +29,8 @@ import java.util.function.LongConsumer;
  *   <li>Outputs that only append, queued behind a running write, are merged into the next write:
  *       a follower that receives batches faster than its store commits them pays one insert and one
  *       commit for all of them.
+ *   <li>A step of installing a snapshot is written on its own, before the output's log write and
+ *       state: its last step's log write says the log begins after the snapshot's documents.
  *   <li>An output that saves a term or promise is written on its own (its log write first, then
  *       the state), so no entry of a later output reaches the store before the state it followed.
  *       One with no log write of its own does not wait for a log write already running: it is
@@ -110,7 +113,7 @@ final class OutputPipeline {
     }
     statesPending += output.persist() != null ? 1 : 0;
     if (writing && !writingState && !stateAlongside && queue.isEmpty() && output.persist() != null
-        && output.logWrite() == null) {
+        && output.logWrite() == null && output.install() == null) {
       writeStateAlongside(queued);
       return;
     }
@@ -166,15 +169,24 @@ final class OutputPipeline {
         afterState.run();
       }
     });
-    if (logWrite == null) {
-      saveState.run();
+    Runnable writeLog = logWrite == null ? saveState : () -> storage.writeLog(logWrite, (ignored, failure) -> {
+      if (failure != null) {
+        host.failStop("its store refused to write the log up to entry " + logWrite.lastIndex()
+            + ", and would refuse again", failure);
+      } else {
+        saveState.run();
+      }
+    });
+    SnapshotStep install = group.get(0).output.install();
+    if (install == null) {
+      writeLog.run();
     } else {
-      storage.writeLog(logWrite, (ignored, failure) -> {
+      // A snapshot's documents first: the log write of its last step says the log begins after it.
+      storage.installSnapshot(install, (ignored, failure) -> {
         if (failure != null) {
-          host.failStop("its store refused to write the log up to entry " + logWrite.lastIndex()
-              + ", and would refuse again", failure);
+          host.failStop("its store refused to install a snapshot up to entry " + install.index(), failure);
         } else {
-          saveState.run();
+          writeLog.run();
         }
       });
     }
@@ -243,12 +255,13 @@ final class OutputPipeline {
   private List<Queued> takeGroup() {
     List<Queued> group = new ArrayList<>();
     group.add(queue.poll());
-    if (group.get(0).output.persist() != null) {
+    if (group.get(0).output.persist() != null || group.get(0).output.install() != null) {
       return group;
     }
     while (!queue.isEmpty()) {
       Output next = queue.peek().output;
-      boolean onlyAppends = next.persist() == null && (next.logWrite() == null || next.logWrite().removed().isEmpty());
+      boolean onlyAppends = next.persist() == null && next.install() == null
+          && (next.logWrite() == null || next.logWrite().removed().isEmpty() && !next.logWrite().resets());
       if (!onlyAppends) {
         break;
       }

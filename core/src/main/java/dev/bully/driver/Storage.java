@@ -3,6 +3,8 @@ package dev.bully.driver;
 import dev.bully.core.DurableState;
 import dev.bully.core.LogEntry;
 import dev.bully.core.LogWrite;
+import dev.bully.core.SnapshotItem;
+import dev.bully.core.SnapshotStep;
 import java.util.List;
 
 /**
@@ -33,4 +35,38 @@ public interface Storage {
    * (one at least), in index order.
    */
   void readEntries(long from, int count, long maxChars, Callback<List<LogEntry>> done);
+
+  /**
+   * The index up to which this node's documents hold every committed operation durably: entries
+   * up to it are no longer needed to rebuild them after a crash.
+   */
+  long durableAppliedIndex();
+
+  /**
+   * Removes the log's entries up to {@code index} (of {@code term}) at most (committed, paged and applied durably
+   * here), and the tombstones of deletes up to it, which no operation still to be applied needs;
+   * answers how far the log now begins (whole pages go, so it may stop short of {@code index}).
+   * The removal is durable first: a restart never reads the entries back.
+   */
+  void compact(long index, long term, Callback<Long> done);
+
+  /** Makes a step of installing a snapshot durable ({@link SnapshotStep}). */
+  void installSnapshot(SnapshotStep step, Callback<Void> done);
+
+  /**
+   * Chunk {@code seq} of a snapshot of this node's documents for {@code follower}, which installs
+   * it on the log from entry {@code index + 1}: chunk 0 begins a new read of the documents, each
+   * later one goes on where the one before stopped, with at most about {@code maxChars} of document
+   * text. The documents are read while they change (only the log after {@code index}, applied
+   * again over them, makes them whole), so the last chunk says from which applied index on they
+   * are: this node's applied index when the read ended.
+   */
+  void readSnapshot(int follower, long index, long seq, long maxChars, Callback<SnapshotRead> done);
+
+  /** A chunk of a snapshot as the store read it. */
+  record SnapshotRead(List<SnapshotItem> items, boolean last, long consistentAt) {
+    public SnapshotRead {
+      items = List.copyOf(items);
+    }
+  }
 }

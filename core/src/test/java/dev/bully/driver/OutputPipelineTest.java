@@ -268,5 +268,25 @@ class OutputPipelineTest {
       add("readEntries " + from + ".." + (from + count - 1), done,
           LongStream.range(from, from + count).mapToObj(i -> entry(i, 1)).toList());
     }
+
+    @Override
+    public long durableAppliedIndex() {
+      return 0;
+    }
+
+    @Override
+    public void compact(long index, long term, Callback<Long> done) {
+      add("compact " + index, done, index);
+    }
+
+    @Override
+    public void installSnapshot(dev.bully.core.SnapshotStep step, Callback<Void> done) {
+      add("installSnapshot " + step.index() + (step.begins() ? " begins" : " chunk " + step.chunk().seq()), done, null);
+    }
+
+    @Override
+    public void readSnapshot(int follower, long index, long seq, long maxChars, Callback<SnapshotRead> done) {
+      add("readSnapshot " + index + " chunk " + seq + " for " + follower, done, new SnapshotRead(List.of(), true, index));
+    }
   }
 }

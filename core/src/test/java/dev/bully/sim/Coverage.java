@@ -11,6 +11,33 @@ public final class Coverage {
   private long cutBySize;
   private long restartsFromStoredTail;
   private long batchesAppliedAgain;
+  private long compactions;
+  private long snapshotChunksRead;
+  private long snapshotsInstalled;
+
+  public long compactions() {
+    return compactions;
+  }
+
+  public long snapshotChunksRead() {
+    return snapshotChunksRead;
+  }
+
+  public long snapshotsInstalled() {
+    return snapshotsInstalled;
+  }
+
+  void compacted() {
+    compactions++;
+  }
+
+  void snapshotChunkRead() {
+    snapshotChunksRead++;
+  }
+
+  void snapshotInstalled() {
+    snapshotsInstalled++;
+  }
 
   public long appendsFromStore() {
     return appendsFromStore;

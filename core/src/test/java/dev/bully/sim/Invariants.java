@@ -88,7 +88,7 @@ final class Invariants {
     if (!node.replica().logView().entries(firstInMemory, Integer.MAX_VALUE).equals(log.subList((int) firstInMemory - 1, log.size()))) {
       throw sim.violation("node " + node.id + "'s entries in memory from " + firstInMemory + " differ from its log");
     }
-    if (firstInMemory - 1 > node.storedPaged) {
+    if (firstInMemory - 1 > Math.max(node.storedPaged, node.intendedBase)) {
       throw sim.violation("node " + node.id + " let entries up to " + (firstInMemory - 1) + " leave memory, but its store's pages"
           + " reach only " + node.storedPaged);
     }
@@ -117,8 +117,12 @@ final class Invariants {
    */
   void checkDocuments(SimNode node) {
     SimDocuments store = node.documents;
+    if (store.swapping()) {
+      return; // a snapshot's swap is under way: a restart finishes it before anything reads the documents
+    }
     long from = store.applied;
-    long to = Math.max(store.applied, store.attempted);
+    // A snapshot is read while its coordinator applies: each document is as some prefix up to consistentAt leaves it.
+    long to = Math.max(Math.max(store.applied, store.attempted), store.consistentAt);
     images.extendTo(to, committed::get);
     Set<Object> ids = new HashSet<>(images.ids());
     ids.addAll(store.copies.keySet());
@@ -131,6 +135,11 @@ final class Invariants {
             + ", where applying them once leaves it " + images.at(id, from).map(Object::toString).orElse("absent"));
       }
     }
+  }
+
+  /** The entry committed at {@code index}, or null if none is known to be. */
+  LogEntry committedAt(long index) {
+    return committed.get(index);
   }
 
   /** What node {@code node} decided, afresh, for a batch: each outcome applying the operations once, in order, decides. */

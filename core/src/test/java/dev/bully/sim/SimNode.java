@@ -47,11 +47,15 @@ final class SimNode {
   long storedCommit;
   /** How far the store's pages reach. */
   long storedPaged;
+  /** Entries up to here left the store (compacted, or replaced by a snapshot): they stay in {@link #log} only as placeholders. */
+  long storedBase;
   /** The highest term this node's store has held. */
   long highestTerm;
 
   // What the node acts on: the store once the queued writes are done.
   DurableState intendedDurable = DurableState.INITIAL;
+  /** Where a snapshot's log write that the node accepted will have its log begin. */
+  long intendedBase;
   final List<LogEntry> intendedLog = new ArrayList<>();
 
   /** The node's documents, as its store holds them (they survive crashes), and the applier that writes them. */
@@ -97,11 +101,13 @@ final class SimNode {
     intendedLog.clear();
     intendedLog.addAll(log);
     intendedDurable = durable;
-    LogRestore restore = new LogRestore(TermRun.of(log), log.size(), storedCommit, storedPaged, limits);
+    intendedBase = storedBase;
+    List<TermRun> runs = TermRun.of(storedBase == 0 ? log : log.subList((int) storedBase - 1, log.size()));
+    LogRestore restore = new LogRestore(storedBase, runs, log.size(), storedCommit, storedPaged, limits);
     for (long index = restore.readFrom(); index <= log.size(); index++) {
       restore.take(log.get((int) index - 1));
     }
-    if (!log.isEmpty() && restore.tail().get(0).index() > 1) {
+    if (!restore.tail().isEmpty() && restore.tail().get(0).index() > 1) {
       sim.coverage().restartFromStoredTail();
     }
     Election election = new Election(settings, durable, restore.log(limits), new SplittableRandom(sim.random().nextLong()), sim.now());
@@ -199,6 +205,10 @@ final class SimNode {
 
   /** Applies a log write to {@code target} (the store, or the log the node means to have), checking it fits. */
   private void applyLogWrite(List<LogEntry> target, LogWrite write, List<LogEntry> rolledBackTo) {
+    if (write.resets()) {
+      resetLog(target, write, rolledBackTo);
+      return;
+    }
     if (!write.removed().isEmpty()) {
       int from = (int) write.removed().get(0).index();
       List<LogEntry> tail = target.subList(Math.min(from - 1, target.size()), target.size());
@@ -215,6 +225,37 @@ final class SimNode {
         throw sim.violation("node " + id + " appends entry " + entry.index() + " after " + target.size());
       }
       target.add(entry);
+    }
+  }
+
+  /**
+   * A snapshot took the log's place: the removed entries go to rollback, and the log is the
+   * committed entries up to the snapshot's, placeholders for what no store holds any more (each is
+   * the entry committed at its index, which every node's log agrees on).
+   */
+  private void resetLog(List<LogEntry> target, LogWrite write, List<LogEntry> rolledBackTo) {
+    if (!write.removed().isEmpty()) {
+      int from = (int) write.removed().get(0).index();
+      List<LogEntry> tail = target.subList(Math.min(from - 1, target.size()), target.size());
+      if (!tail.equals(write.removed())) {
+        throw sim.violation("node " + id + " rolls back " + write.removed() + " but its log holds " + tail);
+      }
+      if (rolledBackTo != null) {
+        rolledBackTo.addAll(tail);
+      }
+    }
+    target.clear();
+    for (long index = 1; index <= write.resetIndex(); index++) {
+      LogEntry committed = sim.invariants().committedAt(index);
+      if (committed == null) {
+        throw sim.violation("node " + id + " resets its log to entry " + write.resetIndex() + ", but entry " + index
+            + " was never committed");
+      }
+      target.add(committed);
+    }
+    if (write.resetIndex() > 0 && target.get(target.size() - 1).term() != write.resetTerm()) {
+      throw sim.violation("node " + id + " resets its log to entry " + write.resetIndex() + " of term " + write.resetTerm()
+          + ", but the committed entry there is " + target.get(target.size() - 1));
     }
   }
 
@@ -235,6 +276,12 @@ final class SimNode {
       later(() -> {
         applyLogWrite(log, write, rolledBack);
         storedCommit = Math.max(storedCommit, write.commitIndex());
+        if (write.resets()) {
+          storedBase = write.resetIndex();
+          storedPaged = write.resetIndex();
+          storedCommit = Math.max(storedCommit, write.resetIndex());
+          sim.coverage().snapshotInstalled();
+        }
         done.done(null, null);
       });
     }
@@ -273,6 +320,10 @@ final class SimNode {
       if (last > log.size()) {
         throw sim.violation("node " + id + " reads entries " + from + ".." + last + " from its store, which ends at " + log.size());
       }
+      if (from <= storedBase) {
+        throw sim.violation("node " + id + " reads entries " + from + ".." + last + " from its store, which holds none up to "
+            + storedBase + " any more");
+      }
       sim.coverage().appendFromStore();
       later(() -> {
         // Committed entries, which never change in the store: within the budget of text, one entry at least.
@@ -287,6 +338,51 @@ final class SimNode {
           entries.add(entry);
         }
         done.done(entries, null);
+      });
+    }
+
+    @Override
+    public long durableAppliedIndex() {
+      return documents.applied;
+    }
+
+    /** Two store writes, as the node's: the log's new base, then the tombstones that no operation to apply needs. */
+    @Override
+    public void compact(long index, long term, Callback<Long> done) {
+      if (index > storedPaged || index > documents.applied) {
+        throw sim.violation("node " + id + " compacts its log up to " + index + ", past its pages (" + storedPaged
+            + ") or what its documents applied (" + documents.applied + ")");
+      }
+      later(() -> {
+        storedBase = Math.max(storedBase, index);
+        sim.coverage().compacted();
+        later(() -> {
+          documents.forgetTombstonesUpTo(index);
+          done.done(index, null);
+        });
+      });
+    }
+
+    @Override
+    public void installSnapshot(dev.bully.core.SnapshotStep step, Callback<Void> done) {
+      documents.install(process, step, () -> done.done(null, null));
+    }
+
+    @Override
+    public void readSnapshot(int follower, long index, long seq, long maxChars, Callback<SnapshotRead> done) {
+      if (index < storedBase) {
+        throw sim.violation("node " + id + " reads a snapshot up to entry " + index + " for node " + follower
+            + ", but its log begins after " + storedBase + ": the follower could not go on from it");
+      }
+      later(() -> {
+        Storage.SnapshotRead read;
+        try {
+          read = documents.readSnapshot(follower, index, seq, maxChars);
+        } catch (IllegalStateException e) {
+          done.done(null, e); // a pull of a read this process never began (it restarted since): a lost chunk
+          return;
+        }
+        done.done(read, null);
       });
     }
   }
@@ -332,6 +428,9 @@ final class SimNode {
     public void accepted(Output output) {
       if (output.logWrite() != null) {
         applyLogWrite(intendedLog, output.logWrite(), null);
+        if (output.logWrite().resets()) {
+          intendedBase = output.logWrite().resetIndex();
+        }
       }
       if (output.persist() != null) {
         intendedDurable = output.persist();

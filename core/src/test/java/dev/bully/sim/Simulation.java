@@ -67,13 +67,23 @@ public final class Simulation {
    * unpaged entries, so its answers are held back. Catching up then takes many more round trips.
    */
   public Simulation(long seed, int size, long heartbeatMs, long failureTimeoutMs, long takeoverDelayMs, boolean smallBudgets) {
+    this(seed, size, heartbeatMs, failureTimeoutMs, takeoverDelayMs, smallBudgets, LogLimits.DEFAULT_RETAIN_ENTRIES);
+  }
+
+  /**
+   * With {@code retainEntries} small, stores keep only that many applied entries: their logs are
+   * compacted all along, and a follower that fell behind, or restarted, catches up from a snapshot
+   * of the coordinator's documents.
+   */
+  public Simulation(long seed, int size, long heartbeatMs, long failureTimeoutMs, long takeoverDelayMs, boolean smallBudgets,
+                    long retainEntries) {
     this.random = new SplittableRandom(seed);
     this.network = new SimNetwork(this, random, seed);
     SplittableRandom limits = new SplittableRandom(seed ^ 0x9E3779B97F4A7C15L);
-    this.logLimits = smallBudgets
+    this.logLimits = (smallBudgets
         ? new LogLimits(1 + limits.nextInt(8), 4 + limits.nextInt(64), 8_000 + limits.nextInt(24_000),
             4_000 + limits.nextInt(12_000), 4_000 + limits.nextInt(12_000))
-        : new LogLimits(1 + limits.nextInt(8), 4 + limits.nextInt(64));
+        : new LogLimits(1 + limits.nextInt(8), 4 + limits.nextInt(64))).withRetainEntries(retainEntries);
     this.client = new SimClient(this, new SplittableRandom(limits.nextLong()), new SplittableRandom(seed ^ 0x2545F4914F6CDD1DL));
     this.reader = new SimReader(this, new SplittableRandom(seed ^ 0x61C8864680B583EBL));
     int applyBatchEntries = 1 + limits.nextInt(64);
