@@ -106,7 +106,8 @@ public final class ConfigLoader {
     LogLimits logLimits = new LogLimits(
         v.integer("log.memoryEntries", LogLimits.DEFAULT.memoryEntries(), 1, 100_000_000),
         v.integer("log.idempotencyKeys", LogLimits.DEFAULT.idempotencyKeys(), 0, 100_000_000),
-        v.integer("log.memoryBytes", (int) LogLimits.DEFAULT.memoryBytes(), 1, Integer.MAX_VALUE));
+        v.integer("log.memoryBytes", (int) LogLimits.DEFAULT.memoryBytes(), 1, Integer.MAX_VALUE))
+        .withRetainEntries(v.integer("log.retainEntries", (int) LogLimits.DEFAULT_RETAIN_ENTRIES, 1, Integer.MAX_VALUE));
     WriteLimits writeLimits = new WriteLimits(
         v.integer("api.maxWriteBytes", WriteLimits.DEFAULT.maxWriteBytes(), 64, WriteLimits.MAX_WRITE_BYTES_CEILING),
         v.integer("api.maxDepth", WriteLimits.DEFAULT.maxDepth(), 1, WriteLimits.MAX_DEPTH_CEILING),

@@ -69,6 +69,7 @@ final class ConfigValues {
     KEYS.put("log.memoryEntries", Type.INT);
     KEYS.put("log.idempotencyKeys", Type.INT);
     KEYS.put("log.memoryBytes", Type.INT);
+    KEYS.put("log.retainEntries", Type.INT);
     KEYS.put("api.maxWriteBytes", Type.INT);
     KEYS.put("api.maxDepth", Type.INT);
     KEYS.put("api.maxKeys", Type.INT);

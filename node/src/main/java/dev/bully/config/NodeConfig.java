@@ -37,7 +37,7 @@ import java.util.Optional;
  * @param failureTimeoutMaxMs    how far that timeout may grow when the cluster is seen to pause (10 times it by default)
  * @param takeoverDelayMs        how long a caught-up higher node waits before it takes over
  * @param logLimits              how much of the log stays in memory ({@code log.memoryEntries},
- *                               {@code log.idempotencyKeys}, {@code log.memoryBytes})
+ *                               {@code log.idempotencyKeys}, {@code log.memoryBytes}, {@code log.retainEntries})
  * @param writeLimits            the shape a client's write may have ({@code api.maxWriteBytes},
  *                               {@code api.maxDepth}, {@code api.maxKeys})
  * @param storeMinFreeBytes      the room the embedded store keeps free on its disk; below it, store writes wait

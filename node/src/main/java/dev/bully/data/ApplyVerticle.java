@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
  * last force, with the applied index written in them, and the start applies them again from the
  * log ({@link ApplyRules} makes that idempotent).
  */
-public final class ApplyVerticle extends VerticleBase {
+public final class ApplyVerticle extends VerticleBase implements Snapshots.Applier {
   private static final Logger log = LoggerFactory.getLogger(ApplyVerticle.class);
   /** Entries per batch at most (the feed also stops at about 4 MiB of text). */
   static final int BATCH_ENTRIES = 1000;
@@ -68,10 +68,23 @@ public final class ApplyVerticle extends VerticleBase {
   };
   private volatile boolean stopped;
   private long failures;
+  /** The applied index last written to the store, and the one last forced to the device with it. */
+  private long storedApplied;
+  private volatile long durableApplied;
+  /** The last index of the batch being written, while its writes may be in the store before the applied index is. */
+  private volatile long writingUpTo;
+  /** After a snapshot: the documents are the image of a prefix of the log again once applied up to here. */
+  private volatile long consistentAt;
+  /** A snapshot's documents are being swapped in: nothing is applied, and {@link #idle} completes once no batch is written. */
+  private boolean pausedForSwap;
+  private boolean batchInFlight;
+  private Promise<Void> idle;
+  private final Snapshots snapshots;
 
   /** {@code writesCollection}: whether appends of {@code POST /api/writes} become documents ({@code data.writesCollection}). */
-  public ApplyVerticle(Documents documents, CommittedFeed feed, boolean writesCollection, NodeMetrics metrics) {
+  public ApplyVerticle(Documents documents, Snapshots snapshots, CommittedFeed feed, boolean writesCollection, NodeMetrics metrics) {
     this.documents = documents;
+    this.snapshots = snapshots;
     this.feed = feed;
     this.writesCollection = writesCollection;
     this.metrics = metrics;
@@ -79,10 +92,59 @@ public final class ApplyVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    return documents.appliedIndex().onSuccess(index -> {
+    // A snapshot's swap that a stop cut short is finished before anything reads the documents.
+    return snapshots.finishSwapIfMarked().compose(v -> documents.applied()).onSuccess(state -> {
+      applied = state.index();
+      storedApplied = state.index();
+      durableApplied = state.index();
+      consistentAt = state.consistentAt();
+      feed.applied(applied);
+      snapshots.applier(this);
+      log.info("Documents applied up to index {}", applied);
+      pull();
+    });
+  }
+
+  @Override
+  public long durableAppliedIndex() {
+    return durableApplied;
+  }
+
+  @Override
+  public long reflectsUpTo() {
+    return Math.max(applied, writingUpTo);
+  }
+
+  /** After a snapshot was installed: reads see the image of a prefix of the log once this node applied up to here. */
+  public long consistentAt() {
+    return consistentAt;
+  }
+
+  @Override
+  public Future<Void> pauseForSwap() {
+    Promise<Void> paused = Promise.promise();
+    context.runOnContext(v -> {
+      pausedForSwap = true;
+      if (batchInFlight) {
+        idle = paused;
+      } else {
+        paused.complete();
+      }
+    });
+    return paused.future();
+  }
+
+  @Override
+  public void resumeAfterSwap(long index, long whole) {
+    context.runOnContext(v -> {
       applied = index;
+      storedApplied = index;
+      durableApplied = index;
+      writingUpTo = 0;
+      consistentAt = whole;
+      known.clear();
       feed.applied(index);
-      log.info("Documents applied up to index {}", index);
+      pausedForSwap = false;
       pull();
     });
   }
@@ -119,7 +181,7 @@ public final class ApplyVerticle extends VerticleBase {
 
   /** Asks the feed for what committed after the applied index; applies it when it comes. */
   private void pull() {
-    if (stopped) {
+    if (stopped || pausedForSwap) {
       return;
     }
     feed.next(applied + 1, BATCH_ENTRIES, entries -> context.runOnContext(v -> apply(entries)));
@@ -136,6 +198,9 @@ public final class ApplyVerticle extends VerticleBase {
    * compare-and-set that failed as written (its document now carries a later version).
    */
   private void apply(List<LogEntry> entries, ApplyRules.Batch decided) {
+    if (pausedForSwap) {
+      return; // a snapshot replaces the documents; the applier asks again from its index once it is in
+    }
     if (entries.get(0).index() != applied + 1) {
       log.warn("The feed answered from index {}, expected {}; asking again", entries.get(0).index(), applied + 1);
       vertx.setTimer(RETRY_MS, id -> pull());
@@ -152,6 +217,8 @@ public final class ApplyVerticle extends VerticleBase {
       indexes[i] = entries.get(i).index();
     }
     long last = indexes[indexes.length - 1];
+    batchInFlight = true;
+    writingUpTo = last;
     // Through a future from the start: whatever fails, even at once, is retried below.
     long startNs = System.nanoTime();
     Future<ApplyRules.Batch> decision = decided != null ? Future.succeededFuture(decided)
@@ -171,8 +238,10 @@ public final class ApplyVerticle extends VerticleBase {
           return documents.write(batch, docs, last).map(new Written(batch, true));
         })
         .onSuccess(done -> {
+          batchDone();
           metrics.applyBatch(entries.size());
           if (done.stored) {
+            storedApplied = last;
             metrics.applyStage("write", System.nanoTime() - decidedNs[0]);
             known.written(done.batch);
             forceSoon();
@@ -189,7 +258,8 @@ public final class ApplyVerticle extends VerticleBase {
           pull();
         })
         .onFailure(failure -> {
-          if (stopped) {
+          batchDone();
+          if (stopped || pausedForSwap) {
             return;
           }
           if (failures++ % 50 == 0) {
@@ -197,6 +267,16 @@ public final class ApplyVerticle extends VerticleBase {
           }
           vertx.setTimer(RETRY_MS, id -> apply(entries, decision.succeeded() ? decision.result() : null));
         });
+  }
+
+  /** No batch is being written now: a swap that waits for that may go on. */
+  private void batchDone() {
+    batchInFlight = false;
+    if (idle != null) {
+      Promise<Void> waiting = idle;
+      idle = null;
+      waiting.complete();
+    }
   }
 
   /** What the store holds of the documents {@code ops} touch: known from the batches before, or read. */
@@ -225,8 +305,12 @@ public final class ApplyVerticle extends VerticleBase {
     forcing = true;
     forceAgain = false;
     long startNs = System.nanoTime();
+    long forcedUpTo = storedApplied;
     documents.durable().onComplete(done -> {
       forcing = false;
+      if (done.succeeded() && !pausedForSwap) {
+        durableApplied = Math.max(durableApplied, forcedUpTo);
+      }
       metrics.applyStage("force", System.nanoTime() - startNs);
       if (stopped) {
         return;

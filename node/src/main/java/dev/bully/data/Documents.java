@@ -34,7 +34,7 @@ public final class Documents {
   static final String TOMBSTONES = "tombstones";
   static final String META = "meta";
   private static final int DUPLICATE_KEY = 11000;
-  private static final JsonObject APPLIED_ID = new JsonObject().put("_id", "applied");
+  static final JsonObject APPLIED_ID = new JsonObject().put("_id", "applied");
 
   private final MongoClient data;
   private final MongoClient node;
@@ -54,7 +54,29 @@ public final class Documents {
 
   /** The index up to which the documents include every committed operation (0 on a fresh store). */
   public Future<Long> appliedIndex() {
-    return node.findOne(META, APPLIED_ID, null).map(doc -> doc == null ? 0L : doc.getLong("index", 0L));
+    return applied().map(Applied::index);
+  }
+
+  /**
+   * The applied index, and from which index on the documents are the image of a prefix of the log
+   * again after a snapshot was installed (0 when none was): read while they may change.
+   */
+  public record Applied(long index, long consistentAt) {
+  }
+
+  public Future<Applied> applied() {
+    return node.findOne(META, APPLIED_ID, null).map(doc -> doc == null ? new Applied(0, 0)
+        : new Applied(doc.getLong("index", 0L), doc.getLong("consistentAt", 0L)));
+  }
+
+  /**
+   * Removes the tombstones of deletes up to {@code index}, which the log up to there left the store
+   * with: an operation applied again after a crash is later than that, and decides the same on a
+   * document deleted at any earlier index as on one never written.
+   */
+  public Future<Void> forgetTombstones(long index) {
+    return node.removeDocumentsWithOptions(TOMBSTONES, new JsonObject().put("version", new JsonObject().put("$lte", index)),
+        writeOption).mapEmpty();
   }
 
   /**

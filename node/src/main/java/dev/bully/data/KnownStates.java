@@ -26,6 +26,11 @@ final class KnownStates {
     }
   };
 
+  /** Forgets every state: a snapshot's documents took the place of the ones they described. */
+  void clear() {
+    states.clear();
+  }
+
   /** What the store holds of every document {@code ops} touch (appends aside), or null if one of them is not known. */
   Map<Key, Stored> lookup(List<Operation> ops) {
     Map<Key, Stored> found = new HashMap<>();

@@ -43,6 +43,13 @@ final class CommittedLog {
   Future<Object> read(JsonObject query) {
     long commitIndex = election.logView().commitIndex();
     long lastIndex = election.log().index();
+    long base = election.logView().baseIndex();
+    long asked = query.containsKey("index") ? query.getLong("index") : query.getLong("from");
+    if (asked <= base) {
+      // Entries this node applied and compacted (log.retainEntries): the log holds them no more.
+      return Future.failedFuture(new io.vertx.core.eventbus.ReplyException(io.vertx.core.eventbus.ReplyFailure.RECIPIENT_FAILURE,
+          Outcome.COMPACTED, Long.toString(base + 1)));
+    }
     if (query.containsKey("index")) {
       return entries(query.getLong("index"), 1, commitIndex).map(entries -> new JsonObject()
           .put("commitIndex", commitIndex).put("lastIndex", lastIndex)

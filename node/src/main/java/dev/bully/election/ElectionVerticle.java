@@ -86,6 +86,9 @@ public final class ElectionVerticle extends VerticleBase {
     EventBus eventBus = vertx.eventBus();
     Rejections rejections = new Rejections(config.nodeId(), metrics, clock);
     reports = new StatusReports(config, election, store, metrics, rejections, eventBus, clock, feed::appliedIndex);
+    metrics.gauge("bully_log_first_index", "The first index this node's log still holds: entries before it were applied and"
+        + " compacted, or a snapshot took their place", () -> election.logView().baseIndex() + 1);
+    metrics.gauge("bully_store_bytes", "Bytes this node's data folder holds: its store and its log files", reports::storeBytes);
     links = new PeerLinks(vertx, config);
     EventBusTransport network = new EventBusTransport(eventBus, config, incarnation, rejections, reports::sent);
     FaultyTransport faulty = config.chaosEnabled() ? new FaultyTransport(config.nodeId(), network, faults) : null;
@@ -130,7 +133,13 @@ public final class ElectionVerticle extends VerticleBase {
     });
     eventBus.<JsonObject>localConsumer(Addresses.LOCAL_READ, request -> committedLog.read(request.body())
         .onSuccess(request::reply)
-        .onFailure(failure -> request.fail(Outcome.STORE_UNREADABLE, "Reading the log from the store failed: " + failure.getMessage())));
+        .onFailure(failure -> {
+          if (failure instanceof io.vertx.core.eventbus.ReplyException reply && reply.failureCode() == Outcome.COMPACTED) {
+            request.fail(Outcome.COMPACTED, reply.getMessage());
+          } else {
+            request.fail(Outcome.STORE_UNREADABLE, "Reading the log from the store failed: " + failure.getMessage());
+          }
+        }));
     ChaosCommands chaos = new ChaosCommands(config, faults, vertx, driver::startElectionNow);
     eventBus.<JsonObject>localConsumer(Addresses.LOCAL_CHAOS, command -> command.reply(chaos.apply(command.body())));
     eventBus.<JsonObject>localConsumer(Addresses.LOCAL_STEP_DOWN,

@@ -9,6 +9,7 @@ import dev.bully.core.Message.Heartbeat;
 import dev.bully.core.Message.Reject;
 import dev.bully.core.Message.TakeOver;
 import dev.bully.core.LogEntry;
+import dev.bully.core.SnapshotItem;
 import dev.bully.store.EntryCodec;
 import dev.bully.store.NodeStore;
 import io.vertx.core.json.JsonArray;
@@ -68,6 +69,18 @@ public final class MessageCodec {
       json.put("matchIndex", appended.matchIndex()).put("prevIndex", appended.prevIndex());
     } else if (message instanceof Message.Mismatch mismatch) {
       json.put("backUpTo", mismatch.backUpTo()).put("prevIndex", mismatch.prevIndex());
+    } else if (message instanceof Message.Snapshot offer) {
+      json.put("index", offer.index()).put("indexTerm", offer.indexTerm());
+    } else if (message instanceof Message.SnapshotPull pull) {
+      json.put("index", pull.index()).put("seq", pull.seq());
+    } else if (message instanceof Message.SnapshotChunk chunk) {
+      // Each item [collection, id, version, deleted, fields]: the fields as the JSON text the store gave, never re-parsed here.
+      JsonArray items = new JsonArray(new ArrayList<>(chunk.items().size()));
+      for (SnapshotItem item : chunk.items()) {
+        items.add(new JsonArray().add(item.collection()).add(item.id()).add(item.version()).add(item.deleted()).add(item.fields()));
+      }
+      json.put("index", chunk.index()).put("seq", chunk.seq()).put("last", chunk.last())
+          .put("consistentAt", chunk.consistentAt()).put("items", items);
     }
     return json;
   }
@@ -99,8 +112,42 @@ public final class MessageCodec {
       case "APPEND" -> append(json, from, term);
       case "APPENDED" -> new Message.Appended(from, term, number(json, "matchIndex"), number(json, "prevIndex"));
       case "MISMATCH" -> new Message.Mismatch(from, term, number(json, "backUpTo"), number(json, "prevIndex"));
+      case "SNAPSHOT" -> new Message.Snapshot(from, term, number(json, "index"), number(json, "indexTerm"));
+      case "SNAPSHOT_PULL" -> new Message.SnapshotPull(from, term, number(json, "index"), number(json, "seq"));
+      case "SNAPSHOT_CHUNK" -> new Message.SnapshotChunk(from, term, number(json, "index"), number(json, "seq"),
+          snapshotItems(json.getValue("items")), flag(json, "last"), number(json, "consistentAt"));
       default -> throw new InvalidMessage("unknown type '" + type + "'");
     };
+  }
+
+  /**
+   * A chunk's documents: each a collection name, an id (a string, or a number in {@code writes}),
+   * a version, whether it is a tombstone, and the fields as a JSON object's text (null for a
+   * tombstone). What the fields hold is checked where they are stored.
+   */
+  private static List<SnapshotItem> snapshotItems(Object value) throws InvalidMessage {
+    if (!(value instanceof JsonArray array)) {
+      throw new InvalidMessage("'items' is missing or not an array");
+    }
+    List<SnapshotItem> items = new ArrayList<>(array.size());
+    for (int i = 0; i < array.size(); i++) {
+      if (!(array.getValue(i) instanceof JsonArray item) || item.size() != 5
+          || !(item.getValue(0) instanceof String collection) || !dev.bully.data.Operation.COLLECTION.matcher(collection).matches()
+          || !(item.getValue(3) instanceof Boolean deleted)
+          || !(item.getValue(2) instanceof Number version) || version.longValue() < 1 || version.longValue() > Message.MAX_NUMBER
+          || version.doubleValue() != version.longValue()
+          || (deleted ? item.getValue(4) != null : !(item.getValue(4) instanceof String))) {
+        throw new InvalidMessage("item " + i + " of 'items' is not [collection, id, version >= 1, deleted, fields]");
+      }
+      Object id = item.getValue(1);
+      if (id instanceof Number n && n.doubleValue() == n.longValue() && n.longValue() > 0) {
+        id = n.longValue();
+      } else if (!(id instanceof String text) || !dev.bully.data.Operation.ID.matcher(text).matches()) {
+        throw new InvalidMessage("item " + i + " of 'items' has an id that is neither a document id nor a positive integer");
+      }
+      items.add(new SnapshotItem(collection, id, version.longValue(), deleted, item.getString(4)));
+    }
+    return items;
   }
 
   private static Message.Append append(JsonObject json, int from, long term) throws InvalidMessage {

@@ -24,6 +24,8 @@ public final class Outcome {
   public static final String KEY_REUSED = "key_reused";
   /** The failure code of a node-local read whose store read failed (the HTTP layer answers it as a server error). */
   public static final int STORE_UNREADABLE = 1;
+  /** A read of log entries that left this node's store: its message is the first index the log still holds. */
+  public static final int COMPACTED = 2;
 
   private Outcome() {
   }

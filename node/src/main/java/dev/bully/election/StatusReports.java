@@ -113,6 +113,21 @@ final class StatusReports {
     return watchers.remove(watcher);
   }
 
+  /** What the node's data folder holds, in bytes: its store, its log files (read at most every status publish). */
+  long storeBytes() {
+    try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.walk(config.dataDir())) {
+      return files.filter(java.nio.file.Files::isRegularFile).mapToLong(file -> {
+        try {
+          return java.nio.file.Files.size(file);
+        } catch (java.io.IOException | RuntimeException e) {
+          return 0; // a file removed meanwhile
+        }
+      }).sum();
+    } catch (java.io.IOException | RuntimeException e) {
+      return -1;
+    }
+  }
+
   /** Publishes the status on {@code cluster.status} and into the metrics. */
   void publish() {
     metrics.observe(election.status());
@@ -133,6 +148,8 @@ final class StatusReports {
         .put("lastIndex", status.log().index())
         .put("commitIndex", status.commitIndex())
         .put("appliedIndex", appliedIndex.getAsLong())
+        .put("firstIndex", election.logView().baseIndex() + 1)
+        .put("storeBytes", storeBytes())
         .put("behind", status.behind())
         .put("followers", followers(status))
         .put("lastHeartbeatAgoMs", status.coordinatorId() == status.nodeId() ? 0 : now - status.lastHeartbeatMs())

@@ -223,11 +223,13 @@ final class DocumentRoutes {
       HttpErrors.send(ctx, 400, "invalid_read_concern", "read must be local or linearizable, not '" + concern + "'");
       return Promise.<Long>promise().future();
     }
-    Long minIndex = HttpErrors.boundedParam(ctx, "minIndex", 0, 0, Long.MAX_VALUE);
-    Long waitMs = minIndex == null ? null : HttpErrors.boundedParam(ctx, "timeoutMs", DEFAULT_WAIT_MS, 0, MAX_WAIT_MS);
+    Long asked = HttpErrors.boundedParam(ctx, "minIndex", 0, 0, Long.MAX_VALUE);
+    Long waitMs = asked == null ? null : HttpErrors.boundedParam(ctx, "timeoutMs", DEFAULT_WAIT_MS, 0, MAX_WAIT_MS);
     if (waitMs == null) {
       return Promise.<Long>promise().future();
     }
+    // After a snapshot, the documents are the image of a prefix of the log again only once applied this far.
+    long minIndex = Math.max(asked, applier.consistentAt());
     Promise<Long> ready = Promise.promise();
     Future<Long> due = Future.succeededFuture(minIndex);
     if (concern.equals("linearizable")) {

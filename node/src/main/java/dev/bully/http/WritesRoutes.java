@@ -255,7 +255,7 @@ final class WritesRoutes {
     }
     vertx.eventBus().<String>request(Addresses.LOCAL_READ, new JsonObject().put("from", from).put("limit", limit.intValue()), Addresses.local())
         .onSuccess(reply -> ctx.response().putHeader("Content-Type", "application/json").end(reply.body()))
-        .onFailure(ctx::fail);
+        .onFailure(failure -> failedRead(ctx, failure));
   }
 
   private void one(RoutingContext ctx) {
@@ -278,7 +278,24 @@ final class WritesRoutes {
       } else {
         ctx.response().putHeader("Content-Type", "application/json").end(entry);
       }
-    }).onFailure(ctx::fail);
+    }).onFailure(failure -> failedRead(ctx, failure));
+  }
+
+  /**
+   * Entries this node compacted (it applied them, and more than {@code log.retainEntries} newer ones
+   * followed): 410 with the first index the log still holds. Their operations live on in the
+   * documents ({@code data.writesCollection} keeps appends there too).
+   */
+  private static void failedRead(RoutingContext ctx, Throwable failure) {
+    if (failure instanceof io.vertx.core.eventbus.ReplyException reply && reply.failureCode() == Outcome.COMPACTED) {
+      long first = Long.parseLong(reply.getMessage());
+      ctx.response().setStatusCode(410).putHeader("Content-Type", "application/json").end(new JsonObject()
+          .put("error", "compacted").put("message", "This node's log holds no entry before " + first + " any more: entries it applied that"
+              + " more than log.retainEntries newer ones follow leave its store")
+          .put("firstIndex", first).encode());
+    } else {
+      ctx.fail(failure);
+    }
   }
 
   /** A positive integer query parameter, or null after answering 400. */

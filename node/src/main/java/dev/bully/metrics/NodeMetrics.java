@@ -45,6 +45,7 @@ public final class NodeMetrics {
   private volatile LongSupplier logForceCount = () -> 0;
   private volatile LongSupplier logForceNanos = () -> 0;
   private volatile LongSupplier appliedIndex;
+  private final Map<String, LongSupplier> suppliers = new java.util.concurrent.ConcurrentHashMap<>();
 
   public NodeMetrics(int nodeId, Iterable<Integer> peers) {
     // No common "node" tag: Vert.x's own gauges are keyed without it and would be registered twice. A scraper
@@ -181,6 +182,15 @@ public final class NodeMetrics {
     appliedIndex = applied;
     Gauge.builder("bully_applied_index", this, m -> m.appliedIndex.getAsLong())
         .description("Index up to which this node applied the committed log to its documents").register(registry);
+  }
+
+  /**
+   * A gauge read from {@code value} at each scrape; the supplier is held here, since the registry
+   * holds its gauges' state only weakly.
+   */
+  public void gauge(String name, String description, LongSupplier value) {
+    suppliers.put(name, value);
+    Gauge.builder(name, this, m -> m.suppliers.get(name).getAsLong()).description(description).register(registry);
   }
 
   private void gauge(String name, String description, ToDoubleFunction<Status> value) {

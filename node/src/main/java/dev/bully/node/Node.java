@@ -133,7 +133,7 @@ public final class Node {
           ReplicationVerticle replication = new ReplicationVerticle(store);
           CommittedFeed feed = new CommittedFeed();
           metrics.appliedIndex(feed::appliedIndex);
-          ApplyVerticle applier = new ApplyVerticle(store.documents(), feed, config.writesCollection(), metrics);
+          ApplyVerticle applier = new ApplyVerticle(store.documents(), store.snapshots(), feed, config.writesCollection(), metrics);
           return vertx.deployVerticle(replication)
               .compose(id -> vertx.deployVerticle(new ElectionVerticle(config, replication::storageFor, store, election,
                   state.incarnation(), metrics, MONOTONIC_MS, feed)))

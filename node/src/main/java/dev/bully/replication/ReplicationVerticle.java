@@ -3,6 +3,7 @@ package dev.bully.replication;
 import dev.bully.core.DurableState;
 import dev.bully.core.LogEntry;
 import dev.bully.core.LogWrite;
+import dev.bully.core.SnapshotStep;
 import dev.bully.driver.Storage;
 import dev.bully.store.NodeStorage;
 import dev.bully.store.NodeStore;
@@ -57,6 +58,26 @@ public final class ReplicationVerticle extends VerticleBase {
     @Override
     public void readEntries(long from, int count, long maxChars, Callback<List<LogEntry>> done) {
       side.runOnContext(v -> local.readEntries(from, count, maxChars, back(done)));
+    }
+
+    @Override
+    public long durableAppliedIndex() {
+      return local.durableAppliedIndex();
+    }
+
+    @Override
+    public void compact(long index, long term, Callback<Long> done) {
+      side.runOnContext(v -> local.compact(index, term, back(done)));
+    }
+
+    @Override
+    public void installSnapshot(SnapshotStep step, Callback<Void> done) {
+      side.runOnContext(v -> local.installSnapshot(step, back(done)));
+    }
+
+    @Override
+    public void readSnapshot(int follower, long index, long seq, long maxChars, Callback<SnapshotRead> done) {
+      side.runOnContext(v -> local.readSnapshot(follower, index, seq, maxChars, back(done)));
     }
 
     private <T> Callback<T> back(Callback<T> done) {

@@ -35,19 +35,32 @@ final class LogLoader {
   private long lastIndex;
   private long commitIndex;
 
-  /** {@code unpaged} reads the log files' entries past the pages; {@code commitIndex} is the highest their records carry. */
-  LogLoader(MongoClient mongo, LogPages pages, Supplier<Future<List<LogEntry>>> unpaged, long commitIndex) {
+  private final long baseIndex;
+
+  /**
+   * {@code unpaged} reads the log files' entries past the pages; {@code commitIndex} is the highest
+   * their records carry; the log begins after {@code base} ({@code NodeStore.Base}: its entries up
+   * to there left the store).
+   */
+  LogLoader(MongoClient mongo, LogPages pages, Supplier<Future<List<LogEntry>>> unpaged, long commitIndex, NodeStore.Base base) {
     this.mongo = mongo;
     this.pages = pages;
     this.unpaged = unpaged;
     this.commitIndex = commitIndex;
+    this.baseIndex = base.index();
+    if (base.index() > 0) {
+      runs.add(new TermRun(base.index(), base.term()));
+      lastIndex = base.index();
+      pages.forgetUpTo(base.index());
+    }
   }
 
   Future<LogRestore> load(LogLimits limits) {
     JsonObject withoutEntries = new JsonObject().put("entries", 0);
     return scan(LogPages.PAGES, new JsonObject(), withoutEntries, this::addPage)
         .compose(v -> unpaged.get())
-        .compose(entries -> {
+        .compose(read -> {
+          List<LogEntry> entries = read.stream().filter(entry -> entry.index() > baseIndex).toList();
           if (!entries.isEmpty()) {
             addRuns(TermRun.of(entries), entries.get(entries.size() - 1).index());
           }
@@ -58,6 +71,9 @@ final class LogLoader {
   private void addPage(JsonObject page) {
     long first = page.getLong("_id");
     long last = page.getLong("last");
+    if (last <= baseIndex) {
+      return; // left behind by a compaction a crash cut short: the next one removes it
+    }
     addRuns(runsOf(page.getJsonArray("terms")), last);
     pages.add(first, last);
   }
@@ -86,7 +102,7 @@ final class LogLoader {
 
   private Future<LogRestore> readNewest(LogLimits limits, List<LogEntry> unpagedEntries) {
     long paged = pages.pagedIndex();
-    LogRestore restore = new LogRestore(runs, lastIndex, commitIndex, paged, limits);
+    LogRestore restore = new LogRestore(baseIndex, runs, lastIndex, commitIndex, paged, limits);
     long from = restore.readFrom();
     long tailFrom = restore.tailFrom();
     // Before the tail only the keys count: read from the pages' keys, not their entries.

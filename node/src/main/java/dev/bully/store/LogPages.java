@@ -70,6 +70,33 @@ final class LogPages {
     pagedIndex = directory.pagedIndex();
   }
 
+  /**
+   * The log begins after {@code index} now: pages that end at or before it are gone from the
+   * directory (the caller removes them from the store), and the pages reach at least there.
+   * Returns the first index of each page that went.
+   */
+  synchronized List<Long> forgetUpTo(long index) {
+    List<Long> gone = new ArrayList<>();
+    int keep = 0;
+    while (keep < count && (keep + 1 < count ? starts[keep + 1] - 1 : pagedIndex) <= index) {
+      gone.add(starts[keep]);
+      keep++;
+    }
+    System.arraycopy(starts, keep, starts, 0, count - keep);
+    count -= keep;
+    pagedIndex = Math.max(pagedIndex, index);
+    return gone;
+  }
+
+  /** Removes pages from the store by their first index, one look-up by {@code _id} each, then makes that durable. */
+  Future<Void> remove(List<Long> firstIndexes) {
+    Future<Void> chain = Future.succeededFuture();
+    for (long id : firstIndexes) {
+      chain = chain.compose(v -> mongo.removeDocumentWithOptions(PAGES, new JsonObject().put("_id", id), writeOption).mapEmpty());
+    }
+    return chain.compose(v -> durable.get());
+  }
+
   /** A page exists from {@code first} to {@code last} (read at start-up, or just written). */
   synchronized void add(long first, long last) {
     if (count > 0 && first <= starts[count - 1]) {

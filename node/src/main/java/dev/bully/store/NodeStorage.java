@@ -3,6 +3,7 @@ package dev.bully.store;
 import dev.bully.core.DurableState;
 import dev.bully.core.LogEntry;
 import dev.bully.core.LogWrite;
+import dev.bully.core.SnapshotStep;
 import dev.bully.driver.Storage;
 import io.vertx.core.Future;
 import java.util.List;
@@ -40,6 +41,28 @@ public final class NodeStorage implements Storage {
   @Override
   public void readEntries(long from, int count, long maxChars, Callback<List<LogEntry>> done) {
     answer(store.entries(from, count, maxChars), done);
+  }
+
+  @Override
+  public long durableAppliedIndex() {
+    return store.snapshots().durableAppliedIndex();
+  }
+
+  @Override
+  public void compact(long index, long term, Callback<Long> done) {
+    answer(store.retry().run("removing the log's entries up to " + index, tries -> store.compact(index, term)), done);
+  }
+
+  @Override
+  public void installSnapshot(SnapshotStep step, Callback<Void> done) {
+    String what = step.begins() ? "beginning to install a snapshot up to entry " + step.index()
+        : "installing chunk " + step.chunk().seq() + " of the snapshot up to entry " + step.index();
+    answer(store.retry().run(what, tries -> store.snapshots().install(step)), done);
+  }
+
+  @Override
+  public void readSnapshot(int follower, long index, long seq, long maxChars, Callback<SnapshotRead> done) {
+    answer(store.snapshots().read(follower, index, seq, maxChars), done);
   }
 
   private static <T> void answer(Future<T> result, Callback<T> done) {

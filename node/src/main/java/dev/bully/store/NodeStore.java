@@ -6,6 +6,7 @@ import dev.bully.core.LogLimits;
 import dev.bully.core.TermRun;
 import dev.bully.core.WriteLimits;
 import dev.bully.data.Documents;
+import dev.bully.data.Snapshots;
 import dev.bully.driver.LogRestore;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -52,6 +53,8 @@ public final class NodeStore {
   /** Entries per page of committed entries ({@link #writePage}). */
   public static final int PAGE_ENTRIES = LogPages.PAGE_ENTRIES;
   private static final JsonObject STATE_ID = new JsonObject().put("_id", "election");
+  /** Where the log begins: {@code {_id: "logBase", index, term}} in {@code meta}, once entries left the store. */
+  private static final JsonObject BASE_ID = new JsonObject().put("_id", "logBase");
 
   private final MongoClient mongo;
   private final WriteOption writeOption;
@@ -64,11 +67,13 @@ public final class NodeStore {
   private final WorkerExecutor logWriter;
   private final LogFile logFile;
   private final Documents documents;
+  private final Snapshots snapshots;
 
   private NodeStore(Vertx vertx, MongoClient mongo, MongoClient data, WriteOption writeOption, Supplier<Future<Void>> durable,
-                    Runnable onClose, Supplier<Optional<String>> room, LogFile logFile, WorkerExecutor logWriter) {
+                    Runnable onClose, Supplier<Optional<String>> room, LogFile logFile, WorkerExecutor logWriter, Snapshots snapshots) {
     this.vertx = vertx;
     this.documents = new Documents(data, mongo, writeOption, durable);
+    this.snapshots = snapshots;
     this.retry = new StoreRetry(vertx, room);
     this.mongo = mongo;
     this.writeOption = writeOption;
@@ -93,21 +98,27 @@ public final class NodeStore {
     return vertx.executeBlocking(() -> LogFile.open(logDir, sync, logWriter), false).compose(logFile -> {
       MongoClient mongo = MongoClient.create(vertx, options);
       MongoClient data = MongoClient.create(vertx, options.copy().put("db_name", dataDatabase(database)));
+      Supplier<MongoClient> admin = () -> MongoClient.create(vertx, options.copy().put("db_name", "admin"));
       NodeStore store;
       if (connectionString.isPresent()) {
         WriteOption durability = sync == StoreSync.FSYNC ? WriteOption.JOURNALED : WriteOption.ACKNOWLEDGED;
+        Snapshots snapshots = new Snapshots(data, mongo, admin, database, dataDatabase(database), durability, Future::succeededFuture);
         store = new NodeStore(vertx, mongo, data, durability, Future::succeededFuture, () -> {
+          snapshots.close();
           mongo.close();
           data.close();
-        }, Optional::empty, logFile, logWriter);
+        }, Optional::empty, logFile, logWriter, snapshots);
       } else {
         WorkerExecutor committer = vertx.createSharedWorkerExecutor("bully-store-commit", 1);
         GroupCommit groupCommit = new GroupCommit(committer, embedded::commit);
+        Snapshots snapshots = new Snapshots(data, mongo, admin, database, dataDatabase(database), WriteOption.ACKNOWLEDGED,
+            groupCommit::sync);
         store = new NodeStore(vertx, mongo, data, WriteOption.ACKNOWLEDGED, groupCommit::sync, () -> {
+          snapshots.close();
           mongo.close();
           data.close();
           committer.close();
-        }, embedded::diskShortage, logFile, logWriter);
+        }, embedded::diskShortage, logFile, logWriter, snapshots);
       }
       return store.moveLegacySegments().map(store);
     }, failure -> {
@@ -145,6 +156,11 @@ public final class NodeStore {
   /** The node's documents, in {@link #dataDatabase}, written durably as this store's other writes are. */
   public Documents documents() {
     return documents;
+  }
+
+  /** Snapshots of the documents: read for followers, installed from the coordinator. */
+  public Snapshots snapshots() {
+    return snapshots;
   }
 
   /** How this store's writes meet failure: retried while it may pass, shown while they are ({@link StoreRetry#trouble}). */
@@ -208,6 +224,9 @@ public final class NodeStore {
    * new entries. Written again after a failed try, it leaves the log as one try would.
    */
   public Future<Void> write(LogWrite write) {
+    if (write.resets()) {
+      return reset(write);
+    }
     if (write.removed().isEmpty() && write.appended().isEmpty()) {
       return Future.succeededFuture(); // the commit index alone: learned again from the coordinator after a restart
     }
@@ -262,8 +281,53 @@ public final class NodeStore {
    * store's pages, which reads of old entries use from then on.
    */
   public Future<LogRestore> loadLog(LogLimits limits) {
-    return new LogLoader(mongo, pages, this::unpagedEntries, logFile.commitIndex()).load(limits)
+    return loadBase().compose(base -> new LogLoader(mongo, pages, this::unpagedEntries, logFile.commitIndex(), base).load(limits))
         .onSuccess(restore -> logFile.release(pages.pagedIndex()));
+  }
+
+  /** Where the log begins: entries up to {@code index} (of {@code term}) left the store; 0 when none did. */
+  public record Base(long index, long term) {
+    static final Base NONE = new Base(0, 0);
+  }
+
+  Future<Base> loadBase() {
+    return mongo.findOne(META, BASE_ID, null).map(doc -> doc == null ? Base.NONE : new Base(doc.getLong("index"), doc.getLong("term")));
+  }
+
+  private Future<Void> saveBase(long index, long term) {
+    UpdateOptions options = new UpdateOptions().setUpsert(true).setWriteOption(writeOption);
+    return mongo.updateCollectionWithOptions(META, BASE_ID,
+        new JsonObject().put("$set", new JsonObject().put("index", index).put("term", term)), options).compose(r -> durable.get());
+  }
+
+  /**
+   * Removes the log's entries up to {@code index} (of {@code term}): first the log's new base,
+   * durably (a restart never reads the entries back from then on), then the pages that end at or
+   * before it, and the tombstones of deletes up to it, which no operation still to apply needs.
+   * A page that holds entries on both sides stays until a later compaction. A crash in between
+   * leaves pages or tombstones that the next compaction removes.
+   */
+  public Future<Long> compact(long index, long term) {
+    return saveBase(index, term)
+        .compose(v -> pages.remove(pages.forgetUpTo(index)))
+        .compose(v -> documents.forgetTombstones(index))
+        .onSuccess(v -> logFile.release(pages.pagedIndex()))
+        .map(index);
+  }
+
+  /**
+   * A snapshot took the log's place: the uncommitted entries it replaces go to {@code rollback},
+   * then a record of the log files cuts everything after its entry, then the log's new base is
+   * saved, and the pages (all at or before it) go. A crash before the base is saved leaves the old
+   * log cut at the snapshot's entry, which the coordinator answers with the snapshot again.
+   */
+  private Future<Void> reset(LogWrite write) {
+    long index = write.resetIndex();
+    Future<Void> kept = write.removed().isEmpty() ? Future.succeededFuture() : rollBack(write.removed(), write.replacedInTerm());
+    return kept.compose(v -> logFile.write(index + 1, List.of(), index))
+        .compose(v -> saveBase(index, write.resetTerm()))
+        .compose(v -> pages.remove(pages.forgetUpTo(index)))
+        .onSuccess(v -> logFile.release(pages.pagedIndex()));
   }
 
   /**
