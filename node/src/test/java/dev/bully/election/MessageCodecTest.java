@@ -29,8 +29,31 @@ class MessageCodecTest {
         new Message.Reject(2, 5, "stale term 4 < 5", 0),
         new Message.Heartbeat(3, 5, 12, log),
         new Message.Heartbeat(3, 5, 12, log, 41),
-        new Message.TakeOver(2, 5, new LogPosition(4, 17)))) {
+        new Message.TakeOver(2, 5, new LogPosition(4, 17)),
+        new Message.Snapshot(3, 5, 900, 4),
+        new Message.SnapshotPull(1, 5, 900, 7),
+        new Message.SnapshotChunk(3, 5, 900, 7, List.of(
+            new dev.bully.core.SnapshotItem("users", "ada", 880, false, "{\"name\":\"Ada\",\"age\":36}"),
+            new dev.bully.core.SnapshotItem("users", "bob", 890, true, null),
+            new dev.bully.core.SnapshotItem("writes", 12L, 12, false, "{\"a\":1}")), true, 950))) {
       assertEquals(message, codec.decode(codec.encode(message)));
+    }
+  }
+
+  @Test
+  void aSnapshotChunkWithAnImpossibleDocumentIsRefused() {
+    JsonObject good = codec.encode(new Message.SnapshotChunk(3, 5, 900, 0, List.of(
+        new dev.bully.core.SnapshotItem("users", "ada", 880, false, "{}")), false, 0));
+    for (JsonArray item : List.of(
+        new JsonArray().add("bad name!").add("ada").add(880).add(false).add("{}"),
+        new JsonArray().add("users").add("a/b").add(880).add(false).add("{}"),
+        new JsonArray().add("users").add("ada").add(0).add(false).add("{}"),
+        new JsonArray().add("users").add("ada").add(880).add(true).add("{}"),
+        new JsonArray().add("users").add("ada").add(880).add(false).addNull(),
+        new JsonArray().add("users").add(-3).add(880).add(false).add("{}"),
+        new JsonArray().add("users").add("ada").add(880))) {
+      JsonObject forged = good.copy().put("items", new JsonArray().add(item));
+      assertThrows(MessageCodec.InvalidMessage.class, () -> codec.decode(forged), item.encode());
     }
   }
 
