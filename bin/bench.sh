@@ -27,6 +27,11 @@
 #                                3 nodes; a follower killed and restarted under R writes/s (default 2000), TRIALS
 #                                times (default 10): time to ready and to caught up; then every node killed at once
 #                                and restarted together: time to the first acknowledged write; each start's phases
+#   bench.sh snapshot [--documents D] [--updates U] [--behind B] [--retain R]
+#                                3 nodes keeping R applied entries (default 100000): store size every 100,000 of U puts
+#                                (default 1000000) to D documents (default 1000); node 1 stopped while B new documents
+#                                come (default 100000), then restarted: snapshot install time and documents/s; a new node
+#                                (empty data folder) joining under 200 writes/s: time to caught up
 #   bench.sh soak [SECONDS] [--rate R] [--reader]
 #                                3 nodes under R writes/s (default 2000) for SECONDS (default 600), no fault: the
 #                                term must not change; every 30 s each node's term, role and failure timeout
@@ -49,6 +54,7 @@ case ${1:-} in
   catchup) shift; exec "${JAVA:-java}" -cp "$TOOLS_CP" dev.bully.tools.CatchUpBench "$@" ;;
   restart) shift; exec "${JAVA:-java}" -cp "$TOOLS_CP" dev.bully.tools.RestartBench "$@" ;;
   soak) shift; exec "${JAVA:-java}" -cp "$TOOLS_CP" dev.bully.tools.SoakBench "$@" ;;
+  snapshot) shift; exec "${JAVA:-java}" -cp "$TOOLS_CP" dev.bully.tools.SnapshotBench "$@" ;;
   handoff) shift; exec "${JAVA:-java}" -cp "$TOOLS_CP" dev.bully.tools.chaos.HandOffBench "$@" ;;
   *) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; exit 2 ;;
 esac

@@ -80,6 +80,8 @@ final class Leader {
     long pinnedAt;
     /** When the follower last answered anything of the replication (an APPENDED that moved, a pull), or was offered a snapshot. */
     long lastAnsweredMs;
+    /** The heartbeat round last sent when the match index last grew: a heartbeat of a later round reached a log at least that long. */
+    long matchRound;
 
     /** The batch in flight that began after {@code prevIndex}, or null: the answer is late or repeated. */
     Sent inFlightAfter(long prevIndex) {
@@ -219,9 +221,20 @@ final class Leader {
    * so in its APPENDED, which may be lost; a log that holds the snapshot's base (as this node's log
    * has it: log matching) shows the install is done, and APPENDs go on from after it, one at a time
    * until the follower answers. Nothing counts toward a commit: only APPENDED reports what is durable.
+   * Returns true when the follower's log is shorter than what it acknowledged before: it lost it.
    */
-  void heard(int follower, LogPosition followerLog, long nowMs) {
+  boolean heard(int follower, LogPosition followerLog, long round, long nowMs) {
     Progress progress = followers.get(follower);
+    if (round > progress.matchRound && followerLog.index() < progress.matchIndex) {
+      // It answered a heartbeat sent after it held entries up to its match index, with a shorter log: it lost its store (a
+      // new disk, a data folder removed). Entries it acknowledged are gone from it; it is sent everything again, or a snapshot.
+      progress.matchIndex = 0;
+      progress.snapshotting = false;
+      progress.pinnedAt = 0;
+      progress.probeFromMatch();
+      progress.lastProgressMs = nowMs;
+      return true;
+    }
     if (progress.snapshotting && followerLog.index() >= progress.offeredAt && followerLog.index() <= log.lastIndex()
         && log.termAt(followerLog.index()) == followerLog.term()) {
       progress.snapshotting = false;
@@ -231,6 +244,7 @@ final class Leader {
       progress.lastProgressMs = nowMs;
       progress.lastAnsweredMs = nowMs;
     }
+    return false;
   }
 
   /** The lowest snapshot base that followers still need the entries after: the log must not be compacted past it. */
@@ -263,7 +277,15 @@ final class Leader {
    * {@code prevIndex}; returns whether the commit index moved.
    */
   boolean appended(int follower, long matchIndex, long prevIndex, long nowMs) {
+    return appended(follower, matchIndex, prevIndex, nowMs, 0);
+  }
+
+  /** {@link #appended(int, long, long, long)}, {@code round} being the heartbeat round last sent. */
+  boolean appended(int follower, long matchIndex, long prevIndex, long nowMs, long round) {
     Progress progress = followers.get(follower);
+    if (matchIndex > progress.matchIndex) {
+      progress.matchRound = round;
+    }
     Sent answered = progress.inFlightAfter(prevIndex);
     if (answered != null || matchIndex > progress.matchIndex) {
       // It works through what it was sent. A late, repeated or replayed answer that moves nothing is no sign of

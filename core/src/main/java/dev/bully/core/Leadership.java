@@ -114,7 +114,7 @@ final class Leadership {
       return;
     }
     peers.acknowledged(follower, new LogPosition(log.termAt(matchIndex), matchIndex), committedPosition(), nowMs);
-    if (leader.appended(follower, matchIndex, prevIndex, nowMs)) {
+    if (leader.appended(follower, matchIndex, prevIndex, nowMs, reads.current())) {
       out.committed(log.commitIndex());
       readsReady(out);
     }
@@ -141,7 +141,10 @@ final class Leadership {
   /** A follower answered a heartbeat with its log's position, echoing the heartbeat's round. */
   void acknowledged(int follower, LogPosition followerLog, long round, long nowMs, OutputBuilder out) {
     peers.acknowledged(follower, followerLog, committedPosition(), nowMs);
-    leader.heard(follower, followerLog, nowMs);
+    if (leader.heard(follower, followerLog, round, nowMs)) {
+      out.event(ProtocolEvent.followerLostLog(me, term, follower, followerLog.index()));
+      out.sendAll(leader.appendsTo(follower, nowMs));
+    }
     if (!reads.possible(round)) {
       // No heartbeat of this term carried that round yet: counted, it would confirm reads before any majority answered.
       out.event(ProtocolEvent.violation(me, term, "ACK", follower, "it echoes round " + round

@@ -17,7 +17,7 @@ public record ProtocolEvent(Kind kind, int node, long term, String text) {
 
   public enum Kind {
     SUSPECT, ELECTION, ANSWER, CLAIM, ACK, REJECT, COORDINATOR, FOLLOW, STEP_DOWN, TERM, TAKEOVER, PRE_VOTE, ROLLBACK,
-    IGNORED, VIOLATION, SNAPSHOT
+    IGNORED, VIOLATION, SNAPSHOT, LOST_LOG
   }
 
   @Override
@@ -127,6 +127,11 @@ public record ProtocolEvent(Kind kind, int node, long term, String text) {
     LogEntry last = removed.get(removed.size() - 1);
     return new ProtocolEvent(Kind.ROLLBACK, node, term, "Node " + node + " rolled back entries " + first.index() + ".."
         + last.index() + " (from term " + first.term() + ") to match coordinator " + coordinator + " in term " + term);
+  }
+
+  static ProtocolEvent followerLostLog(int node, long term, int follower, long lastIndex) {
+    return new ProtocolEvent(Kind.LOST_LOG, node, term, "Node " + node + " saw node " + follower + "'s log end at " + lastIndex
+        + ", before entries it had acknowledged: it lost its store, and is sent them again");
   }
 
   static ProtocolEvent installsSnapshot(int node, long term, int coordinator, long index) {

@@ -1,11 +1,8 @@
 package dev.bully.core;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * A node's copy of the replicated log, with the rules for changing it. The store holds the durable
@@ -51,15 +48,14 @@ public final class ReplicatedLog {
   /** A compaction the store is carrying out: entries up to here are leaving it. */
   private long compactingIndex;
   private final TermRuns terms = new TermRuns();
-  private final Map<String, Long> indexByRequestId = new HashMap<>();
-  /** The remembered keys in index order, so the oldest are forgotten first and a rollback drops the newest. */
-  private final ArrayDeque<IdempotencyKey> keysInOrder = new ArrayDeque<>();
+  private final IdempotencyKeys keys;
   private long commitIndex;
   /** Entries up to here are in the store's pages: committed, durable, and read back by index. */
   private long pagedIndex;
 
   public ReplicatedLog(LogLimits limits) {
     this.limits = limits;
+    this.keys = new IdempotencyKeys(limits.idempotencyKeys());
   }
 
   /** A log restored from the store: consecutive entries from index 1, and the commit index known before. */
@@ -111,7 +107,7 @@ public final class ReplicatedLog {
         if (termRuns.size() > 1) {
           throw new IllegalArgumentException("a log with terms past its base " + baseIndex + " but no entries");
         }
-        olderKeys.forEach(log::remember);
+        olderKeys.forEach(log.keys::remember);
         return log;
       }
     } else if (tail.isEmpty()) {
@@ -133,7 +129,7 @@ public final class ReplicatedLog {
     }
     log.firstInMemory = first;
     log.lastIndex = first - 1;
-    olderKeys.forEach(log::remember);
+    olderKeys.forEach(log.keys::remember);
     tail.forEach(log::add);
     for (LogEntry entry : tail) {
       if (log.terms.termAt(entry.index()) != entry.term()) {
@@ -241,7 +237,7 @@ public final class ReplicatedLog {
 
   /** The index of the entry written with this idempotency key, if the key is remembered. */
   public Long indexOf(String requestId) {
-    return requestId == null ? null : indexByRequestId.get(requestId);
+    return keys.indexOf(requestId);
   }
 
   /** The terms of all entries, as runs: what the store keeps per segment, and what a restart needs. */
@@ -455,10 +451,7 @@ public final class ReplicatedLog {
     entries.subList(from, entries.size()).clear();
     lastIndex = index - 1;
     terms.truncateFrom(index);
-    while (!keysInOrder.isEmpty() && keysInOrder.peekLast().index() >= index) {
-      IdempotencyKey key = keysInOrder.pollLast();
-      indexByRequestId.remove(key.requestId(), key.index());
-    }
+    keys.forgetFrom(index);
     return tail;
   }
 
@@ -474,32 +467,16 @@ public final class ReplicatedLog {
     lastIndex = entry.index();
     terms.add(entry.index(), entry.term());
     if (entry.requestId() != null) {
-      remember(new IdempotencyKey(entry.index(), entry.requestId()));
+      keys.remember(new IdempotencyKey(entry.index(), entry.requestId()));
     }
   }
 
-  private void remember(IdempotencyKey key) {
-    if (limits.idempotencyKeys() == 0 || indexByRequestId.putIfAbsent(key.requestId(), key.index()) != null) {
-      return; // the first entry written with a key is the one a retry is answered with
-    }
-    keysInOrder.addLast(key);
-    if (keysInOrder.size() > limits.idempotencyKeys()) {
-      IdempotencyKey oldest = keysInOrder.pollFirst();
-      indexByRequestId.remove(oldest.requestId(), oldest.index());
-    }
-  }
-
-  /**
-   * What a follower did with an APPEND.
-   *
-   * @param ok         whether the entries continued its log
-   * @param index      the match index when ok, else the index the coordinator should back up to
-   * @param removed    the suffix that disagreed with the coordinator, to keep in rollback
-   * @param appended   the entries newly added, to persist
-   */
   /**
    * What a follower made of an APPEND: accepted up to {@code index}; a mismatch (back up to
    * {@code index}); or, with a {@code violation}, refused as impossible from a correct coordinator.
+   *
+   * @param removed  the suffix that disagreed with the coordinator, to keep in rollback
+   * @param appended the entries newly added, to persist
    */
   public record AppendResult(boolean ok, long index, List<LogEntry> removed, List<LogEntry> appended, String violation) {
     static AppendResult mismatch(long backUpTo) {

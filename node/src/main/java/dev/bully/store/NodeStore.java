@@ -194,14 +194,17 @@ public final class NodeStore {
   }
 
   /**
-   * This start's incarnation: one more than the last start's, durable before it is returned. It
-   * numbers the node's protocol messages with their sequence, so a peer can tell a replayed old
-   * message from a new one even across this node's restarts.
+   * This start's incarnation: above the last start's, durable before it is returned. It numbers
+   * the node's protocol messages with their sequence, so a peer can tell a replayed old message from
+   * a new one even across this node's restarts. It is at least the clock's milliseconds: a node
+   * whose store is gone (a new disk, a data folder removed, and it catches up from a snapshot) has
+   * no last start to count from, and counting from 1 again its peers would refuse every message
+   * of it as a replay until they restarted themselves.
    */
   public Future<Long> nextIncarnation() {
     JsonObject id = new JsonObject().put("_id", "incarnation");
     return mongo.findOne(META, id, null).compose(doc -> {
-      long next = (doc == null ? 0 : doc.getLong("value", 0L)) + 1;
+      long next = Math.max((doc == null ? 0 : doc.getLong("value", 0L)) + 1, System.currentTimeMillis());
       UpdateOptions options = new UpdateOptions().setUpsert(true).setWriteOption(writeOption);
       return mongo.updateCollectionWithOptions(META, id, new JsonObject().put("$set", new JsonObject().put("value", next)), options)
           .compose(r -> durable.get())

@@ -60,12 +60,15 @@ class NodeStoreTest {
 
   @Test
   void eachStartHasTheNextIncarnationAndAStoredTermAtTheLimitStopsTheStart() throws Exception {
-    assertEquals(1L, await(store.nextIncarnation()));
-    assertEquals(2L, await(store.nextIncarnation()));
+    long before = System.currentTimeMillis();
+    long first = await(store.nextIncarnation());
+    org.junit.jupiter.api.Assertions.assertTrue(first >= before, "from the clock on a fresh store: " + first);
+    long second = await(store.nextIncarnation());
+    org.junit.jupiter.api.Assertions.assertTrue(second > first);
     await(store.saveState(new dev.bully.core.DurableState(dev.bully.core.Message.MAX_NUMBER, 0)));
     close();
     open();
-    assertEquals(3L, await(store.nextIncarnation()), "counted on across a restart");
+    org.junit.jupiter.api.Assertions.assertTrue(await(store.nextIncarnation()) > second, "counted on across a restart");
     Exception failure = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> await(store.loadState()));
     org.junit.jupiter.api.Assertions.assertTrue(failure.getMessage().contains("at or beyond the protocol's limit of 2^53"),
         failure.getMessage());

@@ -1,0 +1,182 @@
+package dev.bully.tools;
+
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongFunction;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code bin/bench.sh snapshot}: how compaction bounds the disk and how fast snapshots catch nodes
+ * up, on three real nodes.
+ *
+ * <ol>
+ *   <li>Disk: 32 clients replace {@code --documents} documents over and over, {@code --updates}
+ *       puts in all; every {@code --every} puts each node's data folder size (its store and log
+ *       files), its first retained index and the puts/s so far. With the log compacted behind what
+ *       is applied, the sizes stop growing once the log holds {@code log.retainEntries} entries.</li>
+ *   <li>Catch-up: node 1 is stopped while {@code --behind} puts create as many new documents, then
+ *       started again: it installs a snapshot of the coordinator's documents; the time from the
+ *       install's first to its last line in node 1's log, and documents per second.</li>
+ *   <li>A new node: node 2 is stopped, its data folder removed, and started again while 200 puts/s
+ *       go on: the time from its start to having applied what the coordinator had committed.</li>
+ * </ol>
+ */
+@Command(name = "bench.sh snapshot", mixinStandardHelpOptions = true,
+    description = "Three nodes: store size while documents are updated over and over; a node far behind and a new node"
+        + " catching up from snapshots.")
+public final class SnapshotBench implements Callable<Integer> {
+  private static final Duration TIMEOUT = Duration.ofMinutes(10);
+  private static final int CLIENTS = 32;
+
+  @Option(names = "--documents", defaultValue = "1000", description = "documents the disk phase updates (default: ${DEFAULT-VALUE})")
+  private int documents;
+
+  @Option(names = "--updates", defaultValue = "1000000", description = "puts of the disk phase (default: ${DEFAULT-VALUE})")
+  private long updates;
+
+  @Option(names = "--every", defaultValue = "100000", description = "puts between two size lines (default: ${DEFAULT-VALUE})")
+  private long every;
+
+  @Option(names = "--behind", defaultValue = "100000", description = "new documents node 1 misses (default: ${DEFAULT-VALUE})")
+  private long behind;
+
+  @Option(names = "--retain", defaultValue = "100000", description = "log.retainEntries of the nodes (default: ${DEFAULT-VALUE})")
+  private int retain;
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new SnapshotBench()).execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    Path dir = Files.createDirectories(Path.of("target", "bench", "snapshot-" + System.currentTimeMillis()));
+    JsonObject extra = new JsonObject().put("log", new JsonObject().put("retainEntries", retain));
+    try (LocalCluster cluster = new LocalCluster(dir, 3, extra)) {
+      cluster.startAll();
+      cluster.awaitCoordinator(3, cluster.ids(), TIMEOUT);
+      System.out.printf("snapshot: 3 nodes, log.retainEntries %d (logs in %s)%n", retain, dir);
+      URI docs = URI.create(cluster.node(3).baseUrl() + "/api/collections/bench/docs/");
+      long startNs = System.nanoTime();
+      put(docs, updates, n -> "d" + (n % documents), (done, ns) -> {
+        if (done % every == 0) {
+          StringBuilder line = new StringBuilder(String.format("snapshot: %,d puts (%,.0f/s)", done, done / (ns / 1e9)));
+          for (int id : cluster.ids()) {
+            JsonObject status = cluster.node(id).status();
+            line.append(String.format("  node %d %,.1f MB first index %,d", id, status.getLong("storeBytes") / 1e6,
+                status.getLong("firstIndex")));
+          }
+          System.out.println(line);
+        }
+      }, startNs);
+
+      cluster.node(1).kill();
+      put(docs, behind, n -> "new" + n, (done, ns) -> { }, System.nanoTime());
+      long target = cluster.node(3).status().getLong("commitIndex");
+      System.out.printf("snapshot: node 1 missed %,d new documents; the coordinator's log begins at %,d, ends at %,d%n", behind,
+          cluster.node(3).status().getLong("firstIndex"), target);
+      long restartNs = System.nanoTime();
+      cluster.start(1).awaitReady(TIMEOUT);
+      Await.until(TIMEOUT, "node 1 applied " + target, () -> cluster.node(1).status().getLong("appliedIndex") >= target);
+      double total = (System.nanoTime() - restartNs) / 1e9;
+      long installMs = installMs(cluster.logLines(1));
+      long count = documents + behind;
+      System.out.printf("snapshot: node 1 installed about %,d documents in %.2f s (%,.0f documents/s); start to caught up %.1f s%n",
+          count, installMs / 1e3, count / (installMs / 1e3), total);
+
+      cluster.node(2).kill();
+      dev.bully.node.FileTrees.delete(cluster.dataDir(2));
+      Process load = WriteBench.steadyLoad(cluster.node(3).baseUrl() + "/api/writes", 200, "24h", "snapshot",
+          dir.resolve("hey.txt"));
+      try {
+        long newStartNs = System.nanoTime();
+        cluster.start(2).awaitReady(TIMEOUT);
+        double readyS = (System.nanoTime() - newStartNs) / 1e9;
+        long committed = cluster.node(3).status().getLong("commitIndex");
+        Await.until(TIMEOUT, "node 2 applied " + committed, () -> cluster.node(2).status().getLong("appliedIndex") >= committed);
+        System.out.printf("snapshot: a new node (node 2, empty data folder) under 200 writes/s: ready %.1f s, caught up %.1f s"
+            + " after its start (snapshot install %.2f s)%n", readyS, (System.nanoTime() - newStartNs) / 1e9,
+            installMs(cluster.logLines(2)) / 1e3);
+      } finally {
+        new ProcessBuilder("kill", "-INT", Long.toString(load.pid())).start().waitFor();
+        load.waitFor();
+      }
+    }
+    return 0;
+  }
+
+  /** From the last "installs a snapshot" line to the "installed the snapshot" line after it, in a node's log. */
+  private static long installMs(List<String> lines) {
+    long begun = -1;
+    long done = -1;
+    for (String line : lines) {
+      if (line.contains("installs a snapshot up to entry")) {
+        begun = stampMs(line);
+        done = -1;
+      } else if (line.contains("installed the snapshot up to entry") && begun >= 0) {
+        done = stampMs(line);
+      }
+    }
+    return begun < 0 || done < 0 ? -1 : done - begun;
+  }
+
+  private static long stampMs(String line) {
+    return LocalDateTime.parse(line.substring(0, 23)).atZone(java.time.ZoneId.systemDefault()).toInstant().toEpochMilli();
+  }
+
+  private interface Progress {
+    void at(long done, long nanos);
+  }
+
+  /** {@code count} puts of small documents with {@link #CLIENTS} clients, ids from {@code id}; 503 retried. */
+  private static void put(URI base, long count, LongFunction<String> id, Progress progress, long startNs) throws Exception {
+    HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    AtomicLong next = new AtomicLong();
+    AtomicLong done = new AtomicLong();
+    ExecutorService pool = Executors.newFixedThreadPool(CLIENTS);
+    List<Future<?>> clients = new ArrayList<>();
+    for (int c = 0; c < CLIENTS; c++) {
+      clients.add(pool.submit(() -> {
+        for (long n = next.incrementAndGet(); n <= count; n = next.incrementAndGet()) {
+          HttpRequest request = HttpRequest.newBuilder(base.resolve(id.apply(n))).header("Content-Type", "application/json")
+              .PUT(HttpRequest.BodyPublishers.ofString("{\"n\":" + n + ",\"payload\":\"snapshot bench document\"}")).build();
+          HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+          while (response.statusCode() == 503) {
+            Thread.sleep(50);
+            response = http.send(request, HttpResponse.BodyHandlers.ofString());
+          }
+          if (response.statusCode() != 200) {
+            throw new IllegalStateException("put " + n + " answered " + response.statusCode() + ": " + response.body());
+          }
+          long finished = done.incrementAndGet();
+          synchronized (progress) {
+            progress.at(finished, System.nanoTime() - startNs);
+          }
+        }
+        return null;
+      }));
+    }
+    for (Future<?> client : clients) {
+      client.get();
+    }
+    pool.shutdown();
+  }
+
+  private SnapshotBench() {
+  }
+}
