@@ -201,6 +201,20 @@ final class Candidacy {
     }
   }
 
+  /** Answers, acknowledgements and rejections of this node's election; returns whether {@code message} was one of them. */
+  boolean step(Message message, long nowMs) {
+    if (message instanceof Answer answer) {
+      onAnswer(answer);
+    } else if (message instanceof Ack ack) {
+      return onAck(ack, nowMs);
+    } else if (message instanceof Reject reject) {
+      onReject(reject, nowMs);
+    } else {
+      return false;
+    }
+    return true;
+  }
+
   /** After a failed pre-vote or claim, wait a random while so that rivals do not collide again. */
   private void backOff(long nowMs) {
     // A node that still hears its coordinator (it was only told of a failure) keeps following it.

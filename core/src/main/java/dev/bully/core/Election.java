@@ -1,11 +1,7 @@
 package dev.bully.core;
 
-import dev.bully.core.Message.Ack;
-import dev.bully.core.Message.Answer;
 import dev.bully.core.Message.Claim;
 import dev.bully.core.Message.Heartbeat;
-import dev.bully.core.Message.Reject;
-import dev.bully.core.Message.TakeOver;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -131,34 +127,10 @@ public final class Election {
         voting.onStale(message);
         return;
       }
-      if (message instanceof Message.Election election) {
-        voting.onElection(election, nowMs);
-      } else if (message instanceof Answer answer) {
-        candidacy.onAnswer(answer);
-      } else if (message instanceof Claim claim) {
-        voting.onClaim(claim, nowMs);
-      } else if (message instanceof Ack ack) {
-        if (!candidacy.onAck(ack, nowMs) && role == Role.COORDINATOR) {
-          leadership.acknowledged(ack.from(), ack.log(), ack.round(), nowMs, out);
-        }
-      } else if (message instanceof Reject reject) {
-        candidacy.onReject(reject, nowMs);
-      } else if (message instanceof Heartbeat heartbeat) {
-        following.onHeartbeat(heartbeat, nowMs);
-      } else if (message instanceof TakeOver takeOver) {
-        following.onTakeOver(takeOver, nowMs);
-      } else if (message instanceof Message.Append append) {
-        following.onAppend(append, nowMs);
-      } else if (message instanceof Message.Appended appended && role == Role.COORDINATOR) {
-        leadership.appended(appended.from(), appended.matchIndex(), appended.prevIndex(), nowMs, out);
-      } else if (message instanceof Message.Mismatch mismatch && role == Role.COORDINATOR) {
-        leadership.mismatched(mismatch.from(), mismatch.backUpTo(), mismatch.prevIndex(), nowMs, out);
-      } else if (message instanceof Message.Snapshot offer) {
-        following.onSnapshot(offer, nowMs);
-      } else if (message instanceof Message.SnapshotChunk chunk) {
-        following.onSnapshotChunk(chunk, nowMs);
-      } else if (message instanceof Message.SnapshotPull pull && role == Role.COORDINATOR) {
-        out.sendAll(leadership.snapshotPulled(pull.from(), pull.index(), pull.seq(), nowMs));
+      // Then by role: elections and votes, then what a follower takes from its coordinator, then a coordinator's answers.
+      if (!voting.step(message, nowMs) && !candidacy.step(message, nowMs) && !following.step(message, nowMs)
+          && role == Role.COORDINATOR) {
+        leadership.step(message, nowMs, out);
       }
     });
   }
@@ -198,22 +170,22 @@ public final class Election {
     });
   }
 
+  /** A linearizable read that arrived: the heartbeat round it waits for, and what the driver does now. */
+  public record Read(long round, Output output) {
+  }
+
   /**
-   * A linearizable read, on the coordinator: the output may carry a heartbeat of a new round, and
-   * a later output says when the round {@link #readRound()} gave is confirmed ({@link Output#reads()}).
-   * Elsewhere, no output: the reader is redirected.
+   * A linearizable read, on the coordinator: the output may carry a heartbeat of a new round, and a
+   * later output says when the read's round is confirmed ({@link Output#reads()}). Elsewhere, round
+   * 0 and no output: the reader is redirected.
    */
-  public Output read(long nowMs) {
-    return input(() -> {
+  public Read read(long nowMs) {
+    long round = role == Role.COORDINATOR ? leadership.nextReadRound() : 0;
+    return new Read(round, input(() -> {
       if (role == Role.COORDINATOR) {
         leadership.read(nowMs, out);
       }
-    });
-  }
-
-  /** The round a read arriving now waits for: ask it just before {@link #read}. */
-  public long readRound() {
-    return role == Role.COORDINATOR ? leadership.nextReadRound() : 0;
+    }));
   }
 
   /** The driver made this node's log durable up to {@code index}; a coordinator may now count itself. */

@@ -47,6 +47,24 @@ final class Following {
     this.view = view;
   }
 
+  /** What a follower takes from the coordinator of this term; returns whether {@code message} was such. */
+  boolean step(Message message, long nowMs) {
+    if (message instanceof Heartbeat heartbeat) {
+      onHeartbeat(heartbeat, nowMs);
+    } else if (message instanceof TakeOver takeOver) {
+      onTakeOver(takeOver, nowMs);
+    } else if (message instanceof Message.Append append) {
+      onAppend(append, nowMs);
+    } else if (message instanceof Message.Snapshot offer) {
+      onSnapshot(offer, nowMs);
+    } else if (message instanceof Message.SnapshotChunk chunk) {
+      onSnapshotChunk(chunk, nowMs);
+    } else {
+      return false;
+    }
+    return true;
+  }
+
   /** A heartbeat of this term: from its coordinator, unless this node leads (impossible; reported, never obeyed). */
   void onHeartbeat(Heartbeat heartbeat, long nowMs) {
     if (!fromTheCoordinator(heartbeat)) {
@@ -235,7 +253,7 @@ final class Following {
   private void append(Message.Append append, long term, long nowMs, OutputBuilder out) {
     int sender = append.from();
     coordinatorLastIndex = Math.max(coordinatorLastIndex, append.prevIndex() + append.entries().size());
-    ReplicatedLog.AppendResult result = log.accept(append.prevIndex(), append.prevTerm(), append.entries());
+    AppendResult result = log.accept(append.prevIndex(), append.prevTerm(), append.entries());
     if (result.violation() != null) {
       // A correct coordinator of this term holds every committed entry: the sender is not one. Nothing changes here.
       out.event(ProtocolEvent.violation(me, term, "APPEND", sender, result.violation()));

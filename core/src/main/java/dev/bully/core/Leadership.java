@@ -51,6 +51,19 @@ final class Leadership {
     out.shipsOwnEntries();
   }
 
+  /** A follower's answer to this coordinator: an acknowledgement of a heartbeat, an APPEND's answer, a snapshot pull. */
+  void step(Message message, long nowMs, OutputBuilder out) {
+    if (message instanceof Message.Ack ack) {
+      acknowledged(ack.from(), ack.log(), ack.round(), nowMs, out);
+    } else if (message instanceof Message.Appended appended) {
+      appended(appended.from(), appended.matchIndex(), appended.prevIndex(), nowMs, out);
+    } else if (message instanceof Message.Mismatch mismatch) {
+      mismatched(mismatch.from(), mismatch.backUpTo(), mismatch.prevIndex(), nowMs, out);
+    } else if (message instanceof Message.SnapshotPull pull) {
+      out.sendAll(leader.snapshotPulled(pull.from(), pull.index(), pull.seq(), nowMs));
+    }
+  }
+
   /**
    * Time passes: heartbeats, batches that are due, a hand-off's next step or a priority takeover.
    * Returns false when a majority has not answered for twice the followers' timeout: the caller
@@ -120,11 +133,6 @@ final class Leadership {
     }
     out.sendAll(leader.appendsTo(follower, nowMs));
     continueHandOff(nowMs, out);
-  }
-
-  /** A follower installing a snapshot asks for its next chunk. */
-  List<dev.bully.core.Envelope> snapshotPulled(int follower, long index, long seq, long nowMs) {
-    return leader.snapshotPulled(follower, index, seq, nowMs);
   }
 
   /** See {@link Election#compactionPin()}. */

@@ -1,7 +1,6 @@
 package dev.bully.core;
 
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 
 /**
@@ -32,16 +31,7 @@ public final class ReplicatedLog {
 
   private final LogLimits limits;
   /** The entries from {@link #firstInMemory} to {@link #lastIndex}, in order. */
-  private final ArrayList<LogEntry> entries = new ArrayList<>();
-  /**
-   * For the entry at each position of {@link #entries}: the characters of every entry appended since
-   * this log was made, up to and including it ({@link WriteLimits#entryChars}), so the text of any
-   * run of entries in memory is one subtraction.
-   */
-  private long[] charsThrough = new long[64];
-  /** {@link #charsThrough} of the entry before {@link #firstInMemory}. */
-  private long charsBefore;
-  private long firstInMemory = 1;
+  private final EntriesInMemory memory = new EntriesInMemory();
   private long lastIndex;
   /** Entries up to here are not in the log any more (committed, applied, compacted or replaced by a snapshot). */
   private long baseIndex;
@@ -58,13 +48,6 @@ public final class ReplicatedLog {
     this.keys = new IdempotencyKeys(limits.idempotencyKeys());
   }
 
-  /** A log restored from the store: consecutive entries from index 1, and the commit index known before. */
-  public ReplicatedLog(List<LogEntry> stored, long commitIndex) {
-    this(LogLimits.DEFAULT);
-    stored.forEach(this::add);
-    this.commitIndex = Math.min(commitIndex, lastIndex);
-  }
-
   public static ReplicatedLog empty() {
     return new ReplicatedLog(LogLimits.DEFAULT);
   }
@@ -72,22 +55,14 @@ public final class ReplicatedLog {
   /**
    * A log restored from what the store holds, without reading every entry back into memory.
    *
-   * @param termRuns    the terms of all entries, oldest first, covering index 1 to the tail's last entry
+   * @param baseIndex   where the log begins: 0, or the entry it begins after (its entries up to there
+   *                    left the store); the term runs then begin at it, and the tail may be empty
+   * @param termRuns    the terms of all entries, oldest first, covering the base (or index 1) to the tail's last entry
    * @param olderKeys   idempotency keys of entries before the tail, in index order
    * @param tail        the newest entries, consecutive, ending with the log's last entry; it holds at
    *                    least every entry after {@code pagedIndex}
    * @param commitIndex an index known to be committed (it was committed when the store wrote it)
    * @param pagedIndex  how far the store's pages reach (at most {@code commitIndex})
-   */
-  public static ReplicatedLog restore(List<TermRun> termRuns, List<IdempotencyKey> olderKeys, List<LogEntry> tail,
-                                      long commitIndex, long pagedIndex, LogLimits limits) {
-    return restore(0, termRuns, olderKeys, tail, commitIndex, pagedIndex, limits);
-  }
-
-  /**
-   * {@link #restore(List, List, List, long, long, LogLimits)} of a log that begins after
-   * {@code baseIndex}: {@code termRuns} then begin at the base entry, and the tail may be empty when
-   * the base is the last entry.
    */
   public static ReplicatedLog restore(long baseIndex, List<TermRun> termRuns, List<IdempotencyKey> olderKeys,
                                       List<LogEntry> tail, long commitIndex, long pagedIndex, LogLimits limits) {
@@ -100,7 +75,7 @@ public final class ReplicatedLog {
       termRuns.forEach(run -> log.terms.add(run.firstIndex(), run.term()));
       log.baseIndex = baseIndex;
       log.lastIndex = baseIndex;
-      log.firstInMemory = baseIndex + 1;
+      log.memory.startAt(baseIndex + 1);
       log.commitIndex = baseIndex;
       log.pagedIndex = baseIndex;
       if (tail.isEmpty()) {
@@ -127,7 +102,7 @@ public final class ReplicatedLog {
     } else if (first <= baseIndex) {
       throw new IllegalArgumentException("entry " + first + " is at or before the log's base " + baseIndex);
     }
-    log.firstInMemory = first;
+    log.memory.startAt(first);
     log.lastIndex = first - 1;
     olderKeys.forEach(log.keys::remember);
     tail.forEach(log::add);
@@ -152,13 +127,10 @@ public final class ReplicatedLog {
 
   /** The index of the oldest entry held in memory; entries before it are read from the store. */
   public long firstInMemory() {
-    return firstInMemory;
+    return memory.first();
   }
 
-  /**
-   * The log's base: entries up to here are no longer in the log (nor in the store), and only the
-   * base entry's term is known. 0 for a log that holds every entry from index 1.
-   */
+  /** The log's base: entries up to here left the log (and the store); only its term is known. 0: the log begins at 1. */
   public long baseIndex() {
     return baseIndex;
   }
@@ -176,59 +148,30 @@ public final class ReplicatedLog {
 
   /** The entry at {@code index}, which must be in memory. */
   public LogEntry entry(long index) {
-    if (index < firstInMemory || index > lastIndex) {
-      throw new BrokenInvariant("entry " + index + " is not in memory (" + firstInMemory + ".." + lastIndex + ")");
+    if (index < memory.first() || index > lastIndex) {
+      throw new BrokenInvariant("entry " + index + " is not in memory (" + memory.first() + ".." + lastIndex + ")");
     }
-    return entries.get((int) (index - firstInMemory));
+    return memory.get(index);
   }
 
   /** Up to {@code max} entries from {@code from} on, of those in memory: none before {@link #firstInMemory}. */
   public List<LogEntry> slice(long from, int max) {
-    long start = Math.max(from, firstInMemory);
-    if (start > lastIndex || max <= 0) {
-      return List.of();
-    }
-    long end = Math.min(lastIndex, from + (long) max - 1);
-    if (end < start) {
-      return List.of();
-    }
-    return Collections.unmodifiableList(new ArrayList<>(
-        entries.subList((int) (start - firstInMemory), (int) (end - firstInMemory + 1))));
+    return memory.slice(from, max);
   }
 
-  /**
-   * Up to {@code max} entries from {@code from} on, of those in memory, holding at most
-   * {@code maxChars} characters of text together, but always the first one.
-   */
+  /** Up to {@code max} entries from {@code from} on, of those in memory, within {@code maxChars} of text, but one at least. */
   public List<LogEntry> slice(long from, int max, long maxChars) {
-    long start = Math.max(from, firstInMemory);
-    if (start > lastIndex || max <= 0) {
-      return List.of();
-    }
-    long end = Math.min(lastIndex, start + (long) max - 1);
-    long budget = charsThrough(start - 1) + maxChars;
-    while (end > start && charsThrough(end) > budget) {
-      end = start + (end - start) / 2; // halve until it fits, then grow back one at a time below
-    }
-    while (end < Math.min(lastIndex, start + (long) max - 1) && charsThrough(end + 1) <= budget) {
-      end++;
-    }
-    return Collections.unmodifiableList(new ArrayList<>(
-        entries.subList((int) (start - firstInMemory), (int) (end - firstInMemory + 1))));
+    return memory.slice(from, max, maxChars);
   }
 
   /** The characters of text of the entries from {@code from} to {@code to}, both in memory. */
   public long chars(long from, long to) {
-    return to < from ? 0 : charsThrough(to) - charsThrough(from - 1);
+    return memory.chars(from, to);
   }
 
   /** The characters of text of every entry in memory. */
   public long memoryChars() {
-    return chars(firstInMemory, lastIndex);
-  }
-
-  private long charsThrough(long index) {
-    return index < firstInMemory ? charsBefore : charsThrough[(int) (index - firstInMemory)];
+    return memory.chars(memory.first(), lastIndex);
   }
 
   public long commitIndex() {
@@ -370,9 +313,7 @@ public final class ReplicatedLog {
     }
     terms.forgetBefore(index);
     baseIndex = index;
-    if (index >= firstInMemory) {
-      dropFromMemory(index);
-    }
+    memory.dropUpTo(index);
   }
 
   /**
@@ -389,13 +330,11 @@ public final class ReplicatedLog {
       throw new BrokenInvariant("a snapshot up to entry " + index + " would replace committed entries up to " + commitIndex);
     }
     List<LogEntry> removed = commitIndex < lastIndex ? truncateFrom(commitIndex + 1) : List.of();
-    entries.clear();
-    charsBefore = 0;
+    memory.startAt(index + 1);
     terms.resetTo(index, term);
     baseIndex = index;
     compactingIndex = Math.max(compactingIndex, index);
     lastIndex = index;
-    firstInMemory = index + 1;
     commitIndex = index;
     pagedIndex = index;
     return removed;
@@ -418,37 +357,24 @@ public final class ReplicatedLog {
    * append; by size, as soon as memory holds more (large entries are few).
    */
   public void release() {
+    long firstInMemory = memory.first();
     long byCount = Math.min(pagedIndex, lastIndex - limits.memoryEntries()) - firstInMemory + 1;
     long last = byCount >= Math.max(1, limits.memoryEntries() / 4) ? firstInMemory + byCount - 1 : firstInMemory - 1;
     while (last < pagedIndex && chars(last + 1, lastIndex) > limits.memoryBytes()) {
       last++;
     }
-    dropFromMemory(last);
-  }
-
-  /** Entries up to {@code last} leave memory. */
-  private void dropFromMemory(long last) {
-    int count = (int) (Math.min(last, lastIndex) - firstInMemory + 1);
-    if (count > 0) {
-      charsBefore = charsThrough(firstInMemory + count - 1);
-      entries.subList(0, count).clear();
-      System.arraycopy(charsThrough, count, charsThrough, 0, entries.size());
-      firstInMemory += count;
-    }
+    memory.dropUpTo(last);
   }
 
   private List<LogEntry> truncateFrom(long index) {
     if (index <= commitIndex) {
       throw new BrokenInvariant("asked to remove committed entry " + index + " (commit index " + commitIndex + ")");
     }
-    if (index < firstInMemory) {
+    if (index < memory.first()) {
       // Only committed entries leave memory, so this cannot happen while the commit check above holds.
       throw new BrokenInvariant("asked to remove entry " + index + ", which is no longer in memory");
     }
-    int from = (int) (index - firstInMemory);
-    List<LogEntry> tail = new ArrayList<>(entries.subList(from, entries.size()));
-    // (charsThrough past the new end is overwritten as entries are added again.)
-    entries.subList(from, entries.size()).clear();
+    List<LogEntry> tail = memory.removeFrom(index);
     lastIndex = index - 1;
     terms.truncateFrom(index);
     keys.forgetFrom(index);
@@ -459,36 +385,11 @@ public final class ReplicatedLog {
     if (entry.index() != lastIndex + 1) {
       throw new BrokenInvariant("entry " + entry.index() + " does not follow " + lastIndex);
     }
-    if (entries.size() == charsThrough.length) {
-      charsThrough = java.util.Arrays.copyOf(charsThrough, charsThrough.length * 2);
-    }
-    charsThrough[entries.size()] = charsThrough(lastIndex) + WriteLimits.entryChars(entry);
-    entries.add(entry);
+    memory.add(entry);
     lastIndex = entry.index();
     terms.add(entry.index(), entry.term());
     if (entry.requestId() != null) {
       keys.remember(new IdempotencyKey(entry.index(), entry.requestId()));
-    }
-  }
-
-  /**
-   * What a follower made of an APPEND: accepted up to {@code index}; a mismatch (back up to
-   * {@code index}); or, with a {@code violation}, refused as impossible from a correct coordinator.
-   *
-   * @param removed  the suffix that disagreed with the coordinator, to keep in rollback
-   * @param appended the entries newly added, to persist
-   */
-  public record AppendResult(boolean ok, long index, List<LogEntry> removed, List<LogEntry> appended, String violation) {
-    static AppendResult mismatch(long backUpTo) {
-      return new AppendResult(false, backUpTo, List.of(), List.of(), null);
-    }
-
-    static AppendResult accepted(long matchIndex, List<LogEntry> removed, List<LogEntry> appended) {
-      return new AppendResult(true, matchIndex, List.copyOf(removed), List.copyOf(appended), null);
-    }
-
-    static AppendResult violation(String why) {
-      return new AppendResult(false, 0, List.of(), List.of(), why);
     }
   }
 }

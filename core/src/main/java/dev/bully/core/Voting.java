@@ -60,6 +60,18 @@ final class Voting {
         : new Reject(me, term, refusal, claim.term()));
   }
 
+  /** ELECTION and claims of this term; returns whether {@code message} was one. */
+  boolean step(Message message, long nowMs) {
+    if (message instanceof Message.Election election) {
+      onElection(election, nowMs);
+    } else if (message instanceof Claim claim) {
+      onClaim(claim, nowMs);
+    } else {
+      return false;
+    }
+    return true;
+  }
+
   /**
    * A voter that heard its coordinator this recently refuses pre-votes: within the configured
    * failure timeout less one heartbeat, so the follower that times out first is not refused by

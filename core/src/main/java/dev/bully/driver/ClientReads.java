@@ -47,8 +47,9 @@ final class ClientReads {
           + " reads waiting for a majority to confirm that it leads; retry"));
       return;
     }
-    waiting.add(new Waiter(replica.readRound(), replica.durableState().term(), answer));
-    handle.accept(replica.read(clock.getAsLong()));
+    Election.Read read = replica.read(clock.getAsLong());
+    waiting.add(new Waiter(read.round(), replica.durableState().term(), answer));
+    handle.accept(read.output());
   }
 
   /** After every output: answers the reads whose round it confirms, or every read if this node stopped leading their term. */

@@ -28,7 +28,7 @@ final class Nodes {
     for (long index = 1; index <= position.index(); index++) {
       entries.add(new LogEntry(index, position.term(), null, "{}", 0));
     }
-    return new ReplicatedLog(entries, 0);
+    return ReplicatedLog.restore(0, TermRun.of(entries), List.of(), entries, 0, 0, LogLimits.DEFAULT);
   }
 
   static <T extends Message> List<T> sent(Output output, Class<T> type) {

@@ -46,15 +46,17 @@ class ReadRulesTest {
   @Test
   void aReadIsConfirmedOnlyOnceAMajorityEchoedARoundThatLeftAfterIt() {
     Election node = coordinator(true);
-    assertEquals(1, node.readRound());
-    Output asked = node.read(210);
+    Election.Read first = node.read(210);
+    assertEquals(1, first.round());
+    Output asked = first.output();
     assertEquals(List.of(1L), rounds(asked), "a heartbeat of round 1 leaves at once");
     assertEquals(4, sent(asked, Heartbeat.class).size());
     assertNull(asked.reads());
     assertNull(node.step(echo(1, 1), 211).reads(), "two of five: this node and node 1");
 
-    assertEquals(2, node.readRound(), "a read arriving while round 1 is on its way waits for round 2");
-    assertEquals(List.of(), rounds(node.read(212)), "round 2 leaves once round 1 is confirmed, not before");
+    Election.Read second = node.read(212);
+    assertEquals(2, second.round(), "a read arriving while round 1 is on its way waits for round 2");
+    assertEquals(List.of(), rounds(second.output()), "round 2 leaves once round 1 is confirmed, not before");
     Output confirmed = node.step(echo(2, 1), 213);
     assertEquals(new Output.Reads(1, 1), confirmed.reads(), "rounds up to 1 confirmed; read from index 1");
     assertEquals(List.of(2L), rounds(confirmed), "round 2 leaves for the read that waits for it");
@@ -104,8 +106,7 @@ class ReadRulesTest {
     assertEquals(Role.FOLLOWER, node.status().role());
     assertNull(node.step(echo(1, 1), 212).reads());
     assertNull(node.step(echo(2, 1), 213).reads(), "echoes of term 1 are stale in term 2");
-    assertEquals(0, node.readRound());
-    assertEquals(Output.NONE, node.read(214), "a follower takes no read: its driver redirects");
+    assertEquals(new Election.Read(0, Output.NONE), node.read(214), "a follower takes no read: its driver redirects");
   }
 
   @Test
@@ -123,7 +124,7 @@ class ReadRulesTest {
     node.localPersisted(1, 1001);
     assertEquals(Role.COORDINATOR, node.status().role());
     assertEquals(1, node.status().commitIndex());
-    long round = node.readRound(); // heartbeats have carried rounds all along
-    assertEquals(new Output.Reads(round, 1), node.read(1002).reads(), "confirmed in the same input");
+    Election.Read read = node.read(1002); // heartbeats have carried rounds all along
+    assertEquals(new Output.Reads(read.round(), 1), read.output().reads(), "confirmed in the same input");
   }
 }

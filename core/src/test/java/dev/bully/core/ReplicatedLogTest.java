@@ -36,10 +36,10 @@ class ReplicatedLogTest {
   @Test
   void entriesThatDoNotContinueTheLogAreRefusedWithAPlaceToBackUpTo() {
     ReplicatedLog log = logOf(1, 1, 2);
-    ReplicatedLog.AppendResult beyond = log.accept(5, 2, List.of(entry(6, 2)));
+    AppendResult beyond = log.accept(5, 2, List.of(entry(6, 2)));
     assertFalse(beyond.ok());
     assertEquals(3, beyond.index(), "the follower's last index");
-    ReplicatedLog.AppendResult otherTerm = log.accept(3, 3, List.of(entry(4, 3)));
+    AppendResult otherTerm = log.accept(3, 3, List.of(entry(4, 3)));
     assertFalse(otherTerm.ok());
     assertEquals(2, otherTerm.index(), "back up past the entry of the other term");
     assertEquals(3, log.lastIndex(), "nothing changed");
@@ -48,7 +48,7 @@ class ReplicatedLogTest {
   @Test
   void aConflictingSuffixIsRemovedAndReturnedNeverSilentlyDropped() {
     ReplicatedLog log = logOf(1, 1, 2, 2);
-    ReplicatedLog.AppendResult result = log.accept(2, 1, List.of(entry(3, 3)));
+    AppendResult result = log.accept(2, 1, List.of(entry(3, 3)));
     assertTrue(result.ok());
     assertEquals(List.of(entry(3, 2), entry(4, 2)), result.removed());
     assertEquals(List.of(entry(3, 3)), result.appended());
@@ -59,7 +59,7 @@ class ReplicatedLogTest {
   @Test
   void aResentBatchChangesNothing() {
     ReplicatedLog log = logOf(1, 1, 1);
-    ReplicatedLog.AppendResult result = log.accept(1, 1, List.of(entry(2, 1), entry(3, 1)));
+    AppendResult result = log.accept(1, 1, List.of(entry(2, 1), entry(3, 1)));
     assertTrue(result.ok());
     assertEquals(3, result.index());
     assertEquals(List.of(), result.appended());
@@ -69,7 +69,7 @@ class ReplicatedLogTest {
   @Test
   void aStaleShortBatchDoesNotCutOffLaterEntriesThatAgree() {
     ReplicatedLog log = logOf(1, 1, 1, 1);
-    ReplicatedLog.AppendResult result = log.accept(1, 1, List.of(entry(2, 1)));
+    AppendResult result = log.accept(1, 1, List.of(entry(2, 1)));
     assertEquals(2, result.index(), "it matches up to what was sent");
     assertEquals(4, log.lastIndex(), "the later entries stay");
   }
@@ -78,7 +78,7 @@ class ReplicatedLogTest {
   void committedEntriesAreNeverRemoved() {
     ReplicatedLog log = logOf(1, 1, 1);
     log.commitTo(2);
-    ReplicatedLog.AppendResult result = log.accept(1, 1, List.of(entry(2, 2)));
+    AppendResult result = log.accept(1, 1, List.of(entry(2, 2)));
     assertFalse(result.ok());
     assertEquals("its entry 2 of term 2 would replace committed entry 2 of term 1 (commit index 2)", result.violation());
     assertEquals(3, log.lastIndex(), "nothing was removed");
@@ -130,7 +130,7 @@ class ReplicatedLogTest {
     assertEquals(6, log.firstInMemory());
     assertEquals(List.of(1L, 1L, 3L, 3L, 4L, 4L, -1L), java.util.stream.LongStream.rangeClosed(1, 7).map(log::termAt).boxed().toList());
     assertEquals(List.of(new TermRun(1, 1), new TermRun(3, 3), new TermRun(5, 4)), log.termRuns());
-    ReplicatedLog.AppendResult resend = log.accept(2, 1, List.of(entry(3, 3), entry(4, 3)));
+    AppendResult resend = log.accept(2, 1, List.of(entry(3, 3), entry(4, 3)));
     assertTrue(resend.ok(), "a resend of entries that left memory matches by their terms");
     assertEquals(List.of(), resend.appended());
   }
@@ -142,7 +142,7 @@ class ReplicatedLogTest {
     log.pagedTo(3);
     log.release();
     assertEquals(4, log.firstInMemory(), "paged entries leave; uncommitted entries 4 and 5 stay, over the limit of one");
-    ReplicatedLog.AppendResult result = log.accept(3, 1, List.of(entry(4, 3)));
+    AppendResult result = log.accept(3, 1, List.of(entry(4, 3)));
     assertEquals(List.of(entry(4, 2), entry(5, 2)), result.removed());
     assertEquals(new LogPosition(3, 4), log.last());
     assertEquals(List.of(new TermRun(1, 1), new TermRun(4, 3)), log.termRuns());
@@ -162,7 +162,7 @@ class ReplicatedLogTest {
   @Test
   void aRestoredLogHoldsItsTailAndKnowsEveryTermAndTheOlderKeys() {
     List<TermRun> runs = List.of(new TermRun(1, 1), new TermRun(3, 2));
-    ReplicatedLog log = ReplicatedLog.restore(runs, List.of(new IdempotencyKey(2, "k2t1")),
+    ReplicatedLog log = ReplicatedLog.restore(0, runs, List.of(new IdempotencyKey(2, "k2t1")),
         List.of(entry(4, 2), entry(5, 2)), 3, 3, new LogLimits(2, 10));
     assertEquals(new LogPosition(2, 5), log.last());
     assertEquals(4, log.firstInMemory());
@@ -171,7 +171,7 @@ class ReplicatedLogTest {
     assertEquals(2, log.termAt(3));
     assertEquals(2L, log.indexOf("k2t1"));
     assertEquals(5L, log.indexOf("k5t2"));
-    assertThrows(IllegalArgumentException.class, () -> ReplicatedLog.restore(runs, List.of(),
+    assertThrows(IllegalArgumentException.class, () -> ReplicatedLog.restore(0, runs, List.of(),
         List.of(entry(5, 2)), 3, 3, new LogLimits(2, 10)), "entry 4 is neither in the pages nor given");
   }
 }

@@ -19,7 +19,7 @@ class ReplicationRulesTest {
   @Test
   void aFollowerFarBehindGetsTheEntriesThatLeftMemoryFromTheStoreThenTheRestInOrder() {
     // Node 5 restarted holding entries 9 and 10 in memory; 1 to 8 are committed and only in its store's pages.
-    ReplicatedLog log = ReplicatedLog.restore(List.of(new TermRun(1, 1)), List.of(),
+    ReplicatedLog log = ReplicatedLog.restore(0, List.of(new TermRun(1, 1)), List.of(),
         List.of(new LogEntry(9, 1, null, "{}", 0), new LogEntry(10, 1, null, "{}", 0)), 10, 8, new LogLimits(2, 10));
     Election node = new Election(new ElectionSettings(5, FIVE, 50, 200, 1000), new DurableState(0, 0), log,
         new SplittableRandom(5), 0);

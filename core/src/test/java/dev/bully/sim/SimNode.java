@@ -10,11 +10,9 @@ import dev.bully.core.LogWrite;
 import dev.bully.core.Message;
 import dev.bully.core.Output;
 import dev.bully.core.TermRun;
-import dev.bully.core.WriteLimits;
 import dev.bully.driver.Driver;
 import dev.bully.driver.Host;
 import dev.bully.driver.LogRestore;
-import dev.bully.driver.Storage;
 import dev.bully.driver.Transport;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,7 +35,7 @@ final class SimNode {
   final int id;
   private final Simulation sim;
   private final ElectionSettings settings;
-  private final LogLimits limits;
+  final LogLimits limits;
 
   // What the store holds: it survives crashes.
   DurableState durable = DurableState.INITIAL;
@@ -85,6 +83,10 @@ final class SimNode {
     this.documents = new SimDocuments(this, sim, applyBatchEntries, applyDelays);
   }
 
+  Simulation sim() {
+    return sim;
+  }
+
   Election replica() {
     return driver.replica();
   }
@@ -112,7 +114,7 @@ final class SimNode {
     }
     Election election = new Election(settings, durable, restore.log(limits), new SplittableRandom(sim.random().nextLong()), sim.now());
     announcedTerm = 0;
-    driver = new Driver(election, new SimStorage(incarnation), new SimTransport(incarnation), new SimHost(incarnation), sim::now,
+    driver = new Driver(election, new SimStorage(this, incarnation), new SimTransport(incarnation), new SimHost(incarnation), sim::now,
         limits, PAGE_ENTRIES);
     checkedCommit = 0;
     documents.start(incarnation);
@@ -204,7 +206,7 @@ final class SimNode {
   }
 
   /** Applies a log write to {@code target} (the store, or the log the node means to have), checking it fits. */
-  private void applyLogWrite(List<LogEntry> target, LogWrite write, List<LogEntry> rolledBackTo) {
+  void applyLogWrite(List<LogEntry> target, LogWrite write, List<LogEntry> rolledBackTo) {
     if (write.resets()) {
       resetLog(target, write, rolledBackTo);
       return;
@@ -256,134 +258,6 @@ final class SimNode {
     if (write.resetIndex() > 0 && target.get(target.size() - 1).term() != write.resetTerm()) {
       throw sim.violation("node " + id + " resets its log to entry " + write.resetIndex() + " of term " + write.resetTerm()
           + ", but the committed entry there is " + target.get(target.size() - 1));
-    }
-  }
-
-  /** The simulated store: each call answers after a random while, unless the process died meanwhile. */
-  private final class SimStorage implements Storage {
-    private final int process;
-
-    SimStorage(int process) {
-      this.process = process;
-    }
-
-    private void later(Runnable answer) {
-      SimNode.this.later(process, answer);
-    }
-
-    @Override
-    public void writeLog(LogWrite write, Callback<Void> done) {
-      later(() -> {
-        applyLogWrite(log, write, rolledBack);
-        storedCommit = Math.max(storedCommit, write.commitIndex());
-        if (write.resets()) {
-          storedBase = write.resetIndex();
-          storedPaged = write.resetIndex();
-          storedCommit = Math.max(storedCommit, write.resetIndex());
-          sim.coverage().snapshotInstalled();
-        }
-        done.done(null, null);
-      });
-    }
-
-    @Override
-    public void saveState(DurableState state, Callback<Void> done) {
-      later(() -> {
-        sim.invariants().checkPromise(SimNode.this, state);
-        durable = state;
-        highestTerm = Math.max(highestTerm, state.term());
-        done.done(null, null);
-      });
-    }
-
-    @Override
-    public void writePage(List<LogEntry> page, Callback<Void> done) {
-      long first = page.get(0).index();
-      long last = page.get(page.size() - 1).index();
-      if (first != storedPaged + 1 || last > log.size() || !log.subList((int) first - 1, (int) last).equals(page)) {
-        throw sim.violation("node " + id + " pages entries " + first + ".." + last + " that its store does not hold as they are"
-            + " (paged up to " + storedPaged + ", store ends at " + log.size() + ")");
-      }
-      sim.invariants().checkCommitted(SimNode.this, page);
-      if (page.size() < PAGE_ENTRIES && page.stream().mapToLong(WriteLimits::entryChars).sum() > limits.pageChars() / 2) {
-        sim.coverage().cutOneBySize();
-      }
-      later(() -> {
-        storedPaged = last;
-        done.done(null, null);
-      });
-    }
-
-    @Override
-    public void readEntries(long from, int count, long maxChars, Callback<List<LogEntry>> done) {
-      long last = from + count - 1;
-      if (last > log.size()) {
-        throw sim.violation("node " + id + " reads entries " + from + ".." + last + " from its store, which ends at " + log.size());
-      }
-      if (from <= storedBase) {
-        throw sim.violation("node " + id + " reads entries " + from + ".." + last + " from its store, which holds none up to "
-            + storedBase + " any more");
-      }
-      sim.coverage().appendFromStore();
-      later(() -> {
-        // Committed entries, which never change in the store: within the budget of text, one entry at least.
-        List<LogEntry> entries = new ArrayList<>();
-        long chars = 0;
-        for (LogEntry entry : log.subList((int) from - 1, (int) last)) {
-          chars += WriteLimits.entryChars(entry);
-          if (chars > maxChars && !entries.isEmpty()) {
-            sim.coverage().cutOneBySize();
-            break;
-          }
-          entries.add(entry);
-        }
-        done.done(entries, null);
-      });
-    }
-
-    @Override
-    public long durableAppliedIndex() {
-      return documents.applied;
-    }
-
-    /** Two store writes, as the node's: the log's new base, then the tombstones that no operation to apply needs. */
-    @Override
-    public void compact(long index, long term, Callback<Long> done) {
-      if (index > storedPaged || index > documents.applied) {
-        throw sim.violation("node " + id + " compacts its log up to " + index + ", past its pages (" + storedPaged
-            + ") or what its documents applied (" + documents.applied + ")");
-      }
-      later(() -> {
-        storedBase = Math.max(storedBase, index);
-        sim.coverage().compacted();
-        later(() -> {
-          documents.forgetTombstonesUpTo(index);
-          done.done(index, null);
-        });
-      });
-    }
-
-    @Override
-    public void installSnapshot(dev.bully.core.SnapshotStep step, Callback<Void> done) {
-      documents.install(process, step, () -> done.done(null, null));
-    }
-
-    @Override
-    public void readSnapshot(int follower, long index, long seq, long maxChars, Callback<SnapshotRead> done) {
-      if (index < storedBase) {
-        throw sim.violation("node " + id + " reads a snapshot up to entry " + index + " for node " + follower
-            + ", but its log begins after " + storedBase + ": the follower could not go on from it");
-      }
-      later(() -> {
-        Storage.SnapshotRead read;
-        try {
-          read = documents.readSnapshot(follower, index, seq, maxChars);
-        } catch (IllegalStateException e) {
-          done.done(null, e); // a pull of a read this process never began (it restarted since): a lost chunk
-          return;
-        }
-        done.done(read, null);
-      });
     }
   }
 

@@ -70,11 +70,7 @@ public final class Simulation {
     this(seed, size, heartbeatMs, failureTimeoutMs, takeoverDelayMs, smallBudgets, LogLimits.DEFAULT_RETAIN_ENTRIES);
   }
 
-  /**
-   * With {@code retainEntries} small, stores keep only that many applied entries: their logs are
-   * compacted all along, and a follower that fell behind, or restarted, catches up from a snapshot
-   * of the coordinator's documents.
-   */
+  /** With {@code retainEntries} small, logs are compacted all along, and followers behind catch up from snapshots. */
   public Simulation(long seed, int size, long heartbeatMs, long failureTimeoutMs, long takeoverDelayMs, boolean smallBudgets,
                     long retainEntries) {
     this.random = new SplittableRandom(seed);

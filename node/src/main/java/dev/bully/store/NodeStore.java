@@ -18,7 +18,6 @@ import io.vertx.ext.mongo.BulkOperation;
 import io.vertx.ext.mongo.BulkWriteOptions;
 import io.vertx.ext.mongo.FindOptions;
 import io.vertx.ext.mongo.MongoClient;
-import io.vertx.ext.mongo.UpdateOptions;
 import io.vertx.ext.mongo.WriteOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -52,9 +51,6 @@ public final class NodeStore {
   static final String ROLLBACK = "rollback";
   /** Entries per page of committed entries ({@link #writePage}). */
   public static final int PAGE_ENTRIES = LogPages.PAGE_ENTRIES;
-  private static final JsonObject STATE_ID = new JsonObject().put("_id", "election");
-  /** Where the log begins: {@code {_id: "logBase", index, term}} in {@code meta}, once entries left the store. */
-  private static final JsonObject BASE_ID = new JsonObject().put("_id", "logBase");
 
   private final MongoClient mongo;
   private final WriteOption writeOption;
@@ -68,12 +64,14 @@ public final class NodeStore {
   private final LogFile logFile;
   private final Documents documents;
   private final Snapshots snapshots;
+  private final Meta meta;
 
   private NodeStore(Vertx vertx, MongoClient mongo, MongoClient data, WriteOption writeOption, Supplier<Future<Void>> durable,
                     Runnable onClose, Supplier<Optional<String>> room, LogFile logFile, WorkerExecutor logWriter, Snapshots snapshots) {
     this.vertx = vertx;
     this.documents = new Documents(data, mongo, writeOption, durable);
     this.snapshots = snapshots;
+    this.meta = new Meta(mongo, writeOption, durable);
     this.retry = new StoreRetry(vertx, room);
     this.mongo = mongo;
     this.writeOption = writeOption;
@@ -173,52 +171,19 @@ public final class NodeStore {
     return mongo.runCommand("ping", new JsonObject().put("ping", 1)).mapEmpty();
   }
 
-  /**
-   * The persisted term and promise, or {@link DurableState#INITIAL} on a fresh store. A term at the
-   * protocol's limit ({@link dev.bully.core.Message#MAX_NUMBER}) fails the start with how to recover:
-   * no node could ever claim a term after it, so the node would stay a candidate for ever.
-   */
+  /** The term and promise, or {@link DurableState#INITIAL} on a fresh store (see {@link Meta#loadState}). */
   public Future<DurableState> loadState() {
-    return mongo.findOne(META, STATE_ID, null).compose(doc -> {
-      if (doc == null) {
-        return Future.succeededFuture(DurableState.INITIAL);
-      }
-      long term = doc.getLong("term", 0L);
-      if (term < 0 || term >= dev.bully.core.Message.MAX_NUMBER) {
-        return Future.failedFuture(new IllegalStateException("the stored term " + term + " is at or beyond the"
-            + " protocol's limit of 2^53, so no later term can be claimed. This node's data cannot rejoin: stop it,"
-            + " move its data folder aside and start it empty, and it catches up from the others"));
-      }
-      return Future.succeededFuture(new DurableState(term, doc.getInteger("promisedTo", 0)));
-    });
+    return meta.loadState();
   }
 
-  /**
-   * This start's incarnation: above the last start's, durable before it is returned. It numbers
-   * the node's protocol messages with their sequence, so a peer can tell a replayed old message from
-   * a new one even across this node's restarts. It is at least the clock's milliseconds: a node
-   * whose store is gone (a new disk, a data folder removed, and it catches up from a snapshot) has
-   * no last start to count from, and counting from 1 again its peers would refuse every message
-   * of it as a replay until they restarted themselves.
-   */
+  /** This start's incarnation (see {@link Meta#nextIncarnation}). */
   public Future<Long> nextIncarnation() {
-    JsonObject id = new JsonObject().put("_id", "incarnation");
-    return mongo.findOne(META, id, null).compose(doc -> {
-      long next = Math.max((doc == null ? 0 : doc.getLong("value", 0L)) + 1, System.currentTimeMillis());
-      UpdateOptions options = new UpdateOptions().setUpsert(true).setWriteOption(writeOption);
-      return mongo.updateCollectionWithOptions(META, id, new JsonObject().put("$set", new JsonObject().put("value", next)), options)
-          .compose(r -> durable.get())
-          .map(v -> next);
-    });
+    return meta.nextIncarnation();
   }
 
   /** Persists the term and promise; completes once they are durable. */
   public Future<Void> saveState(DurableState state) {
-    JsonObject update = new JsonObject().put("$set", new JsonObject()
-        .put("term", state.term())
-        .put("promisedTo", state.promisedTo()));
-    UpdateOptions options = new UpdateOptions().setUpsert(true).setWriteOption(writeOption);
-    return mongo.updateCollectionWithOptions(META, STATE_ID, update, options).compose(r -> durable.get());
+    return meta.saveState(state);
   }
 
   /**
@@ -284,23 +249,13 @@ public final class NodeStore {
    * store's pages, which reads of old entries use from then on.
    */
   public Future<LogRestore> loadLog(LogLimits limits) {
-    return loadBase().compose(base -> new LogLoader(mongo, pages, this::unpagedEntries, logFile.commitIndex(), base).load(limits))
+    return meta.loadBase().compose(base -> new LogLoader(mongo, pages, this::unpagedEntries, logFile.commitIndex(), base).load(limits))
         .onSuccess(restore -> logFile.release(pages.pagedIndex()));
   }
 
   /** Where the log begins: entries up to {@code index} (of {@code term}) left the store; 0 when none did. */
   public record Base(long index, long term) {
     static final Base NONE = new Base(0, 0);
-  }
-
-  Future<Base> loadBase() {
-    return mongo.findOne(META, BASE_ID, null).map(doc -> doc == null ? Base.NONE : new Base(doc.getLong("index"), doc.getLong("term")));
-  }
-
-  private Future<Void> saveBase(long index, long term) {
-    UpdateOptions options = new UpdateOptions().setUpsert(true).setWriteOption(writeOption);
-    return mongo.updateCollectionWithOptions(META, BASE_ID,
-        new JsonObject().put("$set", new JsonObject().put("index", index).put("term", term)), options).compose(r -> durable.get());
   }
 
   /**
@@ -311,7 +266,7 @@ public final class NodeStore {
    * leaves pages or tombstones that the next compaction removes.
    */
   public Future<Long> compact(long index, long term) {
-    return saveBase(index, term)
+    return meta.saveBase(index, term)
         .compose(v -> pages.remove(pages.forgetUpTo(index)))
         .compose(v -> documents.forgetTombstones(index))
         .onSuccess(v -> logFile.release(pages.pagedIndex()))
@@ -328,7 +283,7 @@ public final class NodeStore {
     long index = write.resetIndex();
     Future<Void> kept = write.removed().isEmpty() ? Future.succeededFuture() : rollBack(write.removed(), write.replacedInTerm());
     return kept.compose(v -> logFile.write(index + 1, List.of(), index))
-        .compose(v -> saveBase(index, write.resetTerm()))
+        .compose(v -> meta.saveBase(index, write.resetTerm()))
         .compose(v -> pages.remove(pages.forgetUpTo(index)))
         .onSuccess(v -> logFile.release(pages.pagedIndex()));
   }
