@@ -165,6 +165,10 @@ function lagOf(status) {
   return String(status.behind ?? 0);
 }
 
+function megabytes(bytes) {
+  return bytes < 0 ? '—' : (bytes / 1e6).toFixed(bytes < 1e7 ? 1 : 0) + ' MB';
+}
+
 function renderNodes() {
   const now = Date.now();
   const container = document.getElementById('nodes');
@@ -180,6 +184,10 @@ function renderNodes() {
       ['commit index', status ? status.commitIndex : '—'],
       // How far this node's documents include the committed log: a read there sees at least this much.
       ['applied index', status && status.appliedIndex != null ? status.appliedIndex : '—'],
+      // Entries before it were applied and left the store (log.retainEntries), or a snapshot took their place.
+      ['first index', status && status.firstIndex != null ? status.firstIndex : '—'],
+      ['snapshot', status && status.snapshotIndex ? 'up to ' + status.snapshotIndex : '—'],
+      ['store', status && status.storeBytes != null ? megabytes(status.storeBytes) : '—'],
       ['lag', status ? lagOf(status) : '—'],
       // How long a silence this node now takes for a failure, learned from the pauses it has seen.
       ['failure timeout', status && status.failureTimeoutMs != null ? status.failureTimeoutMs + ' ms' : '—'],

@@ -126,12 +126,14 @@ public final class LogView {
    * How far the log may be compacted now, or -1 when not past its base: the entries this node's
    * documents applied durably ({@code durableApplied}), committed and in the pages, except the
    * newest {@link LogLimits#retainEntries()}, and not past {@code pin} (the base of a snapshot
-   * that a follower installs or catches up from). The store may remove less (whole pages) and says
-   * how far it got ({@link #compacted}).
+   * that a follower installs or catches up from), once that is a sixteenth of the retained entries
+   * past the log's base. The store says how far it got ({@link #compacted}).
    */
   public long compactable(long durableApplied, long pin) {
     long target = Math.min(Math.min(durableApplied, log.pagedIndex()), Math.min(pin, log.lastIndex() - log.limits().retainEntries()));
-    return target > log.compactionTarget() ? target : -1;
+    // In steps of a sixteenth of what is retained: a compaction per tick, each to a few entries further, costs a store
+    // write and a force each for next to nothing.
+    return target - log.compactionTarget() >= Math.max(1, log.limits().retainEntries() / 16) ? target : -1;
   }
 
   /** The store begins to remove the entries up to {@code index}. */

@@ -99,6 +99,7 @@ public final class ApplyVerticle extends VerticleBase implements Snapshots.Appli
       durableApplied = state.index();
       consistentAt = state.consistentAt();
       feed.applied(applied);
+      feed.snapshotInstalled(state.snapshotIndex());
       snapshots.applier(this);
       log.info("Documents applied up to index {}", applied);
       pull();
@@ -144,6 +145,7 @@ public final class ApplyVerticle extends VerticleBase implements Snapshots.Appli
       consistentAt = whole;
       known.clear();
       feed.applied(index);
+      feed.snapshotInstalled(index);
       pausedForSwap = false;
       pull();
     });

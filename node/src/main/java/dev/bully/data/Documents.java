@@ -58,15 +58,15 @@ public final class Documents {
   }
 
   /**
-   * The applied index, and from which index on the documents are the image of a prefix of the log
-   * again after a snapshot was installed (0 when none was): read while they may change.
+   * The applied index, from which index on the documents are the image of a prefix of the log again
+   * after a snapshot was installed (0 when none was: read while they changed), and that snapshot's.
    */
-  public record Applied(long index, long consistentAt) {
+  public record Applied(long index, long consistentAt, long snapshotIndex) {
   }
 
   public Future<Applied> applied() {
-    return node.findOne(META, APPLIED_ID, null).map(doc -> doc == null ? new Applied(0, 0)
-        : new Applied(doc.getLong("index", 0L), doc.getLong("consistentAt", 0L)));
+    return node.findOne(META, APPLIED_ID, null).map(doc -> doc == null ? new Applied(0, 0, 0)
+        : new Applied(doc.getLong("index", 0L), doc.getLong("consistentAt", 0L), doc.getLong("snapshotIndex", 0L)));
   }
 
   /**

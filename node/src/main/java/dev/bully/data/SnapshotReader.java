@@ -21,7 +21,7 @@ import java.util.function.LongSupplier;
  * snapshot's base on (see {@link dev.bully.core.Message.SnapshotChunk}).
  */
 final class SnapshotReader {
-  private static final int BATCH = 500;
+  static final int BATCH = 500;
 
   private final MongoClient data;
   private final MongoClient node;
@@ -38,6 +38,9 @@ final class SnapshotReader {
   private Throwable failure;
   private long lastSeq = -1;
   private SnapshotRead lastRead;
+  /** The chunk being read, and its number. */
+  private Future<SnapshotRead> inFlight;
+  private long inFlightSeq = -1;
 
   SnapshotReader(MongoClient data, MongoClient node, long index, LongSupplier reflectsUpTo) {
     this.data = data;
@@ -58,6 +61,11 @@ final class SnapshotReader {
     return lastRead;
   }
 
+  /** The read of chunk {@code seq} while it is under way, or null. */
+  Future<SnapshotRead> reading(long seq) {
+    return inFlight != null && inFlightSeq == seq && !inFlight.isComplete() ? inFlight : null;
+  }
+
   /** The next chunk, numbered {@code seq}: documents until about {@code maxChars} of fields, or the end. */
   Future<SnapshotRead> next(long seq, long maxChars) {
     Future<Void> listed = collections != null ? Future.succeededFuture()
@@ -65,22 +73,24 @@ final class SnapshotReader {
           collections = new ArrayDeque<>(names.stream().filter(name -> !name.startsWith(Snapshots.STAGED_PREFIX)).sorted().toList());
           return null;
         });
-    return listed.compose(v -> fill(new ArrayList<>(), 0, maxChars)).map(items -> {
+    inFlightSeq = seq;
+    inFlight = listed.compose(v -> fill(new ArrayList<>(), 0, maxChars)).map(items -> {
       boolean last = currentEnded && buffered.isEmpty() && collections.isEmpty() && tombstonesDone;
       SnapshotRead read = new SnapshotRead(items, last, last ? reflectsUpTo.getAsLong() : 0);
       lastSeq = seq;
       lastRead = read;
       return read;
     });
+    return inFlight;
   }
 
   private Future<List<SnapshotItem>> fill(List<SnapshotItem> items, long chars, long maxChars) {
-    while (!buffered.isEmpty() && (items.isEmpty() || chars < maxChars)) {
+    while (!buffered.isEmpty() && (items.isEmpty() || chars < maxChars && items.size() < BATCH)) {
       SnapshotItem item = item(buffered.poll());
       items.add(item);
       chars += item.fields() == null ? 16 : item.fields().length();
     }
-    if (!items.isEmpty() && chars >= maxChars) {
+    if (!items.isEmpty() && (chars >= maxChars || items.size() >= BATCH)) {
       return Future.succeededFuture(items);
     }
     if (!currentEnded) {

@@ -47,6 +47,11 @@ public final class Snapshots {
   static final String STAGED_PREFIX = "_install_";
   private static final JsonObject MARK_ID = new JsonObject().put("_id", "install");
   private static final int DUPLICATE_KEY = 11000;
+  /**
+   * A chunk's documents' text at most (and at most {@link SnapshotReader#BATCH} documents): a chunk
+   * is read, sent and stored well within the time its follower waits before it asks again.
+   */
+  static final long CHUNK_CHARS = 512 * 1024;
 
   private final MongoClient data;
   private final MongoClient node;
@@ -104,6 +109,9 @@ public final class Snapshots {
   /** Chunk {@code seq} of the snapshot up to entry {@code index} for {@code follower} (see {@code Storage.readSnapshot}). */
   public synchronized Future<SnapshotRead> read(int follower, long index, long seq, long maxChars) {
     SnapshotReader reader = readers.get(follower);
+    if (reader != null && reader.index() == index && reader.reading(seq) != null) {
+      return reader.reading(seq); // a pull repeated while its chunk is read: the same chunk, read once
+    }
     if (reader != null && reader.index() == index && reader.lastSeq() == seq) {
       return Future.succeededFuture(reader.lastRead());
     }
@@ -119,7 +127,7 @@ public final class Snapshots {
           + " was asked for, but this node read " + (reader == null ? "none for node " + follower
           : "chunk " + reader.lastSeq() + " of the one up to " + reader.index()) + " last"));
     }
-    return reader.next(seq, maxChars);
+    return reader.next(seq, Math.min(maxChars, CHUNK_CHARS));
   }
 
   // ---------------------------------------------------------------- install, on a follower
@@ -229,7 +237,7 @@ public final class Snapshots {
       return mark.getBoolean("tombstones") ? Future.succeededFuture() : dropIfThere(node, Documents.TOMBSTONES);
     }).compose(v -> node.updateCollectionWithOptions(Documents.META, Documents.APPLIED_ID,
         new JsonObject().put("$set", new JsonObject().put("index", mark.getLong("index"))
-            .put("consistentAt", mark.getLong("consistentAt"))), new UpdateOptions().setUpsert(true).setWriteOption(writeOption)))
+            .put("consistentAt", mark.getLong("consistentAt")).put("snapshotIndex", mark.getLong("index"))), new UpdateOptions().setUpsert(true).setWriteOption(writeOption)))
         .compose(r -> node.removeDocumentWithOptions(Documents.META, MARK_ID, writeOption))
         .compose(r -> durable.get());
     return swapped.eventually(() -> {

@@ -15,6 +15,7 @@ public final class CommittedFeed {
   private CommittedLog log;
   private Waiting waiting;
   private volatile long appliedIndex;
+  private volatile long snapshotIndex;
 
   private record Waiting(long from, int limit, Consumer<List<LogEntry>> done) {
   }
@@ -26,6 +27,16 @@ public final class CommittedFeed {
 
   public long appliedIndex() {
     return appliedIndex;
+  }
+
+  /** The applier's documents came from a snapshot up to {@code index} (any thread): for the status. */
+  public void snapshotInstalled(long index) {
+    snapshotIndex = index;
+  }
+
+  /** The index of the last snapshot this node's documents came from, 0 if none. */
+  public long snapshotIndex() {
+    return snapshotIndex;
   }
 
   /** The election verticle serves the feed from now on (on its context). */

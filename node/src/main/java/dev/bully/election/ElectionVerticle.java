@@ -85,9 +85,11 @@ public final class ElectionVerticle extends VerticleBase {
   public Future<?> start() {
     EventBus eventBus = vertx.eventBus();
     Rejections rejections = new Rejections(config.nodeId(), metrics, clock);
-    reports = new StatusReports(config, election, store, metrics, rejections, eventBus, clock, feed::appliedIndex);
+    reports = new StatusReports(config, election, store, metrics, rejections, eventBus, clock, feed::appliedIndex,
+        feed::snapshotIndex);
     metrics.gauge("bully_log_first_index", "The first index this node's log still holds: entries before it were applied and"
         + " compacted, or a snapshot took their place", () -> election.logView().baseIndex() + 1);
+    metrics.gauge("bully_snapshot_index", "The last snapshot this node's documents came from (0: none)", feed::snapshotIndex);
     metrics.gauge("bully_store_bytes", "Bytes this node's data folder holds: its store and its log files", reports::storeBytes);
     links = new PeerLinks(vertx, config);
     EventBusTransport network = new EventBusTransport(eventBus, config, incarnation, rejections, reports::sent);

@@ -46,11 +46,13 @@ final class StatusReports {
   private String publishedShape = "";
   /** How far this node's documents include the committed log ({@code dev.bully.data.ApplyVerticle}). */
   private final LongSupplier appliedIndex;
+  private final LongSupplier snapshotIndex;
 
   StatusReports(NodeConfig config, Election election, NodeStore store, NodeMetrics metrics, Rejections rejections,
-                EventBus eventBus, LongSupplier clock, LongSupplier appliedIndex) {
+                EventBus eventBus, LongSupplier clock, LongSupplier appliedIndex, LongSupplier snapshotIndex) {
     this.config = config;
     this.appliedIndex = appliedIndex;
+    this.snapshotIndex = snapshotIndex;
     this.rejections = rejections;
     this.clock = clock;
     this.election = election;
@@ -149,6 +151,7 @@ final class StatusReports {
         .put("commitIndex", status.commitIndex())
         .put("appliedIndex", appliedIndex.getAsLong())
         .put("firstIndex", election.logView().baseIndex() + 1)
+        .put("snapshotIndex", snapshotIndex.getAsLong())
         .put("storeBytes", storeBytes())
         .put("behind", status.behind())
         .put("followers", followers(status))

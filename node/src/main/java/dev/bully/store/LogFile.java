@@ -39,8 +39,12 @@ import org.slf4j.LoggerFactory;
  */
 final class LogFile implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LogFile.class);
-  /** A file holds about this much before the next one starts. */
-  static final long FILE_BYTES = 64L << 20;
+  /**
+   * A file holds about this much before the next one starts. The newest file stays however long ago
+   * the pages took its entries, so this is also about how much of the disk the files of entries long
+   * paged keep: 64 MiB was about as much as a node's documents and retained log together in one run.
+   */
+  static final long FILE_BYTES = 16L << 20;
   private static final String SUFFIX = ".wal";
 
   /** Where a record's entries are: in file {@code sequence}, from {@code position}; {@code last} is the last entry still in the log. */

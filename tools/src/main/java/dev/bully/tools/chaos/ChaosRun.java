@@ -177,7 +177,9 @@ public final class ChaosRun {
     JsonObject extra = new JsonObject()
         .put("chaos", new JsonObject().put("enabled", true))
         .put("admin", new JsonObject().put("token", token))
-        .put("store", new JsonObject().put("sync", options.sync()));
+        .put("store", new JsonObject().put("sync", options.sync()))
+        // The history checker reads every node's whole log: none of it may be compacted away, however long the run.
+        .put("log", new JsonObject().put("retainEntries", Integer.MAX_VALUE));
     NetNamespaces net = options.netns() ? NetNamespaces.create(options.nodes(), new SplittableRandom(options.seed())) : null;
     LocalCluster cluster;
     if (net != null) {
