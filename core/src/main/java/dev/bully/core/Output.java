@@ -33,7 +33,9 @@ import java.util.List;
  *
  * <p>{@link #install()}, when not null, is a step of installing a snapshot of the documents: made
  * durable before the log write, since the log write of a snapshot's last step says the log begins
- * after the snapshot, which is true only once its documents are in the store.
+ * after the snapshot, which is true only once its documents are in the store. A step before the
+ * last sends first (its pull of the next chunk leaves while the chunk is stored): a staged chunk is
+ * nothing anyone relies on until the last step, which is written after every step before it.
  */
 public record Output(DurableState persist, LogWrite logWrite, List<Envelope> messages, List<ProtocolEvent> events,
                      boolean statusChanged, long commitIndex, boolean sendsFirst, Reads reads, SnapshotStep install) {

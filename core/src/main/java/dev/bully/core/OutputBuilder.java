@@ -101,7 +101,11 @@ final class OutputBuilder {
         && install == null) {
       return Output.NONE;
     }
-    boolean sendsFirst = (shipsOwnEntries && !persist && removed.isEmpty() || claimsOnly(state, logWrite)) && install == null;
+    // A snapshot's next chunk is asked for while this one is stored: nothing depends on a staged chunk until the last step,
+    // which the driver writes after every step before it.
+    boolean pullsAhead = install != null && !install.finishes() && !persist && logWrite == null;
+    boolean sendsFirst = (shipsOwnEntries && !persist && removed.isEmpty() || claimsOnly(state, logWrite)) && install == null
+        || pullsAhead;
     return new Output(persist ? state : null, logWrite, messages, events, changed, commitIndex, sendsFirst, reads, install);
   }
 }
