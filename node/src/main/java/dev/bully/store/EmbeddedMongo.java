@@ -89,7 +89,7 @@ public final class EmbeddedMongo implements AutoCloseable {
     if (sync == StoreSync.FSYNC) {
       mvStore.setRetentionTime(FORCED_RETENTION_MS);
     }
-    H2Backend backend = new H2Backend(mvStore);
+    H2Backend backend = new IndexedH2Backend(mvStore);
     MongoServer server = new MongoServer(backend);
     server.bind(host, port);
     String connectionString = server.getConnectionString();
@@ -149,6 +149,44 @@ public final class EmbeddedMongo implements AutoCloseable {
       store.sync();
     }
   }
+
+  /**
+   * mongo-java-server's H2 backend with its unique indexes opened on {@link IndexKeyType}: each
+   * index map is opened here first, with that key type, and the backend's own opening of it
+   * finds it open (MVStore hands out the map already open under a name).
+   */
+  private static final class IndexedH2Backend extends H2Backend {
+    IndexedH2Backend(MVStore mvStore) {
+      super(openIndexes(mvStore));
+    }
+
+    /** The indexes the file holds, opened before the backend opens its databases (in its constructor). */
+    private static MVStore openIndexes(MVStore mvStore) {
+      mvStore.getMapNames().stream().filter(name -> name.contains(INDEX_MARK)).forEach(name -> open(mvStore, name));
+      return mvStore;
+    }
+
+    /** An index's map, on a key type of its own (and so a cache of its own keys' bytes). */
+    private static void open(MVStore mvStore, String name) {
+      mvStore.openMap(name, new org.h2.mvstore.MVMap.Builder<Object, Object>().keyType(new IndexKeyType()));
+    }
+
+    @Override
+    protected de.bwaldvogel.mongo.MongoDatabase openOrCreateDatabase(String databaseName) {
+      return new de.bwaldvogel.mongo.backend.h2.H2Database(databaseName, getMvStore(), getCursorRegistry()) {
+        @Override
+        protected de.bwaldvogel.mongo.backend.Index<Object> openOrCreateUniqueIndex(String collectionName, String indexName,
+            java.util.List<de.bwaldvogel.mongo.backend.IndexKey> keys, boolean sparse) {
+          // An index created now (a new collection's _id index): open its map with the key type before the backend does.
+          open(getMvStore(), getFullCollectionNamespace(collectionName) + INDEX_MARK + indexName);
+          return super.openOrCreateUniqueIndex(collectionName, indexName, keys, sparse);
+        }
+      };
+    }
+  }
+
+  /** How mongo-java-server's H2 backend names an index's map: {@code <db>.<collection>._index_<name>}. */
+  private static final String INDEX_MARK = "._index_";
 
   /** Stops serving, then commits and closes the store file. */
   @Override

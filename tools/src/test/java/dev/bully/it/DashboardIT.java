@@ -70,6 +70,8 @@ class DashboardIT {
         long term = Long.parseLong(field(browser, 3, "term"));
         assertEquals(1, count(browser, ".card.COORDINATOR"), "one coordinator stands out");
         assertTrue(field(browser, 1, "failure timeout").matches("\\d+ ms"), "each card shows the learned failure timeout");
+        assertTrue(field(browser, 1, "first index").matches("\\d+"), "each card shows where its log begins");
+        assertTrue(field(browser, 1, "store").matches("[\\d.]+ MB"), "and what its data folder holds: " + field(browser, 1, "store"));
         wait.until(b -> text(b, "connection").startsWith("live through"));
 
         cluster.node(3).kill();
