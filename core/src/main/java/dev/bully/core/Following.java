@@ -128,13 +128,8 @@ final class Following {
     OutputBuilder out = replica.out();
     long term = replica.term();
     if (offer.index() <= log.commitIndex() || log.holds(offer.index(), offer.indexTerm())) {
-      long match = Math.max(log.commitIndex(), log.holds(offer.index(), offer.indexTerm()) ? offer.index() : 0);
-      verifiedIndex = Math.max(verifiedIndex, match);
-      if (view.durableIndex() < match) {
-        out.append(List.of(), log.lastIndex()); // the answer counts toward a commit: it waits for what is being stored
-      }
       install = null;
-      out.send(offer.from(), new Message.Appended(me, term, match, offer.index()));
+      answerHolding(offer.from(), term, log.holds(offer.index(), offer.indexTerm()) ? offer.index() : 0, out);
       return;
     }
     install = new Install(offer.from(), term, offer.index(), offer.indexTerm(), 0, nowMs);
@@ -162,6 +157,14 @@ final class Following {
       return;
     }
     OutputBuilder out = replica.out();
+    if (chunk.last() && log.commitIndex() >= chunk.index()) {
+      // The log caught up past the snapshot meanwhile (APPENDs sent before the offer): the documents applied from it are
+      // newer than the snapshot's, and the log may be compacted past its entry. The staged chunks are left (the next
+      // install drops them), and the coordinator hears how far this log goes.
+      install = null;
+      answerHolding(chunk.from(), term, chunk.index(), out);
+      return;
+    }
     out.install(new SnapshotStep(chunk.index(), chunk));
     if (!chunk.last()) {
       install = new Install(current.from(), current.term(), current.index(), current.indexTerm(), chunk.seq() + 1, nowMs);
@@ -183,6 +186,19 @@ final class Following {
     commitTo(chunk.index(), out);
     out.committed(log.commitIndex());
     out.send(chunk.from(), new Message.Appended(me, term, chunk.index(), chunk.index()));
+  }
+
+  /**
+   * Tells the coordinator that this log matches its own up to its commit index (committed entries
+   * are the same on every node), or up to {@code holds} if further, once that is durable here.
+   */
+  private void answerHolding(int coordinator, long term, long holds, OutputBuilder out) {
+    long match = Math.max(log.commitIndex(), holds);
+    verifiedIndex = Math.max(verifiedIndex, match);
+    if (view.durableIndex() < match) {
+      out.append(List.of(), log.lastIndex()); // the answer counts toward a commit: it waits for what is being stored
+    }
+    out.send(coordinator, new Message.Appended(me, term, match, match));
   }
 
   private boolean fromTheCoordinator(Message message) {

@@ -59,8 +59,8 @@ final class LogPages {
   }
 
   /** The directory as it is now: the first index of every page, and how far they reach. */
-  synchronized NodeStore.PageDirectory directory() {
-    return new NodeStore.PageDirectory(Arrays.copyOf(starts, count), pagedIndex);
+  synchronized NodeStore.PageDirectory directory(long baseIndex) {
+    return new NodeStore.PageDirectory(Arrays.copyOf(starts, count), pagedIndex, baseIndex);
   }
 
   /** Takes {@code directory} as its own: read by another store on the same data. */

@@ -14,8 +14,6 @@ import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import dev.bully.core.LogWrite;
-import io.vertx.ext.mongo.BulkOperation;
-import io.vertx.ext.mongo.BulkWriteOptions;
 import io.vertx.ext.mongo.FindOptions;
 import io.vertx.ext.mongo.MongoClient;
 import io.vertx.ext.mongo.WriteOption;
@@ -65,6 +63,10 @@ public final class NodeStore {
   private final Documents documents;
   private final Snapshots snapshots;
   private final Meta meta;
+  private final Rollbacks rollbacks;
+  /** Where the log begins, as this store last moved it, and the moves of it under way (one at a time). */
+  private long baseIndex;
+  private Future<Void> baseChanges = Future.succeededFuture();
 
   private NodeStore(Vertx vertx, MongoClient mongo, MongoClient data, WriteOption writeOption, Supplier<Future<Void>> durable,
                     Runnable onClose, Supplier<Optional<String>> room, LogFile logFile, WorkerExecutor logWriter, Snapshots snapshots) {
@@ -72,6 +74,7 @@ public final class NodeStore {
     this.documents = new Documents(data, mongo, writeOption, durable);
     this.snapshots = snapshots;
     this.meta = new Meta(mongo, writeOption, durable);
+    this.rollbacks = new Rollbacks(mongo, writeOption, durable);
     this.retry = new StoreRetry(vertx, room);
     this.mongo = mongo;
     this.writeOption = writeOption;
@@ -200,25 +203,8 @@ public final class NodeStore {
     }
     long from = write.removed().isEmpty() ? write.appended().get(0).index() : write.removed().get(0).index();
     // Rollback first: if the node dies half-way, the entries are in rollback and possibly still in the log, never in neither.
-    Future<Void> kept = write.removed().isEmpty() ? Future.succeededFuture() : rollBack(write.removed(), write.replacedInTerm());
+    Future<Void> kept = write.removed().isEmpty() ? Future.succeededFuture() : rollbacks.keep(write.removed(), write.replacedInTerm());
     return kept.compose(v -> logFile.write(from, write.appended(), write.commitIndex()));
-  }
-
-  private Future<Void> rollBack(List<LogEntry> removed, long replacedInTerm) {
-    long now = System.currentTimeMillis();
-    List<BulkOperation> kept = new ArrayList<>();
-    for (LogEntry entry : removed) {
-      // The entry as its JSON text, as the log held it: never parsed into a document tree, whatever its depth or keys.
-      kept.add(BulkOperation.createInsert(new JsonObject()
-          .put("_id", entry.index() + ":" + entry.term() + ":" + now)
-          .put("index", entry.index())
-          .put("term", entry.term())
-          .put("entry", EntryCodec.toStored(List.of(entry)))
-          .put("replacedInTerm", replacedInTerm)
-          .put("rolledBackAt", now)));
-    }
-    return mongo.bulkWriteWithOptions(ROLLBACK, kept, new BulkWriteOptions().setOrdered(true).setWriteOption(writeOption))
-        .compose(r -> durable.get());
   }
 
   /** Appends {@code entries} (consecutive, starting right after the current last entry). */
@@ -249,7 +235,8 @@ public final class NodeStore {
    * store's pages, which reads of old entries use from then on.
    */
   public Future<LogRestore> loadLog(LogLimits limits) {
-    return meta.loadBase().compose(base -> new LogLoader(mongo, pages, this::unpagedEntries, logFile.commitIndex(), base).load(limits))
+    return meta.loadBase().onSuccess(base -> baseIndex = base.index())
+        .compose(base -> new LogLoader(mongo, pages, this::unpagedEntries, logFile.commitIndex(), base).load(limits))
         .onSuccess(restore -> logFile.release(pages.pagedIndex()));
   }
 
@@ -266,11 +253,23 @@ public final class NodeStore {
    * leaves pages or tombstones that the next compaction removes.
    */
   public Future<Long> compact(long index, long term) {
-    return meta.saveBase(index, term)
+    return movingBase(() -> index <= pages.pagedIndex() && index > baseIndex ? meta.saveBase(index, term)
         .compose(v -> pages.remove(pages.forgetUpTo(index)))
         .compose(v -> documents.forgetTombstones(index))
-        .onSuccess(v -> logFile.release(pages.pagedIndex()))
-        .map(index);
+        .onSuccess(v -> {
+          baseIndex = index;
+          logFile.release(pages.pagedIndex());
+        }) : Future.succeededFuture()).map(index);
+  }
+
+  /**
+   * Runs {@code change} of the log's base after every one before it: a compaction that began before
+   * a snapshot's reset must not save its base over the snapshot's.
+   */
+  private Future<Void> movingBase(Supplier<Future<Void>> change) {
+    Future<Void> next = baseChanges.transform(ignored -> change.get());
+    baseChanges = next.recover(ignored -> Future.succeededFuture());
+    return next;
   }
 
   /**
@@ -281,11 +280,14 @@ public final class NodeStore {
    */
   private Future<Void> reset(LogWrite write) {
     long index = write.resetIndex();
-    Future<Void> kept = write.removed().isEmpty() ? Future.succeededFuture() : rollBack(write.removed(), write.replacedInTerm());
-    return kept.compose(v -> logFile.write(index + 1, List.of(), index))
+    Future<Void> kept = write.removed().isEmpty() ? Future.succeededFuture() : rollbacks.keep(write.removed(), write.replacedInTerm());
+    return movingBase(() -> kept.compose(v -> logFile.write(index + 1, List.of(), index))
         .compose(v -> meta.saveBase(index, write.resetTerm()))
         .compose(v -> pages.remove(pages.forgetUpTo(index)))
-        .onSuccess(v -> logFile.release(pages.pagedIndex()));
+        .onSuccess(v -> {
+          baseIndex = index;
+          logFile.release(pages.pagedIndex());
+        }));
   }
 
   /**
@@ -360,16 +362,17 @@ public final class NodeStore {
    * rather than reading every page's summary again.
    */
   public PageDirectory pageDirectory() {
-    return pages.directory();
+    return pages.directory(baseIndex);
   }
 
   /** Takes over the directory of the pages that another store on the same data read, in place of {@link #loadLog}'s. */
   public void usePageDirectory(PageDirectory directory) {
     pages.use(directory);
+    baseIndex = directory.baseIndex();
   }
 
-  /** The first index of every page, ascending, and how far the pages reach. */
-  public record PageDirectory(long[] starts, long pagedIndex) {
+  /** The first index of every page, ascending, how far the pages reach, and where the log begins. */
+  public record PageDirectory(long[] starts, long pagedIndex, long baseIndex) {
   }
 
   /** A count of forces to the device and their time together. */
@@ -382,11 +385,7 @@ public final class NodeStore {
 
   /** What this node moved out of its log, oldest first, at most {@code limit}. */
   public Future<List<RolledBack>> rolledBack(int limit) {
-    FindOptions options = new FindOptions().setSort(new JsonObject().put("rolledBackAt", 1).put("index", 1)).setLimit(limit);
-    return mongo.findWithOptions(ROLLBACK, new JsonObject(), options).map(docs -> docs.stream()
-        .map(doc -> new RolledBack(EntryCodec.fromStored(doc.getValue("entry")).get(0),
-            doc.getLong("replacedInTerm"), doc.getLong("rolledBackAt")))
-        .toList());
+    return rollbacks.read(limit);
   }
 
   /** Closes the client; the embedded server itself is closed by its owner. */

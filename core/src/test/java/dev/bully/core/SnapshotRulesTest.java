@@ -1,0 +1,94 @@
+package dev.bully.core;
+
+import static dev.bully.core.Nodes.*;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** One rule of compaction and snapshots per test, on single nodes fed by hand. */
+class SnapshotRulesTest {
+  private static Message.SnapshotChunk chunk(long index, long seq, boolean last) {
+    return new Message.SnapshotChunk(5, 1, index, seq, List.of(new SnapshotItem("c", "d" + seq, index, false, "{}")), last,
+        index + 3);
+  }
+
+  @Test
+  void aFollowerWhoseLogHoldsTheOfferedEntryNeedsNoSnapshot() {
+    Election node = following(3, 5, 1); // entries 1..10 of term 1
+    node.step(new Message.Heartbeat(5, 1, 10, LOG), 2); // verified and committed
+    Output output = node.step(new Message.Snapshot(5, 1, 8, 1), 3);
+    assertNull(output.install(), "no install");
+    assertEquals(List.of(new Message.Appended(3, 1, 10, 10)), sent(output, Message.Appended.class),
+        "its log matches up to its commit index");
+  }
+
+  @Test
+  void aFollowerBehindPullsTheSnapshotChunkByChunkAndItsLogThenBeginsAfterIt() {
+    Election node = following(3, 5, 1); // entries 1..10 of term 1, none known committed
+    Output offered = node.step(new Message.Snapshot(5, 1, 50, 1), 3);
+    assertTrue(offered.install().begins());
+    assertEquals(List.of(new Message.SnapshotPull(3, 1, 50, 0)), sent(offered, Message.SnapshotPull.class));
+    assertTrue(offered.sendsFirst(), "the pull goes at once: the chunk it brings is stored after the begin, in order");
+
+    Output first = node.step(chunk(50, 0, false), 4);
+    assertEquals(0, first.install().chunk().seq());
+    assertEquals(List.of(new Message.SnapshotPull(3, 1, 50, 1)), sent(first, Message.SnapshotPull.class));
+    assertTrue(first.sendsFirst(), "the next chunk is asked for while this one is stored");
+    assertEquals(Output.NONE, node.step(chunk(50, 0, false), 5), "a chunk not asked for is passed over");
+
+    Output last = node.step(chunk(50, 1, true), 6);
+    assertTrue(last.install().finishes());
+    assertTrue(!last.sendsFirst(), "the answer waits for the documents and the log's reset");
+    assertEquals(50, last.logWrite().resetIndex());
+    assertEquals(10, last.logWrite().removed().size(), "its uncommitted entries go to rollback");
+    assertEquals(List.of(new Message.Appended(3, 1, 50, 50)), sent(last, Message.Appended.class));
+    assertEquals(new LogPosition(1, 50), node.status().log());
+    assertEquals(50, node.status().commitIndex());
+    assertEquals(ReplicatedLog.UNKNOWN_TERM, node.logView().termAt(49));
+  }
+
+  @Test
+  void aFollowerWhoseLogCaughtUpPastTheSnapshotWhileItInstalledKeepsItsLogAndDocuments() {
+    Election node = following(3, 5, 1);
+    node.step(new Message.Snapshot(5, 1, 20, 1), 3);
+    node.step(chunk(20, 0, false), 4);
+    // APPENDs sent before the offer arrive, and the coordinator's commit index with them.
+    List<LogEntry> more = java.util.stream.LongStream.rangeClosed(11, 25).mapToObj(i -> new LogEntry(i, 1, null, "{}", 0)).toList();
+    node.step(new Message.Append(5, 1, 10, 1, more, 25), 5);
+    node.localPersisted(25, 6);
+    assertEquals(25, node.status().commitIndex());
+    Output last = node.step(chunk(20, 1, true), 7);
+    assertNull(last.install(), "the snapshot is older than what the log applies: not installed");
+    assertTrue(last.logWrite() == null || !last.logWrite().resets());
+    assertEquals(List.of(new Message.Appended(3, 1, 25, 25)), sent(last, Message.Appended.class));
+  }
+
+  @Test
+  void aFollowerThatNeedsCompactedEntriesIsOfferedASnapshotThatPinsTheLogOnceItPulls() {
+    // Node 5's log: entries up to 8 compacted (of term 1), 9 and 10 kept.
+    ReplicatedLog log = ReplicatedLog.restore(8, List.of(new TermRun(8, 1)), List.of(),
+        List.of(new LogEntry(9, 1, null, "{}", 0), new LogEntry(10, 1, null, "{}", 0)), 10, 8, new LogLimits(2, 10));
+    Election node = new Election(new ElectionSettings(5, FIVE, 50, 200, 1000), new DurableState(0, 0), log,
+        new SplittableRandom(5), 0);
+    winsTerm1WithNodes1And2(node);
+    Output output = node.step(new Message.Mismatch(3, 1, 3, 10), 210); // node 3 holds only entries 1 to 3
+    assertEquals(List.of(new Message.Snapshot(5, 1, 8, 1)), sent(output, Message.Snapshot.class));
+    assertEquals(Long.MAX_VALUE, node.compactionPin(), "an offer nobody pulled pins nothing");
+
+    Output pulled = node.step(new Message.SnapshotPull(3, 1, 8, 0), 215);
+    Envelope chunk = pulled.messages().stream().filter(e -> e.message() instanceof Message.SnapshotChunk).findFirst().orElseThrow();
+    assertTrue(chunk.chunkFromStore(), "the driver fills the chunk from its store");
+    assertEquals(8, node.compactionPin(), "pinned from the first pull");
+    assertEquals(List.of(), toNode(node.tick(220), 3), "no APPENDs while it installs");
+
+    Output installed = node.step(new Message.Appended(3, 1, 8, 8), 240);
+    Message.Append next = (Message.Append) toNode(installed, 3).get(0).message();
+    assertEquals(8, next.prevIndex(), "then the log from after the snapshot");
+    assertNotNull(next.entries());
+  }
+}
