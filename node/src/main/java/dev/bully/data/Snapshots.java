@@ -162,11 +162,14 @@ public final class Snapshots {
     }));
   }
 
-  /** At start, before the applier reads the documents: a swap a crash cut short is finished. */
+  /**
+   * At start, before the applier reads the documents: a swap a crash cut short is finished, and
+   * chunks of an install that never reached its swap (cut short, or passed over) are dropped.
+   */
   public Future<Void> finishSwapIfMarked() {
     return node.findOne(Documents.META, MARK_ID, null).compose(mark -> {
       if (mark == null) {
-        return Future.succeededFuture();
+        return dropStaged().compose(v -> dropIfThere(node, STAGED_TOMBSTONES));
       }
       log.info("Finishing the install of a snapshot up to entry {} that a stop cut short", mark.getLong("index"));
       return swap(mark);

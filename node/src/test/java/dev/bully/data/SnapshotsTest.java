@@ -1,6 +1,8 @@
 package dev.bully.data;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.bully.core.Message;
@@ -181,6 +183,20 @@ class SnapshotsTest {
       await(follower.snapshots().install(step(20, seq, chunks.get(seq))));
     }
     assertEquals(contents(coordinatorMongo), contents(followerMongo));
+  }
+
+  @Test
+  void chunksOfAnInstallThatNeverReachedItsSwapAreDroppedAtTheNextStart() throws Exception {
+    coordinatorHolds();
+    Map<String, List<JsonObject>> before = contents(followerMongo);
+    List<SnapshotRead> chunks = readAll(20);
+    await(follower.snapshots().install(SnapshotStep.begin(20)));
+    await(follower.snapshots().install(step(20, 0, chunks.get(0))));
+    assertNotEquals(before, contents(followerMongo), "chunk 0 is staged");
+
+    await(follower.snapshots().finishSwapIfMarked());
+    assertEquals(before, contents(followerMongo), "nothing staged is left in the node's databases");
+    assertFalse(on(followerMongo, "bully", MongoClient::getCollections).contains(Snapshots.STAGED_TOMBSTONES));
   }
 
   @Test
