@@ -3,6 +3,7 @@ package dev.bully.data;
 import dev.bully.core.SnapshotItem;
 import dev.bully.driver.Storage.SnapshotRead;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.FindOptions;
@@ -17,7 +18,7 @@ import java.util.function.LongSupplier;
  * then the tombstones, cut into chunks of at most {@link #BATCH} documents and about the text asked
  * for. Of each collection the ids are read first (a projection: only they stay in memory), then
  * the documents by id, a chunk's worth at a time ({@code $in} on {@code _id}, which any MongoDB and
- * the embedded store answer from the id index). A read of every document at once would make the
+ * the embedded store answer from the id index, in queries of {@link #IN_IDS} ids). A read of every document at once would make the
  * embedded store, which lives in the node's heap, hold all of them at once: measured here, a
  * coordinator reading 51,000 documents so paused long enough for an election.
  *
@@ -28,6 +29,14 @@ import java.util.function.LongSupplier;
  */
 final class SnapshotReader {
   static final int BATCH = 500;
+  /**
+   * Ids per {@code $in} query: the embedded store finds them in its id index, then matches each
+   * document it found against the whole list again, so one query's cost grows with the square of
+   * its ids (measured here: a chunk of 500 in one query took most of the coordinator's CPU).
+   */
+  private static final int IN_IDS = 50;
+  /** Ids per batch of the cursor that lists them: only their values are kept, not a list of documents. */
+  private static final int ID_BATCH = 5_000;
   private static final JsonObject ID_ONLY = new JsonObject().put("_id", 1);
 
   private final MongoClient data;
@@ -46,6 +55,9 @@ final class SnapshotReader {
   /** The chunk being read, and its number. */
   private Future<SnapshotRead> inFlight;
   private long inFlightSeq = -1;
+  /** Documents and tombstones handed out so far, and the time spent reading chunks. */
+  private long itemsRead;
+  private long readNs;
 
   SnapshotReader(MongoClient data, MongoClient node, long index, LongSupplier reflectsUpTo) {
     this.data = data;
@@ -66,6 +78,14 @@ final class SnapshotReader {
     return lastRead;
   }
 
+  long itemsRead() {
+    return itemsRead;
+  }
+
+  long readNs() {
+    return readNs;
+  }
+
   /** The read of chunk {@code seq} while it is under way, or null. */
   Future<SnapshotRead> reading(long seq) {
     return inFlight != null && inFlightSeq == seq && !inFlight.isComplete() ? inFlight : null;
@@ -79,9 +99,12 @@ final class SnapshotReader {
           return null;
         });
     inFlightSeq = seq;
+    long startNs = System.nanoTime();
     inFlight = listed.compose(v -> fill(new ArrayList<>(), 0, maxChars)).map(items -> {
       boolean last = ready.isEmpty() && ids.isEmpty() && collections.isEmpty() && tombstonesRead;
       SnapshotRead read = new SnapshotRead(items, last, last ? reflectsUpTo.getAsLong() : 0);
+      itemsRead += items.size();
+      readNs += System.nanoTime() - startNs;
       lastSeq = seq;
       lastRead = read;
       return read;
@@ -107,11 +130,15 @@ final class SnapshotReader {
       String collection = current;
       MongoClient client = collection == null ? node : data;
       String name = collection == null ? Documents.TOMBSTONES : collection;
-      return client.find(name, new JsonObject().put("_id", new JsonObject().put("$in", new JsonArray(batch))))
-          .compose(docs -> {
-            docs.forEach(doc -> ready.add(item(collection, doc)));
-            return fill(items, soFar, maxChars);
-          });
+      List<Future<List<JsonObject>>> finds = new ArrayList<>();
+      for (int from = 0; from < batch.size(); from += IN_IDS) {
+        JsonArray ids = new JsonArray(batch.subList(from, Math.min(batch.size(), from + IN_IDS)));
+        finds.add(client.find(name, new JsonObject().put("_id", new JsonObject().put("$in", ids))));
+      }
+      return Future.all(finds).compose(found -> {
+        finds.forEach(find -> find.result().forEach(doc -> ready.add(item(collection, doc))));
+        return fill(items, soFar, maxChars);
+      });
     }
     if (!collections.isEmpty()) {
       return list(collections.poll()).compose(v -> fill(items, soFar, maxChars));
@@ -128,10 +155,12 @@ final class SnapshotReader {
     current = collection;
     MongoClient client = collection == null ? node : data;
     String name = collection == null ? Documents.TOMBSTONES : collection;
-    return client.findWithOptions(name, new JsonObject(), new FindOptions().setFields(ID_ONLY)).map(found -> {
-      found.forEach(doc -> ids.add(doc.getValue("_id")));
-      return null;
-    });
+    Promise<Void> listed = Promise.promise();
+    client.findBatchWithOptions(name, new JsonObject(), new FindOptions().setFields(ID_ONLY).setBatchSize(ID_BATCH))
+        .exceptionHandler(listed::tryFail)
+        .endHandler(v -> listed.tryComplete())
+        .handler(doc -> ids.add(doc.getValue("_id")));
+    return listed.future();
   }
 
   /** A stored document, or a stored tombstone ({@code _id} "collection/id", {@code version}), as a snapshot carries it. */

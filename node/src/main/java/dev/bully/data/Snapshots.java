@@ -62,6 +62,10 @@ public final class Snapshots {
   private final Supplier<Future<Void>> durable;
   private final Map<Integer, SnapshotReader> readers = new HashMap<>();
   private volatile Applier applier;
+  /** The install under way: its chunks and documents so far, and the time spent storing them. */
+  private long installChunks;
+  private long installDocuments;
+  private long installStoreNs;
 
   /**
    * {@code admin}: a client of the {@code admin} database, for the renames (made when a swap
@@ -127,7 +131,13 @@ public final class Snapshots {
           + " was asked for, but this node read " + (reader == null ? "none for node " + follower
           : "chunk " + reader.lastSeq() + " of the one up to " + reader.index()) + " last"));
     }
-    return reader.next(seq, Math.min(maxChars, CHUNK_CHARS));
+    SnapshotReader serving = reader;
+    return reader.next(seq, Math.min(maxChars, CHUNK_CHARS)).onSuccess(read -> {
+      if (read.last()) {
+        log.info("Read a snapshot up to entry {} for node {}: {} documents in {} chunks, {} ms of it reading them", index,
+            follower, serving.itemsRead(), seq + 1, serving.readNs() / 1_000_000);
+      }
+    });
   }
 
   // ---------------------------------------------------------------- install, on a follower
@@ -135,9 +145,17 @@ public final class Snapshots {
   /** Makes a step of installing a snapshot durable (see the class comment). */
   public Future<Void> install(SnapshotStep step) {
     if (step.begins()) {
+      installChunks = 0;
+      installDocuments = 0;
+      installStoreNs = 0;
       return dropStaged().compose(v -> dropIfThere(node, STAGED_TOMBSTONES)).compose(v -> durable.get());
     }
-    Future<Void> staged = stage(step.chunk().items()).compose(v -> durable.get());
+    long startNs = System.nanoTime();
+    Future<Void> staged = stage(step.chunk().items()).compose(v -> durable.get()).onSuccess(v -> {
+      installChunks++;
+      installDocuments += step.chunk().items().size();
+      installStoreNs += System.nanoTime() - startNs;
+    });
     if (!step.finishes()) {
       return staged;
     }
@@ -153,7 +171,8 @@ public final class Snapshots {
           .compose(v -> pausedApplier())
           .compose(v -> swap(mark))
           .onSuccess(v -> {
-            log.info("Installed a snapshot of the documents up to entry {} (whole again from {})", index, consistentAt);
+            log.info("Installed a snapshot of the documents up to entry {} (whole again from {}): {} documents in {} chunks,"
+                + " {} ms of it storing them durably", index, consistentAt, installDocuments, installChunks, installStoreNs / 1_000_000);
             Applier current = applier;
             if (current != null) {
               current.resumeAfterSwap(index, consistentAt);

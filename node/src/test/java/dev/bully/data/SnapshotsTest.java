@@ -121,7 +121,7 @@ class SnapshotsTest {
   private void coordinatorHolds() throws Exception {
     on(coordinatorMongo, "bully_data", c -> {
       Future<?> all = Future.succeededFuture();
-      for (int i = 0; i < 40; i++) {
+      for (int i = 0; i < 120; i++) { // more than one query's ids (SnapshotReader.IN_IDS)
         JsonObject user = new JsonObject().put("_id", "u" + i).put("_version", 100L + i).put("name", "user " + i)
             .put("tags", new io.vertx.core.json.JsonArray().add("a").add(i));
         all = all.compose(v -> c.insert("users", user));
