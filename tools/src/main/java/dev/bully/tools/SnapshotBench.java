@@ -102,6 +102,7 @@ public final class SnapshotBench implements Callable<Integer> {
       } else {
         System.out.printf("snapshot: node 1 installed a snapshot of about %,d documents in %.2f s (%,.0f documents/s); start to"
             + " caught up %.1f s%n", count, installMs / 1e3, count / Math.max(0.001, installMs / 1e3), total);
+        System.out.println("snapshot:   " + breakdown(cluster, 1));
       }
 
       cluster.node(2).kill();
@@ -117,6 +118,7 @@ public final class SnapshotBench implements Callable<Integer> {
         System.out.printf("snapshot: a new node (node 2, empty data folder) under 200 writes/s: ready %.1f s, caught up %.1f s"
             + " after its start (snapshot install %.2f s)%n", readyS, (System.nanoTime() - newStartNs) / 1e9,
             installMs(cluster.logLines(2)) / 1e3);
+        System.out.println("snapshot:   " + breakdown(cluster, 2));
       } finally {
         new ProcessBuilder("kill", "-INT", Long.toString(load.pid())).start().waitFor();
         load.waitFor();
@@ -138,6 +140,41 @@ public final class SnapshotBench implements Callable<Integer> {
       }
     }
     return begun < 0 || done < 0 ? -1 : done - begun;
+  }
+
+  private static final java.util.regex.Pattern STORED = java.util.regex.Pattern.compile(
+      "Installed a snapshot .*: (\\d+) documents in (\\d+) chunks, (\\d+) ms of it storing");
+  private static final java.util.regex.Pattern READ = java.util.regex.Pattern.compile(
+      "Read a snapshot up to entry \\d+ for node (\\d+): \\d+ documents in \\d+ chunks, (\\d+) ms of it reading");
+
+  /**
+   * Where an install's time went, from the nodes' logs: the coordinator's time reading the chunks
+   * and the installer's storing them (the two overlap: a chunk is stored while the next is read),
+   * and in how many terms it began (an election in between begins it again).
+   */
+  private static String breakdown(LocalCluster cluster, int installer) {
+    long begun = cluster.logLines(installer).stream().filter(line -> line.contains("installs a snapshot up to entry"))
+        .map(line -> line.substring(line.lastIndexOf("(term"))).distinct().count(); // an offer repeated in a term is one install
+    String stored = "?";
+    String chunks = "?";
+    for (String line : cluster.logLines(installer)) {
+      java.util.regex.Matcher m = STORED.matcher(line);
+      if (m.find()) {
+        stored = String.format("%.1f s", Long.parseLong(m.group(3)) / 1e3);
+        chunks = m.group(2);
+      }
+    }
+    String read = "?";
+    for (int id : cluster.ids()) {
+      for (String line : cluster.logLines(id)) {
+        java.util.regex.Matcher m = READ.matcher(line);
+        if (m.find() && Integer.parseInt(m.group(1)) == installer) {
+          read = String.format("node %d read it in %.1f s", id, Long.parseLong(m.group(2)) / 1e3);
+        }
+      }
+    }
+    return String.format("%s chunks: %s, node %d stored them durably in %s, each chunk while the next was read; begun in %d term%s",
+        chunks, read, installer, stored, begun, begun == 1 ? "" : "s (an election began it again)");
   }
 
   private static long stampMs(String line) {
