@@ -140,7 +140,7 @@ final class Following {
 
   /**
    * A chunk of the snapshot being installed: it goes into the store, and the next is asked for
-   * meanwhile (see {@link Output}).
+   * once it is there (see {@link Output}).
    * After the last one, the log begins after the snapshot's entry (its uncommitted entries go to
    * rollback) and the coordinator hears so in an APPENDED. A chunk of another install, or one not
    * asked for (late or repeated), is passed over.

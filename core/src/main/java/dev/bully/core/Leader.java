@@ -31,7 +31,8 @@ import java.util.Map;
  * counts only once its own store reported the entry durable.
  *
  * <p>A follower that needs entries that left this node's store ({@link ReplicatedLog#compactTo})
- * is offered a snapshot of the documents up to the log's base instead; it pulls the snapshot chunk
+ * is offered a snapshot of the documents instead, up to the newest committed entry they hold
+ * durably (so it has only the entries after that to apply, not the whole retained log); it pulls the snapshot chunk
  * by chunk, and its APPENDED once installed says its log begins there. Meanwhile no APPENDs go to
  * it, and the log is not compacted past the snapshot (a <em>pin</em>) until the follower has caught
  * up to within the retained entries: otherwise the entries it needs next could leave the store
@@ -181,9 +182,9 @@ final class Leader {
     return out;
   }
 
-  /** A snapshot of the documents up to the log's base (or where a compaction on its way puts it) for {@code follower}. */
+  /** A snapshot of the documents up to the newest committed entry they hold durably ({@link ReplicatedLog#snapshotBase}) for {@code follower}. */
   private Envelope offerSnapshot(int follower, Progress progress, long nowMs) {
-    long base = log.compactionTarget();
+    long base = log.snapshotBase();
     progress.snapshotting = true;
     progress.pulling = false;
     progress.pulledSeq = 0;

@@ -136,6 +136,11 @@ public final class LogView {
     return target - log.compactionTarget() >= Math.max(1, log.limits().retainEntries() / 16) ? target : -1;
   }
 
+  /** This node's documents hold every operation up to {@code index} durably: see {@link ReplicatedLog#snapshotBase()}. */
+  public void appliedDurably(long index) {
+    log.appliedDurably(index);
+  }
+
   /** The store begins to remove the entries up to {@code index}. */
   public void compacting(long index) {
     log.compacting(index);

@@ -33,9 +33,10 @@ import java.util.List;
  *
  * <p>{@link #install()}, when not null, is a step of installing a snapshot of the documents: made
  * durable before the log write, since the log write of a snapshot's last step says the log begins
- * after the snapshot, which is true only once its documents are in the store. A step before the
- * last sends first (its pull of the next chunk leaves while the chunk is stored): a staged chunk is
- * nothing anyone relies on until the last step, which is written after every step before it.
+ * after the snapshot, which is true only once its documents are in the store. The begin's pull
+ * of the first chunk sends first (that chunk is stored after the begin, in order); a chunk's pull
+ * of the next leaves once the chunk is stored, so a follower never holds more than one chunk that
+ * waits for its store (its coordinator reads the next one ahead meanwhile).
  */
 public record Output(DurableState persist, LogWrite logWrite, List<Envelope> messages, List<ProtocolEvent> events,
                      boolean statusChanged, long commitIndex, boolean sendsFirst, Reads reads, SnapshotStep install) {

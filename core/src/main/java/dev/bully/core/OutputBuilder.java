@@ -101,11 +101,12 @@ final class OutputBuilder {
         && install == null) {
       return Output.NONE;
     }
-    // A snapshot's next chunk is asked for while this one is stored: nothing depends on a staged chunk until the last step,
-    // which the driver writes after every step before it.
-    boolean pullsAhead = install != null && !install.finishes() && !persist && logWrite == null;
+    // A snapshot's first chunk is asked for at once (it is stored after the begin, in order); each next one once the chunk
+    // before is stored, so a follower that stores slower than its coordinator reads holds one chunk at a time, not a
+    // queue of them; the coordinator reads the next chunk ahead meanwhile.
+    boolean pullsFirst = install != null && install.begins() && !persist && logWrite == null;
     boolean sendsFirst = (shipsOwnEntries && !persist && removed.isEmpty() || claimsOnly(state, logWrite)) && install == null
-        || pullsAhead;
+        || pullsFirst;
     return new Output(persist ? state : null, logWrite, messages, events, changed, commitIndex, sendsFirst, reads, install);
   }
 }

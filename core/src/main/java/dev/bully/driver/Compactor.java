@@ -26,11 +26,16 @@ final class Compactor {
   }
 
   void compactIfDue() {
-    if (compacting || stopped) {
+    if (stopped) {
+      return;
+    }
+    long durableApplied = storage.durableAppliedIndex();
+    replica.logView().appliedDurably(durableApplied); // where a snapshot offered next is taken up to
+    if (compacting) {
       return;
     }
     long pin = Math.min(replica.compactionPin(), firstEntryToRead.getAsLong() - 1);
-    long target = replica.logView().compactable(storage.durableAppliedIndex(), pin);
+    long target = replica.logView().compactable(durableApplied, pin);
     if (target < 0) {
       return;
     }

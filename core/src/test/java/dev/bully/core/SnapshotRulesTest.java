@@ -2,6 +2,7 @@ package dev.bully.core;
 
 import static dev.bully.core.Nodes.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -33,12 +34,12 @@ class SnapshotRulesTest {
     Output offered = node.step(new Message.Snapshot(5, 1, 50, 1), 3);
     assertTrue(offered.install().begins());
     assertEquals(List.of(new Message.SnapshotPull(3, 1, 50, 0)), sent(offered, Message.SnapshotPull.class));
-    assertTrue(offered.sendsFirst(), "the pull goes at once: the chunk it brings is stored after the begin, in order");
+    assertTrue(offered.sendsFirst(), "the first pull goes at once: the chunk it brings is stored after the begin, in order");
 
     Output first = node.step(chunk(50, 0, false), 4);
     assertEquals(0, first.install().chunk().seq());
     assertEquals(List.of(new Message.SnapshotPull(3, 1, 50, 1)), sent(first, Message.SnapshotPull.class));
-    assertTrue(first.sendsFirst(), "the next chunk is asked for while this one is stored");
+    assertFalse(first.sendsFirst(), "the next chunk is asked for once this one is stored: a slow store holds one chunk at a time");
     assertEquals(Output.NONE, node.step(chunk(50, 0, false), 5), "a chunk not asked for is passed over");
 
     Output last = node.step(chunk(50, 1, true), 6);
@@ -90,5 +91,24 @@ class SnapshotRulesTest {
     Message.Append next = (Message.Append) toNode(installed, 3).get(0).message();
     assertEquals(8, next.prevIndex(), "then the log from after the snapshot");
     assertNotNull(next.entries());
+  }
+
+  @Test
+  void theSnapshotOfferedIsTakenUpToTheNewestCommittedEntryTheDocumentsHoldDurably() {
+    // Node 5's log: entries up to 4 compacted (of term 1), 5 to 10 kept and committed.
+    List<LogEntry> kept = java.util.stream.LongStream.rangeClosed(5, 10).mapToObj(i -> new LogEntry(i, 1, null, "{}", 0)).toList();
+    ReplicatedLog log = ReplicatedLog.restore(4, List.of(new TermRun(4, 1)), List.of(), kept, 10, 4, new LogLimits(2, 10));
+    Election node = new Election(new ElectionSettings(5, FIVE, 50, 200, 1000), new DurableState(0, 0), log,
+        new SplittableRandom(5), 0);
+    winsTerm1WithNodes1And2(node);
+    node.logView().appliedDurably(8);
+    Output output = node.step(new Message.Mismatch(3, 1, 3, 10), 210); // node 3 holds only entries 1 to 3
+    assertEquals(List.of(new Message.Snapshot(5, 1, 8, 1)), sent(output, Message.Snapshot.class),
+        "not the log's base 4: node 3 then has only the entries after 8 to apply");
+
+    node.logView().appliedDurably(1_000); // a driver's word past the commit index
+    Output again = node.step(new Message.Mismatch(4, 1, 2, 10), 215);
+    assertEquals(List.of(new Message.Snapshot(5, 1, node.status().commitIndex(), 1)), sent(again, Message.Snapshot.class),
+        "never past what is committed: the follower commits up to the snapshot's entry");
   }
 }

@@ -22,6 +22,10 @@ import java.util.function.LongSupplier;
  * embedded store, which lives in the node's heap, hold all of them at once: measured here, a
  * coordinator reading 51,000 documents so paused long enough for an election.
  *
+ * <p>One chunk is read ahead: as soon as a chunk is read, the next one's read begins, while the
+ * follower stores the one handed out; so reading and storing overlap, and neither side holds more
+ * than a chunk or two.
+ *
  * <p>The documents change while they are read; each is read once, as it is at that moment, and one
  * deleted meanwhile is left out (its tombstone is read after every document). The follower makes
  * them whole again by applying the log from the snapshot's base on (see
@@ -50,12 +54,12 @@ final class SnapshotReader {
   /** Documents read and not yet handed out: what did not fit the chunk before. */
   private final ArrayDeque<SnapshotItem> ready = new ArrayDeque<>();
   private boolean tombstonesRead;
-  private long lastSeq = -1;
-  private SnapshotRead lastRead;
-  /** The chunk being read, and its number. */
-  private Future<SnapshotRead> inFlight;
-  private long inFlightSeq = -1;
-  /** Documents and tombstones handed out so far, and the time spent reading chunks. */
+  /** The chunk handed out last (its number, and its read, under way or done), and the next one's read, begun ahead. */
+  private long servedSeq = -1;
+  private Future<SnapshotRead> served;
+  private Future<SnapshotRead> ahead;
+  private boolean closed;
+  /** Documents and tombstones read so far, and the time spent reading chunks. */
   private long itemsRead;
   private long readNs;
 
@@ -70,46 +74,62 @@ final class SnapshotReader {
     return index;
   }
 
-  long lastSeq() {
-    return lastSeq;
+  /** The number of the chunk handed out last; -1 before the first. */
+  synchronized long servedSeq() {
+    return servedSeq;
   }
 
-  SnapshotRead lastRead() {
-    return lastRead;
-  }
-
-  long itemsRead() {
+  synchronized long itemsRead() {
     return itemsRead;
   }
 
-  long readNs() {
+  synchronized long readNs() {
     return readNs;
   }
 
-  /** The read of chunk {@code seq} while it is under way, or null. */
-  Future<SnapshotRead> reading(long seq) {
-    return inFlight != null && inFlightSeq == seq && !inFlight.isComplete() ? inFlight : null;
+  /**
+   * Chunk {@code seq}: the one handed out last again (a repeated pull gets the same chunk, read
+   * once), or the next one, whose read began as soon as the one before was read, while the
+   * follower stored that one; null for any other.
+   */
+  synchronized Future<SnapshotRead> chunk(long seq, long maxChars) {
+    if (seq == servedSeq) {
+      return served;
+    }
+    if (seq != servedSeq + 1) {
+      return null;
+    }
+    Future<SnapshotRead> read = ahead != null ? ahead : readNext(maxChars);
+    ahead = null;
+    servedSeq = seq;
+    served = read;
+    read.onSuccess(chunk -> readAhead(seq, chunk, maxChars));
+    return read;
   }
 
-  /** The next chunk, numbered {@code seq}: up to {@link #BATCH} documents and about {@code maxChars} of fields, or the end. */
-  Future<SnapshotRead> next(long seq, long maxChars) {
+  private synchronized void readAhead(long seq, SnapshotRead chunk, long maxChars) {
+    if (!chunk.last() && !closed && servedSeq == seq && ahead == null) {
+      ahead = readNext(maxChars);
+    }
+  }
+
+  /** The next chunk: up to {@link #BATCH} documents and about {@code maxChars} of fields, or the end. */
+  private Future<SnapshotRead> readNext(long maxChars) {
     Future<Void> listed = collections != null ? Future.succeededFuture()
         : data.getCollections().map(names -> {
           collections = new ArrayDeque<>(names.stream().filter(name -> !name.startsWith(Snapshots.STAGED_PREFIX)).sorted().toList());
           return null;
         });
-    inFlightSeq = seq;
     long startNs = System.nanoTime();
-    inFlight = listed.compose(v -> fill(new ArrayList<>(), 0, maxChars)).map(items -> {
+    return listed.compose(v -> fill(new ArrayList<>(), 0, maxChars)).map(items -> {
       boolean last = ready.isEmpty() && ids.isEmpty() && collections.isEmpty() && tombstonesRead;
       SnapshotRead read = new SnapshotRead(items, last, last ? reflectsUpTo.getAsLong() : 0);
-      itemsRead += items.size();
-      readNs += System.nanoTime() - startNs;
-      lastSeq = seq;
-      lastRead = read;
+      synchronized (this) {
+        itemsRead += items.size();
+        readNs += System.nanoTime() - startNs;
+      }
       return read;
     });
-    return inFlight;
   }
 
   private Future<List<SnapshotItem>> fill(List<SnapshotItem> items, long chars, long maxChars) {
@@ -178,8 +198,9 @@ final class SnapshotReader {
         fields.encode());
   }
 
-  /** Nothing is streamed: the reader holds only the ids still to read, and a chunk's worth of documents. */
-  void close() {
+  /** Nothing is streamed: the reader holds only the ids still to read, and a chunk or two's worth of documents. */
+  synchronized void close() {
+    closed = true;
     ids.clear();
     ready.clear();
   }

@@ -110,30 +110,32 @@ public final class Snapshots {
 
   // ---------------------------------------------------------------- read, on the coordinator
 
-  /** Chunk {@code seq} of the snapshot up to entry {@code index} for {@code follower} (see {@code Storage.readSnapshot}). */
+  /**
+   * Chunk {@code seq} of the snapshot up to entry {@code index} for {@code follower} (see
+   * {@code Storage.readSnapshot}): a first pull begins a read, a repeated pull gets the same chunk,
+   * and the next is read ahead while the follower stores this one.
+   */
   public synchronized Future<SnapshotRead> read(int follower, long index, long seq, long maxChars) {
+    long max = Math.min(maxChars, CHUNK_CHARS);
     SnapshotReader reader = readers.get(follower);
-    if (reader != null && reader.index() == index && reader.reading(seq) != null) {
-      return reader.reading(seq); // a pull repeated while its chunk is read: the same chunk, read once
-    }
-    if (reader != null && reader.index() == index && reader.lastSeq() == seq) {
-      return Future.succeededFuture(reader.lastRead());
-    }
-    if (seq == 0) {
+    Future<SnapshotRead> chunk = reader != null && reader.index() == index ? reader.chunk(seq, max) : null;
+    if (chunk == null && seq == 0) {
       if (reader != null) {
         reader.close();
       }
       Applier current = applier;
       reader = new SnapshotReader(data, node, index, current == null ? () -> 0L : current::reflectsUpTo);
       readers.put(follower, reader);
-    } else if (reader == null || reader.index() != index || reader.lastSeq() != seq - 1) {
+      chunk = reader.chunk(0, max);
+    }
+    if (chunk == null) {
       return Future.failedFuture(new IllegalStateException("chunk " + seq + " of the snapshot up to entry " + index
-          + " was asked for, but this node read " + (reader == null ? "none for node " + follower
-          : "chunk " + reader.lastSeq() + " of the one up to " + reader.index()) + " last"));
+          + " was asked for, but this node handed out " + (reader == null ? "none for node " + follower
+          : "chunk " + reader.servedSeq() + " of the one up to " + reader.index()) + " last"));
     }
     SnapshotReader serving = reader;
-    return reader.next(seq, Math.min(maxChars, CHUNK_CHARS)).onSuccess(read -> {
-      if (read.last()) {
+    return chunk.onSuccess(read -> {
+      if (read.last() && serving.servedSeq() == seq) {
         log.info("Read a snapshot up to entry {} for node {}: {} documents in {} chunks, {} ms of it reading them", index,
             follower, serving.itemsRead(), seq + 1, serving.readNs() / 1_000_000);
       }

@@ -127,7 +127,10 @@ public final class SnapshotBench implements Callable<Integer> {
     return 0;
   }
 
-  /** From the last "installs a snapshot" line to the "installed the snapshot" line after it, in a node's log. */
+  /**
+   * From the last "installs a snapshot" line to the swap's line after it, in a node's log (written
+   * before the node's applied index moves, so a node seen caught up has written it).
+   */
   private static long installMs(List<String> lines) {
     long begun = -1;
     long done = -1;
@@ -135,7 +138,7 @@ public final class SnapshotBench implements Callable<Integer> {
       if (line.contains("installs a snapshot up to entry")) {
         begun = stampMs(line);
         done = -1;
-      } else if (line.contains("installed the snapshot up to entry") && begun >= 0) {
+      } else if (line.contains("Installed a snapshot of the documents up to entry") && begun >= 0) {
         done = stampMs(line);
       }
     }
