@@ -182,7 +182,10 @@ final class Leader {
     return out;
   }
 
-  /** A snapshot of the documents up to the newest committed entry they hold durably ({@link ReplicatedLog#snapshotBase}) for {@code follower}. */
+  /**
+   * A snapshot for {@code follower} of the documents up to the newest committed entry they hold
+   * durably ({@link ReplicatedLog#snapshotBase}).
+   */
   private Envelope offerSnapshot(int follower, Progress progress, long nowMs) {
     long base = log.snapshotBase();
     progress.snapshotting = true;

@@ -18,9 +18,10 @@ import java.util.function.LongSupplier;
  * then the tombstones, cut into chunks of at most {@link #BATCH} documents and about the text asked
  * for. Of each collection the ids are read first (a projection: only they stay in memory), then
  * the documents by id, a chunk's worth at a time ({@code $in} on {@code _id}, which any MongoDB and
- * the embedded store answer from the id index, in queries of {@link #IN_IDS} ids). A read of every document at once would make the
- * embedded store, which lives in the node's heap, hold all of them at once: measured here, a
- * coordinator reading 51,000 documents so paused long enough for an election.
+ * the embedded store answer from the id index, in queries of {@link #IN_IDS} ids). A read of every
+ * document at once would make the embedded store, which lives in the node's heap, hold all of them
+ * at once: measured here, a coordinator reading 51,000 documents so paused long enough for an
+ * election.
  *
  * <p>One chunk is read ahead: as soon as a chunk is read, the next one's read begins, while the
  * follower stores the one handed out; so reading and storing overlap, and neither side holds more
