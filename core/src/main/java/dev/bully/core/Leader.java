@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.LongSupplier;
 
 /**
  * The coordinator's side of replication for one term: how far each follower's log matches, what to
@@ -56,6 +57,8 @@ final class Leader {
   private final long term;
   private final Map<Integer, Progress> followers = new HashMap<>();
   private long persistedIndex;
+  /** Up to where this node's documents hold every operation durably, as its driver last said: see {@link #offerSnapshot}. */
+  private final LongSupplier appliedDurably;
 
   /** A batch on its way: it begins after {@code prevIndex} and ends at {@code lastIndex}. */
   private record Sent(long prevIndex, long lastIndex) {
@@ -102,11 +105,12 @@ final class Leader {
     }
   }
 
-  Leader(ElectionSettings settings, ReplicatedLog log, long term, long persistedIndex, long nowMs) {
+  Leader(ElectionSettings settings, ReplicatedLog log, long term, long persistedIndex, LongSupplier appliedDurably, long nowMs) {
     this.settings = settings;
     this.log = log;
     this.term = term;
     this.persistedIndex = persistedIndex;
+    this.appliedDurably = appliedDurably;
     for (int id : settings.memberIds()) {
       if (id != settings.nodeId()) {
         Progress progress = new Progress();
@@ -184,10 +188,12 @@ final class Leader {
 
   /**
    * A snapshot for {@code follower} of the documents up to the newest committed entry they hold
-   * durably ({@link ReplicatedLog#snapshotBase}).
+   * durably, so that it has only the entries after it to apply, not the whole retained log; never
+   * before where the log begins once compacted (the documents hold that too: only entries they
+   * applied are compacted).
    */
   private Envelope offerSnapshot(int follower, Progress progress, long nowMs) {
-    long base = log.snapshotBase();
+    long base = Math.max(log.compactionTarget(), Math.min(appliedDurably.getAsLong(), log.commitIndex()));
     progress.snapshotting = true;
     progress.pulling = false;
     progress.pulledSeq = 0;

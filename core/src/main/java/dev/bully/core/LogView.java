@@ -11,6 +11,8 @@ public final class LogView {
   private final ReplicatedLog log;
   /** How much of the log the store has reported durable (the driver tells, after each write). */
   private long durableIndex;
+  /** Up to where this node's documents hold every operation durably (the driver tells, each tick); 0 until it does. */
+  private long appliedDurably;
 
   LogView(ReplicatedLog log) {
     this.log = log;
@@ -136,9 +138,14 @@ public final class LogView {
     return target - log.compactionTarget() >= Math.max(1, log.limits().retainEntries() / 16) ? target : -1;
   }
 
-  /** This node's documents hold every operation up to {@code index} durably: see {@link ReplicatedLog#snapshotBase()}. */
+  /** This node's documents hold every operation up to {@code index} durably: a snapshot offered now may reach that far. */
   public void appliedDurably(long index) {
-    log.appliedDurably(index);
+    appliedDurably = Math.max(appliedDurably, index);
+  }
+
+  /** See {@link #appliedDurably(long)}. */
+  long appliedDurably() {
+    return appliedDurably;
   }
 
   /** The store begins to remove the entries up to {@code index}. */

@@ -37,8 +37,6 @@ public final class ReplicatedLog {
   private long baseIndex;
   /** A compaction the store is carrying out: entries up to here are leaving it. */
   private long compactingIndex;
-  /** See {@link #appliedDurably}: 0 until the driver says. */
-  private long appliedDurably;
   private final TermRuns terms = new TermRuns();
   private final IdempotencyKeys keys;
   private long commitIndex;
@@ -292,21 +290,6 @@ public final class ReplicatedLog {
    */
   public long compactionTarget() {
     return Math.max(baseIndex, compactingIndex);
-  }
-
-  /** This node's documents hold every operation up to {@code index} durably, as its store last said. */
-  public void appliedDurably(long index) {
-    appliedDurably = Math.max(appliedDurably, index);
-  }
-
-  /**
-   * The entry a snapshot of this node's documents offered now is taken up to: the newest committed
-   * entry they hold durably, so that the follower that installs it has only the entries after it
-   * to apply, not the whole retained log; never before {@link #compactionTarget()}, which they hold
-   * too (only entries they applied are compacted).
-   */
-  public long snapshotBase() {
-    return Math.max(compactionTarget(), Math.min(appliedDurably, commitIndex));
   }
 
   /** The store begins to remove the entries up to {@code index} (see {@link #compactTo}). */
