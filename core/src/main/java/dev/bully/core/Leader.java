@@ -33,8 +33,8 @@ import java.util.function.LongSupplier;
  *
  * <p>A follower that needs entries that left this node's store ({@link ReplicatedLog#compactTo})
  * is offered a snapshot of the documents instead, up to the newest committed entry they hold
- * durably (so it has only the entries after that to apply, not the whole retained log); it pulls the snapshot chunk
- * by chunk, and its APPENDED once installed says its log begins there. Meanwhile no APPENDs go to
+ * durably (so it has only the entries after that to apply, not the whole retained log); it pulls
+ * the snapshot chunk by chunk, and its APPENDED once installed says its log begins there. Meanwhile no APPENDs go to
  * it, and the log is not compacted past the snapshot (a <em>pin</em>) until the follower has caught
  * up to within the retained entries: otherwise the entries it needs next could leave the store
  * while it installs, and it would need one snapshot after another. An offer not answered by a pull

@@ -124,7 +124,7 @@ public final class Snapshots {
         reader.close();
       }
       Applier current = applier;
-      reader = new SnapshotReader(data, node, index, current == null ? () -> 0L : current::reflectsUpTo);
+      reader = new SnapshotReader(data, node, follower, index, current == null ? () -> 0L : current::reflectsUpTo);
       readers.put(follower, reader);
       chunk = reader.chunk(0, max);
     }
@@ -133,13 +133,7 @@ public final class Snapshots {
           + " was asked for, but this node handed out " + (reader == null ? "none for node " + follower
           : "chunk " + reader.servedSeq() + " of the one up to " + reader.index()) + " last"));
     }
-    SnapshotReader serving = reader;
-    return chunk.onSuccess(read -> {
-      if (read.last() && serving.servedSeq() == seq) {
-        log.info("Read a snapshot up to entry {} for node {}: {} documents in {} chunks, {} ms of it reading them", index,
-            follower, serving.itemsRead(), seq + 1, serving.readNs() / 1_000_000);
-      }
-    });
+    return chunk;
   }
 
   // ---------------------------------------------------------------- install, on a follower
@@ -150,7 +144,7 @@ public final class Snapshots {
       installChunks = 0;
       installDocuments = 0;
       installStoreNs = 0;
-      return dropStaged().compose(v -> dropIfThere(node, STAGED_TOMBSTONES)).compose(v -> durable.get());
+      return dropStaged().compose(v -> durable.get());
     }
     long startNs = System.nanoTime();
     Future<Void> staged = stage(step.chunk().items()).compose(v -> durable.get()).onSuccess(v -> {
@@ -190,7 +184,7 @@ public final class Snapshots {
   public Future<Void> finishSwapIfMarked() {
     return node.findOne(Documents.META, MARK_ID, null).compose(mark -> {
       if (mark == null) {
-        return dropStaged().compose(v -> dropIfThere(node, STAGED_TOMBSTONES));
+        return dropStaged();
       }
       log.info("Finishing the install of a snapshot up to entry {} that a stop cut short", mark.getLong("index"));
       return swap(mark);
@@ -289,6 +283,7 @@ public final class Snapshots {
         .map(name -> name.substring(STAGED_PREFIX.length())).toList());
   }
 
+  /** Drops whatever an install staged: its collections and its tombstones. */
   private Future<Void> dropStaged() {
     return stagedCollections().compose(collections -> {
       Future<Void> chain = Future.succeededFuture();
@@ -296,7 +291,7 @@ public final class Snapshots {
         chain = chain.compose(v -> data.dropCollection(STAGED_PREFIX + collection));
       }
       return chain;
-    });
+    }).compose(v -> dropIfThere(node, STAGED_TOMBSTONES));
   }
 
   /** A staged chunk written again after a crash: its documents are there already, and that is all the failure says. */
