@@ -15,7 +15,7 @@ import java.util.List;
  * This node's committed entries read for clients, on the election verticle's thread: from memory
  * or, once they left it (the driver's pager wrote them into the store's pages), from the store.
  */
-final class CommittedLog {
+final class CommittedLog implements CommittedFeed.Source {
 
   /**
    * The text one read answers at most (and at least one entry): 4 Mi characters, about 4 MiB,
@@ -69,12 +69,17 @@ final class CommittedLog {
     });
   }
 
-  long commitIndex() {
+  @Override
+  public long commitIndex() {
     return election.logView().commitIndex();
   }
 
   /** Up to {@code limit} committed entries from {@code from} on, within {@link #READ_CHARS} (one at least). */
-  Future<List<LogEntry>> entries(long from, int limit) {
+  @Override
+  public Future<List<LogEntry>> entries(long from, int limit) {
+    if (from <= election.logView().baseIndex()) {
+      return Future.succeededFuture(List.of()); // compacted, or replaced by a snapshot: the log holds them no more
+    }
     return entries(from, limit, commitIndex());
   }
 

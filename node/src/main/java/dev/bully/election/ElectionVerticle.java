@@ -97,7 +97,7 @@ public final class ElectionVerticle extends VerticleBase {
     Transport transport = faulty != null ? faulty : network;
     Storage storage = storageFor.apply(context);
     committedLog = new CommittedLog(election, storage);
-    feed.attach(context, committedLog);
+    feed.attach(task -> context.runOnContext(v -> task.run()), committedLog);
     driver = new Driver(election, storage, transport, new NodeHost(), clock, config.logLimits(), NodeStore.PAGE_ENTRIES);
     // A core invariant that throws means this node's state cannot be trusted: stop, do not retry on every tick.
     // Anything else (the event bus or a driver bug) is logged, and the node goes on.
