@@ -27,14 +27,15 @@ import org.slf4j.LoggerFactory;
  * at a time on its own event loop: it takes what has committed since the last batch from the
  * {@link CommittedFeed}, reads the states of the documents the batch touches (unless it knows them from
  * the batches before, {@link KnownStates}), decides every
- * operation ({@link ApplyRules}), writes the result with the new applied index, and once the store
- * acknowledged it (every read of the store then sees it) tells whoever waits for those indexes: the
- * coordinator's answers to document writes, and reads that wait for an index ({@code minIndex},
- * linearizable reads). The documents are forced to the device behind, one group commit for several
- * batches: nothing waits for that, because the documents are derived from the log, which is durable
- * on a majority before an entry is applied. A crash loses at most the batches written since the
- * last force, with the applied index written in them, and the start applies them again from the
- * log ({@link ApplyRules} makes that idempotent).
+ * operation ({@link ApplyRules}), writes the result, and once the store acknowledged it (every read
+ * of the store then sees it) tells whoever waits for those indexes: the coordinator's answers to
+ * document writes, and reads that wait for an index ({@code minIndex}, linearizable reads). Behind,
+ * at most every {@link #FORCE_EVERY_MS}, it records the applied index in the store and forces the
+ * documents to the device, one group commit for all the batches since the last: nothing waits for
+ * that, because the documents are derived from the log, which is durable on a majority before an
+ * entry is applied. A crash loses at most the batches written since the last force, or leaves
+ * documents ahead of the recorded index, and the start applies from that index again
+ * ({@link ApplyRules} makes that idempotent).
  */
 public final class ApplyVerticle extends VerticleBase implements Snapshots.Applier {
   private static final Logger log = LoggerFactory.getLogger(ApplyVerticle.class);
@@ -44,7 +45,15 @@ public final class ApplyVerticle extends VerticleBase implements Snapshots.Appli
   static final int KEPT_OUTCOMES = 100_000;
   private static final long RETRY_MS = 200;
 
-  /** A batch that changes no document writes the applied index only this often: applying no-ops again costs nothing. */
+  /**
+   * The documents are forced to the device at most this often. Nothing waits for it (see the class
+   * comment): it bounds what a crash makes the start apply again, and how far behind the applied
+   * index compaction and snapshots stay. Forcing after every batch cost, at one client, a commit of
+   * the store's pages and an fsync per write on every node, as much CPU as the write itself.
+   */
+  static final long FORCE_EVERY_MS = 100;
+
+  /** Batches that change no document record the applied index only this often: applying no-ops again costs nothing. */
   private static final long IDLE_PERSIST_MS = 1_000;
 
   private final Documents documents;
@@ -54,9 +63,11 @@ public final class ApplyVerticle extends VerticleBase implements Snapshots.Appli
   private long persistedAtMs;
   /** Applied: written to the store, which every read of it sees; what reads and answers rely on, and where the next batch starts. */
   private volatile long applied;
-  /** A force of the documents is running; another was asked for meanwhile. */
+  /** A force of the documents is running; another was asked for meanwhile; one waits for its turn ({@link #FORCE_EVERY_MS}). */
   private boolean forcing;
   private boolean forceAgain;
+  private boolean forceTimer;
+  private long lastForceNs = System.nanoTime() - FORCE_EVERY_MS * 1_000_000;
   private final NavigableMap<Long, List<Promise<Outcome>>> waiting = new TreeMap<>();
   /** The documents' states as this applier read and wrote them: a batch of known documents reads nothing first. */
   private final KnownStates known = new KnownStates();
@@ -68,7 +79,7 @@ public final class ApplyVerticle extends VerticleBase implements Snapshots.Appli
   };
   private volatile boolean stopped;
   private long failures;
-  /** The applied index last written to the store, and the one last forced to the device with it. */
+  /** The applied index last recorded in the store, and the one last forced to the device with it. */
   private long storedApplied;
   private volatile long durableApplied;
   /** The last index of the batch being written, while its writes may be in the store before the applied index is. */
@@ -126,7 +137,7 @@ public final class ApplyVerticle extends VerticleBase implements Snapshots.Appli
     Promise<Void> paused = Promise.promise();
     context.runOnContext(v -> {
       pausedForSwap = true;
-      if (batchInFlight) {
+      if (batchInFlight || forcing) {
         idle = paused;
       } else {
         paused.complete();
@@ -232,25 +243,26 @@ public final class ApplyVerticle extends VerticleBase implements Snapshots.Appli
           metrics.applyStage("read", decidedNs[0] - startNs);
           Map<Key, JsonObject> docs = new HashMap<>();
           ApplyRules.writers(ops, indexes, batch).forEach((key, op) -> docs.put(key, op.doc()));
-          long nowMs = System.nanoTime() / 1_000_000;
-          if (batch.states().isEmpty() && nowMs - persistedAtMs < IDLE_PERSIST_MS) {
+          if (batch.states().isEmpty()) {
             return Future.succeededFuture(new Written(batch, false));
           }
-          persistedAtMs = nowMs;
           return documents.write(batch, docs, last).map(new Written(batch, true));
         })
         .onSuccess(done -> {
           batchDone();
           metrics.applyBatch(entries.size());
-          if (done.stored) {
-            storedApplied = last;
-            metrics.applyStage("write", System.nanoTime() - decidedNs[0]);
-            known.written(done.batch);
-            forceSoon();
-          }
           failures = 0;
           applied = last;
           feed.applied(last);
+          long nowMs = System.nanoTime() / 1_000_000;
+          if (done.stored) {
+            metrics.applyStage("write", System.nanoTime() - decidedNs[0]);
+            known.written(done.batch);
+          }
+          if (done.stored || nowMs - persistedAtMs >= IDLE_PERSIST_MS) {
+            persistedAtMs = nowMs;
+            forceSoon();
+          }
           for (Outcome outcome : done.batch.outcomes()) {
             if (outcome.result() != Outcome.Result.NOTHING) {
               recent.put(outcome.index(), outcome);
@@ -271,10 +283,15 @@ public final class ApplyVerticle extends VerticleBase implements Snapshots.Appli
         });
   }
 
-  /** No batch is being written now: a swap that waits for that may go on. */
+  /** No batch is being written now: a swap that waits for that (and for a force) may go on. */
   private void batchDone() {
     batchInFlight = false;
-    if (idle != null) {
+    forceDone();
+  }
+
+  /** A swap that waits for no batch and no force to be under way may go on once both are done. */
+  private void forceDone() {
+    if (idle != null && !batchInFlight && !forcing) {
       Promise<Void> waiting = idle;
       idle = null;
       waiting.complete();
@@ -295,24 +312,46 @@ public final class ApplyVerticle extends VerticleBase implements Snapshots.Appli
   }
 
   /**
-   * Forces what was written so far to the device, in the background: one force at a time, and one
-   * more after it if batches were written meanwhile (the store's group commit covers them all). A
-   * force that fails is tried again with the next batch, or after {@link #RETRY_MS}.
+   * Forces what was written so far to the device, in the background: one force at a time, at most
+   * one every {@link #FORCE_EVERY_MS}, and one more after it if batches were written meanwhile (the
+   * store's group commit covers them all). A force that fails is tried again with the next batch,
+   * or after {@link #RETRY_MS}.
    */
   private void forceSoon() {
     if (forcing) {
       forceAgain = true;
       return;
     }
+    if (forceTimer) {
+      return; // the force it waits for covers this batch
+    }
+    long startNs = System.nanoTime();
+    long waitMs = (lastForceNs + FORCE_EVERY_MS * 1_000_000 - startNs) / 1_000_000;
+    if (waitMs > 0) {
+      forceTimer = true;
+      vertx.setTimer(waitMs, id -> {
+        forceTimer = false;
+        if (!stopped) {
+          forceSoon();
+        }
+      });
+      return;
+    }
+    if (pausedForSwap) {
+      return; // the swap writes the applied index of the snapshot's documents
+    }
+    lastForceNs = startNs;
     forcing = true;
     forceAgain = false;
-    long startNs = System.nanoTime();
-    long forcedUpTo = storedApplied;
-    documents.durable().onComplete(done -> {
+    long forcedUpTo = applied;
+    Future<Void> recorded = forcedUpTo == storedApplied ? Future.succeededFuture() : documents.writeApplied(forcedUpTo);
+    recorded.compose(v -> documents.durable()).onComplete(done -> {
       forcing = false;
       if (done.succeeded() && !pausedForSwap) {
+        storedApplied = forcedUpTo;
         durableApplied = Math.max(durableApplied, forcedUpTo);
       }
+      forceDone();
       metrics.applyStage("force", System.nanoTime() - startNs);
       if (stopped) {
         return;

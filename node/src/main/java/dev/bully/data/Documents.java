@@ -116,28 +116,25 @@ public final class Documents {
   }
 
   /**
-   * Writes what a batch did and the new applied index {@code appliedIndex}, in the order of
-   * {@link ApplyRules#plan} (consecutive writes to one collection go as one ordered bulk write);
-   * completes once the store acknowledged them all, before they are durable ({@link #durable}).
-   * {@code docs}: each written document's fields, by key.
+   * Writes what a batch did, in the order of {@link ApplyRules#plan} (consecutive writes to one
+   * collection go as one ordered bulk write), all but the plan's last step: the applied index goes
+   * later, with {@link #writeApplied}, once for many batches. Completes once the store acknowledged
+   * them all, before they are durable ({@link #durable}). {@code docs}: each written document's
+   * fields, by key.
    */
   public Future<Void> write(ApplyRules.Batch batch, Map<Key, JsonObject> docs, long appliedIndex) {
     BulkWriteOptions ordered = new BulkWriteOptions().setOrdered(true).setWriteOption(writeOption);
-    UpdateOptions upsert = new UpdateOptions().setUpsert(true).setWriteOption(writeOption);
     List<BulkOperation> appends = new ArrayList<>();
     Future<Void> written = Future.succeededFuture();
     String target = null;
     List<BulkOperation> run = new ArrayList<>();
     for (ApplyRules.Step step : ApplyRules.plan(batch, appliedIndex)) {
-      if (step instanceof ApplyRules.Applied a) {
+      if (step instanceof ApplyRules.Applied) {
         // Appends touch no other document and no condition reads them: one unordered insert, after the rest.
         Future<Void> rest = flush(written, target, run, ordered);
         Future<Void> all = appends.isEmpty() ? rest : rest.compose(v -> data.bulkWriteWithOptions(Operation.WRITES, appends,
             new BulkWriteOptions().setOrdered(false).setWriteOption(writeOption)).<Void>mapEmpty().recover(Documents::duplicatesOnly));
-        return all
-            .compose(v -> node.updateCollectionWithOptions(META, APPLIED_ID,
-                new JsonObject().put("$set", new JsonObject().put("index", a.index())), upsert))
-            .mapEmpty();
+        return all;
       }
       String collection;
       BulkOperation op;
@@ -168,6 +165,16 @@ public final class Documents {
       run.add(op);
     }
     throw new IllegalStateException("a plan ends with the applied index");
+  }
+
+  /**
+   * Records that the documents include every operation up to {@code index}: written after the
+   * batches up to there were acknowledged ({@link #write}), so a crash leaves the documents at or
+   * ahead of the recorded index, never behind it, and the start applies the rest again.
+   */
+  public Future<Void> writeApplied(long index) {
+    return node.updateCollectionWithOptions(META, APPLIED_ID, new JsonObject().put("$set", new JsonObject().put("index", index)),
+        new UpdateOptions().setUpsert(true).setWriteOption(writeOption)).mapEmpty();
   }
 
   /** After {@code before}, the bulk write of {@code ops} to {@code collection} (null: the node's tombstones). */
