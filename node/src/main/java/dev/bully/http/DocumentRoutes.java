@@ -247,7 +247,7 @@ final class DocumentRoutes {
       } else {
         WritesRoutes.unavailable(ctx, "This node could not confirm that it leads: " + failure.getMessage());
       }
-    }).onSuccess(index -> applied(index, waitMs).onComplete(done -> {
+    }).onSuccess(index -> reached(index, waitMs).onComplete(done -> {
       if (done.succeeded()) {
         ready.complete(applier.appliedIndex());
       } else {
@@ -258,6 +258,14 @@ final class DocumentRoutes {
       }
     }));
     return ready.future();
+  }
+
+  /**
+   * Completes once this node applied {@code index}; fails after {@code timeoutMs}. Most reads find
+   * it applied already, and go on at once, without a round through the applier's thread.
+   */
+  private Future<?> reached(long index, long timeoutMs) {
+    return index <= applier.appliedIndex() ? Future.succeededFuture() : applied(index, timeoutMs);
   }
 
   /** The outcome of the operation at {@code index} once applied here; fails after {@code timeoutMs}. */
