@@ -144,6 +144,13 @@ public final class ApplyRules {
    * (each one write, a copy of one version), then the applied index.
    */
   public static List<Step> plan(Batch batch, long appliedIndex) {
+    List<Step> steps = documentWrites(batch);
+    steps.add(new Applied(appliedIndex));
+    return steps;
+  }
+
+  /** The steps of {@link #plan} before the applied index: a node that records it later writes only these. */
+  public static List<Step> documentWrites(Batch batch) {
     List<Step> steps = new ArrayList<>();
     batch.states().forEach((key, state) -> {
       if (!state.exists()) {
@@ -151,7 +158,6 @@ public final class ApplyRules {
       }
     });
     batch.states().forEach((key, state) -> steps.add(state.exists() ? new Replace(key, state.version()) : new Remove(key)));
-    steps.add(new Applied(appliedIndex));
     return steps;
   }
 

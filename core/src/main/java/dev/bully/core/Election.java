@@ -291,8 +291,7 @@ public final class Election {
     coordinatorId = me;
     out.event(ProtocolEvent.coordinator(me, term, candidacy.votes()));
     out.statusChanged();
-    leadership = new Leadership(settings, term, log, peers, handOff, candidacy.votes(), view.durableIndex(), view::appliedDurably,
-        nowMs, out);
+    leadership = new Leadership(settings, term, log, peers, handOff, candidacy.votes(), view, nowMs, out);
   }
 
   /** Raises the term and promises this node, for its claim; persisted before the claim leaves. Returns the new term. */

@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.LongSupplier;
 
 /**
  * The coordinator's side of replication for one term: how far each follower's log matches, what to
@@ -57,8 +56,8 @@ final class Leader {
   private final long term;
   private final Map<Integer, Progress> followers = new HashMap<>();
   private long persistedIndex;
-  /** Up to where this node's documents hold every operation durably, as its driver last said: see {@link #offerSnapshot}. */
-  private final LongSupplier appliedDurably;
+  /** What the driver last said of this node's store: how far its documents are durable ({@link #offerSnapshot}). */
+  private final LogView view;
 
   /** A batch on its way: it begins after {@code prevIndex} and ends at {@code lastIndex}. */
   private record Sent(long prevIndex, long lastIndex) {
@@ -105,12 +104,12 @@ final class Leader {
     }
   }
 
-  Leader(ElectionSettings settings, ReplicatedLog log, long term, long persistedIndex, LongSupplier appliedDurably, long nowMs) {
+  Leader(ElectionSettings settings, ReplicatedLog log, long term, LogView view, long nowMs) {
     this.settings = settings;
     this.log = log;
     this.term = term;
-    this.persistedIndex = persistedIndex;
-    this.appliedDurably = appliedDurably;
+    this.persistedIndex = view.durableIndex();
+    this.view = view;
     for (int id : settings.memberIds()) {
       if (id != settings.nodeId()) {
         Progress progress = new Progress();
@@ -193,7 +192,7 @@ final class Leader {
    * applied are compacted).
    */
   private Envelope offerSnapshot(int follower, Progress progress, long nowMs) {
-    long base = Math.max(log.compactionTarget(), Math.min(appliedDurably.getAsLong(), log.commitIndex()));
+    long base = Math.max(log.compactionTarget(), Math.min(view.appliedDurably(), log.commitIndex()));
     progress.snapshotting = true;
     progress.pulling = false;
     progress.pulledSeq = 0;

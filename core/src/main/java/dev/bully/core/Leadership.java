@@ -6,7 +6,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.function.LongSupplier;
 
 /**
  * One term of leadership, from the announcement to the step-down: heartbeats, replication and
@@ -33,8 +32,7 @@ final class Leadership {
    * coordinator commit what earlier terms left uncommitted.
    */
   Leadership(ElectionSettings settings, long term, ReplicatedLog log, PeerTracker peers, HandOff handOff,
-             Set<Integer> acknowledged, long durableIndex, LongSupplier appliedDurably, long nowMs,
-             OutputBuilder out) {
+             Set<Integer> acknowledged, LogView view, long nowMs, OutputBuilder out) {
     this.settings = settings;
     this.me = settings.nodeId();
     this.term = term;
@@ -47,7 +45,7 @@ final class Leadership {
     reads = new ReadRounds(settings);
     broadcast(heartbeat(), out); // the announcement
     nextHeartbeatMs = nowMs + settings.heartbeatMs();
-    leader = new Leader(settings, log, term, durableIndex, appliedDurably, nowMs);
+    leader = new Leader(settings, log, term, view, nowMs);
     out.append(log.appendNew(term, List.of(Write.NOOP)), log.lastIndex());
     out.sendAll(leader.appends(nowMs));
     out.shipsOwnEntries();

@@ -53,14 +53,16 @@ public final class ApplyVerticle extends VerticleBase implements Snapshots.Appli
    */
   static final long FORCE_EVERY_MS = 100;
 
-  /** Batches that change no document record the applied index only this often: applying no-ops again costs nothing. */
+  /**
+   * Batches that change no document record the applied index only this long after the last force:
+   * applying no-ops again costs nothing.
+   */
   private static final long IDLE_PERSIST_MS = 1_000;
 
   private final Documents documents;
   private final CommittedFeed feed;
   private final boolean writesCollection;
   private final NodeMetrics metrics;
-  private long persistedAtMs;
   /** Applied: written to the store, which every read of it sees; what reads and answers rely on, and where the next batch starts. */
   private volatile long applied;
   /** A force of the documents is running; another was asked for meanwhile; one waits for its turn ({@link #FORCE_EVERY_MS}). */
@@ -246,7 +248,7 @@ public final class ApplyVerticle extends VerticleBase implements Snapshots.Appli
           if (batch.states().isEmpty()) {
             return Future.succeededFuture(new Written(batch, false));
           }
-          return documents.write(batch, docs, last).map(new Written(batch, true));
+          return documents.write(batch, docs).map(new Written(batch, true));
         })
         .onSuccess(done -> {
           batchDone();
@@ -254,13 +256,11 @@ public final class ApplyVerticle extends VerticleBase implements Snapshots.Appli
           failures = 0;
           applied = last;
           feed.applied(last);
-          long nowMs = System.nanoTime() / 1_000_000;
           if (done.stored) {
             metrics.applyStage("write", System.nanoTime() - decidedNs[0]);
             known.written(done.batch);
           }
-          if (done.stored || nowMs - persistedAtMs >= IDLE_PERSIST_MS) {
-            persistedAtMs = nowMs;
+          if (done.stored || System.nanoTime() - lastForceNs >= IDLE_PERSIST_MS * 1_000_000) {
             forceSoon();
           }
           for (Outcome outcome : done.batch.outcomes()) {
@@ -286,11 +286,11 @@ public final class ApplyVerticle extends VerticleBase implements Snapshots.Appli
   /** No batch is being written now: a swap that waits for that (and for a force) may go on. */
   private void batchDone() {
     batchInFlight = false;
-    forceDone();
+    idleIfQuiet();
   }
 
-  /** A swap that waits for no batch and no force to be under way may go on once both are done. */
-  private void forceDone() {
+  /** A swap waiting for the applier to be quiet goes on once no batch and no force is under way. */
+  private void idleIfQuiet() {
     if (idle != null && !batchInFlight && !forcing) {
       Promise<Void> waiting = idle;
       idle = null;
@@ -318,6 +318,9 @@ public final class ApplyVerticle extends VerticleBase implements Snapshots.Appli
    * or after {@link #RETRY_MS}.
    */
   private void forceSoon() {
+    if (pausedForSwap) {
+      return; // the swap writes the applied index of the snapshot's documents
+    }
     if (forcing) {
       forceAgain = true;
       return;
@@ -337,9 +340,6 @@ public final class ApplyVerticle extends VerticleBase implements Snapshots.Appli
       });
       return;
     }
-    if (pausedForSwap) {
-      return; // the swap writes the applied index of the snapshot's documents
-    }
     lastForceNs = startNs;
     forcing = true;
     forceAgain = false;
@@ -351,7 +351,7 @@ public final class ApplyVerticle extends VerticleBase implements Snapshots.Appli
         storedApplied = forcedUpTo;
         durableApplied = Math.max(durableApplied, forcedUpTo);
       }
-      forceDone();
+      idleIfQuiet();
       metrics.applyStage("force", System.nanoTime() - startNs);
       if (stopped) {
         return;

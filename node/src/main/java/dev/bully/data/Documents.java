@@ -116,26 +116,18 @@ public final class Documents {
   }
 
   /**
-   * Writes what a batch did, in the order of {@link ApplyRules#plan} (consecutive writes to one
-   * collection go as one ordered bulk write), all but the plan's last step: the applied index goes
-   * later, with {@link #writeApplied}, once for many batches. Completes once the store acknowledged
-   * them all, before they are durable ({@link #durable}). {@code docs}: each written document's
-   * fields, by key.
+   * Writes what a batch did, in the order of {@link ApplyRules#documentWrites} (consecutive writes
+   * to one collection go as one ordered bulk write); the applied index goes later, with
+   * {@link #writeApplied}, once for many batches. Completes once the store acknowledged them all,
+   * before they are durable ({@link #durable}). {@code docs}: each written document's fields, by key.
    */
-  public Future<Void> write(ApplyRules.Batch batch, Map<Key, JsonObject> docs, long appliedIndex) {
+  public Future<Void> write(ApplyRules.Batch batch, Map<Key, JsonObject> docs) {
     BulkWriteOptions ordered = new BulkWriteOptions().setOrdered(true).setWriteOption(writeOption);
     List<BulkOperation> appends = new ArrayList<>();
     Future<Void> written = Future.succeededFuture();
     String target = null;
     List<BulkOperation> run = new ArrayList<>();
-    for (ApplyRules.Step step : ApplyRules.plan(batch, appliedIndex)) {
-      if (step instanceof ApplyRules.Applied) {
-        // Appends touch no other document and no condition reads them: one unordered insert, after the rest.
-        Future<Void> rest = flush(written, target, run, ordered);
-        Future<Void> all = appends.isEmpty() ? rest : rest.compose(v -> data.bulkWriteWithOptions(Operation.WRITES, appends,
-            new BulkWriteOptions().setOrdered(false).setWriteOption(writeOption)).<Void>mapEmpty().recover(Documents::duplicatesOnly));
-        return all;
-      }
+    for (ApplyRules.Step step : ApplyRules.documentWrites(batch)) {
       String collection;
       BulkOperation op;
       if (step instanceof ApplyRules.Tombstone t) {
@@ -164,7 +156,10 @@ public final class Documents {
       target = collection;
       run.add(op);
     }
-    throw new IllegalStateException("a plan ends with the applied index");
+    // Appends touch no other document and no condition reads them: one unordered insert, after the rest.
+    Future<Void> rest = flush(written, target, run, ordered);
+    return appends.isEmpty() ? rest : rest.compose(v -> data.bulkWriteWithOptions(Operation.WRITES, appends,
+        new BulkWriteOptions().setOrdered(false).setWriteOption(writeOption)).<Void>mapEmpty().recover(Documents::duplicatesOnly));
   }
 
   /**
