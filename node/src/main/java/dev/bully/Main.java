@@ -3,6 +3,7 @@ package dev.bully;
 import dev.bully.config.ConfigException;
 import dev.bully.config.ConfigLoader;
 import dev.bully.config.NodeConfig;
+import dev.bully.election.RuntimePauses;
 import dev.bully.node.Node;
 import dev.bully.node.NodeNameConverter;
 import java.nio.file.Path;
@@ -64,6 +65,7 @@ public final class Main {
     }
 
     System.setProperty(NodeNameConverter.PROPERTY, "node-" + config.nodeId());
+    RuntimePauses.watch(); // from now, so that the pauses of start-up are learned too
     Logger log = LoggerFactory.getLogger(Main.class);
     log.info("Starting node {} of cluster '{}' from {}", config.nodeId(), config.clusterName(), config.source());
     long startedNs = System.nanoTime();

@@ -144,6 +144,11 @@ public final class Election {
     });
   }
 
+  /** The runtime stopped this process for {@code pauseMs} (a collection): failure detection learns it. */
+  public void paused(long pauseMs, long nowMs) {
+    detector.paused(pauseMs, nowMs);
+  }
+
   /**
    * The cluster manager's view of who is up. Only a hint: it may shorten failure detection and
    * skip asking nodes that are gone, but a node it lists may still be hung.

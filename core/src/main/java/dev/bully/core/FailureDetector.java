@@ -4,13 +4,19 @@ import java.util.Set;
 
 /**
  * A follower's view of its coordinator's liveness: how long it may stay silent before this node
- * suspects it ({@link AdaptiveTimeout}, learned from the gaps between its messages, plus a delay by
- * rank), which members the cluster manager sees, and whether this node itself just stalled.
+ * suspects it ({@link AdaptiveTimeout}, learned from the gaps between its messages and from this
+ * node's own pauses, plus a delay by rank), which members the cluster manager sees, and whether
+ * this node itself just stalled.
  *
  * <p>A node whose own JVM paused (a collection, a starved core) wakes up to a tick that sees the
  * whole pause as silence, while the coordinator's messages of that time are still queued behind the
  * tick. So a tick that comes more than a heartbeat interval after the previous one judges nothing:
  * the queued messages are handled first, and the next tick decides.
+ *
+ * <p>Such a pause is also learned, as if the coordinator had been that silent: the members run the
+ * same code under the same load, often on the same cores, so a node that pauses for 200 ms expects
+ * its coordinator to pause as long. That is what lets a cluster ride through its first pauses, the
+ * collections and compilations of a JVM just started, before it has seen its coordinator pause.
  */
 final class FailureDetector {
   private final ElectionSettings settings;
@@ -40,11 +46,28 @@ final class FailureDetector {
     lastHeardMs = nowMs;
   }
 
-  /** Records a tick; true when it comes so late after the previous one that this node must have stalled. */
+  /**
+   * Records a tick; true when it comes so late after the previous one that this node must have
+   * stalled, a stall the timeout then learns.
+   */
   boolean stalled(long nowMs) {
     boolean stalled = lastTickMs != Long.MIN_VALUE && nowMs - lastTickMs > stallMs;
+    if (stalled) {
+      timeout.gap(nowMs - lastTickMs, nowMs);
+    }
     lastTickMs = nowMs;
     return stalled;
+  }
+
+  /**
+   * This node's process was stopped for {@code pauseMs} (a collection, as the runtime reports it):
+   * learned as the silence such a pause of the coordinator's would cause, the pause and the
+   * heartbeat interval before it.
+   */
+  void paused(long pauseMs, long nowMs) {
+    if (pauseMs > 0) {
+      timeout.gap(pauseMs + stallMs, nowMs);
+    }
   }
 
   /** When the last tick came; 0 before the first. */
@@ -60,13 +83,15 @@ final class FailureDetector {
   /**
    * How long this node waits before it suspects {@code coordinator}: longer the more live nodes
    * rank above it, so the highest survivor notices first and claims before anyone else starts,
-   * which makes the best case the common case.
+   * which makes the best case the common case. With no coordinator (0) there is no pause to sit
+   * out, only the heartbeats of one this node has not heard yet: the configured timeout.
    */
   long suspicionTimeoutMs(int coordinator, long nowMs) {
     long higher = settings.memberIds().stream()
         .filter(id -> id > settings.nodeId() && id != coordinator && liveMembers.contains(id))
         .count();
-    return timeoutMs(nowMs) + higher * settings.staggerMs();
+    long silenceMs = coordinator == 0 ? settings.failureTimeoutMs() : timeoutMs(nowMs);
+    return silenceMs + higher * settings.staggerMs();
   }
 
   void membersChanged(Set<Integer> members) {

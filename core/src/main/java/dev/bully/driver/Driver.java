@@ -64,6 +64,11 @@ public final class Driver {
     compactor.compactIfDue();
   }
 
+  /** The runtime stopped this process for {@code pauseMs} (a collection): failure detection learns it. */
+  public void paused(long pauseMs) {
+    replica.paused(pauseMs, nowMs());
+  }
+
   public void step(Message message) {
     handle(replica.step(message, nowMs()));
   }

@@ -11,8 +11,8 @@ import dev.bully.core.Message.Heartbeat;
 import org.junit.jupiter.api.Test;
 
 /**
- * When a node takes silence for a failure: staggered by rank, learned from the pauses it saw, and
- * never judged on a tick right after a stall of its own.
+ * When a node takes silence for a failure: staggered by rank, learned from the pauses it saw (its
+ * coordinator's and its own), and never judged on a tick right after a stall of its own.
  */
 class FailureDetectionTest {
   @Test
@@ -76,7 +76,25 @@ class FailureDetectionTest {
     Election cut = following(4, 5, 1);
     cut.tick(100);
     cut.tick(400);
-    assertFalse(cut.tick(410).events().isEmpty(), "no heartbeat was queued: the next tick suspects");
+    assertEquals(600, cut.suspicionTimeoutMs(410), "it learned its own 300 ms between ticks, as if the coordinator had paused so");
+    assertEquals(Output.NONE, ticksThrough(cut, 410, 590), "no heartbeat was queued, but 590 ms of silence is no failure now");
+    assertFalse(cut.tick(601).events().isEmpty(), "601 ms is");
+  }
+
+  @Test
+  void aPauseOfItsOwnProcessMakesAFollowerWaitThatMuchLongerForItsCoordinator() {
+    Election node = following(4, 5, 1); // failure timeout 200 ms, heartbeats every 50 ms
+    node.paused(190, 20); // a collection stopped this JVM for 190 ms, say while the cluster started
+    assertEquals(2 * (190 + 50), node.suspicionTimeoutMs(30), "twice the silence a like pause of node 5 would cause");
+    assertEquals(Output.NONE, ticksThrough(node, 30, 470), "so node 5 pausing as long is no failure");
+    assertFalse(node.tick(481).events().isEmpty());
+
+    Election alone = node(5, 0, 0, LOG);
+    alone.paused(190, 20);
+    assertEquals(200, alone.suspicionTimeoutMs(30), "with no coordinator yet there is no pause to sit out: the configured 200 ms");
+    Election calm = following(4, 5, 1);
+    calm.paused(40, 20);
+    assertEquals(200, calm.suspicionTimeoutMs(30), "a pause shorter than the heartbeat interval changes nothing");
   }
 
   @Test

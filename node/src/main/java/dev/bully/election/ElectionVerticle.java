@@ -63,6 +63,7 @@ public final class ElectionVerticle extends VerticleBase {
   private StatusReports reports;
   private PeerLinks links;
   private volatile boolean stopping;
+  private AutoCloseable pauses;
 
   /**
    * {@code storage}: the store side, for this verticle's event loop ({@code ReplicationVerticle});
@@ -108,6 +109,7 @@ public final class ElectionVerticle extends VerticleBase {
         log.error("Node {}: unexpected failure outside the protocol core", config.nodeId(), failure);
       }
     });
+    pauses = RuntimePauses.watch().listen(pauseMs -> context.runOnContext(v -> driver.paused(pauseMs)));
     Consumer<Message> receiver = driver::step;
     MessageConsumer<Object> protocol = network.listen(faulty != null ? faulty.receiving(receiver) : receiver);
     eventBus.localConsumer(Addresses.TICK, tick -> {
@@ -265,8 +267,11 @@ public final class ElectionVerticle extends VerticleBase {
   }
 
   @Override
-  public Future<?> stop() {
+  public Future<?> stop() throws Exception {
     stopping = true;
+    if (pauses != null) {
+      pauses.close();
+    }
     if (driver != null) {
       driver.stop();
     }
