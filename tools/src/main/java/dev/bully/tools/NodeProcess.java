@@ -26,6 +26,36 @@ public final class NodeProcess implements AutoCloseable {
     return JAR.toAbsolutePath() + java.io.File.pathSeparator + TOOLS_JAR.toAbsolutePath();
   }
   private static final List<String> JVM_OPTIONS = List.of("-Xms256m", "-Xmx256m", "-XX:+UseSerialGC", "-XX:+ExitOnOutOfMemoryError");
+  /**
+   * The {@code java} that runs the nodes: {@code -Dbully.node.java}, or the one running this
+   * harness (so {@code JAVA=.../jdk-25/bin/java bin/bench.sh ...} runs every node on JDK 25 too).
+   */
+  public static final String JAVA = System.getProperty("bully.node.java",
+      ProcessHandle.current().info().command().orElse("java"));
+  private static int javaFeatureVersion;
+
+  /** The feature version (17, 25, ...) of {@link #JAVA}. */
+  static synchronized int javaFeatureVersion() {
+    if (javaFeatureVersion == 0) {
+      javaFeatureVersion = System.getProperty("bully.node.java") == null ? Runtime.version().feature() : probedVersion();
+    }
+    return javaFeatureVersion;
+  }
+
+  private static int probedVersion() {
+    try {
+      Process probe = new ProcessBuilder(JAVA, "-version").redirectErrorStream(true).start();
+      String banner = new String(probe.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      probe.waitFor();
+      java.util.regex.Matcher version = java.util.regex.Pattern.compile("version \"(\\d+)").matcher(banner);
+      return version.find() ? Integer.parseInt(version.group(1)) : Runtime.version().feature();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Runtime.version().feature();
+    }
+  }
   private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   private final HttpClient http;
@@ -67,11 +97,14 @@ public final class NodeProcess implements AutoCloseable {
                                   javax.net.ssl.SSLContext tls, java.util.Map<String, String> environment,
                                   List<String> launcher) {
     List<String> command = new ArrayList<>(launcher);
-    command.add("java");
+    command.add(JAVA);
     // e.g. -Dbully.node.jvmOptions=-Xms256m,-Xmx256m,-XX:+UseG1GC (commas or spaces) to try another heap or collector
     String options = System.getProperty("bully.node.jvmOptions", "").trim();
     List<String> jvmOptions = options.isEmpty() ? JVM_OPTIONS : List.of(options.split("[\\s,]+"));
     command.addAll(jvmOptions);
+    if (javaFeatureVersion() >= 24) {
+      command.add("--sun-misc-unsafe-memory-access=allow"); // Hazelcast's, else a warning at every start
+    }
     command.addAll(ClassDataArchive.options(JAR, jvmOptions));
     // e.g. -Dbully.node.jvmArgs="-XX:StartFlightRecording=settings=profile,filename=node.jfr" to profile every node
     String extra = System.getProperty("bully.node.jvmArgs", "").trim();
