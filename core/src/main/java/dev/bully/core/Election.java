@@ -57,8 +57,9 @@ public final class Election {
   public Election(ElectionSettings settings, DurableState durable, ReplicatedLog log, RandomGenerator random, long nowMs) {
     this.settings = settings;
     this.me = settings.nodeId();
-    this.peers = new PeerTracker(settings);
-    this.detector = new FailureDetector(settings);
+    AdaptiveTimeout ownPauses = new AdaptiveTimeout(settings.failureTimeoutMs(), settings.failureTimeoutMaxMs());
+    this.peers = new PeerTracker(settings, ownPauses);
+    this.detector = new FailureDetector(settings, ownPauses);
     this.candidacy = new Candidacy(this, settings, random);
     this.voting = new Voting(this, settings);
     this.term = durable.term();

@@ -17,11 +17,14 @@ import java.util.Set;
  * same code under the same load, often on the same cores, so a node that pauses for 200 ms expects
  * its coordinator to pause as long. That is what lets a cluster ride through its first pauses, the
  * collections and compilations of a JVM just started, before it has seen its coordinator pause.
+ * A coordinator reads the same record when it judges whether its followers still answer.
  */
 final class FailureDetector {
   private final ElectionSettings settings;
   private final long stallMs;
   private final AdaptiveTimeout timeout;
+  /** This node's own pauses; the coordinator's view of its followers ({@link PeerTracker}) reads them too. */
+  private final AdaptiveTimeout ownPauses;
   private int lastSender;
   private long lastTerm = -1;
   private long lastHeardMs;
@@ -29,11 +32,12 @@ final class FailureDetector {
   /** The members the cluster manager sees: only a hint (a member it lists may still be hung). */
   private Set<Integer> liveMembers;
 
-  FailureDetector(ElectionSettings settings) {
+  FailureDetector(ElectionSettings settings, AdaptiveTimeout ownPauses) {
     this.settings = settings;
     this.liveMembers = Set.copyOf(settings.memberIds());
     this.stallMs = settings.heartbeatMs();
     this.timeout = new AdaptiveTimeout(settings.failureTimeoutMs(), settings.failureTimeoutMaxMs());
+    this.ownPauses = ownPauses;
   }
 
   /** A message from {@code sender}, the coordinator of {@code term}: learns the gap since its previous one. */
@@ -53,7 +57,7 @@ final class FailureDetector {
   boolean stalled(long nowMs) {
     boolean stalled = lastTickMs != Long.MIN_VALUE && nowMs - lastTickMs > stallMs;
     if (stalled) {
-      timeout.gap(nowMs - lastTickMs, nowMs);
+      ownPauses.gap(nowMs - lastTickMs, nowMs);
     }
     lastTickMs = nowMs;
     return stalled;
@@ -66,7 +70,7 @@ final class FailureDetector {
    */
   void paused(long pauseMs, long nowMs) {
     if (pauseMs > 0) {
-      timeout.gap(pauseMs + stallMs, nowMs);
+      ownPauses.gap(pauseMs + stallMs, nowMs);
     }
   }
 
@@ -77,7 +81,7 @@ final class FailureDetector {
 
   /** How long the coordinator may be silent now before this node suspects it. */
   long timeoutMs(long nowMs) {
-    return timeout.timeoutMs(nowMs);
+    return Math.max(timeout.timeoutMs(nowMs), ownPauses.timeoutMs(nowMs));
   }
 
   /**

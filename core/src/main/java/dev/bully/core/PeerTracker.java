@@ -18,23 +18,26 @@ final class PeerTracker {
   private final Map<Integer, LogPosition> bestLog = new HashMap<>();
   /** Learned from the gaps between a follower's acknowledgements, kept across terms: see {@link #silenceWindowMs}. */
   private final AdaptiveTimeout ackSilence;
+  /** This coordinator's own pauses (see {@link FailureDetector}): its followers, alike, may pause as long. */
+  private final AdaptiveTimeout ownPauses;
 
-  PeerTracker(ElectionSettings settings) {
+  PeerTracker(ElectionSettings settings, AdaptiveTimeout ownPauses) {
     this.settings = settings;
     this.ackSilence = new AdaptiveTimeout(settings.failureTimeoutMs(), settings.failureTimeoutMaxMs());
+    this.ownPauses = ownPauses;
   }
 
   /**
    * How long a follower may go without acknowledging before the coordinator stops counting it as
-   * reachable: twice the failure timeout, as learned from the followers' pauses.
+   * reachable: twice the failure timeout, as learned from the followers' pauses and its own.
    */
   long silenceWindowMs(long nowMs) {
     return 2 * failureTimeoutMs(nowMs);
   }
 
-  /** How long a follower's silence counts as a failure now, as learned from the followers' pauses. */
+  /** How long a follower's silence counts as a failure now, as learned from the followers' pauses and its own. */
   long failureTimeoutMs(long nowMs) {
-    return ackSilence.timeoutMs(nowMs);
+    return Math.max(ackSilence.timeoutMs(nowMs), ownPauses.timeoutMs(nowMs));
   }
 
   /** A new term of leadership: the nodes that acknowledged the claim count as heard now. */

@@ -34,6 +34,18 @@ class FailureDetectionTest {
   }
 
   @Test
+  void aCoordinatorThatPausedItselfGivesItsFollowersAsLongBeforeSteppingDown() {
+    Election node = node(5, 0, 0, LOG);
+    winsTerm1WithNodes1And2(node);
+    node.paused(190, 205); // a collection of its own: its followers, alike, may pause as long
+    long window = 2 * 2 * (190 + 50); // twice the timeout it learned, 480 ms
+    tickAll(node, 210, 202 + window - 1);
+    assertEquals(Role.COORDINATOR, node.status().role(), "a majority silent for 950 ms, within twice its learned timeout");
+    node.tick(202 + window);
+    assertEquals(Role.FOLLOWER, node.status().role());
+  }
+
+  @Test
   void aVoterGivesTheClaimerItsWholeClaimTimeoutBeforeSuspectingIt() {
     Election node = following(4, 5, 1);
     assertFalse(sent(node.step(new Claim(3, 2, LOG, false, false), 100), Ack.class).isEmpty()); // node 3 never announces
@@ -112,7 +124,9 @@ class FailureDetectionTest {
     winsTerm1WithNodes1And2(cut);
     tickAll(cut, 210, 400);
     cut.tick(1_000);
-    cut.tick(1_010);
-    assertEquals(Role.FOLLOWER, cut.status().role(), "nothing came meanwhile: it steps down at its next tick");
+    tickAll(cut, 1_010, 202 + 2_400 - 1);
+    assertEquals(Role.COORDINATOR, cut.status().role(), "its own 600 ms stall says its followers may be as slow: 2.4 s");
+    cut.tick(202 + 2_400);
+    assertEquals(Role.FOLLOWER, cut.status().role(), "nothing came meanwhile: it steps down");
   }
 }
