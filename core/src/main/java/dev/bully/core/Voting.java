@@ -10,7 +10,8 @@ import dev.bully.core.Message.Reject;
  * promised no one else in that term and whose log is not ahead of the claimer's, and the promise is
  * persisted before the acknowledgement leaves: so at most one coordinator per term. A pre-vote is
  * refused by a node that still hears a live coordinator, so a node that was cut off cannot drive
- * terms up when it returns. An {@code ELECTION} is answered by a node that outranks its sender in the
+ * terms up when it returns, and by a node that outranks the asker and is standing itself, so that
+ * a lower node whose election outran its answers does not split the vote. An {@code ELECTION} is answered by a node that outranks its sender in the
  * Bully order ({@link BullyRank}), which then runs its own election: so the highest-ranked node claims.
  *
  * <p>The term, the promise and the role are the replica's ({@link Election}); the term check has
@@ -54,6 +55,9 @@ final class Voting {
       refusal = "coordinator " + replica.coordinatorId() + " is alive";
     } else if (!claim.log().isAtLeast(mine)) {
       refusal = "its log " + claim.log() + " is behind mine " + mine;
+    } else if (replica.candidacy().running() && new BullyRank(mine, me).outranks(new BullyRank(claim.log(), claim.from()))) {
+      // Bully order in the pre-vote too: lower nodes whose answers came late do not split the vote with a higher one.
+      refusal = "node " + me + " ranks above it and stands itself";
     }
     replica.out().send(claim.from(), refusal == null
         ? new Ack(me, term, mine, claim.term())

@@ -77,6 +77,22 @@ class ElectionRulesTest {
   }
 
   @Test
+  void aNodeStandingItselfRefusesThePreVoteOfALowerNodeAndGrantsAHigherOne() {
+    Election node = following(4, 5, 3);
+    node.membershipChanged(java.util.Set.of(1, 2, 3, 4), 100); // node 5 left: node 4 stands
+    Output lower = node.step(new Claim(2, 4, LOG, true, false), 110); // node 2's answers came late: it asks anyway
+    assertEquals("node 4 ranks above it and stands itself", sent(lower, Reject.class).get(0).reason());
+
+    Election three = following(3, 5, 3);
+    three.membershipChanged(java.util.Set.of(1, 2, 3, 4), 100);
+    assertEquals(4, sent(three.step(new Claim(4, 4, LOG, true, false), 110), Ack.class).get(0).preVoteTerm(),
+        "node 4 outranks node 3: node 3 grants it, standing or not");
+    Election idle = node(4, 3, 0, LOG);
+    assertEquals(4, sent(idle.step(new Claim(2, 4, LOG, true, false), 500), Ack.class).get(0).preVoteTerm(),
+        "a node that does not stand grants a lower node");
+  }
+
+  @Test
   void theHighestNodeClaimsWithoutAskingTheCoordinatorItSuspects() {
     Election node = following(4, 5, 3);
     Output output = node.tick(1 + 200);
