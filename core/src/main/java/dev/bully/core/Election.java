@@ -40,7 +40,6 @@ public final class Election {
   private final Following following;
   /** This node's leadership, while it is coordinator. */
   private Leadership leadership;
-  private long lastHeartbeatMs;
   /** The node is stopping: it still votes, but never stands for election again. */
   private boolean retiring;
 
@@ -57,9 +56,8 @@ public final class Election {
   public Election(ElectionSettings settings, DurableState durable, ReplicatedLog log, RandomGenerator random, long nowMs) {
     this.settings = settings;
     this.me = settings.nodeId();
-    AdaptiveTimeout ownPauses = new AdaptiveTimeout(settings.failureTimeoutMs(), settings.failureTimeoutMaxMs());
-    this.peers = new PeerTracker(settings, ownPauses);
-    this.detector = new FailureDetector(settings, ownPauses);
+    this.detector = new FailureDetector(settings, nowMs);
+    this.peers = new PeerTracker(settings, detector.ownPauses());
     this.candidacy = new Candidacy(this, settings, random);
     this.voting = new Voting(this, settings);
     this.term = durable.term();
@@ -67,7 +65,6 @@ public final class Election {
     this.log = log;
     this.view = new LogView(log);
     this.following = new Following(this, settings, log, view);
-    this.lastHeartbeatMs = nowMs;
   }
 
   public Status status() {
@@ -75,8 +72,8 @@ public final class Election {
     Map<Integer, Long> followerMatch = role == Role.COORDINATOR ? leadership.followerMatch() : Map.of();
     long timeoutMs = role == Role.COORDINATOR ? peers.failureTimeoutMs(detector.lastTickMs())
         : detector.timeoutMs(detector.lastTickMs());
-    return new Status(me, role, term, coordinatorId, log.last(), log.commitIndex(), lastHeartbeatMs, behind, followerMatch,
-        timeoutMs);
+    return new Status(me, role, term, coordinatorId, log.last(), log.commitIndex(), detector.silentSinceMs(), behind,
+        followerMatch, timeoutMs);
   }
 
   public DurableState durableState() {
@@ -97,7 +94,7 @@ public final class Election {
       if (role == Role.COORDINATOR) {
         if (!leadership.tick(nowMs, stalled, out)) {
           becomeFollower(0);
-          lastHeartbeatMs = nowMs;
+          detector.restartSilence(nowMs);
         }
       } else if (candidacy.running()) {
         candidacy.tick(nowMs);
@@ -318,7 +315,7 @@ public final class Election {
 
   /** Silence is counted from now: a claimer is given its claim timeout to announce itself. */
   void restartSilence(long nowMs) {
-    lastHeartbeatMs = nowMs;
+    detector.restartSilence(nowMs);
   }
 
   /**
@@ -328,11 +325,9 @@ public final class Election {
    */
   void followCoordinator(int coordinator, long nowMs) {
     if (promisedTo == 0) {
-      promisedTo = coordinator;
-      out.persist();
+      promise(coordinator);
     }
     becomeFollower(coordinator);
-    lastHeartbeatMs = nowMs;
     detector.heard(coordinator, term, nowMs);
   }
 
@@ -368,7 +363,7 @@ public final class Election {
   }
 
   long lastHeartbeatMs() {
-    return lastHeartbeatMs;
+    return detector.silentSinceMs();
   }
 
   OutputBuilder out() {

@@ -23,24 +23,35 @@ final class FailureDetector {
   private final ElectionSettings settings;
   private final long stallMs;
   private final AdaptiveTimeout timeout;
-  /** This node's own pauses; the coordinator's view of its followers ({@link PeerTracker}) reads them too. */
+  /** This node's own pauses (late ticks, collections). */
   private final AdaptiveTimeout ownPauses;
   private int lastSender;
   private long lastTerm = -1;
   private long lastHeardMs;
+  /** Since when this node counts the coordinator's silence: its last heartbeat, or a restart of the count. */
+  private long silentSinceMs;
   private long lastTickMs = Long.MIN_VALUE;
   /** The members the cluster manager sees: only a hint (a member it lists may still be hung). */
   private Set<Integer> liveMembers;
 
-  FailureDetector(ElectionSettings settings, AdaptiveTimeout ownPauses) {
+  FailureDetector(ElectionSettings settings, long nowMs) {
     this.settings = settings;
     this.liveMembers = Set.copyOf(settings.memberIds());
     this.stallMs = settings.heartbeatMs();
     this.timeout = new AdaptiveTimeout(settings.failureTimeoutMs(), settings.failureTimeoutMaxMs());
-    this.ownPauses = ownPauses;
+    this.ownPauses = new AdaptiveTimeout(settings.failureTimeoutMs(), settings.failureTimeoutMaxMs());
+    this.silentSinceMs = nowMs;
   }
 
-  /** A message from {@code sender}, the coordinator of {@code term}: learns the gap since its previous one. */
+  /** This node's own pauses, which the coordinator's view of its followers ({@link PeerTracker}) reads too. */
+  AdaptiveTimeout ownPauses() {
+    return ownPauses;
+  }
+
+  /**
+   * A message from {@code sender}, the coordinator of {@code term}: learns the gap since its
+   * previous one; silence counts from now.
+   */
   void heard(int sender, long term, long nowMs) {
     if (sender == lastSender && term == lastTerm) {
       timeout.gap(nowMs - lastHeardMs, nowMs);
@@ -48,6 +59,17 @@ final class FailureDetector {
     lastSender = sender;
     lastTerm = term;
     lastHeardMs = nowMs;
+    silentSinceMs = nowMs;
+  }
+
+  /** Silence counts from now (a claimer is given time to announce itself, a coordinator just stepped down). */
+  void restartSilence(long nowMs) {
+    silentSinceMs = nowMs;
+  }
+
+  /** When this node last heard its coordinator, or began to count silence again. */
+  long silentSinceMs() {
+    return silentSinceMs;
   }
 
   /**

@@ -11,8 +11,9 @@ import dev.bully.core.Message.Reject;
  * persisted before the acknowledgement leaves: so at most one coordinator per term. A pre-vote is
  * refused by a node that still hears a live coordinator, so a node that was cut off cannot drive
  * terms up when it returns, and by a node that outranks the asker and is standing itself, so that
- * a lower node whose election outran its answers does not split the vote. An {@code ELECTION} is answered by a node that outranks its sender in the
- * Bully order ({@link BullyRank}), which then runs its own election: so the highest-ranked node claims.
+ * a lower node whose election outran its answers does not split the vote. An {@code ELECTION} is
+ * answered by a node that outranks its sender in the Bully order ({@link BullyRank}), which then
+ * runs its own election: so the highest-ranked node claims.
  *
  * <p>The term, the promise and the role are the replica's ({@link Election}); the term check has
  * been made when these run (a pre-vote's term is hypothetical and moves nothing).

@@ -63,7 +63,7 @@ public final class ElectionVerticle extends VerticleBase {
   private StatusReports reports;
   private PeerLinks links;
   private volatile boolean stopping;
-  private AutoCloseable pauses;
+  private Runnable stopPauses;
 
   /**
    * {@code storage}: the store side, for this verticle's event loop ({@code ReplicationVerticle});
@@ -109,7 +109,7 @@ public final class ElectionVerticle extends VerticleBase {
         log.error("Node {}: unexpected failure outside the protocol core", config.nodeId(), failure);
       }
     });
-    pauses = RuntimePauses.watch().listen(pauseMs -> context.runOnContext(v -> driver.paused(pauseMs)));
+    stopPauses = RuntimePauses.watch().listen(pauseMs -> context.runOnContext(v -> driver.paused(pauseMs)));
     Consumer<Message> receiver = driver::step;
     MessageConsumer<Object> protocol = network.listen(faulty != null ? faulty.receiving(receiver) : receiver);
     eventBus.localConsumer(Addresses.TICK, tick -> {
@@ -267,10 +267,10 @@ public final class ElectionVerticle extends VerticleBase {
   }
 
   @Override
-  public Future<?> stop() throws Exception {
+  public Future<?> stop() {
     stopping = true;
-    if (pauses != null) {
-      pauses.close();
+    if (stopPauses != null) {
+      stopPauses.run();
     }
     if (driver != null) {
       driver.stop();

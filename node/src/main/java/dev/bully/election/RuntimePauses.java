@@ -43,8 +43,11 @@ public final class RuntimePauses {
     return watcher;
   }
 
-  /** Hands {@code listener} each pause in milliseconds from now on, after the longest one no listener heard; close to stop. */
-  public synchronized AutoCloseable listen(LongConsumer listener) {
+  /**
+   * Hands {@code listener} each pause in milliseconds from now on, after the longest one no
+   * listener heard; running the result stops it.
+   */
+  public synchronized Runnable listen(LongConsumer listener) {
     if (longestMissedMs > 0) {
       listener.accept(longestMissedMs);
       longestMissedMs = 0;
