@@ -212,8 +212,35 @@ public final class LocalCluster implements AutoCloseable {
 
   /** Waits until {@code ids} agree on {@code expected} as coordinator; returns its term. */
   public long awaitCoordinator(int expected, Collection<Integer> ids, Duration timeout) {
-    Await.until(timeout, "nodes " + ids + " agree on coordinator " + expected, () -> agreedCoordinator(ids) == expected);
+    Map<Integer, JsonObject> lastSeen = new TreeMap<>();
+    try {
+      Await.until(timeout, "nodes " + ids + " agree on coordinator " + expected, () -> {
+        Map<Integer, JsonObject> statuses = statuses(ids);
+        lastSeen.clear();
+        lastSeen.putAll(statuses);
+        return agreedCoordinator(statuses, ids) == expected;
+      });
+    } catch (IllegalStateException e) {
+      throw new IllegalStateException(e.getMessage() + "; last seen: " + describe(lastSeen, ids), e);
+    }
     return node(expected).status().getLong("term");
+  }
+
+  /** What each of {@code ids} said of itself, for a failure message: role, coordinator, term and log. */
+  private String describe(Map<Integer, JsonObject> statuses, Collection<Integer> ids) {
+    List<String> views = new ArrayList<>();
+    for (int id : ids) {
+      JsonObject status = statuses.get(id);
+      NodeProcess node = running.get(id);
+      if (status != null) {
+        views.add("node " + id + " " + status.getString("role") + " of " + status.getInteger("coordinatorId")
+            + " in term " + status.getLong("term") + ", log " + status.getLong("lastTerm") + "/" + status.getLong("lastIndex")
+            + " committed " + status.getLong("commitIndex"));
+      } else {
+        views.add("node " + id + (node == null || !node.isAlive() ? " not running" : " gave no status"));
+      }
+    }
+    return String.join("; ", views);
   }
 
   /**
