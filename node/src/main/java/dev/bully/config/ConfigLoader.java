@@ -142,6 +142,7 @@ public final class ConfigLoader {
         v.string("mongo.db_name", "bully"),
         v.integer("mongo.embeddedPort", 0, 0, 65535),
         v.bool("data.writesCollection", false),
+        v.integer("data.cacheMegabytes", dev.bully.data.DocumentCache.DEFAULT_MEGABYTES, 0, 64 * 1024),
         heartbeatMs, failureTimeoutMs, failureTimeoutMaxMs, takeoverDelayMs, logLimits, writeLimits,
         v.longValue("store.minFreeBytes", DEFAULT_MIN_FREE_BYTES, 0, Long.MAX_VALUE),
         storeSync(),

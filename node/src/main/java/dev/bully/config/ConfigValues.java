@@ -60,6 +60,7 @@ final class ConfigValues {
     KEYS.put("mongo.db_name", Type.STRING);
     KEYS.put("mongo.embeddedPort", Type.PORT_OR_ZERO);
     KEYS.put("data.writesCollection", Type.BOOLEAN);
+    KEYS.put("data.cacheMegabytes", Type.INT);
     KEYS.put("heartbeatMs", Type.INT);
     KEYS.put("failureTimeoutMs", Type.INT);
     KEYS.put("failureTimeoutMaxMs", Type.INT);

@@ -31,6 +31,8 @@ import java.util.Optional;
  * @param mongoEmbeddedPort      the loopback port the embedded store listens on (0: a free one)
  * @param writesCollection       whether the writes of {@code POST /api/writes} are applied as documents of
  *                               collection {@code writes} too ({@code data.writesCollection})
+ * @param dataCacheMegabytes           how much of the documents read by id lately a node keeps in memory, 0 for none
+ *                               ({@code data.cacheMegabytes})
  * @param heartbeatMs            how often the coordinator sends heartbeats
  * @param failureTimeoutMs       how long silence lasts before a node suspects the coordinator, while the cluster
  *                               has not been seen to pause for longer
@@ -69,6 +71,7 @@ public record NodeConfig(
     String mongoDatabase,
     int mongoEmbeddedPort,
     boolean writesCollection,
+    int dataCacheMegabytes,
     long heartbeatMs,
     long failureTimeoutMs,
     long failureTimeoutMaxMs,

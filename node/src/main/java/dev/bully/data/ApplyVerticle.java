@@ -139,6 +139,7 @@ public final class ApplyVerticle extends VerticleBase implements Snapshots.Appli
     Promise<Void> paused = Promise.promise();
     context.runOnContext(v -> {
       pausedForSwap = true;
+      documents.replaced();
       if (batchInFlight || forcing) {
         idle = paused;
       } else {
@@ -157,6 +158,7 @@ public final class ApplyVerticle extends VerticleBase implements Snapshots.Appli
       writingUpTo = 0;
       consistentAt = whole;
       known.clear();
+      documents.replaced();
       feed.applied(index);
       feed.snapshotInstalled(index);
       pausedForSwap = false;

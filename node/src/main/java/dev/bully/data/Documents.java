@@ -40,16 +40,19 @@ public final class Documents {
   private final MongoClient node;
   private final WriteOption writeOption;
   private final Supplier<Future<Void>> durable;
+  private final DocumentCache cache;
 
   /**
    * {@code data}: the client of the documents' database; {@code node}: of the node's own;
-   * {@code durable}: completes once everything written so far is durable (the store's group commit).
+   * {@code durable}: completes once everything written so far is durable (the store's group commit);
+   * {@code cache}: the documents read by id lately, which this keeps as the store holds them.
    */
-  public Documents(MongoClient data, MongoClient node, WriteOption writeOption, Supplier<Future<Void>> durable) {
+  public Documents(MongoClient data, MongoClient node, WriteOption writeOption, Supplier<Future<Void>> durable, DocumentCache cache) {
     this.data = data;
     this.node = node;
     this.writeOption = writeOption;
     this.durable = durable;
+    this.cache = cache;
   }
 
   /** The index up to which the documents include every committed operation (0 on a fresh store). */
@@ -158,8 +161,18 @@ public final class Documents {
     }
     // Appends touch no other document and no condition reads them: one unordered insert, after the rest.
     Future<Void> rest = flush(written, target, run, ordered);
-    return appends.isEmpty() ? rest : rest.compose(v -> data.bulkWriteWithOptions(Operation.WRITES, appends,
+    Future<Void> all = appends.isEmpty() ? rest : rest.compose(v -> data.bulkWriteWithOptions(Operation.WRITES, appends,
         new BulkWriteOptions().setOrdered(false).setWriteOption(writeOption)).<Void>mapEmpty().recover(Documents::duplicatesOnly));
+    return all.andThen(done -> {
+      if (done.succeeded()) {
+        cache.written(batch, docs);
+      }
+    });
+  }
+
+  /** A snapshot's documents are taking, or took, the place of the ones there were: none is cached any more. */
+  public void replaced() {
+    cache.clear();
   }
 
   /**
@@ -199,9 +212,22 @@ public final class Documents {
     return durable.get();
   }
 
-  /** One document, or null. */
+  /**
+   * One document, or null: from the cache when it holds it, else from the store (and then kept,
+   * unless something was applied meanwhile). The document answered may be shared: it must not be changed.
+   */
   public Future<JsonObject> get(String collection, Object id) {
-    return data.findOne(collection, new JsonObject().put("_id", id), null);
+    Key key = new Key(collection, id);
+    JsonObject cached = cache.get(key);
+    if (cached != null) {
+      return Future.succeededFuture(cached);
+    }
+    long stamp = cache.stamp();
+    return data.findOne(collection, new JsonObject().put("_id", id), null).andThen(found -> {
+      if (found.succeeded() && found.result() != null) {
+        cache.fill(key, found.result(), stamp);
+      }
+    });
   }
 
   /** The documents matching {@code filter}, as MongoDB's find runs it. */

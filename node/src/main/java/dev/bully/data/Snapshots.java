@@ -4,13 +4,16 @@ import dev.bully.core.SnapshotItem;
 import dev.bully.core.SnapshotStep;
 import dev.bully.driver.Storage.SnapshotRead;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.BulkOperation;
 import io.vertx.ext.mongo.BulkWriteOptions;
+import io.vertx.ext.mongo.FindOptions;
 import io.vertx.ext.mongo.MongoClient;
 import io.vertx.ext.mongo.UpdateOptions;
 import io.vertx.ext.mongo.WriteOption;
+import io.vertx.core.streams.ReadStream;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -34,10 +37,10 @@ import org.slf4j.LoggerFactory;
  * database of their own, {@code <db>_install} (and the tombstones to {@code install_tombstones}),
  * apart from the documents, so an install cut short leaves the documents as they were and the next
  * begins it again. Once the last chunk is staged, a mark in {@code meta} names what was staged;
- * the applier stops; each staged collection is renamed over the live one (MongoDB's
- * {@code renameCollection}, the live one dropped first), live collections the snapshot lacks are
- * dropped, the applied index becomes the snapshot's with the index the documents are whole again
- * from ({@code consistentAt}), and the mark goes. A restart that finds the mark finishes the swap
+ * the applier stops; live collections the snapshot lacks are dropped, each staged collection is
+ * copied over the live one (the live one dropped first), the applied index becomes the snapshot's
+ * with the index the documents are whole again from ({@code consistentAt}), the staged collections
+ * are dropped, and the mark goes. A restart that finds the mark finishes the swap
  * first ({@link #finishSwapIfMarked}); each step finds what the one before did.
  */
 public final class Snapshots {
@@ -52,12 +55,11 @@ public final class Snapshots {
    * is read, sent and stored well within the time its follower waits before it asks again.
    */
   static final long CHUNK_CHARS = 512 * 1024;
+  /** Documents per insert when a swap copies a staged collection over its live one. */
+  private static final int COPY_BATCH = 1_000;
 
   private final MongoClient data;
   private final MongoClient node;
-  private final Supplier<MongoClient> admin;
-  private final String nodeDatabase;
-  private final String dataDatabase;
   private final WriteOption writeOption;
   private final Supplier<Future<Void>> durable;
   private final Map<Integer, SnapshotReader> readers = new HashMap<>();
@@ -67,17 +69,10 @@ public final class Snapshots {
   private long installDocuments;
   private long installStoreNs;
 
-  /**
-   * {@code admin}: a client of the {@code admin} database, for the renames (made when a swap
-   * needs one, and closed after).
-   */
-  public Snapshots(MongoClient data, MongoClient node, Supplier<MongoClient> admin, String nodeDatabase, String dataDatabase,
-                   WriteOption writeOption, Supplier<Future<Void>> durable) {
+  /** {@code data}: the client of the documents' database; {@code node}: of the node's own. */
+  public Snapshots(MongoClient data, MongoClient node, WriteOption writeOption, Supplier<Future<Void>> durable) {
     this.data = data;
     this.node = node;
-    this.admin = admin;
-    this.nodeDatabase = nodeDatabase;
-    this.dataDatabase = dataDatabase;
     this.writeOption = writeOption;
     this.durable = durable;
   }
@@ -226,11 +221,21 @@ public final class Snapshots {
     return Future.all(writes).mapEmpty();
   }
 
-  /** The swap {@code mark} names: staged collections over the live ones, the rest dropped, then the applied index. */
+  /**
+   * The swap {@code mark} names, in an order that a crash anywhere leaves safe to begin again: live
+   * collections the snapshot lacks are dropped; each staged collection still there is copied over
+   * its live one; the staged tombstones likewise; then the applied index, durably; only then are
+   * the staged collections dropped and the mark removed. So a staged collection that is gone was
+   * copied whole, and one still there is copied again.
+   *
+   * <p>Copied, not renamed: the embedded store's {@code renameCollection} moves a collection's
+   * documents but not its {@code _id} index, which keeps the staged name. A second install then
+   * staged into that same index, found every id already there and kept the first install's
+   * documents, and a restart opened the live collection with an empty index.
+   */
   private Future<Void> swap(JsonObject mark) {
     Set<String> staged = new HashSet<>(mark.getJsonArray("collections").getList());
-    MongoClient renamer = admin.get();
-    Future<Void> swapped = data.getCollections().compose(live -> {
+    Future<Void> copied = data.getCollections().compose(live -> {
       Future<Void> chain = Future.succeededFuture();
       for (String collection : live) {
         if (!collection.startsWith(STAGED_PREFIX) && !staged.contains(collection)) {
@@ -242,34 +247,51 @@ public final class Snapshots {
       Future<Void> chain = Future.succeededFuture();
       for (String collection : stillStaged) {
         if (staged.contains(collection)) {
-          chain = chain.compose(v -> dropIfThere(data, collection))
-              .compose(v -> rename(renamer, dataDatabase + "." + STAGED_PREFIX + collection, dataDatabase + "." + collection));
+          chain = chain.compose(v -> copyOver(data, STAGED_PREFIX + collection, collection));
         }
       }
       return chain;
     }).compose(v -> node.getCollections()).compose(nodeCollections -> {
       if (nodeCollections.contains(STAGED_TOMBSTONES)) {
-        return dropIfThere(node, Documents.TOMBSTONES)
-            .compose(v -> rename(renamer, nodeDatabase + "." + STAGED_TOMBSTONES, nodeDatabase + "." + Documents.TOMBSTONES));
+        return copyOver(node, STAGED_TOMBSTONES, Documents.TOMBSTONES);
       }
       return mark.getBoolean("tombstones") ? Future.succeededFuture() : dropIfThere(node, Documents.TOMBSTONES);
-    }).compose(v -> node.updateCollectionWithOptions(Documents.META, Documents.APPLIED_ID,
-        new JsonObject().put("$set", new JsonObject().put("index", mark.getLong("index"))
-            .put("consistentAt", mark.getLong("consistentAt")).put("snapshotIndex", mark.getLong("index"))), new UpdateOptions().setUpsert(true).setWriteOption(writeOption)))
-        .compose(r -> node.removeDocumentWithOptions(Documents.META, MARK_ID, writeOption))
-        .compose(r -> durable.get());
-    return swapped.eventually(() -> {
-      renamer.close();
-      return Future.succeededFuture();
     });
+    return copied.compose(v -> node.updateCollectionWithOptions(Documents.META, Documents.APPLIED_ID,
+            new JsonObject().put("$set", new JsonObject().put("index", mark.getLong("index"))
+                .put("consistentAt", mark.getLong("consistentAt")).put("snapshotIndex", mark.getLong("index"))),
+            new UpdateOptions().setUpsert(true).setWriteOption(writeOption)))
+        .compose(r -> durable.get())
+        .compose(v -> dropStaged())
+        .compose(v -> node.removeDocumentWithOptions(Documents.META, MARK_ID, writeOption))
+        .compose(r -> durable.get());
   }
 
-  /**
-   * Renames a collection over one that is gone (the embedded store's {@code dropTarget} fails on a
-   * collection with an index, so the caller drops the target first, with MongoDB's own drop).
-   */
-  private static Future<Void> rename(MongoClient admin, String from, String to) {
-    return admin.runCommand("renameCollection", new JsonObject().put("renameCollection", from).put("to", to)).mapEmpty();
+  /** {@code to} dropped, then every document of {@code from} inserted into it, {@link #COPY_BATCH} at a time. */
+  private Future<Void> copyOver(MongoClient client, String from, String to) {
+    return dropIfThere(client, to).compose(v -> {
+      Promise<Void> done = Promise.promise();
+      BulkWriteOptions unordered = new BulkWriteOptions().setOrdered(false).setWriteOption(writeOption);
+      ReadStream<JsonObject> docs = client.findBatchWithOptions(from, new JsonObject(), new FindOptions().setBatchSize(COPY_BATCH));
+      List<BulkOperation> batch = new ArrayList<>();
+      List<Future<Void>> inFlight = new ArrayList<>(List.of(Future.succeededFuture()));
+      docs.exceptionHandler(done::tryFail);
+      docs.handler(doc -> {
+        batch.add(BulkOperation.createInsert(doc));
+        if (batch.size() >= COPY_BATCH) {
+          List<BulkOperation> full = new ArrayList<>(batch);
+          batch.clear();
+          docs.pause();
+          Future<Void> written = client.bulkWriteWithOptions(to, full, unordered).<Void>mapEmpty().recover(Snapshots::duplicatesOnly);
+          inFlight.set(0, written);
+          written.onSuccess(w -> docs.resume()).onFailure(done::tryFail);
+        }
+      });
+      docs.endHandler(end -> inFlight.get(0).compose(w -> batch.isEmpty() ? Future.<Void>succeededFuture()
+              : client.bulkWriteWithOptions(to, batch, unordered).<Void>mapEmpty().recover(Snapshots::duplicatesOnly))
+          .onComplete(done));
+      return done.future();
+    });
   }
 
   private static Future<Void> dropIfThere(MongoClient client, String collection) {

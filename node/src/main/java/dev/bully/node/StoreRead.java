@@ -24,7 +24,7 @@ record StoreRead(DurableState durable, LogRestore log, NodeStore.PageDirectory p
   /** The node's store as {@code config} says, on {@code vertx}: for the read and for the node once it joined. */
   static Future<NodeStore> openStore(Vertx vertx, NodeConfig config, EmbeddedMongo embedded) {
     return NodeStore.open(vertx, config.mongoConnectionString(), config.mongoDatabase(), embedded, config.storeSync(),
-        config.dataDir().resolve("log"));
+        config.dataDir().resolve("log"), config.dataCacheMegabytes() * 1024L * 1024);
   }
 
   static Future<StoreRead> read(NodeConfig config, EmbeddedMongo embedded) {

@@ -5,6 +5,7 @@ import dev.bully.core.LogEntry;
 import dev.bully.core.LogLimits;
 import dev.bully.core.TermRun;
 import dev.bully.core.WriteLimits;
+import dev.bully.data.DocumentCache;
 import dev.bully.data.Documents;
 import dev.bully.data.Snapshots;
 import dev.bully.driver.LogRestore;
@@ -69,9 +70,10 @@ public final class NodeStore {
   private Future<Void> baseChanges = Future.succeededFuture();
 
   private NodeStore(Vertx vertx, MongoClient mongo, MongoClient data, WriteOption writeOption, Supplier<Future<Void>> durable,
-                    Runnable onClose, Supplier<Optional<String>> room, LogFile logFile, WorkerExecutor logWriter, Snapshots snapshots) {
+                    Runnable onClose, Supplier<Optional<String>> room, LogFile logFile, WorkerExecutor logWriter, Snapshots snapshots,
+                    DocumentCache cache) {
     this.vertx = vertx;
-    this.documents = new Documents(data, mongo, writeOption, durable);
+    this.documents = new Documents(data, mongo, writeOption, durable, cache);
     this.snapshots = snapshots;
     this.meta = new Meta(mongo, writeOption, durable);
     this.rollbacks = new Rollbacks(mongo, writeOption, durable);
@@ -91,6 +93,13 @@ public final class NodeStore {
    */
   public static Future<NodeStore> open(Vertx vertx, Optional<String> connectionString, String database,
                                        EmbeddedMongo embedded, StoreSync sync, Path logDir) {
+    return open(vertx, connectionString, database, embedded, sync, logDir, DocumentCache.DEFAULT_MEGABYTES * 1024L * 1024);
+  }
+
+  /** The same, with at most {@code cacheBytes} of documents read by id kept in memory ({@code data.cacheMegabytes}). */
+  public static Future<NodeStore> open(Vertx vertx, Optional<String> connectionString, String database,
+                                       EmbeddedMongo embedded, StoreSync sync, Path logDir, long cacheBytes) {
+    DocumentCache cache = new DocumentCache(cacheBytes);
     JsonObject options = new JsonObject()
         .put("connection_string", connectionString.orElseGet(() -> embedded.connectionString())) // embedded is null here with an external MongoDB
         .put("db_name", database)
@@ -99,27 +108,25 @@ public final class NodeStore {
     return vertx.executeBlocking(() -> LogFile.open(logDir, sync, logWriter), false).compose(logFile -> {
       MongoClient mongo = MongoClient.create(vertx, options);
       MongoClient data = MongoClient.create(vertx, options.copy().put("db_name", dataDatabase(database)));
-      Supplier<MongoClient> admin = () -> MongoClient.create(vertx, options.copy().put("db_name", "admin"));
       NodeStore store;
       if (connectionString.isPresent()) {
         WriteOption durability = sync == StoreSync.FSYNC ? WriteOption.JOURNALED : WriteOption.ACKNOWLEDGED;
-        Snapshots snapshots = new Snapshots(data, mongo, admin, database, dataDatabase(database), durability, Future::succeededFuture);
+        Snapshots snapshots = new Snapshots(data, mongo, durability, Future::succeededFuture);
         store = new NodeStore(vertx, mongo, data, durability, Future::succeededFuture, () -> {
           snapshots.close();
           mongo.close();
           data.close();
-        }, Optional::empty, logFile, logWriter, snapshots);
+        }, Optional::empty, logFile, logWriter, snapshots, cache);
       } else {
         WorkerExecutor committer = vertx.createSharedWorkerExecutor("bully-store-commit", 1);
         GroupCommit groupCommit = new GroupCommit(committer, embedded::commit);
-        Snapshots snapshots = new Snapshots(data, mongo, admin, database, dataDatabase(database), WriteOption.ACKNOWLEDGED,
-            groupCommit::sync);
+        Snapshots snapshots = new Snapshots(data, mongo, WriteOption.ACKNOWLEDGED, groupCommit::sync);
         store = new NodeStore(vertx, mongo, data, WriteOption.ACKNOWLEDGED, groupCommit::sync, () -> {
           snapshots.close();
           mongo.close();
           data.close();
           committer.close();
-        }, embedded::diskShortage, logFile, logWriter, snapshots);
+        }, embedded::diskShortage, logFile, logWriter, snapshots, cache);
       }
       return store.moveLegacySegments().map(store);
     }, failure -> {

@@ -164,6 +164,37 @@ class SnapshotsTest {
     assertEquals(1, resumed.size());
   }
 
+  /**
+   * A second install over the documents a first one put there: the store must then hold the second
+   * snapshot's documents, found by id as well as by a scan, and still after the store restarted.
+   */
+  @Test
+  void aSecondInstallReplacesTheFirstsDocuments() throws Exception {
+    coordinatorHolds();
+    install(20, readAll(20));
+    on(coordinatorMongo, "bully_data", c -> c.replaceDocuments("users", new JsonObject().put("_id", "u1"),
+        new JsonObject().put("_id", "u1").put("_version", 300L).put("name", "renamed")));
+    install(30, readAll(30));
+    assertEquals(contents(coordinatorMongo), contents(followerMongo), "the second snapshot's documents");
+    JsonObject u1 = on(followerMongo, "bully_data", c -> c.findOne("users", new JsonObject().put("_id", "u1"), null));
+    assertEquals(300L, u1.getLong("_version"), "found by id: " + u1);
+
+    follower.close();
+    followerMongo.close();
+    followerMongo = EmbeddedMongo.start(followerDir, StoreSync.FSYNC);
+    follower = await(NodeStore.open(vertx, Optional.empty(), "bully", followerMongo, StoreSync.FSYNC, followerDir.resolve("log")));
+    assertEquals(contents(coordinatorMongo), contents(followerMongo), "after a restart");
+    u1 = on(followerMongo, "bully_data", c -> c.findOne("users", new JsonObject().put("_id", "u1"), null));
+    assertEquals(300L, u1 == null ? null : u1.getLong("_version"), "found by id after a restart: " + u1);
+  }
+
+  private void install(long index, List<SnapshotRead> chunks) throws Exception {
+    await(follower.snapshots().install(SnapshotStep.begin(index)));
+    for (int seq = 0; seq < chunks.size(); seq++) {
+      await(follower.snapshots().install(step(index, seq, chunks.get(seq))));
+    }
+  }
+
   @Test
   void anInstallCutShortLeavesTheDocumentsAsTheyWereAndTheNextBeginsAgain() throws Exception {
     coordinatorHolds();
@@ -207,14 +238,15 @@ class SnapshotsTest {
     for (int seq = 0; seq < chunks.size() - 1; seq++) {
       await(follower.snapshots().install(step(20, seq, chunks.get(seq))));
     }
-    // The last chunk staged, then the mark, then one collection renamed: the stop came there.
+    // The last chunk staged, then the mark, then the copy of users over the live one cut short after one document: the
+    // stop came there.
     SnapshotRead last = chunks.get(chunks.size() - 1);
     List<SnapshotItem> lastItems = last.items();
     await(follower.snapshots().install(step(20, chunks.size() - 1, new SnapshotRead(lastItems, false, 0))));
     on(followerMongo, "bully", c -> c.insert("meta", new JsonObject().put("_id", "install").put("index", 20L).put("consistentAt", 42L)
         .put("collections", new io.vertx.core.json.JsonArray().add("orders").add("users").add("writes")).put("tombstones", true)));
-    on(followerMongo, "admin", c -> c.runCommand("renameCollection", new JsonObject()
-        .put("renameCollection", "bully_data." + Snapshots.STAGED_PREFIX + "orders").put("to", "bully_data.orders")));
+    JsonObject first = on(followerMongo, "bully_data", c -> c.findOne(Snapshots.STAGED_PREFIX + "users", new JsonObject(), null));
+    on(followerMongo, "bully_data", c -> c.dropCollection("users").compose(v -> c.insert("users", first)));
 
     await(follower.snapshots().finishSwapIfMarked());
     assertEquals(contents(coordinatorMongo), contents(followerMongo));

@@ -157,5 +157,33 @@ class SnapshotIT {
     expected = storeDocuments(3);
     assertEquals(expected, storeDocuments(2), "a new node holds the coordinator's documents");
     assertEquals(expected, storeDocuments(1));
+
+    // Node 1 reads every document by id (its cache keeps them), is paused while the log moves on past what it
+    // keeps, and installs a snapshot when it resumes: it must not answer a document it cached before the install.
+    readEachById(1);
+    cluster.node(1).pause();
+    last = writeWhile(1_500);
+    cluster.node(1).resume();
+    awaitApplied(1, last);
+    assertEquals(2, cluster.logLines(1).stream().filter(l -> l.contains("Installed a snapshot of the documents up to entry")).count(),
+        "node 1 caught up from a second snapshot");
+    expected = storeDocuments(3);
+    assertEquals(expected.get("people"), storeDocuments(1).get("people"), "node 1's store holds the coordinator's documents");
+    Map<String, JsonObject> byId = new TreeMap<>();
+    expected.get("people").forEach(doc -> byId.put(doc.getString("_id"), doc));
+    assertEquals(byId, readEachById(1), "node 1 answers each document by id as the coordinator's store holds it");
+  }
+
+  /** The documents p0 to p39 of {@code people}, read by id on node {@code id}: those it has, by id. */
+  private static Map<String, JsonObject> readEachById(int id) {
+    Map<String, JsonObject> found = new TreeMap<>();
+    for (int i = 0; i < 40; i++) {
+      HttpResponse<String> read = send(id, "GET", "/api/collections/people/docs/p" + i, null);
+      assertTrue(read.statusCode() == 200 || read.statusCode() == 404, read.body());
+      if (read.statusCode() == 200) {
+        found.put("p" + i, new JsonObject(read.body()).getJsonObject("document"));
+      }
+    }
+    return found;
   }
 }
