@@ -152,6 +152,7 @@ public final class Snapshots {
     }
     long index = step.index();
     long consistentAt = step.chunk().consistentAt();
+    long[] swapStartNs = new long[1];
     return staged.compose(v -> stagedCollections()).compose(collections -> node.getCollections().compose(nodeCollections -> {
       JsonObject mark = new JsonObject().put("index", index).put("consistentAt", consistentAt)
           .put("collections", new JsonArray(new ArrayList<>(collections)))
@@ -160,10 +161,14 @@ public final class Snapshots {
       return node.updateCollectionWithOptions(Documents.META, MARK_ID, new JsonObject().put("$set", mark), upsert)
           .compose(r -> durable.get())
           .compose(v -> pausedApplier())
-          .compose(v -> swap(mark))
+          .compose(v -> {
+            swapStartNs[0] = System.nanoTime();
+            return swap(mark);
+          })
           .onSuccess(v -> {
             log.info("Installed a snapshot of the documents up to entry {} (whole again from {}): {} documents in {} chunks,"
-                + " {} ms of it storing them durably", index, consistentAt, installDocuments, installChunks, installStoreNs / 1_000_000);
+                + " {} ms of it storing them durably, then {} ms copying them over the live ones", index, consistentAt, installDocuments,
+                installChunks, installStoreNs / 1_000_000, (System.nanoTime() - swapStartNs[0]) / 1_000_000);
             Applier current = applier;
             if (current != null) {
               current.resumeAfterSwap(index, consistentAt);

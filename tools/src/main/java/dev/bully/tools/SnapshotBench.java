@@ -146,7 +146,7 @@ public final class SnapshotBench implements Callable<Integer> {
   }
 
   private static final java.util.regex.Pattern STORED = java.util.regex.Pattern.compile(
-      "Installed a snapshot .*: (\\d+) documents in (\\d+) chunks, (\\d+) ms of it storing");
+      "Installed a snapshot .*: (\\d+) documents in (\\d+) chunks, (\\d+) ms of it storing them durably(?:, then (\\d+) ms copying)?");
   private static final java.util.regex.Pattern READ = java.util.regex.Pattern.compile(
       "Read a snapshot up to entry \\d+ for node (\\d+): \\d+ documents in \\d+ chunks, (\\d+) ms of it reading");
 
@@ -160,11 +160,13 @@ public final class SnapshotBench implements Callable<Integer> {
         .map(line -> line.substring(line.lastIndexOf("(term"))).distinct().count(); // an offer repeated in a term is one install
     String stored = "?";
     String chunks = "?";
+    String copied = "";
     for (String line : cluster.logLines(installer)) {
       java.util.regex.Matcher m = STORED.matcher(line);
       if (m.find()) {
         stored = String.format("%.1f s", Long.parseLong(m.group(3)) / 1e3);
         chunks = m.group(2);
+        copied = m.group(4) == null ? "" : String.format(", then copied them over the live ones in %.1f s", Long.parseLong(m.group(4)) / 1e3);
       }
     }
     String read = "?";
@@ -176,8 +178,8 @@ public final class SnapshotBench implements Callable<Integer> {
         }
       }
     }
-    return String.format("%s chunks: %s, node %d stored them durably in %s, each chunk while the next was read; begun in %d term%s",
-        chunks, read, installer, stored, begun, begun == 1 ? "" : "s (an election began it again)");
+    return String.format("%s chunks: %s, node %d stored them durably in %s, each chunk while the next was read%s; begun in %d term%s",
+        chunks, read, installer, stored, copied, begun, begun == 1 ? "" : "s (an election began it again)");
   }
 
   private static long stampMs(String line) {
