@@ -24,7 +24,7 @@ import java.util.Map;
  */
 public final class DocumentCache {
   /** {@code data.cacheMegabytes}'s default. */
-  public static final int DEFAULT_MEGABYTES = 64;
+  public static final int DEFAULT_MEGABYTES = 16;
 
   /** A cached document and what it costs, about. */
   private record Cached(JsonObject doc, long bytes) {
