@@ -188,6 +188,27 @@ class SnapshotsTest {
     assertEquals(300L, u1 == null ? null : u1.getLong("_version"), "found by id after a restart: " + u1);
   }
 
+  /** More documents than one insert of the swap's copy takes: the copy goes on batch after batch, and misses none. */
+  @Test
+  void aSwapCopiesCollectionsLargerThanOneBatch() throws Exception {
+    on(coordinatorMongo, "bully_data", c -> {
+      List<io.vertx.ext.mongo.BulkOperation> inserts = new ArrayList<>();
+      for (int i = 0; i < 2_500; i++) {
+        inserts.add(io.vertx.ext.mongo.BulkOperation.createInsert(new JsonObject().put("_id", "d" + i).put("_version", 1L + i).put("n", i)));
+      }
+      return c.bulkWrite("many", inserts);
+    });
+    on(followerMongo, "bully_data", c -> c.insert("many", new JsonObject().put("_id", "stale").put("_version", 1L)));
+    List<SnapshotRead> chunks = new ArrayList<>();
+    for (long seq = 0; chunks.isEmpty() || !chunks.get(chunks.size() - 1).last(); seq++) {
+      chunks.add(await(coordinator.snapshots().read(2, 3_000, seq, Snapshots.CHUNK_CHARS)));
+    }
+    install(3_000, chunks);
+    Map<String, List<JsonObject>> copied = contents(followerMongo);
+    assertEquals(2_500, copied.get("many").size());
+    assertEquals(contents(coordinatorMongo), copied);
+  }
+
   private void install(long index, List<SnapshotRead> chunks) throws Exception {
     await(follower.snapshots().install(SnapshotStep.begin(index)));
     for (int seq = 0; seq < chunks.size(); seq++) {
