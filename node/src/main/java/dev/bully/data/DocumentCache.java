@@ -36,6 +36,8 @@ public final class DocumentCache {
   private long bytes;
   /** Moves on with every change the applier makes, and when the cache is emptied. */
   private long stamp;
+  private long hits;
+  private long misses;
 
   public DocumentCache(long maxBytes) {
     this.maxBytes = maxBytes;
@@ -45,7 +47,27 @@ public final class DocumentCache {
   /** The document as the store holds it now, or null when it is not cached (absent or unknown). */
   public synchronized JsonObject get(Key key) {
     Cached cached = docs.get(key);
-    return cached == null ? null : cached.doc();
+    if (cached == null) {
+      misses++;
+      return null;
+    }
+    hits++;
+    return cached.doc();
+  }
+
+  /** Reads answered from the cache so far. */
+  public synchronized long hits() {
+    return hits;
+  }
+
+  /** Reads the cache could not answer so far (the store answered them). */
+  public synchronized long misses() {
+    return misses;
+  }
+
+  /** What the cached documents take, as estimated. */
+  public synchronized long bytes() {
+    return bytes;
   }
 
   /** Taken before a read of the store, for {@link #fill}. */

@@ -170,6 +170,11 @@ public final class Documents {
     });
   }
 
+  /** The documents read by id lately, for its figures. */
+  public DocumentCache cache() {
+    return cache;
+  }
+
   /** A snapshot's documents are taking, or took, the place of the ones there were: none is cached any more. */
   public void replaced() {
     cache.clear();

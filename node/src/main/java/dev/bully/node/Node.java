@@ -9,8 +9,9 @@ import dev.bully.core.DurableState;
 import dev.bully.core.Election;
 import dev.bully.core.ElectionSettings;
 import dev.bully.core.ReplicatedLog;
-import dev.bully.driver.LogRestore;
 import dev.bully.data.ApplyVerticle;
+import dev.bully.data.DocumentCache;
+import dev.bully.driver.LogRestore;
 import dev.bully.election.Addresses;
 import dev.bully.election.CommittedFeed;
 import dev.bully.election.ElectionVerticle;
@@ -133,6 +134,11 @@ public final class Node {
           ReplicationVerticle replication = new ReplicationVerticle(store);
           CommittedFeed feed = new CommittedFeed();
           metrics.appliedIndex(feed::appliedIndex);
+          DocumentCache cache = store.documents().cache();
+          metrics.gauge("bully_document_cache_hits", "Reads by id answered from the node's document cache", cache::hits);
+          metrics.gauge("bully_document_cache_misses", "Reads by id the document cache could not answer (the store did)", cache::misses);
+          metrics.gauge("bully_document_cache_bytes", "What the cached documents take, as estimated (at most data.cacheMegabytes)",
+              cache::bytes);
           ApplyVerticle applier = new ApplyVerticle(store.documents(), store.snapshots(), feed, config.writesCollection(), metrics);
           return vertx.deployVerticle(replication)
               .compose(id -> vertx.deployVerticle(new ElectionVerticle(config, replication::storageFor, store, election,

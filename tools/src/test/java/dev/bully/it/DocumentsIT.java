@@ -162,6 +162,12 @@ class DocumentsIT {
     JsonObject again = ok(send(3, "GET", "/api/collections/config/docs/mode?read=linearizable", null), 200);
     assertEquals(linearizable.getLong("appliedIndex"), again.getLong("appliedIndex"),
         "a linearizable read writes nothing to the log (a majority's heartbeat round confirms it)");
+    // Those reads by id came from node 3's document cache, which its applier filled as it wrote: the same as its MongoDB.
+    JsonObject queried = ok(send(3, "GET", "/api/collections/config/docs?filter=" + query("{\"_id\":\"mode\"}"), null), 200);
+    assertEquals(queried.getJsonArray("documents").getJsonObject(0), again.getJsonObject("document"));
+    String hits = send(3, "GET", "/metrics", null).body().lines().filter(line -> line.startsWith("bully_document_cache_hits"))
+        .findFirst().orElseThrow();
+    assertTrue(Double.parseDouble(hits.substring(hits.lastIndexOf(' ') + 1)) >= 2, hits);
     JsonObject found = ok(send(2, "GET", "/api/collections/people/docs?minIndex=" + index + "&filter=" + query("{\"n\":{\"$gte\":5}}")
         + "&sort=" + query("{\"n\":-1}") + "&limit=2", null), 200);
     assertTrue(found.getInteger("count") <= 2);
