@@ -42,10 +42,10 @@ final class SnapshotReader {
    * document it found against the whole list again, so one query's cost grows with the square of
    * its ids (measured here: a chunk of 500 in one query took most of the coordinator's CPU).
    */
-  private static final int IN_IDS = 50;
+  static final int IN_IDS = 50;
   /** Ids per batch of the cursor that lists them: only their values are kept, not a list of documents. */
-  private static final int ID_BATCH = 5_000;
-  private static final JsonObject ID_ONLY = new JsonObject().put("_id", 1);
+  static final int ID_BATCH = 5_000;
+  static final JsonObject ID_ONLY = new JsonObject().put("_id", 1);
 
   private final MongoClient data;
   private final MongoClient node;

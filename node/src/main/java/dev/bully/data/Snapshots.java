@@ -13,7 +13,6 @@ import io.vertx.ext.mongo.FindOptions;
 import io.vertx.ext.mongo.MongoClient;
 import io.vertx.ext.mongo.UpdateOptions;
 import io.vertx.ext.mongo.WriteOption;
-import io.vertx.core.streams.ReadStream;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -272,31 +271,40 @@ public final class Snapshots {
         .compose(r -> durable.get());
   }
 
-  /** {@code to} dropped, then every document of {@code from} inserted into it, {@link #COPY_BATCH} at a time. */
+  /**
+   * {@code to} dropped, then every document of {@code from} inserted into it, {@link #COPY_BATCH} at
+   * a time. The ids are listed first and the documents read by id, as a snapshot's read does
+   * ({@link SnapshotReader}): a query of a whole collection makes the embedded store, which lives in
+   * this node's heap, hold every document it answers at once.
+   */
   private Future<Void> copyOver(MongoClient client, String from, String to) {
-    return dropIfThere(client, to).compose(v -> {
-      Promise<Void> done = Promise.promise();
-      BulkWriteOptions unordered = new BulkWriteOptions().setOrdered(false).setWriteOption(writeOption);
-      ReadStream<JsonObject> docs = client.findBatchWithOptions(from, new JsonObject(), new FindOptions().setBatchSize(COPY_BATCH));
-      List<BulkOperation> batch = new ArrayList<>();
-      List<Future<Void>> inFlight = new ArrayList<>(List.of(Future.succeededFuture()));
-      docs.exceptionHandler(done::tryFail);
-      docs.handler(doc -> {
-        batch.add(BulkOperation.createInsert(doc));
-        if (batch.size() >= COPY_BATCH) {
-          List<BulkOperation> full = new ArrayList<>(batch);
-          batch.clear();
-          docs.pause();
-          Future<Void> written = client.bulkWriteWithOptions(to, full, unordered).<Void>mapEmpty().recover(Snapshots::duplicatesOnly);
-          inFlight.set(0, written);
-          written.onSuccess(w -> docs.resume()).onFailure(done::tryFail);
-        }
-      });
-      docs.endHandler(end -> inFlight.get(0).compose(w -> batch.isEmpty() ? Future.<Void>succeededFuture()
-              : client.bulkWriteWithOptions(to, batch, unordered).<Void>mapEmpty().recover(Snapshots::duplicatesOnly))
-          .onComplete(done));
-      return done.future();
-    });
+    List<Object> ids = new ArrayList<>();
+    Promise<Void> listed = Promise.promise();
+    client.findBatchWithOptions(from, new JsonObject(), new FindOptions().setFields(SnapshotReader.ID_ONLY).setBatchSize(SnapshotReader.ID_BATCH))
+        .exceptionHandler(listed::tryFail)
+        .endHandler(v -> listed.tryComplete())
+        .handler(doc -> ids.add(doc.getValue("_id")));
+    return dropIfThere(client, to).compose(v -> listed.future()).compose(v -> copyFrom(client, from, to, ids, 0));
+  }
+
+  /** The documents of {@code ids} from {@code first} on, a batch, then the next. */
+  private Future<Void> copyFrom(MongoClient client, String from, String to, List<Object> ids, int first) {
+    if (first >= ids.size()) {
+      return Future.succeededFuture();
+    }
+    int end = Math.min(ids.size(), first + COPY_BATCH);
+    List<Future<List<JsonObject>>> finds = new ArrayList<>();
+    for (int at = first; at < end; at += SnapshotReader.IN_IDS) {
+      JsonArray some = new JsonArray(new ArrayList<>(ids.subList(at, Math.min(end, at + SnapshotReader.IN_IDS))));
+      finds.add(client.find(from, new JsonObject().put("_id", new JsonObject().put("$in", some))));
+    }
+    BulkWriteOptions unordered = new BulkWriteOptions().setOrdered(false).setWriteOption(writeOption);
+    return Future.all(finds).compose(found -> {
+      List<BulkOperation> inserts = new ArrayList<>(end - first);
+      finds.forEach(find -> find.result().forEach(doc -> inserts.add(BulkOperation.createInsert(doc))));
+      return inserts.isEmpty() ? Future.<Void>succeededFuture()
+          : client.bulkWriteWithOptions(to, inserts, unordered).<Void>mapEmpty().recover(Snapshots::duplicatesOnly);
+    }).compose(v -> copyFrom(client, from, to, ids, end));
   }
 
   private static Future<Void> dropIfThere(MongoClient client, String collection) {
