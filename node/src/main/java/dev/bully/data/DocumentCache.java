@@ -90,8 +90,9 @@ public final class DocumentCache {
   public synchronized void written(ApplyRules.Batch batch, Map<Key, JsonObject> written) {
     stamp++;
     batch.states().forEach((key, state) -> {
-      if (state.exists() && cacheable(key) && written.get(key) != null) {
-        keep(key, stored(key, written.get(key), state.version()));
+      JsonObject fields = written.get(key);
+      if (state.exists() && fields != null && cacheable(key)) {
+        keep(key, stored(key, fields, state.version()));
       } else {
         drop(key);
       }

@@ -2,6 +2,7 @@ package dev.bully.store;
 
 import dev.bully.core.IdempotencyKey;
 import dev.bully.core.LogEntry;
+import dev.bully.core.TermRun;
 import dev.bully.core.WriteLimits;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -120,7 +121,7 @@ final class LogPages {
     JsonObject page = new JsonObject()
         .put("_id", first)
         .put("last", last)
-        .put("terms", NodeStore.termRuns(entries))
+        .put("terms", termRuns(entries))
         .put("entries", EntryCodec.toStored(entries))
         .put(KEYS, keysOf(entries));
     Future<?> written = again
@@ -223,5 +224,12 @@ final class LogPages {
       }
       return readPages(ids, next + 1, from, to, maxChars, result, chars);
     });
+  }
+
+  /** A page's terms as runs, {@code [[firstIndex, term], ...]}: read at start-up without the entries. */
+  static JsonArray termRuns(List<LogEntry> entries) {
+    JsonArray runs = new JsonArray();
+    TermRun.of(entries).forEach(run -> runs.add(new JsonArray().add(run.firstIndex()).add(run.term())));
+    return runs;
   }
 }

@@ -3,7 +3,6 @@ package dev.bully.store;
 import dev.bully.core.DurableState;
 import dev.bully.core.LogEntry;
 import dev.bully.core.LogLimits;
-import dev.bully.core.TermRun;
 import dev.bully.core.WriteLimits;
 import dev.bully.data.DocumentCache;
 import dev.bully.data.Documents;
@@ -12,10 +11,8 @@ import dev.bully.driver.LogRestore;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import dev.bully.core.LogWrite;
-import io.vertx.ext.mongo.FindOptions;
 import io.vertx.ext.mongo.MongoClient;
 import io.vertx.ext.mongo.WriteOption;
 import java.nio.file.Path;
@@ -45,8 +42,6 @@ import java.util.function.Supplier;
  */
 public final class NodeStore {
   static final String META = "meta";
-  /** Where stores before the log files kept the log's segments: moved into the files at the first start. */
-  static final String LEGACY_LOG = "log";
   static final String ROLLBACK = "rollback";
   /** Entries per page of committed entries ({@link #writePage}). */
   public static final int PAGE_ENTRIES = LogPages.PAGE_ENTRIES;
@@ -128,31 +123,10 @@ public final class NodeStore {
           committer.close();
         }, embedded::diskShortage, logFile, logWriter, snapshots, cache);
       }
-      return store.moveLegacySegments().map(store);
+      return LegacySegments.move(mongo, logFile).map(store);
     }, failure -> {
       logWriter.close();
       return Future.failedFuture(failure);
-    });
-  }
-
-  /**
-   * A store written before the log files keeps its newest entries in segments in {@code log}: they
-   * move into the files (a segment is one record, so doing it again after a crash changes
-   * nothing), then the collection goes.
-   */
-  private Future<Void> moveLegacySegments() {
-    FindOptions options = new FindOptions().setSort(new JsonObject().put("_id", 1));
-    return mongo.findWithOptions(LEGACY_LOG, new JsonObject(), options).compose(segments -> {
-      if (segments.isEmpty()) {
-        return Future.succeededFuture();
-      }
-      Future<Void> moved = Future.succeededFuture();
-      for (JsonObject segment : segments) {
-        List<LogEntry> entries = EntryCodec.fromStored(segment.getValue("entries"));
-        long commit = segment.getLong("commit", 0L);
-        moved = moved.compose(v -> logFile.write(entries.get(0).index(), entries, commit));
-      }
-      return moved.compose(v -> mongo.dropCollection(LEGACY_LOG));
     });
   }
 
@@ -228,13 +202,6 @@ public final class NodeStore {
       return Future.succeededFuture();
     }
     return logFile.write(entries.get(0).index(), entries, commitIndex);
-  }
-
-  /** A segment's terms as runs, {@code [[firstIndex, term], ...]}: read at start-up without the entries. */
-  static JsonArray termRuns(List<LogEntry> entries) {
-    JsonArray runs = new JsonArray();
-    TermRun.of(entries).forEach(run -> runs.add(new JsonArray().add(run.firstIndex()).add(run.term())));
-    return runs;
   }
 
   /**

@@ -221,7 +221,7 @@ class NodeStoreTest {
     try {
       // As stores before the log files held the log: one document per appended batch.
       for (List<LogEntry> batch : List.of(all.subList(0, 3), all.subList(3, 5))) {
-        await(direct.insert(NodeStore.LEGACY_LOG, new JsonObject().put("_id", batch.get(0).index())
+        await(direct.insert(LegacySegments.COLLECTION, new JsonObject().put("_id", batch.get(0).index())
             .put("last", batch.get(batch.size() - 1).index()).put("commit", 3L)
             .put("terms", new JsonArray()).put("entries", EntryCodec.toStored(batch))));
       }
@@ -237,7 +237,7 @@ class NodeStoreTest {
     direct = MongoClient.create(vertx, new JsonObject()
         .put("connection_string", embedded.connectionString()).put("db_name", "bully").put("useObjectId", false));
     try {
-      assertEquals(false, await(direct.getCollections()).contains(NodeStore.LEGACY_LOG), "the segments are gone");
+      assertEquals(false, await(direct.getCollections()).contains(LegacySegments.COLLECTION), "the segments are gone");
     } finally {
       direct.close();
     }
