@@ -221,23 +221,26 @@ public final class LocalCluster implements AutoCloseable {
         return agreedCoordinator(statuses, ids) == expected;
       });
     } catch (IllegalStateException e) {
-      throw new IllegalStateException(e.getMessage() + "; last seen: " + describe(lastSeen, ids), e);
+      throw new IllegalStateException(e.getMessage() + "; last seen: " + describe(lastSeen, ids)
+          + "; not running: " + ids.stream().filter(id -> running.get(id) == null || !running.get(id).isAlive()).toList(), e);
     }
     return node(expected).status().getLong("term");
   }
 
-  /** What each of {@code ids} said of itself, for a failure message: role, coordinator, term and log. */
-  private String describe(Map<Integer, JsonObject> statuses, Collection<Integer> ids) {
+  /**
+   * What each of {@code ids} said of itself in {@code statuses}, for a failure message: role,
+   * coordinator, term, log and applied index, or that it gave no status.
+   */
+  public static String describe(Map<Integer, JsonObject> statuses, Collection<Integer> ids) {
     List<String> views = new ArrayList<>();
     for (int id : ids) {
       JsonObject status = statuses.get(id);
-      NodeProcess node = running.get(id);
       if (status != null) {
         views.add("node " + id + " " + status.getString("role") + " of " + status.getInteger("coordinatorId")
             + " in term " + status.getLong("term") + ", log " + status.getLong("lastTerm") + "/" + status.getLong("lastIndex")
-            + " committed " + status.getLong("commitIndex"));
+            + " committed " + status.getLong("commitIndex") + " applied " + status.getLong("appliedIndex"));
       } else {
-        views.add("node " + id + (node == null || !node.isAlive() ? " not running" : " gave no status"));
+        views.add("node " + id + " gave no status");
       }
     }
     return String.join("; ", views);

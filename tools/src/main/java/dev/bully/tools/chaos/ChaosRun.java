@@ -282,24 +282,39 @@ public final class ChaosRun {
     return sampler;
   }
 
-  /** Waits until the live nodes agree on one coordinator and every one of them has committed all of its log. */
   /**
    * Waits until the highest live node leads (so no priority takeover is still to come and append)
-   * and every node has committed the coordinator's whole log.
+   * and every node has committed the coordinator's whole log. If that never comes, the failure says
+   * what each node last reported and the run prints the end of each node's own log, so that a
+   * failure on a clean clone (CI) can be read from its output alone.
    */
   private void converge() {
-    Await.until(CONVERGE_TIMEOUT, "the highest live node leads and every node has committed its whole log", () -> {
-      List<Integer> live = liveIds();
-      int coordinator = agreedCoordinator(live);
-      if (coordinator == 0 || coordinator != live.stream().max(Integer::compare).orElseThrow()) {
-        return false;
+    Map<Integer, JsonObject> lastSeen = new TreeMap<>();
+    try {
+      Await.until(CONVERGE_TIMEOUT, "the highest live node leads and every node has committed its whole log", () -> {
+        List<Integer> live = liveIds();
+        Map<Integer, JsonObject> statuses = statuses(live);
+        lastSeen.clear();
+        lastSeen.putAll(statuses);
+        int coordinator = LocalCluster.agreedCoordinator(statuses, live);
+        if (coordinator == 0 || coordinator != live.stream().max(Integer::compare).orElseThrow()) {
+          return false;
+        }
+        long last = statuses.get(coordinator).getLong("lastIndex");
+        return statuses.size() == live.size()
+            && statuses.values().stream().allMatch(s -> s.getLong("commitIndex") == last && s.getLong("lastIndex") == last);
+      });
+    } catch (IllegalStateException e) {
+      for (int id : liveIds()) {
+        List<String> lines = nodes.logLines(id);
+        out.println("chaos: ---- the last " + LOG_TAIL + " lines of node " + id + "'s log ----");
+        lines.subList(Math.max(0, lines.size() - LOG_TAIL), lines.size()).forEach(line -> out.println("  " + line));
       }
-      Map<Integer, JsonObject> statuses = statuses(live);
-      long last = statuses.get(coordinator).getLong("lastIndex");
-      return statuses.size() == live.size()
-          && statuses.values().stream().allMatch(s -> s.getLong("commitIndex") == last && s.getLong("lastIndex") == last);
-    });
+      throw new IllegalStateException(e.getMessage() + "; last seen: " + LocalCluster.describe(lastSeen, liveIds()), e);
+    }
   }
+
+  private static final int LOG_TAIL = 40;
 
   /**
    * Every live node's committed log up to one index, the highest any of them has committed when the
