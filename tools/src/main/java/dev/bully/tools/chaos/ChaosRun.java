@@ -310,7 +310,8 @@ public final class ChaosRun {
         out.println("chaos: ---- the last " + LOG_TAIL + " lines of node " + id + "'s log ----");
         lines.subList(Math.max(0, lines.size() - LOG_TAIL), lines.size()).forEach(line -> out.println("  " + line));
       }
-      throw new IllegalStateException(e.getMessage() + "; last seen: " + LocalCluster.describe(lastSeen, liveIds()), e);
+      throw new IllegalStateException(e.getMessage() + " (seed " + options.seed() + "); last seen: "
+          + LocalCluster.describe(lastSeen, liveIds()), e);
     }
   }
 
