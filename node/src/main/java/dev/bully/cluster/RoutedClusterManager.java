@@ -2,15 +2,21 @@ package dev.bully.cluster;
 
 import com.hazelcast.config.Config;
 import io.vertx.core.Completable;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.spi.cluster.NodeInfo;
 import io.vertx.core.spi.cluster.RegistrationInfo;
 import io.vertx.core.spi.cluster.RegistrationListener;
 import io.vertx.core.spi.cluster.RegistrationUpdateEvent;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import io.vertx.spi.cluster.hazelcast.impl.HazelcastNodeInfo;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The Hazelcast cluster manager, except that a protocol address reaches only its own node. The
@@ -28,6 +34,9 @@ import java.util.regex.Pattern;
 public final class RoutedClusterManager extends HazelcastClusterManager {
   /** Vert.x's own member attribute: the event-bus node id of a member. */
   static final String VERTX_NODE_ID_ATTRIBUTE = "__vertx.nodeId";
+  /** Vert.x's map of each member's event-bus address. */
+  static final String NODE_INFO_MAP = "__vertx.nodeInfo";
+  private static final Logger log = LoggerFactory.getLogger(RoutedClusterManager.class);
 
   /** {@code bully.<cluster>.node.}: a protocol address is this and the node's id. */
   private final String protocolPrefix;
@@ -87,6 +96,36 @@ public final class RoutedClusterManager extends HazelcastClusterManager {
         listener.registrationsUpdated(new RegistrationUpdateEvent(address, registrationsOf(id)));
       }
     }
+  }
+
+  /**
+   * Keeps this node's event-bus address in the cluster manager's map, checking every
+   * {@code everyMs} and putting it back when it is missing or not this node's; returns the timer's id.
+   *
+   * <p>Another node opens a connection to this one from that map alone, and Vert.x puts the entry
+   * there only when this node joins, after a merge, and when it sees a member leave. Every member
+   * that sees this node leave removes it: one that sees the leave late (a member that was paused or
+   * busy while a healed partition merged and this node had put its entry back) removes it for good,
+   * and any member of the cluster manager may remove or rewrite it (docs/operations.md). No node
+   * could then open a connection to this one: it would hear the others while none heard it, and
+   * could neither lead nor vote until it restarted. The map is copied to every member, so the check
+   * reads this member's own copy.
+   */
+  public long keepAddressPublished(Vertx vertx, long everyMs, String nodeName) {
+    return vertx.setPeriodic(everyMs, id -> vertx.executeBlocking(() -> {
+      NodeInfo mine = getNodeInfo();
+      if (!isActive() || mine == null) {
+        return null;
+      }
+      Object published = getHazelcastInstance().getMap(NODE_INFO_MAP).get(getNodeId());
+      if (published instanceof HazelcastNodeInfo info && mine.equals(info.unwrap())) {
+        return null;
+      }
+      log.warn("{}'s event-bus address {}:{} was {} in the cluster manager's map, so no other node could connect to"
+          + " it: put back", nodeName, mine.host(), mine.port(), published == null ? "missing" : "another");
+      setNodeInfo(mine, Promise.promise());
+      return null;
+    }, false));
   }
 
   @Override

@@ -51,6 +51,8 @@ public final class Node {
   private static final Logger log = LoggerFactory.getLogger(Node.class);
   /** Bounds the hand-off on shut-down; the election verticle answers well before in practice. */
   private static final long HAND_OFF_TIMEOUT_MS = 15_000;
+  /** How often a node checks that the others can still find its event bus (RoutedClusterManager.keepAddressPublished). */
+  private static final long ADDRESS_CHECK_MS = 1_000;
   /** The replica's time: monotonic milliseconds (it only ever compares durations). */
   private static final LongSupplier MONOTONIC_MS = () -> System.nanoTime() / 1_000_000;
 
@@ -108,6 +110,7 @@ public final class Node {
         .buildClustered()
         .onSuccess(v -> {
           vertx = v;
+          clusterManager.keepAddressPublished(v, ADDRESS_CHECK_MS, "Node " + config.nodeId());
           log.info("Node {} joined cluster '{}' as a member of {}", config.nodeId(), config.clusterName(),
               config.joinMembers());
         });

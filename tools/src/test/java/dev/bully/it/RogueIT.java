@@ -8,6 +8,7 @@ import dev.bully.tools.LocalCluster;
 import dev.bully.tools.NodeProcess;
 import dev.bully.tools.chaos.Rogue;
 import io.vertx.core.json.JsonObject;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -91,6 +92,50 @@ class RogueIT {
       }
       assertTrue(writer.acknowledged().size() >= 50, "the writer got its writes through: " + writer.acknowledged().size());
       writer.assertEachOnEveryNodeOnce(TIMEOUT);
+    }
+  }
+
+  /**
+   * A member of the cluster manager removes the coordinator's event-bus address from Vert.x's map
+   * while a follower restarts (as a member that saw the coordinator leave late would, after a healed
+   * partition merged). The follower then finds no way to the coordinator: it hears it and its
+   * answers go nowhere, for good. The coordinator puts its address back, and the follower's answers
+   * reach it again: it counts the follower caught up with writes made after the restart.
+   */
+  @Test
+  void anEventBusAddressRemovedFromTheClusterManagerIsPutBack() throws Exception {
+    try (LocalCluster cluster = new LocalCluster(dir, 3)) {
+      cluster.startAll();
+      cluster.awaitCoordinator(3, cluster.ids(), TIMEOUT);
+      try (Rogue stranger = Rogue.join(cluster.config(1), "not-a-number")) {
+        cluster.node(1).kill();
+        Await.until(TIMEOUT, "node 1 left the cluster manager", () -> !stranger.sees(1));
+        cluster.start(1);
+        // Node 1 has joined the cluster manager, but it reaches the others only once its store is read and its
+        // verticles run: the address goes before it looks node 3 up. Each member puts its own address back when it
+        // sees another leave, not when one joins.
+        Await.until(TIMEOUT, "node 1 joined the cluster manager again", () -> stranger.sees(1));
+        stranger.forgetAddressOf(3);
+        cluster.node(1).awaitReady(TIMEOUT);
+        long last = 0;
+        for (int k = 0; k < 5; k++) {
+          HttpResponse<String> answer = cluster.node(3).write("after-restart-" + k, "{\"k\":" + k + "}");
+          assertEquals(201, answer.statusCode(), answer.body());
+          last = new JsonObject(answer.body()).getLong("index");
+        }
+        long written = last;
+        Await.until(TIMEOUT, "coordinator 3 counts node 1 caught up to index " + written, () -> {
+          for (Object follower : cluster.node(3).status().getJsonArray("followers")) {
+            JsonObject match = (JsonObject) follower;
+            if (match.getInteger("id") == 1) {
+              return match.getLong("matchIndex") >= written;
+            }
+          }
+          return false;
+        });
+        assertTrue(cluster.logLines(3).stream().anyMatch(line -> line.contains("was missing in the cluster manager's map")),
+            "node 3 logged that it put its address back");
+      }
     }
   }
 }

@@ -108,6 +108,26 @@ public final class Rogue implements AutoCloseable {
     consumers.clear();
   }
 
+  /** Whether the cluster manager lists a member that says it is node {@code node}. */
+  public boolean sees(int node) {
+    return member(node).isPresent();
+  }
+
+  /**
+   * Removes node {@code node}'s event-bus address from Vert.x's map in the cluster manager, as any
+   * member may: a node that has not reached it yet then finds no way to it, until it is put back.
+   */
+  public void forgetAddressOf(int node) {
+    String vertxNodeId = member(node).orElseThrow(() -> new IllegalStateException("no member is node " + node))
+        .getAttribute("__vertx.nodeId");
+    clusterManager.getHazelcastInstance().getMap("__vertx.nodeInfo").remove(vertxNodeId);
+  }
+
+  private java.util.Optional<com.hazelcast.cluster.Member> member(int node) {
+    return clusterManager.getHazelcastInstance().getCluster().getMembers().stream()
+        .filter(member -> String.valueOf(node).equals(member.getAttribute("bully.nodeId"))).findFirst();
+  }
+
   /** Sends {@code message} to node {@code node} twice: as plain JSON, and as a buffer with a made-up MAC. */
   public void send(int node, JsonObject message) {
     message.put("cluster", cluster).put("note", MARK);
