@@ -40,6 +40,11 @@
 #                                5 nodes under a steady writer (R writes/s, default 200): step-downs for SECONDS (default 60), then one
 #                                rolling restart; time from each hand-off's start to the successor leading,
 #                                min / median / p90 / max, and each run's history check
+#   bench.sh rejoin [SECONDS] [--rate R] [--seed S]
+#                                3 nodes, each in a network namespace of its own, under R writes/s (default 200);
+#                                for SECONDS (default 90) one node after another is cut off by iptables for 1-4 s:
+#                                time from each heal to that node following, caught up; min / median / p90 / max
+#                                and the history check (needs root, ip and iptables)
 #
 # Each run starts its own cluster on free loopback ports under target/bench/ and stops it by PID.
 set -euo pipefail
@@ -56,5 +61,6 @@ case ${1:-} in
   soak) shift; exec "${JAVA:-java}" -cp "$TOOLS_CP" dev.bully.tools.SoakBench "$@" ;;
   snapshot) shift; exec "${JAVA:-java}" -cp "$TOOLS_CP" dev.bully.tools.SnapshotBench "$@" ;;
   handoff) shift; exec "${JAVA:-java}" -cp "$TOOLS_CP" dev.bully.tools.chaos.HandOffBench "$@" ;;
+  rejoin) shift; exec "${JAVA:-java}" -cp "$TOOLS_CP" dev.bully.tools.chaos.RejoinBench "$@" ;;
   *) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; exit 2 ;;
 esac

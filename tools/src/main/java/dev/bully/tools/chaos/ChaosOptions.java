@@ -17,8 +17,8 @@ import picocli.CommandLine.Spec;
 record ChaosOptions(int nodes, int durationS, long seed, Set<String> faults, double rate, int clients, List<String> attach,
                     String token, Writer.Payload payload, String sync, boolean netns, int registers,
                     boolean linearizabilityFails) {
-  private static final Set<String> FAULTS = Set.of("kill", "pause", "partition", "restart", "stepdown", "rolling", "forge",
-      "powerloss");
+  private static final Set<String> FAULTS = Set.of("kill", "pause", "partition", "isolate", "restart", "stepdown", "rolling",
+      "forge", "powerloss");
 
   /** The options of a command line; a {@link ParameterException} says what is wrong with one that cannot run. */
   static ChaosOptions parse(String[] args) {
@@ -54,6 +54,8 @@ record ChaosOptions(int nodes, int durationS, long seed, Set<String> faults, dou
             "  pause      SIGSTOP a node for 1-4 s (a zombie, when it is the coordinator)",
             "  partition  isolate the coordinator, split into a minority and a majority,",
             "             isolate a follower, or one-way loss (admin chaos endpoints)",
+            "  isolate    with --netns only: cut one node off from all others for 1-4 s,",
+            "             then time how long it takes to follow and catch up after the heal",
             "  stepdown   not a fault: POST /admin/stepdown to the coordinator (a hand-off)",
             "  forge      a member of the cluster manager without the cluster secret listens",
             "             on every node's address and forges claims and APPENDs all run long",
@@ -116,7 +118,7 @@ record ChaosOptions(int nodes, int durationS, long seed, Set<String> faults, dou
     ChaosOptions options() {
       for (String fault : faults) {
         if (!FAULTS.contains(fault)) {
-          throw usage("unknown fault '" + fault + "' (kill, pause, partition, restart, stepdown, rolling, forge, powerloss)");
+          throw usage("unknown fault '" + fault + "' (kill, pause, partition, isolate, restart, stepdown, rolling, forge, powerloss)");
         }
       }
       if (faults.contains("rolling") && faults.size() > 1) {
@@ -127,6 +129,9 @@ record ChaosOptions(int nodes, int durationS, long seed, Set<String> faults, dou
       }
       if (faults.contains("powerloss") && !attach.isEmpty()) {
         throw usage("--faults powerloss needs nodes this run starts (each with the power-loss library preloaded); not --attach");
+      }
+      if (faults.contains("isolate") && !netns) {
+        throw usage("--faults isolate cuts real links: it needs --netns");
       }
       if (netns && !attach.isEmpty()) {
         throw usage("--netns needs nodes this run starts (each in its own network namespace); not --attach");

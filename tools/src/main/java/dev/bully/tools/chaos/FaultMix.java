@@ -53,7 +53,7 @@ final class FaultMix {
       return;
     }
     List<String> kinds = new ArrayList<>();
-    for (String kind : List.of("kill", "pause", "partition", "stepdown", "powerloss")) {
+    for (String kind : List.of("kill", "pause", "partition", "isolate", "stepdown", "powerloss")) {
       if (options.faults().contains(kind)) {
         kinds.add(kind);
       }
@@ -67,6 +67,7 @@ final class FaultMix {
         case "pause" -> pause(random, lastsMs);
         case "stepdown" -> stepDown();
         case "powerloss" -> powerLoss(lastsMs);
+        case "isolate" -> isolate(nodes.network().orElseThrow(), target(random), lastsMs);
         default -> partition(random, lastsMs);
       }
       Thread.sleep(1_000 + random.nextLong(3_000));
@@ -189,12 +190,10 @@ final class FaultMix {
     int n = all.size();
     List<Integer> shuffled = new ArrayList<>(all);
     Collections.shuffle(shuffled, new java.util.Random(random.nextLong()));
-    boolean isolated = false;
     switch (random.nextInt(n >= 5 ? 6 : 5)) {
       case 0 -> {
-        fault("netns: isolate node " + node);
-        net.split(List.of(node), all.stream().filter(id -> id != node).toList());
-        isolated = true;
+        isolate(net, node, lastsMs);
+        return;
       }
       case 1 -> {
         List<Integer> minority = shuffled.subList(0, (n - 1) / 2);
@@ -237,9 +236,18 @@ final class FaultMix {
     }
     Thread.sleep(lastsMs);
     fault("netns: heal the network");
+    net.heal();
+  }
+
+  /** Node {@code node} cut off from every other for {@code lastsMs}; then how long it takes to follow again. */
+  private void isolate(NetNamespaces net, int node, long lastsMs) throws InterruptedException {
+    fault("netns: isolate node " + node);
+    net.split(List.of(node), nodes.ids().stream().filter(id -> id != node).toList());
+    Thread.sleep(lastsMs);
+    fault("netns: heal the network");
     long healedNs = System.nanoTime();
     net.heal();
-    if (isolated && !down.contains(node)) {
+    if (!down.contains(node)) {
       caughtUpAfterHeal(node, healedNs);
     }
   }
