@@ -13,6 +13,7 @@ import io.vertx.spi.cluster.hazelcast.impl.HazelcastNodeInfo;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -112,20 +113,28 @@ public final class RoutedClusterManager extends HazelcastClusterManager {
    * reads this member's own copy.
    */
   public long keepAddressPublished(Vertx vertx, long everyMs, String nodeName) {
-    return vertx.setPeriodic(everyMs, id -> vertx.executeBlocking(() -> {
-      NodeInfo mine = getNodeInfo();
-      if (!isActive() || mine == null) {
-        return null;
+    // One check at a time: a read that has to ask a hung member waits, and must not take one worker thread a tick.
+    AtomicBoolean checking = new AtomicBoolean();
+    return vertx.setPeriodic(everyMs, id -> {
+      if (checking.compareAndSet(false, true)) {
+        vertx.executeBlocking(() -> checkAddress(nodeName), false).onComplete(done -> checking.set(false));
       }
-      Object published = getHazelcastInstance().getMap(NODE_INFO_MAP).get(getNodeId());
-      if (published instanceof HazelcastNodeInfo info && mine.equals(info.unwrap())) {
-        return null;
-      }
-      log.warn("{}'s event-bus address {}:{} was {} in the cluster manager's map, so no other node could connect to"
-          + " it: put back", nodeName, mine.host(), mine.port(), published == null ? "missing" : "another");
-      setNodeInfo(mine, Promise.promise());
+    });
+  }
+
+  private Void checkAddress(String nodeName) {
+    NodeInfo mine = getNodeInfo();
+    if (!isActive() || mine == null) {
       return null;
-    }, false));
+    }
+    Object published = getHazelcastInstance().getMap(NODE_INFO_MAP).get(getNodeId());
+    if (published instanceof HazelcastNodeInfo info && mine.equals(info.unwrap())) {
+      return null;
+    }
+    log.warn("{}'s event-bus address {}:{} was {} in the cluster manager's map, so no other node could connect to it:"
+        + " put back", nodeName, mine.host(), mine.port(), published == null ? "missing" : "another");
+    setNodeInfo(mine, Promise.promise());
+    return null;
   }
 
   @Override
