@@ -33,6 +33,8 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class ChaosRun {
   private static final Duration CONVERGE_TIMEOUT = Duration.ofSeconds(90);
   static final Duration SAMPLE_TIMEOUT = Duration.ofMillis(300);
+  /** How much of each node's log a convergence that never comes prints. */
+  private static final int LOG_TAIL = 40;
 
   private final ChaosOptions options;
   private final PrintStream out;
@@ -314,8 +316,6 @@ public final class ChaosRun {
           + LocalCluster.describe(lastSeen, liveIds()), e);
     }
   }
-
-  private static final int LOG_TAIL = 40;
 
   /**
    * Every live node's committed log up to one index, the highest any of them has committed when the

@@ -1,9 +1,5 @@
 package dev.bully.tools.chaos;
 
-import java.io.ByteArrayOutputStream;
-import java.io.OutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -51,16 +47,9 @@ public final class RejoinBench implements Callable<Integer> {
     if (seed != null) {
       args.addAll(List.of("--seed", String.valueOf(seed)));
     }
-    ByteArrayOutputStream printed = new ByteArrayOutputStream();
-    PrintStream both = new PrintStream(new OutputStream() {
-      @Override
-      public void write(int b) {
-        printed.write(b);
-        System.out.write(b);
-      }
-    }, true, StandardCharsets.UTF_8);
-    Checker.Result result = ChaosRun.of(args.toArray(String[]::new), both).run();
-    String output = printed.toString(StandardCharsets.UTF_8);
+    KeptOutput printed = new KeptOutput();
+    Checker.Result result = ChaosRun.of(args.toArray(String[]::new), printed.stream()).run();
+    String output = printed.text();
     List<Double> seconds = new ArrayList<>();
     Matcher rejoined = REJOINED.matcher(output);
     while (rejoined.find()) {
