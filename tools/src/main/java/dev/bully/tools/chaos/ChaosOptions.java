@@ -15,7 +15,7 @@ import picocli.CommandLine.Spec;
 
 /** What a chaos run does, from its command line ({@code bin/chaos.sh [--nodes N] [--duration S] ...}), checked before anything starts. */
 record ChaosOptions(int nodes, int durationS, long seed, Set<String> faults, double rate, int clients, List<String> attach,
-                    String token, Writer.Payload payload, String sync, boolean netns, int registers,
+                    String token, Writer.Payload payload, String sync, boolean netns, int tcpRtoMaxMs, int registers,
                     boolean linearizabilityFails) {
   private static final Set<String> FAULTS = Set.of("kill", "pause", "partition", "isolate", "restart", "stepdown", "rolling",
       "forge", "powerloss");
@@ -100,6 +100,11 @@ record ChaosOptions(int nodes, int durationS, long seed, Set<String> faults, dou
         "a bridge node, random loss) instead of the admin chaos endpoints"})
     private boolean netns;
 
+    @Option(names = "--tcp-rto-max-ms", defaultValue = "0", paramLabel = "MS", description = {"with --netns: the most TCP",
+        "waits between retransmissions, in every namespace (net.ipv4.tcp_rto_max_ms, Linux 6.15",
+        "or later; 1000 to 120000; default: the kernel's, 120000)"})
+    private int tcpRtoMaxMs;
+
     @Option(names = "--attach", split = ",", paramLabel = "URL",
         description = "use a running cluster (its nodes' HTTP URLs, comma-separated) instead of starting one; its nodes"
             + " need chaos.enabled. Faults go through the admin chaos endpoints: kill is /admin/chaos/die (the node"
@@ -133,6 +138,9 @@ record ChaosOptions(int nodes, int durationS, long seed, Set<String> faults, dou
       if (faults.contains("isolate") && !netns) {
         throw usage("--faults isolate cuts real links: it needs --netns");
       }
+      if (tcpRtoMaxMs != 0 && (!netns || tcpRtoMaxMs < 1_000 || tcpRtoMaxMs > 120_000)) {
+        throw usage("--tcp-rto-max-ms is 1000 to 120000 and needs --netns");
+      }
       if (netns && !attach.isEmpty()) {
         throw usage("--netns needs nodes this run starts (each in its own network namespace); not --attach");
       }
@@ -158,7 +166,7 @@ record ChaosOptions(int nodes, int durationS, long seed, Set<String> faults, dou
       }
       long drawn = seed != null ? seed : new SplittableRandom().nextLong(1, 1_000_000);
       return new ChaosOptions(attach.isEmpty() ? nodes : attach.size(), duration, drawn, Set.copyOf(faults), rate, clients,
-          List.copyOf(attach), token, kind, sync, netns, registers,
+          List.copyOf(attach), token, kind, sync, netns, tcpRtoMaxMs, registers,
           linearizability.equals("fail"));
     }
 

@@ -182,7 +182,8 @@ public final class ChaosRun {
         .put("store", new JsonObject().put("sync", options.sync()))
         // The history checker reads every node's whole log: none of it may be compacted away, however long the run.
         .put("log", new JsonObject().put("retainEntries", Integer.MAX_VALUE));
-    NetNamespaces net = options.netns() ? NetNamespaces.create(options.nodes(), new SplittableRandom(options.seed())) : null;
+    NetNamespaces net = options.netns() ? NetNamespaces.create(options.nodes(), new SplittableRandom(options.seed()),
+        options.tcpRtoMaxMs()) : null;
     LocalCluster cluster;
     if (net != null) {
       out.printf("chaos: each node in a network namespace of its own: %s%s%n", net.address(1).replaceAll("\\.1$", ".N"),

@@ -30,8 +30,11 @@ final class NetNamespaces implements AutoCloseable {
     this.netem = netem;
   }
 
-  /** Makes a namespace per node, 1 to {@code nodes}, on one bridge; fails with what is missing. */
-  static NetNamespaces create(int nodes, SplittableRandom random) {
+  /**
+   * Makes a namespace per node, 1 to {@code nodes}, on one bridge, with TCP's longest retransmission
+   * timeout set to {@code rtoMaxMs} in each (0: the kernel's); fails with what is missing.
+   */
+  static NetNamespaces create(int nodes, SplittableRandom random, int rtoMaxMs) {
     String tag = "b" + Integer.toString(random.nextInt(36 * 36 * 36), 36);
     String subnet = "10.213." + (1 + random.nextInt(250));
     NetNamespaces spaces = new NetNamespaces(tag, nodes, subnet, false);
@@ -52,6 +55,9 @@ final class NetNamespaces implements AutoCloseable {
         run("ip", "netns", "exec", ns, "ip", "addr", "add", spaces.address(id) + "/24", "dev", inside);
         run("ip", "netns", "exec", ns, "ip", "link", "set", inside, "up");
         run("ip", "netns", "exec", ns, "iptables", "-F");
+        if (rtoMaxMs > 0) {
+          run("ip", "netns", "exec", ns, "sh", "-c", "echo " + rtoMaxMs + " > /proc/sys/net/ipv4/tcp_rto_max_ms");
+        }
       }
     } catch (RuntimeException e) {
       spaces.close();

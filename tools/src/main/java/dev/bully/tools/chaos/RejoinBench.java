@@ -33,6 +33,10 @@ public final class RejoinBench implements Callable<Integer> {
   @Option(names = "--seed", paramLabel = "S", description = "seed of the cuts (default: random, printed)")
   private Long seed;
 
+  @Option(names = "--tcp-rto-max-ms", paramLabel = "MS", defaultValue = "0",
+      description = "net.ipv4.tcp_rto_max_ms in the nodes' namespaces (Linux 6.15 or later; default: the kernel's)")
+  private int tcpRtoMaxMs;
+
   private RejoinBench() {
   }
 
@@ -44,6 +48,9 @@ public final class RejoinBench implements Callable<Integer> {
   public Integer call() throws Exception {
     List<String> args = new ArrayList<>(List.of("--netns", "--nodes", "3", "--duration", String.valueOf(seconds),
         "--faults", "isolate", "--rate", rate));
+    if (tcpRtoMaxMs > 0) {
+      args.addAll(List.of("--tcp-rto-max-ms", String.valueOf(tcpRtoMaxMs)));
+    }
     if (seed != null) {
       args.addAll(List.of("--seed", String.valueOf(seed)));
     }
@@ -62,8 +69,9 @@ public final class RejoinBench implements Callable<Integer> {
       System.out.println("rejoin: no node was caught up after a heal; " + missed + " not within 90 s");
       return 1;
     }
-    System.out.printf("rejoin, heal to caught up (a node cut off for 1-4 s, 3 nodes, %s writes/s), s: min %.2f / median %.2f"
-            + " / p90 %.2f / max %.2f over %d heals; %d not within 90 s; history %s%n", rate, seconds.get(0),
+    System.out.printf("rejoin, heal to caught up (a node cut off for 1-4 s, 3 nodes, %s writes/s%s), s: min %.2f / median %.2f"
+            + " / p90 %.2f / max %.2f over %d heals; %d not within 90 s; history %s%n", rate,
+        tcpRtoMaxMs > 0 ? ", tcp_rto_max_ms " + tcpRtoMaxMs : "", seconds.get(0),
         percentile(seconds, 50), percentile(seconds, 90), seconds.get(seconds.size() - 1), seconds.size(), missed,
         result.passed() ? "checked" : "FAILED");
     return result.passed() && missed == 0 ? 0 : 1;
