@@ -40,9 +40,10 @@
 #                                5 nodes under a steady writer (R writes/s, default 200): step-downs for SECONDS (default 60), then one
 #                                rolling restart; time from each hand-off's start to the successor leading,
 #                                min / median / p90 / max, and each run's history check
-#   bench.sh rejoin [SECONDS] [--rate R] [--seed S] [--tcp-rto-max-ms MS]
+#   bench.sh rejoin [SECONDS] [--rate R] [--seed S] [--fault-seconds MIN-MAX] [--tcp-rto-max-ms MS]
 #                                3 nodes, each in a network namespace of its own, under R writes/s (default 200);
-#                                for SECONDS (default 90) one node after another is cut off by iptables for 1-4 s:
+#                                for SECONDS (default 90) one node after another is cut off by iptables for 1-4 s
+#                                (--fault-seconds):
 #                                time from each heal to that node following, caught up; min / median / p90 / max
 #                                and the history check (needs root, ip and iptables); --tcp-rto-max-ms sets
 #                                net.ipv4.tcp_rto_max_ms in the namespaces (Linux 6.15 or later)

@@ -16,7 +16,7 @@ import picocli.CommandLine.Spec;
 /** What a chaos run does, from its command line ({@code bin/chaos.sh [--nodes N] [--duration S] ...}), checked before anything starts. */
 record ChaosOptions(int nodes, int durationS, long seed, Set<String> faults, double rate, int clients, List<String> attach,
                     String token, Writer.Payload payload, String sync, boolean netns, int tcpRtoMaxMs, int registers,
-                    boolean linearizabilityFails) {
+                    boolean linearizabilityFails, int faultMinS, int faultMaxS) {
   private static final Set<String> FAULTS = Set.of("kill", "pause", "partition", "isolate", "restart", "stepdown", "rolling",
       "forge", "powerloss");
 
@@ -68,6 +68,10 @@ record ChaosOptions(int nodes, int durationS, long seed, Set<String> faults, dou
             "             restarted and waited for until ready and caught up; the run",
             "             ends after a whole round"})
     private Set<String> faults = new LinkedHashSet<>();
+
+    @Option(names = "--fault-seconds", defaultValue = "1-4", paramLabel = "MIN-MAX",
+        description = "how long a kill, pause or cut lasts, drawn between MIN and MAX seconds (default: ${DEFAULT-VALUE})")
+    private String faultSeconds;
 
     @Option(names = "--rate", defaultValue = "200", paramLabel = "R", description = "writes per second, all clients together (default: ${DEFAULT-VALUE})")
     private double rate;
@@ -164,10 +168,14 @@ record ChaosOptions(int nodes, int durationS, long seed, Set<String> faults, dou
       if (!linearizability.equals("fail") && !linearizability.equals("report")) {
         throw usage("--linearizability is fail or report, not '" + linearizability + "'");
       }
+      java.util.regex.Matcher range = java.util.regex.Pattern.compile("(\\d{1,3})-(\\d{1,3})").matcher(faultSeconds);
+      if (!range.matches() || Integer.parseInt(range.group(1)) < 1 || Integer.parseInt(range.group(1)) >= Integer.parseInt(range.group(2))) {
+        throw usage("--fault-seconds is MIN-MAX, whole seconds with 1 <= MIN < MAX, not '" + faultSeconds + "'");
+      }
       long drawn = seed != null ? seed : new SplittableRandom().nextLong(1, 1_000_000);
       return new ChaosOptions(attach.isEmpty() ? nodes : attach.size(), duration, drawn, Set.copyOf(faults), rate, clients,
           List.copyOf(attach), token, kind, sync, netns, tcpRtoMaxMs, registers,
-          linearizability.equals("fail"));
+          linearizability.equals("fail"), Integer.parseInt(range.group(1)), Integer.parseInt(range.group(2)));
     }
 
     private ParameterException usage(String message) {

@@ -61,7 +61,7 @@ final class FaultMix {
     Thread.sleep(2_000);
     while (nowMs.getAsLong() < endMs - 3_000 && !kinds.isEmpty()) {
       String kind = kinds.get(random.nextInt(kinds.size()));
-      long lastsMs = 1_000 + random.nextLong(3_000);
+      long lastsMs = options.faultMinS() * 1_000L + random.nextLong((options.faultMaxS() - options.faultMinS()) * 1_000L);
       switch (kind) {
         case "kill" -> kill(random, lastsMs);
         case "pause" -> pause(random, lastsMs);

@@ -33,6 +33,10 @@ public final class RejoinBench implements Callable<Integer> {
   @Option(names = "--seed", paramLabel = "S", description = "seed of the cuts (default: random, printed)")
   private Long seed;
 
+  @Option(names = "--fault-seconds", paramLabel = "MIN-MAX", defaultValue = "1-4",
+      description = "how long each cut lasts, drawn between MIN and MAX seconds (default: ${DEFAULT-VALUE})")
+  private String cutSeconds;
+
   @Option(names = "--tcp-rto-max-ms", paramLabel = "MS", defaultValue = "0",
       description = "net.ipv4.tcp_rto_max_ms in the nodes' namespaces (Linux 6.15 or later; default: the kernel's)")
   private int tcpRtoMaxMs;
@@ -47,7 +51,7 @@ public final class RejoinBench implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     List<String> args = new ArrayList<>(List.of("--netns", "--nodes", "3", "--duration", String.valueOf(seconds),
-        "--faults", "isolate", "--rate", rate));
+        "--faults", "isolate", "--rate", rate, "--fault-seconds", cutSeconds));
     if (tcpRtoMaxMs > 0) {
       args.addAll(List.of("--tcp-rto-max-ms", String.valueOf(tcpRtoMaxMs)));
     }
@@ -69,8 +73,8 @@ public final class RejoinBench implements Callable<Integer> {
       System.out.println("rejoin: no node was caught up after a heal; " + missed + " not within 90 s");
       return 1;
     }
-    System.out.printf("rejoin, heal to caught up (a node cut off for 1-4 s, 3 nodes, %s writes/s%s), s: min %.2f / median %.2f"
-            + " / p90 %.2f / max %.2f over %d heals; %d not within 90 s; history %s%n", rate,
+    System.out.printf("rejoin, heal to caught up (a node cut off for %s s, 3 nodes, %s writes/s%s), s: min %.2f / median %.2f"
+            + " / p90 %.2f / max %.2f over %d heals; %d not within 90 s; history %s%n", cutSeconds, rate,
         tcpRtoMaxMs > 0 ? ", tcp_rto_max_ms " + tcpRtoMaxMs : "", seconds.get(0),
         percentile(seconds, 50), percentile(seconds, 90), seconds.get(seconds.size() - 1), seconds.size(), missed,
         result.passed() ? "checked" : "FAILED");
