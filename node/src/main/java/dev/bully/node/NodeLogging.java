@@ -61,6 +61,10 @@ public final class NodeLogging extends ContextAwareBase implements Configurator 
     level(context, "com.hazelcast", Level.WARN);
     // The CP subsystem is not used; its "UNSAFE mode" warning at every start is noise.
     level(context, "com.hazelcast.cp", Level.ERROR);
+    // Who the cluster manager counts as members, and when it moves its partitions: a few lines per change, and what a
+    // node's operations on the cluster manager's maps (an event-bus address, a subscription) wait for when they hang.
+    level(context, "com.hazelcast.internal.cluster.ClusterService", Level.INFO);
+    level(context, "com.hazelcast.internal.partition.impl.MigrationManager", Level.INFO);
     level(context, "org.mongodb.driver", Level.WARN);
     level(context, "de.bwaldvogel", Level.WARN);
     level(context, "io.netty", Level.WARN);
