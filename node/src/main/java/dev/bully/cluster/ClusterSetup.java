@@ -54,6 +54,10 @@ public final class ClusterSetup {
     hazelcast.setProperty("hazelcast.wait.seconds.before.join", "0");
     hazelcast.setProperty("hazelcast.heartbeat.interval.seconds", "1");
     hazelcast.setProperty("hazelcast.max.no.heartbeat.seconds", "5");
+    // An operation on the cluster manager's maps whose answer never comes is tried again after this long, not after
+    // the default 60 s. Once, right after three nodes joined together, a node's lookup of a peer's event-bus address
+    // seemed to hang this way: every message to that peer queued behind it for a minute (docs/testing.md).
+    hazelcast.setProperty("hazelcast.operation.call.timeout.millis", "10000");
     // A member that was cut off or paused rejoins within seconds of healing, not minutes.
     hazelcast.setProperty("hazelcast.merge.first.run.delay.seconds", "5");
     hazelcast.setProperty("hazelcast.merge.next.run.delay.seconds", "5");
