@@ -1,6 +1,7 @@
 package dev.bully.cluster;
 
 import com.hazelcast.config.Config;
+import com.hazelcast.core.EntryView;
 import io.vertx.core.Completable;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -109,8 +110,8 @@ public final class RoutedClusterManager extends HazelcastClusterManager {
    * busy while a healed partition merged and this node had put its entry back) removes it for good,
    * and any member of the cluster manager may remove or rewrite it (docs/operations.md). No node
    * could then open a connection to this one: it would hear the others while none heard it, and
-   * could neither lead nor vote until it restarted. The map is copied to every member, so the check
-   * reads this member's own copy.
+   * could neither lead nor vote until it restarted. The check asks the entry's owner: this member's
+   * own copy of the entry can outlive its removal.
    */
   public long keepAddressPublished(Vertx vertx, long everyMs, String nodeName) {
     // One check at a time: a read that has to ask a hung member waits, and must not take one worker thread a tick.
@@ -127,7 +128,9 @@ public final class RoutedClusterManager extends HazelcastClusterManager {
     if (!isActive() || mine == null) {
       return null;
     }
-    Object published = getHazelcastInstance().getMap(NODE_INFO_MAP).get(getNodeId());
+    // The entry as its partition's owner holds it: a get may read this member's own backup copy, which can be stale.
+    EntryView<Object, Object> entry = getHazelcastInstance().getMap(NODE_INFO_MAP).getEntryView(getNodeId());
+    Object published = entry == null ? null : entry.getValue();
     if (published instanceof HazelcastNodeInfo info && mine.equals(info.unwrap())) {
       return null;
     }
