@@ -102,7 +102,7 @@ public final class RoutedClusterManager extends HazelcastClusterManager {
 
   /**
    * Keeps this node's event-bus address in the cluster manager's map, checking every
-   * {@code everyMs} and putting it back when it is missing or not this node's; returns the timer's id.
+   * {@code everyMs} and putting it back when it is missing or not this node's.
    *
    * <p>Another node opens a connection to this one from that map alone, and Vert.x puts the entry
    * there only when this node joins, after a merge, and when it sees a member leave. Every member
@@ -113,10 +113,10 @@ public final class RoutedClusterManager extends HazelcastClusterManager {
    * could neither lead nor vote until it restarted. The check asks the entry's owner: this member's
    * own copy of the entry can outlive its removal.
    */
-  public long keepAddressPublished(Vertx vertx, long everyMs, String nodeName) {
+  public void keepAddressPublished(Vertx vertx, long everyMs, String nodeName) {
     // One check at a time: a read that has to ask a hung member waits, and must not take one worker thread a tick.
     AtomicBoolean checking = new AtomicBoolean();
-    return vertx.setPeriodic(everyMs, id -> {
+    vertx.setPeriodic(everyMs, id -> {
       if (checking.compareAndSet(false, true)) {
         vertx.executeBlocking(() -> checkAddress(nodeName), false).onComplete(done -> checking.set(false));
       }

@@ -6,6 +6,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -168,7 +170,7 @@ record ChaosOptions(int nodes, int durationS, long seed, Set<String> faults, dou
       if (!linearizability.equals("fail") && !linearizability.equals("report")) {
         throw usage("--linearizability is fail or report, not '" + linearizability + "'");
       }
-      java.util.regex.Matcher range = java.util.regex.Pattern.compile("(\\d{1,3})-(\\d{1,3})").matcher(faultSeconds);
+      Matcher range = Pattern.compile("(\\d{1,3})-(\\d{1,3})").matcher(faultSeconds);
       if (!range.matches() || Integer.parseInt(range.group(1)) < 1 || Integer.parseInt(range.group(1)) >= Integer.parseInt(range.group(2))) {
         throw usage("--fault-seconds is MIN-MAX, whole seconds with 1 <= MIN < MAX, not '" + faultSeconds + "'");
       }
