@@ -14,6 +14,7 @@ import io.vertx.spi.cluster.hazelcast.impl.HazelcastNodeInfo;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -39,6 +40,8 @@ public final class RoutedClusterManager extends HazelcastClusterManager {
   /** Vert.x's map of each member's event-bus address. */
   static final String NODE_INFO_MAP = "__vertx.nodeInfo";
   private static final Logger log = LoggerFactory.getLogger(RoutedClusterManager.class);
+  /** How long the event bus waits to learn where a peer listens before it tries again (PeerAddresses). */
+  private static final long ADDRESS_LOOKUP_BOUND_MS = 1_000;
 
   /** {@code bully.<cluster>.node.}: a protocol address is this and the node's id. */
   private final String protocolPrefix;
@@ -47,12 +50,47 @@ public final class RoutedClusterManager extends HazelcastClusterManager {
   private volatile ClusterView view;
   /** The event bus's listener, which keeps what it learnt of each address until told otherwise. */
   private volatile RegistrationListener eventBus;
+  private final PeerAddresses peerAddresses = new PeerAddresses(ADDRESS_LOOKUP_BOUND_MS);
+  /** Each node's event-bus node id as last accepted from the member list ({@link #registrationsOf}). */
+  private final Map<Integer, String> lastRoutes = new ConcurrentHashMap<>();
+  private Vertx vertx;
 
   public RoutedClusterManager(Config hazelcast, String clusterName, Map<Integer, String> configuredAddresses) {
     super(hazelcast);
     this.protocolPrefix = "bully." + clusterName + ".node.";
     this.protocolAddress = Pattern.compile(Pattern.quote(protocolPrefix) + "(\\d{1,9})");
     this.configuredAddresses = Map.copyOf(configuredAddresses);
+  }
+
+  @Override
+  public void init(Vertx vertx) {
+    this.vertx = vertx;
+    super.init(vertx);
+  }
+
+  @Override
+  public void join(Completable<Void> promise) {
+    super.join((nothing, failure) -> {
+      if (failure != null) {
+        promise.fail(failure);
+        return;
+      }
+      // Registering a listener waits for every member's answer: not on an event loop.
+      vertx.<Void>executeBlocking(() -> {
+        peerAddresses.follow(getHazelcastInstance().getMap(NODE_INFO_MAP));
+        return null;
+      }, false).onComplete(promise);
+    });
+  }
+
+  /** Where a peer's event bus listens, within a bounded time: see {@link PeerAddresses}. */
+  @Override
+  public void getNodeInfo(String nodeId, Completable<NodeInfo> promise) {
+    peerAddresses.lookUp(vertx, nodeId, id -> {
+      Promise<NodeInfo> read = Promise.promise();
+      super.getNodeInfo(id, read);
+      return read.future();
+    }, promise);
   }
 
   /** The members the cluster manager sees, as configured nodes and strangers; once joined. */
@@ -191,8 +229,18 @@ public final class RoutedClusterManager extends HazelcastClusterManager {
    * Where node N's protocol messages go: to the member accepted as node N, or nowhere. Whether its
    * consumer is registered yet does not matter: a message that arrives before it is dropped there,
    * which the protocol takes as a lost message.
+   *
+   * <p>The member last accepted as node N keeps the route when it leaves the member list, until
+   * another member is accepted as node N (a restart). A cut of a few seconds, drawn out by TCP's
+   * back-off on the cluster manager's own connections, can make the cluster manager split off a
+   * node that the event bus reaches again as soon as the cut heals; the split lasts until the next
+   * merge, seconds later, and the protocol's heartbeats, not the member list, decide whether a node
+   * is alive. A route to a process that is gone costs a failed connection attempt.
    */
   private List<RegistrationInfo> registrationsOf(int node) {
-    return view().vertxNodeId(node).map(id -> List.of(new RegistrationInfo(id, 0, false))).orElse(List.of());
+    Optional<String> member = view().vertxNodeId(node);
+    member.ifPresent(id -> lastRoutes.put(node, id));
+    return Optional.ofNullable(member.orElse(lastRoutes.get(node)))
+        .map(id -> List.of(new RegistrationInfo(id, 0, false))).orElse(List.of());
   }
 }
