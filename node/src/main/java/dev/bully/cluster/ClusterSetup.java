@@ -23,6 +23,29 @@ import java.net.UnknownHostException;
  */
 public final class ClusterSetup {
   private static final int JOIN_QUESTION_SECONDS = 1;
+  /**
+   * How long the event bus waits for a peer to accept a connection before it drops what waited and
+   * tries again with its next message (Vert.x's default: 60 s). A lost connection request (to a peer
+   * cut off, or one that has just healed) is retried by TCP only after 1 s, 3 s, 7 s...; a fresh
+   * attempt every 250 ms reaches a healed peer within a quarter of a second. Peers are on one
+   * network: the election's own failure timeout (150 ms) assumes answers within milliseconds.
+   */
+  private static final int EVENT_BUS_CONNECT_TIMEOUT_MS = 250;
+  /**
+   * How often the event bus pings a peer over an open connection, and how long it waits for the
+   * answer before it closes the connection and opens a new one (Vert.x's default: 20 s and 20 s).
+   * Messages sent while a peer was cut off wait in TCP's retransmission back-off, which doubles up
+   * to two minutes: after a heal the connection stayed silent for up to as long again as the cut
+   * lasted (docs/benchmarks.md, "rejoin").
+   */
+  private static final long EVENT_BUS_PING_MS = 500;
+  /**
+   * How long what this node sent over an event-bus connection may stay unacknowledged before the
+   * kernel drops the connection (TCP_USER_TIMEOUT; with Linux's epoll transport only). A connection
+   * to a peer that was cut off otherwise keeps its messages in TCP's retransmission back-off, and
+   * Vert.x, asked to close it when a ping goes unanswered, first waits for them to be written.
+   */
+  private static final int EVENT_BUS_TCP_USER_TIMEOUT_MS = 1_000;
 
   /** The Hazelcast member attribute that carries the Bully node id. */
   public static final String NODE_ID_ATTRIBUTE = "bully.nodeId";
@@ -116,9 +139,13 @@ public final class ClusterSetup {
     EventBusOptions eventBus = new EventBusOptions()
         .setHost(config.eventBusHost())
         .setPort(config.eventBusPort())
-        .setClusterPublicHost(config.eventBusPublicHost());
+        .setClusterPublicHost(config.eventBusPublicHost())
+        .setConnectTimeout(EVENT_BUS_CONNECT_TIMEOUT_MS)
+        .setClusterPingInterval(EVENT_BUS_PING_MS)
+        .setClusterPingReplyInterval(EVENT_BUS_PING_MS)
+        .setTcpUserTimeout(EVENT_BUS_TCP_USER_TIMEOUT_MS);
     config.eventBusTls().ifPresent(tls -> secure(eventBus, tls));
-    return new VertxOptions().setEventBusOptions(eventBus);
+    return new VertxOptions().setEventBusOptions(eventBus).setPreferNativeTransport(true);
   }
 
   /**

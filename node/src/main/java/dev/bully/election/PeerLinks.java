@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
 final class PeerLinks {
   static final String KEEP_ALIVE = "KEEPALIVE";
   private static final Logger log = LoggerFactory.getLogger(PeerLinks.class);
-  /** Well inside the event bus's own idle ping (20 s), so a connection is never found closed mid-election. */
+  /** Keeps every connection in use, so that one is never found closed mid-election. */
   private static final long KEEP_ALIVE_MS = 5_000;
   private static final long PROBE_TIMEOUT_MS = 1_000;
   private static final long PROBE_RETRY_MS = 100;

@@ -113,6 +113,10 @@ public final class Node {
           clusterManager.keepAddressPublished(v, ADDRESS_CHECK_MS, "Node " + config.nodeId());
           log.info("Node {} joined cluster '{}' as a member of {}", config.nodeId(), config.clusterName(),
               config.joinMembers());
+          if (!v.isNativeTransportEnabled()) {
+            log.warn("Node {} runs without Linux's native transport ({}): its event-bus connections to a peer that was"
+                + " cut off recover only as TCP's back-off allows", config.nodeId(), v.unavailableNativeTransportCause());
+          }
         });
     // join, not all: a failed read still waits for the join, so that stop() finds the instance to close.
     return Future.join(read, joined)
