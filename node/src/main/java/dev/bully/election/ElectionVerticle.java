@@ -105,6 +105,8 @@ public final class ElectionVerticle extends VerticleBase {
     context.exceptionHandler(failure -> {
       if (thrownByCore(failure)) {
         failStop("the protocol core refused an input: " + failure, failure);
+      } else if (StatusReports.isPublishCompletedTwice(failure)) {
+        log.debug("Node {}: a publication to the dashboards reached not every node", config.nodeId());
       } else {
         log.error("Node {}: unexpected failure outside the protocol core", config.nodeId(), failure);
       }

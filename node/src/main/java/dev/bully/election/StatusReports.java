@@ -27,6 +27,7 @@ import org.slf4j.LoggerFactory;
 final class StatusReports {
   /** Protocol events get their own logger, so the transcript can be read from the logs alone. */
   static final Logger transcript = LoggerFactory.getLogger("Protocol");
+  private static final Logger log = LoggerFactory.getLogger(StatusReports.class);
 
   private final NodeConfig config;
   private final Election election;
@@ -79,7 +80,7 @@ final class StatusReports {
     for (ProtocolEvent event : output.events()) {
       transcript.info(event.text());
       metrics.event(event);
-      eventBus.publish(Addresses.EVENTS, new JsonObject()
+      publishToEveryNode(Addresses.EVENTS, new JsonObject()
           .put("node", event.node())
           .put("term", event.term())
           .put("kind", event.kind().name())
@@ -133,7 +134,40 @@ final class StatusReports {
   /** Publishes the status on {@code cluster.status} and into the metrics. */
   void publish() {
     metrics.observe(election.status());
-    eventBus.publish(Addresses.STATUS, json());
+    publishToEveryNode(Addresses.STATUS, json());
+  }
+
+  /**
+   * Publishes to the dashboards of every node, and never throws. Vert.x 5.0.10's clustered publish
+   * hands one promise to its write on every node's connection: when a connection closes under it (a
+   * peer cut off or paused), the second write to end completes that promise again, which throws
+   * {@code IllegalStateException} out of {@code publish} here (the nodes after it miss the message)
+   * or, later, into the context's exception handler ({@link #isPublishCompletedTwice}). Thrown here,
+   * it would cut short the recording of an output: the coordinator the HTTP API redirects to, and
+   * the requests waiting for a status. What a dashboard misses, the next status (250 ms) brings.
+   */
+  private void publishToEveryNode(String address, JsonObject body) {
+    try {
+      eventBus.publish(address, body);
+    } catch (IllegalStateException e) {
+      log.debug("Node {}: a publication on {} reached not every node: {}", config.nodeId(), address, e.toString());
+    }
+  }
+
+  /** Whether {@code failure} is Vert.x's second completion of a publish's promise ({@link #publishToEveryNode}). */
+  static boolean isPublishCompletedTwice(Throwable failure) {
+    if (!(failure instanceof IllegalStateException) || !"Promise already completed".equals(failure.getMessage())) {
+      return false;
+    }
+    // Completed again by the end of a write to a peer's connection: written, failed, or dropped with the connection.
+    for (StackTraceElement frame : failure.getStackTrace()) {
+      String type = frame.getClassName();
+      if (type.startsWith("io.vertx.core.eventbus.impl.clustered.") || type.startsWith("io.vertx.core.net.impl.")
+          || type.startsWith("io.netty.channel.")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The status as {@code /api/status} and {@code cluster.status} show it. */
