@@ -57,6 +57,10 @@ public final class NodeLogging extends ContextAwareBase implements Configurator 
     disconnects.setContext(context);
     disconnects.start();
     context.addTurboFilter(disconnects);
+    PeerConnectionWarnings peerConnections = new PeerConnectionWarnings();
+    peerConnections.setContext(context);
+    peerConnections.start();
+    context.addTurboFilter(peerConnections);
 
     level(context, "com.hazelcast", Level.WARN);
     // The CP subsystem is not used; its "UNSAFE mode" warning at every start is noise.
