@@ -35,7 +35,8 @@ final class NetNamespaces implements AutoCloseable {
    * timeout set to {@code rtoMaxMs} in each (0: the kernel's); fails with what is missing.
    */
   static NetNamespaces create(int nodes, SplittableRandom random, int rtoMaxMs) {
-    String tag = "b" + Integer.toString(random.nextInt(36 * 36 * 36), 36);
+    // Names of this run's own, not of its seed: a run with the same seed must not meet what another left behind.
+    String tag = "b" + Integer.toString(java.util.concurrent.ThreadLocalRandom.current().nextInt(36 * 36 * 36), 36);
     String subnet = "10.213." + (1 + random.nextInt(250));
     NetNamespaces spaces = new NetNamespaces(tag, nodes, subnet, false);
     try {
@@ -132,6 +133,8 @@ final class NetNamespaces implements AutoCloseable {
   public void close() {
     for (int id = 1; id <= nodes; id++) {
       runs("ip", "netns", "del", namespace(id));
+      // A namespace outlives its name while the kernel still holds it (seen after a run here): its link would stay.
+      runs("ip", "link", "del", tag + "v" + id);
     }
     runs("ip", "link", "del", bridge());
   }
