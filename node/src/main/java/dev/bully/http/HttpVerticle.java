@@ -27,6 +27,7 @@ import io.vertx.ext.web.handler.sockjs.SockJSBridgeOptions;
 import io.vertx.ext.web.handler.sockjs.SockJSHandler;
 import io.vertx.ext.web.healthchecks.HealthCheckHandler;
 import io.vertx.micrometer.PrometheusScrapingHandler;
+import java.io.IOException;
 import java.net.BindException;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -120,7 +121,7 @@ public final class HttpVerticle extends VerticleBase {
     HttpServerOptions options = new HttpServerOptions().setHost(config.httpHost()).setPort(config.httpPort());
     config.httpTls().ifPresent(tls -> options.setSsl(true).setKeyCertOptions(tls.keyCertOptions()));
     return board.start().compose(v -> vertx.createHttpServer(options).requestHandler(router).listen())
-        .recover(failure -> Future.failedFuture(failure instanceof BindException
+        .recover(failure -> Future.failedFuture(isAddressInUse(failure)
             ? new IllegalStateException("HTTP port " + config.httpPort() + " on " + config.httpHost() + " is already in use")
             : failure))
         .onSuccess(s -> {
@@ -220,5 +221,14 @@ public final class HttpVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     return server == null ? Future.succeededFuture() : server.close();
+  }
+
+  /**
+   * Java's sockets say so with a {@link BindException}; Linux's native transport, which the nodes
+   * prefer, with an {@link IOException} of errno EADDRINUSE.
+   */
+  private static boolean isAddressInUse(Throwable failure) {
+    return failure instanceof BindException
+        || failure instanceof IOException && String.valueOf(failure.getMessage()).contains("Address already in use");
   }
 }
