@@ -13,9 +13,9 @@ import java.util.random.RandomGenerator;
  * it does no IO, reads no clock (time is an argument) and draws randomness only from the generator
  * it is given, so the node and the simulator run exactly the same code.
  *
- * <p>It holds the term, promise, role and log, checks every message's term once (an older term is
- * rejected with the current one: stale-coordinator fencing; a newer one is adopted, stepping down),
- * and makes every role change. The rules (docs/design.md §2) live around it: {@link Candidacy} runs
+ * <p>It holds the term and promise ({@link TermAndPromise}), role and log, checks every message's
+ * term once (an older term is rejected with the current one: stale-coordinator fencing; a newer one
+ * is adopted, stepping down), and makes every role change. The rules (docs/design.md §2) live around it: {@link Candidacy} runs
  * this node's election (pre-vote, then ELECTION to the higher nodes, then a claim that needs a
  * majority), {@link Voting} answers other nodes' elections (one promise per term, only to a log at
  * least as up to date), {@link Following} follows the coordinator of the term and takes its entries,
@@ -30,8 +30,7 @@ public final class Election {
   private final FailureDetector detector;
 
   // Durable: persisted before any message that depends on them is sent.
-  private long term;
-  private int promisedTo;
+  private final TermAndPromise durable;
 
   private Role role = Role.FOLLOWER;
   private int coordinatorId;
@@ -60,8 +59,7 @@ public final class Election {
     this.peers = new PeerTracker(settings, detector.ownPauses());
     this.candidacy = new Candidacy(this, settings, random);
     this.voting = new Voting(this, settings);
-    this.term = durable.term();
-    this.promisedTo = durable.promisedTo();
+    this.durable = new TermAndPromise(durable);
     this.log = log;
     this.view = new LogView(log);
     this.following = new Following(this, settings, log, view);
@@ -72,12 +70,12 @@ public final class Election {
     Map<Integer, Long> followerMatch = role == Role.COORDINATOR ? leadership.followerMatch() : Map.of();
     long timeoutMs = role == Role.COORDINATOR ? peers.failureTimeoutMs(detector.lastTickMs())
         : detector.timeoutMs(detector.lastTickMs());
-    return new Status(me, role, term, coordinatorId, log.last(), log.commitIndex(), detector.silentSinceMs(), behind,
+    return new Status(me, role, term(), coordinatorId, log.last(), log.commitIndex(), detector.silentSinceMs(), behind,
         followerMatch, timeoutMs);
   }
 
   public DurableState durableState() {
-    return new DurableState(term, promisedTo);
+    return durable.state();
   }
 
   public LogPosition log() {
@@ -98,7 +96,7 @@ public final class Election {
         }
       } else if (candidacy.running()) {
         candidacy.tick(nowMs);
-      } else if (following.answerHeld(role == Role.FOLLOWER ? coordinatorId : -1, term, nowMs, out)) {
+      } else if (following.answerHeld(role == Role.FOLLOWER ? coordinatorId : -1, term(), nowMs, out)) {
         return;
       } else if (!retiring && !stalled) {
         candidacy.startIfCoordinatorSilent(nowMs);
@@ -111,7 +109,7 @@ public final class Election {
     return input(() -> {
       int from = message.from();
       if (from == me || !settings.isMember(from)) {
-        out.event(ProtocolEvent.ignored(me, term, message.type() + " from unknown node " + from));
+        out.event(ProtocolEvent.ignored(me, term(), message.type() + " from unknown node " + from));
         return;
       }
       // A pre-vote asks a hypothetical question: it must not move this node's term.
@@ -119,9 +117,9 @@ public final class Election {
         voting.onPreVote(claim, nowMs);
         return;
       }
-      if (message.term() > term) {
+      if (message.term() > term()) {
         adoptTerm(message.term(), from);
-      } else if (message.term() < term) {
+      } else if (message.term() < term()) {
         voting.onStale(message);
         return;
       }
@@ -155,7 +153,7 @@ public final class Election {
     return input(() -> {
       detector.membersChanged(members);
       if (role == Role.FOLLOWER && !candidacy.running() && !retiring && coordinatorId != 0 && !members.contains(coordinatorId)) {
-        out.event(ProtocolEvent.suspectsLeft(me, term, coordinatorId));
+        out.event(ProtocolEvent.suspectsLeft(me, term(), coordinatorId));
         candidacy.start(nowMs, false);
       }
     });
@@ -256,15 +254,13 @@ public final class Election {
   }
 
   private void adoptTerm(long newTerm, int sender) {
-    long previous = term;
-    term = newTerm;
-    promisedTo = 0;
+    long previous = durable.term();
+    durable.adopt(newTerm, out);
     following.reset(false);
-    out.persist();
     if (role == Role.FOLLOWER && !candidacy.running()) {
-      out.event(ProtocolEvent.adoptedTerm(me, term, previous, sender));
+      out.event(ProtocolEvent.adoptedTerm(me, term(), previous, sender));
     } else {
-      out.event(ProtocolEvent.steppedDownForTerm(me, term, sender));
+      out.event(ProtocolEvent.steppedDownForTerm(me, term(), sender));
     }
     becomeFollower(0);
   }
@@ -292,25 +288,19 @@ public final class Election {
     setRole(Role.COORDINATOR);
     candidacy.stop();
     coordinatorId = me;
-    out.event(ProtocolEvent.coordinator(me, term, candidacy.votes()));
+    out.event(ProtocolEvent.coordinator(me, term(), candidacy.votes()));
     out.statusChanged();
-    leadership = new Leadership(settings, term, log, peers, handOff, candidacy.votes(), view, nowMs, out);
+    leadership = new Leadership(settings, term(), log, peers, handOff, candidacy.votes(), view, nowMs, out);
   }
 
   /** Raises the term and promises this node, for its claim; persisted before the claim leaves. Returns the new term. */
   long raiseTermForClaim() {
-    term = term + 1;
-    promisedTo = me;
-    out.persist();
-    return term;
+    return durable.raiseFor(me, out);
   }
 
   /** Promises {@code claimer} this term (persisted before the acknowledgement leaves). */
   void promise(int claimer) {
-    if (promisedTo != claimer) {
-      promisedTo = claimer;
-      out.persist();
-    }
+    durable.promise(claimer, out);
   }
 
   /** Silence is counted from now: a claimer is given its claim timeout to announce itself. */
@@ -324,17 +314,17 @@ public final class Election {
    * from backing a rival in the same term.
    */
   void followCoordinator(int coordinator, long nowMs) {
-    if (promisedTo == 0) {
+    if (durable.promisedTo() == 0) {
       promise(coordinator);
     }
     becomeFollower(coordinator);
-    detector.heard(coordinator, term, nowMs);
+    detector.heard(coordinator, term(), nowMs);
   }
 
   // What the election and the votes read of the replica.
 
   int promisedTo() {
-    return promisedTo;
+    return durable.promisedTo();
   }
 
   boolean retiring() {
@@ -351,7 +341,7 @@ public final class Election {
   }
 
   long term() {
-    return term;
+    return durable.term();
   }
 
   int coordinatorId() {
@@ -384,7 +374,7 @@ public final class Election {
    * state gone wrong: it leaves as a {@link BrokenInvariant}.
    */
   private Output input(Runnable handling) {
-    out = new OutputBuilder(term);
+    out = new OutputBuilder(term());
     try {
       handling.run();
     } catch (BrokenInvariant e) {
@@ -394,7 +384,7 @@ public final class Election {
     }
     // Entries that the store's pages hold may leave memory; the store serves them from now on.
     log.release();
-    Output result = out.build(new DurableState(term, promisedTo), log.commitIndex());
+    Output result = out.build(durable.state(), log.commitIndex());
     out = null;
     return result;
   }
