@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Real network faults for {@code bin/chaos.sh --netns}: each node runs in a network namespace of
@@ -36,7 +37,7 @@ final class NetNamespaces implements AutoCloseable {
    */
   static NetNamespaces create(int nodes, SplittableRandom random, int rtoMaxMs) {
     // Names of this run's own, not of its seed: a run with the same seed must not meet what another left behind.
-    String tag = "b" + Integer.toString(java.util.concurrent.ThreadLocalRandom.current().nextInt(36 * 36 * 36), 36);
+    String tag = "b" + Integer.toString(ThreadLocalRandom.current().nextInt(36 * 36 * 36), 36);
     String subnet = "10.213." + (1 + random.nextInt(250));
     NetNamespaces spaces = new NetNamespaces(tag, nodes, subnet, false);
     try {
