@@ -3,11 +3,14 @@ package dev.bully.store;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import java.io.IOException;
-import org.h2.mvstore.MVStore;
 import java.io.UncheckedIOException;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.h2.mvstore.MVMap;
+import org.h2.mvstore.MVStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -181,9 +184,48 @@ public final class EmbeddedMongo implements AutoCloseable {
           open(getMvStore(), getFullCollectionNamespace(collectionName) + INDEX_MARK + indexName);
           return super.openOrCreateUniqueIndex(collectionName, indexName, keys, sparse);
         }
+
+        @Override
+        public void moveCollection(de.bwaldvogel.mongo.MongoDatabase oldDatabase,
+            de.bwaldvogel.mongo.MongoCollection<?> collection, String newCollectionName) {
+          moveMaps(getMvStore(), collection.getFullName(), getFullCollectionNamespace(newCollectionName),
+              () -> super.moveCollection(oldDatabase, collection, newCollectionName));
+        }
       };
     }
+
+    /**
+     * A rename ({@code renameCollection}) that takes the collection's maps with it. The backend's own
+     * moves nothing: it looks the maps up by the new name (it asks the collection for its name after
+     * renaming it), so it creates empty ones there, and the indexes' maps it leaves out entirely.
+     * The collection's open maps kept working until the store was reopened, which then found the
+     * documents and the {@code _id} index under the old name; and a collection created again under
+     * the old name shared the index of the renamed one. Here every map of the collection (documents,
+     * meta, each index) is renamed to the new name, and the empty ones the backend created there go.
+     */
+    private static void moveMaps(MVStore store, String from, String to, Runnable move) {
+      Map<MVMap<?, ?>, String> renames = new LinkedHashMap<>();
+      for (String name : store.getMapNames()) {
+        String renamed = name.equals(DATA_PREFIX + from) ? DATA_PREFIX + to
+            : name.equals(META_PREFIX + from) ? META_PREFIX + to
+            : name.startsWith(from + INDEX_MARK) ? to + name.substring(from.length()) : null;
+        if (renamed != null) {
+          renames.put(store.openMap(name), renamed); // the map the collection holds open, not a new one
+        }
+      }
+      move.run();
+      for (Map.Entry<MVMap<?, ?>, String> rename : renames.entrySet()) {
+        if (store.hasMap(rename.getValue())) {
+          store.removeMap(rename.getValue());
+        }
+        store.renameMap(rename.getKey(), rename.getValue());
+      }
+    }
   }
+
+  /** How mongo-java-server's H2 backend names a collection's map of documents and its map of metadata. */
+  private static final String DATA_PREFIX = "databases.";
+  private static final String META_PREFIX = "meta.";
 
   /** How mongo-java-server's H2 backend names an index's map: {@code <db>.<collection>._index_<name>}. */
   private static final String INDEX_MARK = "._index_";

@@ -146,7 +146,7 @@ public final class SnapshotBench implements Callable<Integer> {
   }
 
   private static final java.util.regex.Pattern STORED = java.util.regex.Pattern.compile(
-      "Installed a snapshot .*: (\\d+) documents in (\\d+) chunks, (\\d+) ms of it storing them durably(?:, then (\\d+) ms copying)?");
+      "Installed a snapshot .*: (\\d+) documents in (\\d+) chunks, (\\d+) ms of it storing them durably(?:, then (\\d+) ms (?:copying|renaming))?");
   private static final java.util.regex.Pattern READ = java.util.regex.Pattern.compile(
       "Read a snapshot up to entry \\d+ for node (\\d+): \\d+ documents in \\d+ chunks, (\\d+) ms of it reading");
 
@@ -166,7 +166,7 @@ public final class SnapshotBench implements Callable<Integer> {
       if (m.find()) {
         stored = String.format("%.1f s", Long.parseLong(m.group(3)) / 1e3);
         chunks = m.group(2);
-        copied = m.group(4) == null ? "" : String.format(", then copied them over the live ones in %.1f s", Long.parseLong(m.group(4)) / 1e3);
+        copied = m.group(4) == null ? "" : String.format(", then put them in place of the live ones in %.1f s", Long.parseLong(m.group(4)) / 1e3);
       }
     }
     String read = "?";
