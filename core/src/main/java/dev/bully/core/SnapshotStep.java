@@ -2,9 +2,7 @@ package dev.bully.core;
 
 /**
  * A step of installing a snapshot of the coordinator's documents on a follower, which the driver
- * has stored before it sends what depends on it ({@link Output#install()}). The begin and the last
- * chunk must be durable then; a chunk in between need only be stored, since a node that restarts
- * begins an install again and never goes on with one.
+ * makes durable before it sends what depends on it ({@link Output#install()}).
  *
  * <ul>
  *   <li>{@code chunk == null}: the install of the snapshot up to entry {@code index} begins. The

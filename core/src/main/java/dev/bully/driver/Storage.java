@@ -50,7 +50,7 @@ public interface Storage {
    */
   void compact(long index, long term, Callback<Long> done);
 
-  /** Stores a step of installing a snapshot: the begin and the last chunk durably ({@link SnapshotStep}). */
+  /** Makes a step of installing a snapshot durable ({@link SnapshotStep}). */
   void installSnapshot(SnapshotStep step, Callback<Void> done);
 
   /**

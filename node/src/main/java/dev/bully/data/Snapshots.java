@@ -51,14 +51,6 @@ public final class Snapshots {
    * is read, sent and stored well within the time its follower waits before it asks again.
    */
   static final long CHUNK_CHARS = 512 * 1024;
-  /**
-   * Staged chunks are forced with every this many, and with the last one before the mark: nothing
-   * needs one forced sooner, since a restart begins an install again, never goes on with one. A
-   * force per chunk rewrote the store's {@code _id} index pages that each chunk touched, which grow
-   * with the collection (measured here, 100,000 documents staged in 4.2-6.1 s rather than 4.6-8.1).
-   * Every few, so that the store's memory never holds more than a few MiB of unforced pages.
-   */
-  static final int FORCE_EVERY_CHUNKS = 16;
 
   private final MongoClient data;
   private final MongoClient node;
@@ -135,7 +127,7 @@ public final class Snapshots {
 
   // ---------------------------------------------------------------- install, on a follower
 
-  /** Stores a step of installing a snapshot: the begin and the last chunk durably (see the class comment). */
+  /** Makes a step of installing a snapshot durable (see the class comment). */
   public Future<Void> install(SnapshotStep step) {
     if (step.begins()) {
       installChunks = 0;
@@ -144,8 +136,7 @@ public final class Snapshots {
       return dropStaged().compose(v -> durable.get());
     }
     long startNs = System.nanoTime();
-    boolean force = step.finishes() || (installChunks + 1) % FORCE_EVERY_CHUNKS == 0;
-    Future<Void> staged = stage(step.chunk().items()).compose(v -> force ? durable.get() : Future.succeededFuture()).onSuccess(v -> {
+    Future<Void> staged = stage(step.chunk().items()).compose(v -> durable.get()).onSuccess(v -> {
       installChunks++;
       installDocuments += step.chunk().items().size();
       installStoreNs += System.nanoTime() - startNs;
