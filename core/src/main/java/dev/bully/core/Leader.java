@@ -85,6 +85,13 @@ final class Leader {
     long lastAnsweredMs;
     /** The heartbeat round last sent when the match index last grew: a heartbeat of a later round reached a log at least that long. */
     long matchRound;
+    /**
+     * The snapshot's base that a heartbeat's answer showed the follower's log to begin at, before
+     * its APPENDED said so durably (0: none). A probe goes on from there, not from the match index:
+     * from below the snapshot's base it would offer the snapshot again while the follower still
+     * swaps it in, and the follower would install the whole of it once more.
+     */
+    long installedAt;
 
     /** The batch in flight that began after {@code prevIndex}, or null: the answer is late or repeated. */
     Sent inFlightAfter(long prevIndex) {
@@ -96,9 +103,9 @@ final class Leader {
       return null;
     }
 
-    /** Starts over from after the follower's match index, one batch at a time. */
+    /** Starts over from after the follower's match index (or the snapshot it was seen to hold), one batch at a time. */
     void probeFromMatch() {
-      nextIndex = matchIndex + 1;
+      nextIndex = Math.max(matchIndex, installedAt) + 1;
       inFlight.clear();
       probing = true;
     }
@@ -194,6 +201,7 @@ final class Leader {
   private Envelope offerSnapshot(int follower, Progress progress, long nowMs) {
     long base = Math.max(log.compactionTarget(), Math.min(view.appliedDurably(), log.commitIndex()));
     progress.snapshotting = true;
+    progress.installedAt = 0;
     progress.pulling = false;
     progress.pulledSeq = 0;
     progress.offeredAt = base;
@@ -238,6 +246,7 @@ final class Leader {
       // It answered a heartbeat sent after it held entries up to its match index, with a shorter log: it lost its store (a
       // new disk, a data folder removed). Entries it acknowledged are gone from it; it is sent everything again, or a snapshot.
       progress.matchIndex = 0;
+      progress.installedAt = 0;
       progress.snapshotting = false;
       progress.pinnedAt = 0;
       progress.probeFromMatch();
@@ -247,6 +256,7 @@ final class Leader {
     if (progress.snapshotting && followerLog.index() >= progress.offeredAt && followerLog.index() <= log.lastIndex()
         && log.termAt(followerLog.index()) == followerLog.term()) {
       progress.snapshotting = false;
+      progress.installedAt = followerLog.index();
       progress.inFlight.clear();
       progress.probing = true;
       progress.nextIndex = followerLog.index() + 1;
@@ -337,6 +347,7 @@ final class Leader {
     }
     progress.lastProgressMs = nowMs;
     progress.probing = true;
+    progress.installedAt = 0; // its log does not hold what an answer showed: the swap never became durable
     progress.nextIndex = Math.max(progress.matchIndex + 1, Math.min(progress.nextIndex, backUpTo + 1));
     progress.inFlight.clear();
   }

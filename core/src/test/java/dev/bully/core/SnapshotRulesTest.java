@@ -93,6 +93,38 @@ class SnapshotRulesTest {
     assertNotNull(next.entries());
   }
 
+  /**
+   * The follower swaps the last chunk in: its heartbeat answers show its log beginning at the
+   * snapshot's base, while its APPENDED waits for the swap. Should the swap outlast the time after
+   * which APPENDs are sent again, they go on from the base: from its match index, below the base,
+   * the follower would be offered the whole snapshot once more.
+   */
+  @Test
+  void aFollowerSeenToHoldTheSnapshotIsNotOfferedItAgainWhileItsSwapIsSlow() {
+    ReplicatedLog log = ReplicatedLog.restore(8, List.of(new TermRun(8, 1)), List.of(),
+        List.of(new LogEntry(9, 1, null, "{}", 0), new LogEntry(10, 1, null, "{}", 0)), 10, 8, new LogLimits(2, 10));
+    Election node = new Election(new ElectionSettings(5, FIVE, 50, 200, 1000), new DurableState(0, 0), log,
+        new SplittableRandom(5), 0);
+    winsTerm1WithNodes1And2(node);
+    node.step(new Message.Mismatch(3, 1, 3, 10), 210);
+    node.step(new Message.SnapshotPull(3, 1, 8, 0), 215);
+    node.step(new Message.Ack(3, 1, new LogPosition(1, 8), 0, 0), 230); // the last chunk is in; the swap goes on
+
+    int appends = 0;
+    for (long now = 250; now <= 2_000; now += 50) {
+      node.step(new Message.Ack(1, 1, LOG, 0, 0), now); // nodes 1 and 2 keep answering: node 5 stays coordinator
+      node.step(new Message.Ack(2, 1, LOG, 0, 0), now);
+      for (Envelope sent : node.tick(now).messages().stream().filter(e -> e.to() == 3).toList()) {
+        assertFalse(sent.message() instanceof Message.Snapshot, "offered the snapshot again at " + now + " ms");
+        if (sent.message() instanceof Message.Append append) {
+          assertTrue(append.prevIndex() >= 8, "APPENDs from the snapshot's base on, not " + append.prevIndex());
+          appends++;
+        }
+      }
+    }
+    assertTrue(appends >= 2, "the APPEND after the base is sent again while the swap goes on: " + appends);
+  }
+
   @Test
   void theSnapshotOfferedIsTakenUpToTheNewestCommittedEntryTheDocumentsHoldDurably() {
     // Node 5's log: entries up to 4 compacted (of term 1), 5 to 10 kept and committed.
