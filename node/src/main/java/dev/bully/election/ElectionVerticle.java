@@ -45,6 +45,11 @@ public final class ElectionVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(ElectionVerticle.class);
   private static final Logger transcript = StatusReports.transcript;
   private static final long STATUS_PUBLISH_MS = 250;
+  /**
+   * How often the data folder is measured, on a worker: a walk of its folders, which the status
+   * published every 250 ms and each {@code /api/status} once did on this verticle's event loop.
+   */
+  private static final long STORE_SIZE_EVERY_MS = 1_000;
   /** EX_SOFTWARE: the node stopped itself rather than act on a state its store does not hold. */
   static final int FAIL_STOP_EXIT_CODE = 70;
   private static final int HAND_OFF_WAIT_FACTOR = 10;
@@ -152,8 +157,15 @@ public final class ElectionVerticle extends VerticleBase {
         request -> stepDown(request.body().getBoolean("leaving", false), request::reply));
     metrics.observe(election.status());
     vertx.setPeriodic(STATUS_PUBLISH_MS, id -> reports.publish());
+    measureStore();
+    vertx.setPeriodic(STORE_SIZE_EVERY_MS, id -> measureStore());
     links.start();
     return protocol.completion();
+  }
+
+  private void measureStore() {
+    vertx.executeBlocking(() -> StatusReports.folderBytes(config.dataDir()), false)
+        .onComplete(size -> reports.storeBytes(size.succeeded() ? size.result() : -1));
   }
 
   /** A client write from the HTTP API: taken here if this node leads, else where to go instead. */

@@ -48,6 +48,8 @@ final class StatusReports {
   /** How far this node's documents include the committed log ({@code dev.bully.data.ApplyVerticle}). */
   private final LongSupplier appliedIndex;
   private final LongSupplier snapshotIndex;
+  /** The data folder's size as last measured; -1 before the first measure. */
+  private volatile long storeBytes = -1;
 
   StatusReports(NodeConfig config, Election election, NodeStore store, NodeMetrics metrics, Rejections rejections,
                 EventBus eventBus, LongSupplier clock, LongSupplier appliedIndex, LongSupplier snapshotIndex) {
@@ -118,7 +120,17 @@ final class StatusReports {
 
   /** What the node's data folder holds, in bytes: its store, its log files (read at most every status publish). */
   long storeBytes() {
-    try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.walk(config.dataDir())) {
+    return storeBytes;
+  }
+
+  /** The data folder's size, measured off the event loop ({@link ElectionVerticle}): -1 when it could not be. */
+  void storeBytes(long bytes) {
+    storeBytes = bytes;
+  }
+
+  /** The bytes of the regular files under {@code root}; a file removed meanwhile counts 0. Blocking: it lists every folder. */
+  static long folderBytes(java.nio.file.Path root) throws java.io.IOException {
+    try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.walk(root)) {
       return files.filter(java.nio.file.Files::isRegularFile).mapToLong(file -> {
         try {
           return java.nio.file.Files.size(file);
@@ -126,8 +138,6 @@ final class StatusReports {
           return 0; // a file removed meanwhile
         }
       }).sum();
-    } catch (java.io.IOException | RuntimeException e) {
-      return -1;
     }
   }
 
