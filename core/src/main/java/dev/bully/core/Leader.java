@@ -56,6 +56,8 @@ final class Leader {
   private final long term;
   private final Map<Integer, Progress> followers = new HashMap<>();
   private long persistedIndex;
+  /** Snapshots offered since {@link #drainOffers()}, as events that say why. */
+  private final List<ProtocolEvent> offers = new ArrayList<>();
   /** What the driver last said of this node's store: how far its documents are durable ({@link #offerSnapshot}). */
   private final LogView view;
 
@@ -127,6 +129,16 @@ final class Leader {
     }
   }
 
+  /** The snapshots offered since the last call, as events: the caller records them. */
+  List<ProtocolEvent> drainOffers() {
+    if (offers.isEmpty()) {
+      return List.of();
+    }
+    List<ProtocolEvent> drained = List.copyOf(offers);
+    offers.clear();
+    return drained;
+  }
+
   long matchIndex(int follower) {
     return followers.get(follower).matchIndex;
   }
@@ -146,11 +158,14 @@ final class Leader {
   List<Envelope> appendsTo(int follower, long nowMs) {
     Progress progress = followers.get(follower);
     long quietMs = nowMs - progress.lastAnsweredMs;
+    String again = null;
     if (progress.snapshotting) {
       if (quietMs < (progress.pulling ? SNAPSHOT_PULLS_LOST_FAILURE_TIMEOUTS * settings.failureTimeoutMs() : resendAfterMs())) {
         return List.of(); // it installs; its APPENDED says where to go on from
       }
       // The offer was lost, or the install stalled: its pin goes, and the snapshot is offered anew below.
+      again = progress.pulling ? "no pull of the one up to entry " + progress.offeredAt + " for " + quietMs + " ms"
+          : "the one up to entry " + progress.offeredAt + " not pulled within " + quietMs + " ms";
       progress.snapshotting = false;
       progress.pinnedAt = 0;
       progress.probeFromMatch();
@@ -167,7 +182,8 @@ final class Leader {
       progress.lastProgressMs = nowMs;
     }
     if (progress.nextIndex <= log.compactionTarget() && progress.matchIndex < log.lastIndex()) {
-      return List.of(offerSnapshot(follower, progress, nowMs));
+      return List.of(offerSnapshot(follower, progress, nowMs, again != null ? again
+          : "it needs entry " + progress.nextIndex + ", and this log is compacted up to " + log.compactionTarget()));
     }
     List<Envelope> out = new ArrayList<>();
     while (progress.inFlight.size() < (progress.probing ? 1 : MAX_IN_FLIGHT) && progress.nextIndex <= log.lastIndex()) {
@@ -198,8 +214,9 @@ final class Leader {
    * before where the log begins once compacted (the documents hold that too: only entries they
    * applied are compacted).
    */
-  private Envelope offerSnapshot(int follower, Progress progress, long nowMs) {
+  private Envelope offerSnapshot(int follower, Progress progress, long nowMs, String why) {
     long base = Math.max(log.compactionTarget(), Math.min(view.appliedDurably(), log.commitIndex()));
+    offers.add(ProtocolEvent.offersSnapshot(settings.nodeId(), term, follower, base, why));
     progress.snapshotting = true;
     progress.installedAt = 0;
     progress.pulling = false;
@@ -225,7 +242,8 @@ final class Leader {
     progress.lastAnsweredMs = nowMs;
     if (index < log.compactionTarget()) {
       // The entries after this snapshot left the store before the follower began: it would need another at once.
-      return List.of(offerSnapshot(follower, progress, nowMs));
+      return List.of(offerSnapshot(follower, progress, nowMs, "its pull was for the one up to entry " + index
+          + ", and the entries after it left this log since"));
     }
     progress.pinnedAt = index; // pinned from the first pull: a follower that never answers pins nothing
     progress.pulling = true;

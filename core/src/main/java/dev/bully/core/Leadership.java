@@ -47,7 +47,7 @@ final class Leadership {
     nextHeartbeatMs = nowMs + settings.heartbeatMs();
     leader = new Leader(settings, log, term, view, nowMs);
     out.append(log.appendNew(term, List.of(Write.NOOP)), log.lastIndex());
-    out.sendAll(leader.appends(nowMs));
+    sendFromLeader(leader.appends(nowMs), out);
     out.shipsOwnEntries();
   }
 
@@ -60,7 +60,7 @@ final class Leadership {
     } else if (message instanceof Message.Mismatch mismatch) {
       mismatched(mismatch.from(), mismatch.backUpTo(), mismatch.prevIndex(), nowMs, out);
     } else if (message instanceof Message.SnapshotPull pull) {
-      out.sendAll(leader.snapshotPulled(pull.from(), pull.index(), pull.seq(), nowMs));
+      sendFromLeader(leader.snapshotPulled(pull.from(), pull.index(), pull.seq(), nowMs), out);
     }
   }
 
@@ -83,7 +83,7 @@ final class Leadership {
     if (nowMs >= nextHeartbeatMs) {
       sendRound(nowMs, out);
     }
-    out.sendAll(leader.appends(nowMs));
+    sendFromLeader(leader.appends(nowMs), out);
     if (handOff.active()) {
       continueHandOff(nowMs, out);
     } else {
@@ -104,7 +104,7 @@ final class Leadership {
   /** Client writes: appended (the driver persists them with the output) and shipped at once. */
   void propose(List<Write> writes, long nowMs, OutputBuilder out) {
     out.append(log.appendNew(term, writes), log.lastIndex());
-    out.sendAll(leader.appends(nowMs));
+    sendFromLeader(leader.appends(nowMs), out);
     out.shipsOwnEntries();
   }
 
@@ -131,7 +131,7 @@ final class Leadership {
       out.committed(log.commitIndex());
       readsReady(out);
     }
-    out.sendAll(leader.appendsTo(follower, nowMs));
+    sendFromLeader(leader.appendsTo(follower, nowMs), out);
     continueHandOff(nowMs, out);
   }
 
@@ -143,7 +143,7 @@ final class Leadership {
   /** A follower's log did not match: back up and send from there. */
   void mismatched(int follower, long backUpTo, long prevIndex, long nowMs, OutputBuilder out) {
     leader.mismatched(follower, backUpTo, prevIndex, nowMs);
-    out.sendAll(leader.appendsTo(follower, nowMs));
+    sendFromLeader(leader.appendsTo(follower, nowMs), out);
   }
 
   /** A follower answered a heartbeat with its log's position, echoing the heartbeat's round. */
@@ -151,7 +151,7 @@ final class Leadership {
     peers.acknowledged(follower, followerLog, committedPosition(), nowMs);
     if (leader.heard(follower, followerLog, round, nowMs)) {
       out.event(ProtocolEvent.followerLostLog(me, term, follower, followerLog.index()));
-      out.sendAll(leader.appendsTo(follower, nowMs));
+      sendFromLeader(leader.appendsTo(follower, nowMs), out);
     }
     if (!reads.possible(round)) {
       // No heartbeat of this term carried that round yet: counted, it would confirm reads before any majority answered.
@@ -258,7 +258,7 @@ final class Leadership {
       return;
     }
     if (leader.matchIndex(successor) < log.lastIndex()) {
-      out.sendAll(leader.appendsTo(successor, nowMs));
+      sendFromLeader(leader.appendsTo(successor, nowMs), out);
     }
     // TAKEOVER follows the last APPEND; the successor claims once it holds what TAKEOVER says is the last entry.
     if (handOff.takeOverDue(leader.sentIndex(successor), log.lastIndex(), settings.heartbeatMs(), nowMs)) {
@@ -277,5 +277,11 @@ final class Leadership {
         out.send(id, message);
       }
     }
+  }
+
+  /** The leader's messages, and an event for each snapshot it offered with them. */
+  private void sendFromLeader(List<Envelope> envelopes, OutputBuilder out) {
+    out.sendAll(envelopes);
+    leader.drainOffers().forEach(out::event);
   }
 }

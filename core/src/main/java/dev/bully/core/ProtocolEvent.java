@@ -134,6 +134,11 @@ public record ProtocolEvent(Kind kind, int node, long term, String text) {
         + ", before entries it had acknowledged: it lost its store, and is sent them again");
   }
 
+  static ProtocolEvent offersSnapshot(int node, long term, int follower, long index, String why) {
+    return new ProtocolEvent(Kind.SNAPSHOT, node, term, "Node " + node + " offers node " + follower
+        + " a snapshot up to entry " + index + " (" + why + ")");
+  }
+
   static ProtocolEvent installsSnapshot(int node, long term, int coordinator, long index) {
     return new ProtocolEvent(Kind.SNAPSHOT, node, term, "Node " + node + " installs a snapshot up to entry " + index
         + " from coordinator " + coordinator + " (term " + term + ")");

@@ -79,6 +79,8 @@ class SnapshotRulesTest {
     winsTerm1WithNodes1And2(node);
     Output output = node.step(new Message.Mismatch(3, 1, 3, 10), 210); // node 3 holds only entries 1 to 3
     assertEquals(List.of(new Message.Snapshot(5, 1, 8, 1)), sent(output, Message.Snapshot.class));
+    assertEquals(List.of("Node 5 offers node 3 a snapshot up to entry 8 (it needs entry 4, and this log is compacted up to 8)"),
+        output.events().stream().filter(e -> e.kind() == ProtocolEvent.Kind.SNAPSHOT).map(ProtocolEvent::text).toList());
     assertEquals(Long.MAX_VALUE, node.compactionPin(), "an offer nobody pulled pins nothing");
 
     Output pulled = node.step(new Message.SnapshotPull(3, 1, 8, 0), 215);
