@@ -18,6 +18,16 @@ class SnapshotRulesTest {
         index + 3);
   }
 
+  /** Node 5, coordinator of term 1 with nodes 1 and 2: its log compacted up to entry 8 (of term 1), 9 and 10 kept. */
+  private static Election coordinatorCompactedUpTo8() {
+    ReplicatedLog log = ReplicatedLog.restore(8, List.of(new TermRun(8, 1)), List.of(),
+        List.of(new LogEntry(9, 1, null, "{}", 0), new LogEntry(10, 1, null, "{}", 0)), 10, 8, new LogLimits(2, 10));
+    Election node = new Election(new ElectionSettings(5, FIVE, 50, 200, 1000), new DurableState(0, 0), log,
+        new SplittableRandom(5), 0);
+    winsTerm1WithNodes1And2(node);
+    return node;
+  }
+
   @Test
   void aFollowerWhoseLogHoldsTheOfferedEntryNeedsNoSnapshot() {
     Election node = following(3, 5, 1); // entries 1..10 of term 1
@@ -71,12 +81,7 @@ class SnapshotRulesTest {
 
   @Test
   void aFollowerThatNeedsCompactedEntriesIsOfferedASnapshotThatPinsTheLogOnceItPulls() {
-    // Node 5's log: entries up to 8 compacted (of term 1), 9 and 10 kept.
-    ReplicatedLog log = ReplicatedLog.restore(8, List.of(new TermRun(8, 1)), List.of(),
-        List.of(new LogEntry(9, 1, null, "{}", 0), new LogEntry(10, 1, null, "{}", 0)), 10, 8, new LogLimits(2, 10));
-    Election node = new Election(new ElectionSettings(5, FIVE, 50, 200, 1000), new DurableState(0, 0), log,
-        new SplittableRandom(5), 0);
-    winsTerm1WithNodes1And2(node);
+    Election node = coordinatorCompactedUpTo8();
     Output output = node.step(new Message.Mismatch(3, 1, 3, 10), 210); // node 3 holds only entries 1 to 3
     assertEquals(List.of(new Message.Snapshot(5, 1, 8, 1)), sent(output, Message.Snapshot.class));
     assertEquals(List.of("Node 5 offers node 3 a snapshot up to entry 8 (it needs entry 4, and this log is compacted up to 8)"),
@@ -103,11 +108,7 @@ class SnapshotRulesTest {
    */
   @Test
   void aFollowerSeenToHoldTheSnapshotIsNotOfferedItAgainWhileItsSwapIsSlow() {
-    ReplicatedLog log = ReplicatedLog.restore(8, List.of(new TermRun(8, 1)), List.of(),
-        List.of(new LogEntry(9, 1, null, "{}", 0), new LogEntry(10, 1, null, "{}", 0)), 10, 8, new LogLimits(2, 10));
-    Election node = new Election(new ElectionSettings(5, FIVE, 50, 200, 1000), new DurableState(0, 0), log,
-        new SplittableRandom(5), 0);
-    winsTerm1WithNodes1And2(node);
+    Election node = coordinatorCompactedUpTo8();
     node.step(new Message.Mismatch(3, 1, 3, 10), 210);
     node.step(new Message.SnapshotPull(3, 1, 8, 0), 215);
     node.step(new Message.Ack(3, 1, new LogPosition(1, 8), 0, 0), 230); // the last chunk is in; the swap goes on
