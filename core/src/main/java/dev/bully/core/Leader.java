@@ -94,6 +94,8 @@ final class Leader {
      * swaps it in, and the follower would install the whole of it once more.
      */
     long installedAt;
+    /** Offers in a row made again because none was pulled: only the first is an event. */
+    int offersUnpulled;
 
     /** The batch in flight that began after {@code prevIndex}, or null: the answer is late or repeated. */
     Sent inFlightAfter(long prevIndex) {
@@ -165,7 +167,9 @@ final class Leader {
       }
       // The offer was lost, or the install stalled: its pin goes, and the snapshot is offered anew below.
       again = progress.pulling ? "no pull of the one up to entry " + progress.offeredAt + " for " + quietMs + " ms"
-          : "the one up to entry " + progress.offeredAt + " not pulled within " + quietMs + " ms";
+          : "the one up to entry " + progress.offeredAt + " not pulled within " + quietMs + " ms; offered again every "
+              + resendAfterMs() + " ms until it pulls";
+      progress.offersUnpulled = progress.pulling ? 0 : progress.offersUnpulled + 1;
       progress.snapshotting = false;
       progress.pinnedAt = 0;
       progress.probeFromMatch();
@@ -182,6 +186,9 @@ final class Leader {
       progress.lastProgressMs = nowMs;
     }
     if (progress.nextIndex <= log.compactionTarget() && progress.matchIndex < log.lastIndex()) {
+      if (again == null) {
+        progress.offersUnpulled = 0;
+      }
       return List.of(offerSnapshot(follower, progress, nowMs, again != null ? again
           : "it needs entry " + progress.nextIndex + ", and this log is compacted up to " + log.compactionTarget()));
     }
@@ -216,7 +223,9 @@ final class Leader {
    */
   private Envelope offerSnapshot(int follower, Progress progress, long nowMs, String why) {
     long base = Math.max(log.compactionTarget(), Math.min(view.appliedDurably(), log.commitIndex()));
-    offers.add(ProtocolEvent.offersSnapshot(settings.nodeId(), term, follower, base, why));
+    if (progress.offersUnpulled <= 1) { // a follower that is down would be offered one every resend: said once
+      offers.add(ProtocolEvent.offersSnapshot(settings.nodeId(), term, follower, base, why));
+    }
     progress.snapshotting = true;
     progress.installedAt = 0;
     progress.pulling = false;
@@ -247,6 +256,7 @@ final class Leader {
     }
     progress.pinnedAt = index; // pinned from the first pull: a follower that never answers pins nothing
     progress.pulling = true;
+    progress.offersUnpulled = 0;
     return List.of(Envelope.snapshotChunk(follower,
         new Message.SnapshotChunk(settings.nodeId(), term, index, seq, List.of(), false, 0)));
   }

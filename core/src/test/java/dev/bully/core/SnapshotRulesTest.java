@@ -128,6 +128,28 @@ class SnapshotRulesTest {
     assertTrue(appends >= 2, "the APPEND after the base is sent again while the swap goes on: " + appends);
   }
 
+  /** A follower that is down is offered the snapshot again and again; the coordinator's log says so once, not every time. */
+  @Test
+  void offersToAFollowerThatNeverPullsAreOneEventNotOneEach() {
+    Election node = coordinatorCompactedUpTo8();
+    node.step(new Message.Mismatch(3, 1, 3, 10), 210);
+    int offers = 0;
+    List<String> events = new java.util.ArrayList<>();
+    for (long now = 250; now <= 3_000; now += 50) {
+      node.step(new Message.Ack(1, 1, LOG, 0, 0), now);
+      node.step(new Message.Ack(2, 1, LOG, 0, 0), now);
+      Output output = node.tick(now);
+      offers += (int) output.messages().stream().filter(e -> e.to() == 3 && e.message() instanceof Message.Snapshot).count();
+      output.events().stream().filter(e -> e.text().contains("offers node 3")).map(ProtocolEvent::text).forEach(events::add);
+    }
+    assertTrue(offers >= 5, "offered again while it does not pull: " + offers);
+    assertEquals(1, events.size(), "one line for the offers made again: " + events);
+    assertTrue(events.get(0).contains("not pulled within") && events.get(0).contains("offered again every"), events.get(0));
+
+    Output pulled = node.step(new Message.SnapshotPull(3, 1, 8, 0), 3_010); // it came back and pulls: a later offer is said again
+    assertTrue(pulled.messages().stream().anyMatch(e -> e.message() instanceof Message.SnapshotChunk));
+  }
+
   @Test
   void theSnapshotOfferedIsTakenUpToTheNewestCommittedEntryTheDocumentsHoldDurably() {
     // Node 5's log: entries up to 4 compacted (of term 1), 5 to 10 kept and committed.
