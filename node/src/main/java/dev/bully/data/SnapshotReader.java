@@ -191,13 +191,11 @@ final class SnapshotReader {
       String[] parts = doc.getString("_id").split("/", 2);
       return new SnapshotItem(parts[0], parts[1], doc.getLong("version"), true, null);
     }
-    Object id = doc.getValue("_id");
+    Object id = doc.remove("_id");
     long version = doc.getLong(Documents.VERSION, 1L);
-    JsonObject fields = doc.copy();
-    fields.remove("_id");
-    fields.remove(Documents.VERSION);
+    doc.remove(Documents.VERSION); // the document was read for this item alone: what is left are its fields
     return new SnapshotItem(collection, id instanceof Number n ? (Object) n.longValue() : id.toString(), Math.max(1, version), false,
-        fields.encode());
+        doc.encode());
   }
 
   /** Nothing is streamed: the reader holds only the ids still to read, and a chunk or two's worth of documents. */
