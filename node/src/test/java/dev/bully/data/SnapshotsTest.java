@@ -259,8 +259,8 @@ class SnapshotsTest {
     for (int seq = 0; seq < chunks.size() - 1; seq++) {
       await(follower.snapshots().install(step(20, seq, chunks.get(seq))));
     }
-    // The last chunk staged, then the mark, then the copy of users over the live one cut short after one document: the
-    // stop came there.
+    // The last chunk staged, then the mark; then the stop came in the middle of the swap, with the live users holding
+    // something other than what was staged (one document of it), and the staged users not yet renamed over them.
     SnapshotRead last = chunks.get(chunks.size() - 1);
     List<SnapshotItem> lastItems = last.items();
     await(follower.snapshots().install(step(20, chunks.size() - 1, new SnapshotRead(lastItems, false, 0))));
