@@ -146,8 +146,15 @@ class SnapshotRulesTest {
     assertEquals(1, events.size(), "one line for the offers made again: " + events);
     assertTrue(events.get(0).contains("not pulled within") && events.get(0).contains("offered again every"), events.get(0));
 
-    Output pulled = node.step(new Message.SnapshotPull(3, 1, 8, 0), 3_010); // it came back and pulls: a later offer is said again
+    Output pulled = node.step(new Message.SnapshotPull(3, 1, 8, 0), 3_010); // it came back and pulls
     assertTrue(pulled.messages().stream().anyMatch(e -> e.message() instanceof Message.SnapshotChunk));
+    List<String> later = new java.util.ArrayList<>();
+    for (long now = 3_050; now <= 5_000; now += 50) { // then its pulls stop: that offer is said again
+      node.step(new Message.Ack(1, 1, LOG, 0, 0), now);
+      node.step(new Message.Ack(2, 1, LOG, 0, 0), now);
+      node.tick(now).events().stream().filter(e -> e.text().contains("offers node 3")).map(ProtocolEvent::text).forEach(later::add);
+    }
+    assertTrue(!later.isEmpty() && later.get(0).contains("no pull of"), "the offer after the pulls stopped: " + later);
   }
 
   @Test

@@ -149,7 +149,7 @@ public final class SnapshotBench implements Callable<Integer> {
   }
 
   private static final java.util.regex.Pattern STORED = java.util.regex.Pattern.compile(
-      "Installed a snapshot .*: (\\d+) documents in (\\d+) chunks, (\\d+) ms of it storing them durably(?:, then (\\d+) ms (?:copying|renaming))?");
+      "Installed a snapshot .*: (\\d+) documents in (\\d+) chunks, (\\d+) ms of it storing them durably(?:, then (\\d+) ms renaming)?");
   private static final java.util.regex.Pattern READ = java.util.regex.Pattern.compile(
       "Read a snapshot up to entry \\d+ for node (\\d+): \\d+ documents in \\d+ chunks, (\\d+) ms of it reading");
 
