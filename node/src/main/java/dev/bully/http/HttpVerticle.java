@@ -120,7 +120,8 @@ public final class HttpVerticle extends VerticleBase {
 
     HttpServerOptions options = new HttpServerOptions().setHost(config.httpHost()).setPort(config.httpPort());
     config.httpTls().ifPresent(tls -> options.setSsl(true).setKeyCertOptions(tls.keyCertOptions()));
-    return board.start().compose(v -> vertx.createHttpServer(options).requestHandler(router).listen())
+    board.start();
+    return vertx.createHttpServer(options).requestHandler(router).listen()
         .recover(failure -> Future.failedFuture(isAddressInUse(failure)
             ? new IllegalStateException("HTTP port " + config.httpPort() + " on " + config.httpHost() + " is already in use")
             : failure))

@@ -1,8 +1,9 @@
 package dev.bully.http;
 
 import dev.bully.election.Addresses;
-import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -10,6 +11,8 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Map;
 import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What this node has heard on {@code cluster.status} and {@code cluster.events}: every node's latest
@@ -23,6 +26,8 @@ import java.util.TreeMap;
  */
 final class StatusBoard {
   static final int RECENT_EVENTS = 200;
+  private static final long RETRY_MS = 1_000;
+  private static final Logger log = LoggerFactory.getLogger(StatusBoard.class);
 
   private final Vertx vertx;
   private final Map<Integer, JsonObject> statuses = new TreeMap<>();
@@ -33,22 +38,35 @@ final class StatusBoard {
     this.vertx = vertx;
   }
 
-  /** Subscribes; completes once both subscriptions are known to the cluster. */
-  Future<Void> start() {
-    MessageConsumer<JsonObject> status = vertx.eventBus().consumer(Addresses.STATUS, message -> {
+  /**
+   * Subscribes to both addresses. The handlers are in place at once; their registrations in the
+   * cluster manager, which other nodes' publishes look up, go on in the background, so that a start
+   * does not wait on a member of the cluster manager that is slow to answer (the HTTP API serves
+   * meanwhile). A registration that fails is tried again every second, with a warning each time.
+   */
+  void start() {
+    subscribe(Addresses.STATUS, message -> {
       Integer node = message.body().getInteger("nodeId");
       if (node != null) {
         statuses.put(node, message.body());
         receivedAt.put(node, System.currentTimeMillis());
       }
     });
-    MessageConsumer<JsonObject> event = vertx.eventBus().consumer(Addresses.EVENTS, message -> {
+    subscribe(Addresses.EVENTS, message -> {
       events.addFirst(message.body());
       if (events.size() > RECENT_EVENTS) {
         events.removeLast();
       }
     });
-    return Future.all(status.completion(), event.completion()).mapEmpty();
+  }
+
+  private void subscribe(String address, Handler<Message<JsonObject>> handler) {
+    MessageConsumer<JsonObject> consumer = vertx.eventBus().consumer(address, handler);
+    consumer.completion().onFailure(failure -> {
+      log.warn("Could not register the subscription to {} with the cluster manager ({}): this node's dashboard misses"
+          + " what other nodes publish there until it is; trying again in {} ms", address, failure.toString(), RETRY_MS);
+      consumer.unregister().onComplete(done -> vertx.setTimer(RETRY_MS, id -> subscribe(address, handler)));
+    });
   }
 
   /** {@code {nodes: [status + ageMs], events: [newest first]}}. */

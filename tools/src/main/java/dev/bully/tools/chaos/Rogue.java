@@ -2,11 +2,13 @@ package dev.bully.tools.chaos;
 
 import com.hazelcast.config.Config;
 import dev.bully.cluster.ClusterSetup;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.spi.cluster.RegistrationInfo;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -14,7 +16,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -28,6 +32,8 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class Rogue implements AutoCloseable {
   /** Every forged message carries this, so nothing of the rogue's can pass unnoticed in a log. */
   public static final String MARK = "rogue-forgery";
+  /** The sequence number of the subscriptions the rogue writes for nodes: any will do, one per node id. */
+  private static final long ROUTE_SEQUENCE = 7_777;
 
   private final Vertx vertx;
   private final HazelcastClusterManager clusterManager;
@@ -35,6 +41,8 @@ public final class Rogue implements AutoCloseable {
   private final List<MessageConsumer<Object>> consumers = new ArrayList<>();
   private final AtomicLong stolen = new AtomicLong();
   private final SplittableRandom random = new SplittableRandom();
+  /** For each node, the event-bus node id its subscription was written for ({@link #routeTo}). */
+  private final Map<Integer, String> routes = new ConcurrentHashMap<>();
 
   private Rogue(Vertx vertx, HazelcastClusterManager clusterManager, String cluster) {
     this.vertx = vertx;
@@ -65,6 +73,12 @@ public final class Rogue implements AutoCloseable {
     join.getAutoDetectionConfig().setEnabled(false);
     join.getTcpIpConfig().setEnabled(true).setMembers(members);
     hazelcast.getMemberAttributeConfig().setAttribute("bully.nodeId", claimedId);
+    // A lite member: it owns no partition of the cluster manager's maps. As a data member it was the source of
+    // migrations, and once (a chaos run's CI failure) one of them hung for Hazelcast's two minutes of retries after
+    // its destination was killed and restarted at the same address; every node that restarted meanwhile waited on it
+    // to register its consumers, and gave up. What the rogue is for, forged and stolen protocol messages, needs no
+    // partition.
+    hazelcast.setLiteMember(true);
     HazelcastClusterManager clusterManager = new HazelcastClusterManager(hazelcast);
     Vertx vertx = Vertx.builder()
         .with(new io.vertx.core.VertxOptions().setEventBusOptions(new EventBusOptions().setHost("127.0.0.1").setPort(0)))
@@ -123,13 +137,37 @@ public final class Rogue implements AutoCloseable {
     clusterManager.getHazelcastInstance().getMap("__vertx.nodeInfo").remove(vertxNodeId);
   }
 
+  /** A subscription of node {@code node}'s member on its protocol address, written once for each member that is node {@code node}. */
+  private void routeTo(int node) {
+    java.util.Optional<String> vertxNodeId = clusterManager.getHazelcastInstance().getCluster().getMembers().stream()
+        .filter(member -> !member.localMember() && String.valueOf(node).equals(member.getAttribute("bully.nodeId")))
+        .map(member -> member.getAttribute("__vertx.nodeId")).findFirst();
+    if (vertxNodeId.isEmpty() || vertxNodeId.get().equals(routes.get(node))) {
+      return;
+    }
+    Promise<Void> added = Promise.promise();
+    clusterManager.addRegistration(address(node), new RegistrationInfo(vertxNodeId.get(), ROUTE_SEQUENCE, false), added);
+    try {
+      added.future().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      routes.put(node, vertxNodeId.get());
+    } catch (Exception e) {
+      // no way to that node this time; the next send tries again
+    }
+  }
+
   private java.util.Optional<com.hazelcast.cluster.Member> member(int node) {
     return clusterManager.getHazelcastInstance().getCluster().getMembers().stream()
         .filter(member -> String.valueOf(node).equals(member.getAttribute("bully.nodeId"))).findFirst();
   }
 
-  /** Sends {@code message} to node {@code node} twice: as plain JSON, and as a buffer with a made-up MAC. */
+  /**
+   * Sends {@code message} to node {@code node} twice: as plain JSON, and as a buffer with a made-up
+   * MAC. A node keeps its protocol consumer out of the cluster manager's subscriptions, so first the
+   * rogue writes one there itself, as any member may, pointing at node {@code node}'s member: its
+   * own event bus then finds the way.
+   */
   public void send(int node, JsonObject message) {
+    routeTo(node);
     message.put("cluster", cluster).put("note", MARK);
     vertx.eventBus().send(address(node), message.copy());
     byte[] mac = new byte[32];
