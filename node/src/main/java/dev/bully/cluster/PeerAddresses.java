@@ -15,7 +15,9 @@ import io.vertx.core.VertxException;
 import io.vertx.core.spi.cluster.NodeInfo;
 import io.vertx.spi.cluster.hazelcast.impl.HazelcastNodeInfo;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 
 /**
@@ -29,7 +31,11 @@ import java.util.function.Function;
  * and the election could not end (docs/testing.md). Here the map's changes are followed as they
  * happen, so a known peer's address is answered at once; an unknown one is read from the map, one
  * read per peer at a time, and a read without an answer within the bound fails that attempt, so
- * that the event bus drops what waited and tries again with its next message.
+ * that the event bus drops what waited and tries again with its next message. A read that finds no
+ * entry does not fail the attempt at once: a member that has just joined puts its entry a moment
+ * after the member list shows it, and peers reach for it at once (every restart logged "Not a member
+ * of the cluster" on the others, and their next attempt came after a probe's timeout). The attempt
+ * waits for the entry to be heard of, within the same bound.
  *
  * <p>An address stays known when its entry leaves the map: the cluster manager removes the entry of
  * a member it splits off, which a cut of a few seconds can make it do while the event bus still
@@ -41,6 +47,8 @@ final class PeerAddresses implements EntryAddedListener<String, HazelcastNodeInf
   private final Map<String, NodeInfo> known = new ConcurrentHashMap<>();
   /** The read of the map under way for a peer, which every attempt to connect to it waits for. */
   private final Map<String, Future<NodeInfo>> reading = new ConcurrentHashMap<>();
+  /** The lookups under way for each peer, answered as soon as its entry is heard of. */
+  private final Map<String, Set<Promise<NodeInfo>>> waiters = new ConcurrentHashMap<>();
   private final long boundMs;
 
   PeerAddresses(long boundMs) {
@@ -54,7 +62,8 @@ final class PeerAddresses implements EntryAddedListener<String, HazelcastNodeInf
 
   /**
    * Answers {@code answer} with the address of event-bus node {@code nodeId}: the one last heard of,
-   * else what {@code reader} finds in the map, else a failure once {@code boundMs} passed.
+   * else what {@code reader} finds in the map or the map's changes bring first, else a failure once
+   * {@code boundMs} passed.
    */
   void lookUp(Vertx vertx, String nodeId, Function<String, Future<NodeInfo>> reader, Completable<NodeInfo> answer) {
     NodeInfo address = known.get(nodeId);
@@ -78,27 +87,53 @@ final class PeerAddresses implements EntryAddedListener<String, HazelcastNodeInf
       }
     }
     Promise<NodeInfo> bounded = Promise.promise();
+    waiters.compute(nodeId, (id, set) -> {
+      Set<Promise<NodeInfo>> waiting = set != null ? set : ConcurrentHashMap.newKeySet();
+      waiting.add(bounded);
+      return waiting;
+    });
+    NodeInfo heard = known.get(nodeId); // heard while this lookup was set up
+    if (heard != null) {
+      bounded.tryComplete(heard);
+    }
+    AtomicReference<Throwable> readFailed = new AtomicReference<>();
     long timer = vertx.setTimer(boundMs, expired -> bounded.tryFail(new VertxException(
-        "the cluster manager did not say within " + boundMs + " ms where node " + nodeId + " listens", true)));
+        "the cluster manager did not say within " + boundMs + " ms where node " + nodeId + " listens"
+            + (readFailed.get() == null ? "" : " (" + readFailed.get().getMessage() + ")"), true)));
     underWay.onComplete(done -> {
-      vertx.cancelTimer(timer);
       if (done.succeeded()) {
         bounded.tryComplete(done.result());
       } else {
-        bounded.tryFail(done.cause());
+        readFailed.set(done.cause()); // its entry may be on its way: waits for it, within the bound
       }
     });
-    bounded.future().onComplete(answer);
+    bounded.future().onComplete(done -> {
+      vertx.cancelTimer(timer);
+      waiters.computeIfPresent(nodeId, (id, set) -> {
+        set.remove(bounded);
+        return set.isEmpty() ? null : set;
+      });
+      answer.complete(done.result(), done.cause());
+    });
+  }
+
+  /** Answers the lookups waiting for {@code nodeId}'s address. */
+  private void heard(String nodeId, NodeInfo address) {
+    known.put(nodeId, address);
+    Set<Promise<NodeInfo>> waiting = waiters.get(nodeId);
+    if (waiting != null) {
+      waiting.forEach(promise -> promise.tryComplete(address));
+    }
   }
 
   @Override
   public void entryAdded(EntryEvent<String, HazelcastNodeInfo> event) {
-    known.put(event.getKey(), event.getValue().unwrap());
+    heard(event.getKey(), event.getValue().unwrap());
   }
 
   @Override
   public void entryUpdated(EntryEvent<String, HazelcastNodeInfo> event) {
-    known.put(event.getKey(), event.getValue().unwrap());
+    heard(event.getKey(), event.getValue().unwrap());
   }
 
   @Override

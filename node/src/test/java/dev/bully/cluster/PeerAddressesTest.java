@@ -78,6 +78,25 @@ class PeerAddressesTest {
     assertEquals(NODE_1, next.toCompletionStage().toCompletableFuture().join());
   }
 
+  @Test
+  void aPeerWhoseEntryIsNotThereYetIsReachedAsSoonAsItIsPut() throws Exception {
+    Future<NodeInfo> joining = answer("node-1");
+    reads.get(0).fail(new VertxException("Not a member of the cluster", true)); // joined, its entry not put yet
+    addresses.entryAdded(event(EntryEventType.ADDED, "node-1", NODE_1));
+    assertEquals(NODE_1, joining.toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS),
+        "the attempt waited for the entry instead of failing");
+  }
+
+  @Test
+  void aPeerWhoseEntryNeverComesFailsWithinTheBoundSayingWhatTheReadFound() {
+    Future<NodeInfo> missing = answer("node-1");
+    reads.get(0).fail(new VertxException("Not a member of the cluster", true));
+    ExecutionException failed = assertThrows(ExecutionException.class,
+        () -> missing.toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS));
+    assertTrue(failed.getCause().getMessage().contains("within 50 ms") && failed.getCause().getMessage().contains("Not a member"),
+        failed.getMessage());
+  }
+
   private NodeInfo lookUp(String nodeId) throws Exception {
     return answer(nodeId).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
   }
