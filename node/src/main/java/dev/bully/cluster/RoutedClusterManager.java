@@ -218,10 +218,10 @@ public final class RoutedClusterManager extends HazelcastClusterManager {
   /**
    * A consumer on a protocol address is registered on this node only, not in the cluster manager's
    * subscriptions: nothing reads them ({@link #registrationsOf} routes by the member list), and
-   * putting one waits on the member that owns its partition. Once (a chaos run in CI) a migration of
-   * that partition hung for Hazelcast's two minutes of retries after its destination was killed and
-   * restarted at the same address, and two restarting nodes waited on it to register their
-   * consumer, and gave up. The handler itself is in place before this is called: what arrives over
+   * putting one waits on the member that owns its partition. Once (a chaos run in CI) that partition
+   * stayed "migrating" for Hazelcast's two minutes of retries while nodes were killed and restarted
+   * at the same addresses, and two restarting nodes waited on it to register their consumer, and
+   * gave up. The handler itself is in place before this is called: what arrives over
    * the wire reaches it.
    */
   @Override

@@ -73,11 +73,10 @@ public final class Rogue implements AutoCloseable {
     join.getAutoDetectionConfig().setEnabled(false);
     join.getTcpIpConfig().setEnabled(true).setMembers(members);
     hazelcast.getMemberAttributeConfig().setAttribute("bully.nodeId", claimedId);
-    // A lite member: it owns no partition of the cluster manager's maps. As a data member it was the source of
-    // migrations, and once (a chaos run's CI failure) one of them hung for Hazelcast's two minutes of retries after
-    // its destination was killed and restarted at the same address; every node that restarted meanwhile waited on it
-    // to register its consumers, and gave up. What the rogue is for, forged and stolen protocol messages, needs no
-    // partition.
+    // A lite member: it owns no partition of the cluster manager's maps. As a data member it once (a chaos run in CI)
+    // held a partition that stayed "migrating" for Hazelcast's two minutes of retries while nodes were killed and
+    // restarted at the same addresses, and every node that restarted meanwhile waited on it to register its consumers,
+    // and gave up. What the rogue is for, forged and stolen protocol messages, needs no partition.
     hazelcast.setLiteMember(true);
     HazelcastClusterManager clusterManager = new HazelcastClusterManager(hazelcast);
     Vertx vertx = Vertx.builder()
@@ -139,9 +138,7 @@ public final class Rogue implements AutoCloseable {
 
   /** A subscription of node {@code node}'s member on its protocol address, written once for each member that is node {@code node}. */
   private void routeTo(int node) {
-    java.util.Optional<String> vertxNodeId = clusterManager.getHazelcastInstance().getCluster().getMembers().stream()
-        .filter(member -> !member.localMember() && String.valueOf(node).equals(member.getAttribute("bully.nodeId")))
-        .map(member -> member.getAttribute("__vertx.nodeId")).findFirst();
+    java.util.Optional<String> vertxNodeId = member(node).map(member -> member.getAttribute("__vertx.nodeId"));
     if (vertxNodeId.isEmpty() || vertxNodeId.get().equals(routes.get(node))) {
       return;
     }
@@ -155,9 +152,10 @@ public final class Rogue implements AutoCloseable {
     }
   }
 
+  /** Another member that says it is node {@code node}: never this rogue, which may claim the same id. */
   private java.util.Optional<com.hazelcast.cluster.Member> member(int node) {
     return clusterManager.getHazelcastInstance().getCluster().getMembers().stream()
-        .filter(member -> String.valueOf(node).equals(member.getAttribute("bully.nodeId"))).findFirst();
+        .filter(member -> !member.localMember() && String.valueOf(node).equals(member.getAttribute("bully.nodeId"))).findFirst();
   }
 
   /**
